@@ -1,0 +1,5 @@
+"""`python -m clerk_app` does what the `clerk-app` command does."""
+
+from clerk_app.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""The `clerk-app` command: the app itself, and the headless tools for IT and scripts.
+
+`clerk-app` with no sub-command starts the window; `search`, `demo-data` and `doctor` work
+without a screen. The command line is a thin layer: every sub-command calls the core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from clerk_app import __version__, audit
+from clerk_app.config import Config, load_config, parse_override
+from clerk_app.errors import ClerkError
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clerk-app", description="Arbeitsplatz Bürgerbüro (Melderegister, Bescheinigungen).")
+    parser.add_argument("--version", action="version", version=f"clerk-app {__version__}")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="Einstellung für diesen Aufruf überschreiben (z. B. mode=\"demo\")")
+    parser.add_argument("--data-dir", help="Datenordner (überschreibt data_dir)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("gui", help="Fenster starten (Standard)")
+    search = sub.add_parser("search", help="Im Melderegister suchen")
+    search.add_argument("query", help="Name, Geburtsdatum (TT.MM.JJJJ) oder Straße Hausnummer")
+    search.add_argument("--json", action="store_true", help="Treffer als JSON ausgeben")
+    search.add_argument("--limit", type=int, default=50)
+    search.add_argument("--purpose", default="Suche über die Kommandozeile",
+                        help="Zweck der Abfrage (wird protokolliert)")
+    demo = sub.add_parser("demo-data", help="Demo-Melderegister (synthetisch) erzeugen")
+    demo.add_argument("--residents", type=int, default=None)
+    demo.add_argument("--seed", type=int, default=91379)
+    demo.add_argument("--force", action="store_true", help="bestehendes Demo-Register ersetzen")
+    doctor = sub.add_parser("doctor", help="Selbsttest für die IT")
+    doctor.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        overrides = dict(parse_override(s) for s in args.set)
+        if args.data_dir:
+            overrides["data_dir"] = args.data_dir
+        cfg = load_config(overrides)
+        from clerk_app.logs import setup_logging
+
+        setup_logging(cfg.log_path, cfg.log_level)
+        command = args.command or "gui"
+        if command == "gui":
+            from ui.app import run
+
+            return run(cfg)
+        if command == "search":
+            return _search(cfg, args.query, args.limit, args.json, args.purpose, sys.stdout)
+        if command == "demo-data":
+            return _demo_data(cfg, args.residents, args.seed, args.force, sys.stdout)
+        return _doctor(cfg, args.json, sys.stdout)
+    except ClerkError as exc:
+        log.error("%s", exc.message_en)
+        print(f"Fehler: {exc.message_de}", file=sys.stderr)
+        return 2
+
+
+def _search(cfg: Config, query: str, limit: int, as_json: bool, purpose: str,
+            out: TextIO) -> int:
+    from clerk_app.search import search
+    from clerk_app.session import open_register
+
+    with open_register(cfg) as store:
+        hits = search(store, query, limit=limit)
+        audit.record(store, audit.SEARCH, None, purpose, f"{len(hits)} Treffer")
+    if as_json:
+        json.dump([{"id": h.id, "family_name": h.family_name, "first_names": h.first_names,
+                    "doctorate": h.doctorate,
+                    "birth_date": h.birth_date.isoformat() if h.birth_date else None,
+                    "address": h.address, "information_block": h.blocked} for h in hits],
+                  out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    for h in hits:
+        born = h.birth_date.strftime("%d.%m.%Y") if h.birth_date else "—"
+        block = "  [AUSKUNFTSSPERRE]" if h.blocked else ""
+        out.write(f"{h.display_name}  *{born}  {h.address}{block}\n")
+    out.write(f"{len(hits)} Treffer\n")
+    return 0
+
+
+def _demo_data(cfg: Config, residents: int | None, seed: int, force: bool, out: TextIO) -> int:
+    from clerk_app.demo import build_demo_register
+    from clerk_app.session import open_register, remove_demo_register
+
+    if not cfg.is_demo:
+        print("Fehler: Demodaten werden nur im Demomodus erzeugt (mode = \"demo\"); "
+              "das echte Melderegister bleibt unberührt.", file=sys.stderr)
+        return 2
+    if cfg.register_path.exists():
+        if not force:
+            print(f"Fehler: {cfg.register_path} besteht bereits (--force ersetzt es).",
+                  file=sys.stderr)
+            return 2
+        remove_demo_register(cfg)
+    with open_register(cfg, create=True) as store:
+        summary = build_demo_register(store, residents or cfg.demo_residents, seed=seed)
+    out.write(f"Demo-Melderegister {cfg.register_path}: {summary}\n")
+    return 0
+
+
+def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
+    from clerk_app.doctor import run_checks
+
+    checks = run_checks(cfg)
+    if as_json:
+        json.dump([c.__dict__ for c in checks], out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        for c in checks:
+            out.write(f"[{'OK' if c.ok else 'FEHLER'}] {c.name}: {c.detail}\n")
+        failed = sum(not c.ok for c in checks)
+        out.write(f"{len(checks) - failed} checks passed, {failed} failed\n")
+    return 1 if any(not c.ok for c in checks) else 0

@@ -1,0 +1,235 @@
+"""One configuration object, read in layers: defaults, IT's machine-wide file, the user's file,
+the command line.
+
+IT deploys the machine-wide file silently with the installer; a clerk may change only the keys
+IT leaves unlocked, so a per-user file can never point the workstation at another register or
+central service. Every key is documented in `KEYS`; unknown keys and invalid values are
+reported by name (the app refuses to start on an invalid value rather than guess).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from clerk_app.errors import ConfigError
+
+APP_NAME = "clerk-app"
+MACHINE_CONFIG_ENV = "CLERK_APP_MACHINE_CONFIG"
+USER_CONFIG_ENV = "CLERK_APP_USER_CONFIG"
+DATA_DIR_ENV = "CLERK_APP_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """What a configuration key means, its type, and whether a clerk may set it by default."""
+
+    doc: str
+    kind: type
+    user_may_set: bool = False
+    choices: tuple[str, ...] = ()
+
+
+KEYS: dict[str, KeySpec] = {
+    "mode": KeySpec("'demo' (synthetic register, key beside it) or 'production'.", str,
+                    choices=("demo", "production")),
+    "data_dir": KeySpec("Folder of the local register, logs and drafts.", str),
+    "key_file": KeySpec("Production only, where no OS keyring works: file (mode 0600) that "
+                        "holds the register key.", str),
+    "demo_residents": KeySpec("Residents in the demo register built at first start.", int),
+    "workstation": KeySpec("Name of this workstation (counter), shown and audited.", str),
+    "office_name": KeySpec("Issuing office, e.g. 'Bürgerbüro Lörrach'.", str),
+    "office_address": KeySpec("Postal address of the office (letterhead).", str),
+    "office_hours": KeySpec("Opening hours (letterhead).", str),
+    "central_url": KeySpec("Base URL of the central service; empty = offline only.", str),
+    "ca_bundle": KeySpec("CA bundle for the central service's TLS certificate.", str),
+    "language": KeySpec("UI language: 'de' or 'en'.", str, user_may_set=True,
+                        choices=("de", "en")),
+    "font_scale": KeySpec("UI font size factor (1.0 = system size).", float, user_may_set=True),
+    "log_level": KeySpec("Log level: DEBUG, INFO, WARNING, ERROR.", str, user_may_set=True,
+                         choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+}
+POLICY_KEYS = ("unlock", "lock")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings in force. Build it with `load_config`, not by hand, outside tests."""
+
+    mode: str = "demo"
+    data_dir: str = ""
+    key_file: str = ""
+    demo_residents: int = 50_000
+    workstation: str = ""
+    office_name: str = "Bürgerbüro Lörrach"
+    office_address: str = "Luisenstraße 16, 79539 Lörrach"
+    office_hours: str = "Mo–Fr 8–12 Uhr, Do 14–18 Uhr"
+    central_url: str = ""
+    ca_bundle: str = ""
+    language: str = "de"
+    font_scale: float = 1.0
+    log_level: str = "INFO"
+    clerk: str = field(default_factory=lambda: _login_name())
+    sources: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def is_demo(self) -> bool:
+        return self.mode == "demo"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def register_path(self) -> Path:
+        """The register file; the demo register lives apart so it never mixes with real data."""
+        name = "demo-register.db" if self.is_demo else "register.db"
+        return self.data_path / name
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_path / "logs"
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unbekannt"
+
+
+def machine_config_path() -> Path:
+    env = os.environ.get(MACHINE_CONFIG_ENV)
+    if env:
+        return Path(env)
+    return platformdirs.site_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+def user_config_path() -> Path:
+    env = os.environ.get(USER_CONFIG_ENV)
+    if env:
+        return Path(env)
+    return platformdirs.user_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"Die Konfigurationsdatei {path} ist fehlerhaft: {exc}",
+            f"configuration file {path} is not valid TOML: {exc}",
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"Die Konfigurationsdatei {path} kann nicht gelesen werden ({exc.strerror}).",
+            f"cannot read configuration file {path}: {exc}",
+        ) from exc
+
+
+def _coerce(key: str, value: object, origin: str) -> object:
+    spec = KEYS[key]
+    ok = isinstance(value, spec.kind) and not (spec.kind is int and isinstance(value, bool))
+    if spec.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if spec.choices and value not in spec.choices:
+        ok = False
+    if spec.kind is int and ok and isinstance(value, int) and value < 0:
+        ok = False
+    if not ok:
+        allowed = ", ".join(spec.choices) if spec.choices else spec.kind.__name__
+        raise ConfigError(
+            f"Ungültiger Wert für „{key}“ in {origin} (erlaubt: {allowed}).",
+            f"invalid value for '{key}' in {origin} (allowed: {allowed})",
+        )
+    return value
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """Parse a command-line `key=value` into a typed pair (TOML value syntax, or a bare string)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(
+            f"Einstellung „{text}“ muss die Form Schlüssel=Wert haben.",
+            "command-line setting must have the form key=value",
+        )
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def load_config(overrides: Mapping[str, object] | None = None,
+                *, read_files: bool = True) -> Config:
+    """Build the configuration in force, layer by layer, reporting unknown keys by name."""
+    values: dict[str, object] = {}
+    warnings: list[str] = []
+    sources: list[str] = []
+    user_keys = {k for k, spec in KEYS.items() if spec.user_may_set}
+
+    def apply(layer: Mapping[str, object], origin: str,
+              allowed: Callable[[str], bool] = lambda _k: True) -> None:
+        for key, value in layer.items():
+            if key in POLICY_KEYS and origin.startswith("machine"):
+                continue
+            if key not in KEYS:
+                warnings.append(f"unknown key '{key}' in {origin} (ignored)")
+                continue
+            if not allowed(key):
+                warnings.append(f"key '{key}' in {origin} is locked by IT (ignored)")
+                continue
+            values[key] = _coerce(key, value, origin)
+
+    if read_files:
+        machine_path = machine_config_path()
+        machine = _read_toml(machine_path)
+        if machine:
+            sources.append(f"machine:{machine_path}")
+            user_keys |= set(_str_list(machine.get("unlock", []), "unlock", machine_path))
+            user_keys -= set(_str_list(machine.get("lock", []), "lock", machine_path))
+            apply(machine, f"machine config {machine_path}")
+        user_path = user_config_path()
+        user = _read_toml(user_path)
+        if user:
+            sources.append(f"user:{user_path}")
+            apply(user, f"user config {user_path}", lambda k: k in user_keys)
+    if overrides:
+        sources.append("command line")
+        apply(overrides, "command line")
+
+    env_dir = os.environ.get(DATA_DIR_ENV)
+    if "data_dir" not in values:
+        values["data_dir"] = env_dir or str(
+            platformdirs.user_data_path(APP_NAME, appauthor=False))
+    if not values.get("workstation"):
+        values["workstation"] = socket.gethostname() or "arbeitsplatz"
+    cfg = Config(sources=tuple(sources), warnings=tuple(warnings))
+    return replace(cfg, **values)  # type: ignore[arg-type]
+
+
+def _str_list(value: object, key: str, path: Path) -> list[str]:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise ConfigError(
+        f"„{key}“ in {path} muss eine Liste von Schlüsselnamen sein.",
+        f"'{key}' in {path} must be a list of key names",
+    )
+
+
+def describe(cfg: Config) -> dict[str, object]:
+    """The settings as plain data, for `clerk-app doctor` (no secrets are in the config)."""
+    return {f.name: getattr(cfg, f.name) for f in fields(cfg)}

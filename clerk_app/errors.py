@@ -1,0 +1,44 @@
+"""Errors a clerk can meet, each with a German message for the screen and an English one for logs.
+
+The two messages are separate on purpose: the German one may name what the clerk typed, the
+English one goes to log files and must never carry personal data.
+"""
+
+from __future__ import annotations
+
+
+class ClerkError(Exception):
+    """An expected failure with a message the clerk can act on.
+
+    `message_de` is shown in the UI; `message_en` is written to the log and must not contain
+    personal data (names, birth dates, addresses).
+    """
+
+    def __init__(self, message_de: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_de = message_de
+        self.message_en = message_en
+
+
+class ConfigError(ClerkError):
+    """The configuration (machine-wide, per-user or command line) is unusable."""
+
+
+class KeyStoreError(ClerkError):
+    """The register key cannot be loaded or kept safely."""
+
+
+class StoreError(ClerkError):
+    """The local register cannot be opened or written."""
+
+
+class ValidationError(ClerkError):
+    """Input that breaks a rule; `field` names the form field it belongs to, if any."""
+
+    def __init__(self, message_de: str, message_en: str, field: str | None = None) -> None:
+        super().__init__(message_de, message_en)
+        self.field = field
+
+
+class NotFoundError(ClerkError):
+    """A record that was asked for does not exist (any more) in the local register."""

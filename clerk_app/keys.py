@@ -1,0 +1,123 @@
+"""Where the register's encryption key comes from.
+
+A stolen laptop must not give away the register, so the key never lies in plain text beside
+the data: it is generated at first start and kept in the OS keyring. Headless Linux often has
+no working keyring; then the app refuses rather than fall back silently, and names the two ways
+out (a Secret Service, or an IT-configured key file of mode 0600). The demo register holds only
+synthetic data, so its key may lie in a file beside it; that keeps the README's first command
+working on any fresh machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import stat
+from pathlib import Path
+
+import keyring
+import keyring.errors
+from keyring.backends import fail
+
+from clerk_app.config import Config
+from clerk_app.errors import KeyStoreError
+
+log = logging.getLogger(__name__)
+
+KEYRING_SERVICE = "clerk-app"
+KEY_BYTES = 32
+NO_KEYRING_DE = (
+    "Kein Schlüsselspeicher verfügbar: Der Schlüssel des Melderegisters kann nicht sicher "
+    "abgelegt werden. Abhilfe: (1) einen Secret Service (z. B. GNOME Keyring oder KWallet) "
+    "einrichten, oder (2) in der Konfiguration „key_file“ auf eine Schlüsseldatei mit den "
+    "Rechten 0600 setzen (Aufgabe der IT)."
+)
+
+
+def new_key() -> str:
+    """A fresh random register key, as hex (SQLCipher takes it as a raw key, no KDF needed)."""
+    return secrets.token_hex(KEY_BYTES)
+
+
+def keyring_backend_name() -> str:
+    backend = keyring.get_keyring()
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def keyring_usable() -> bool:
+    return not isinstance(keyring.get_keyring(), fail.Keyring)
+
+
+def demo_key_path(cfg: Config) -> Path:
+    """The demo register's key file, beside it: synthetic data only, so no keyring needed."""
+    return cfg.register_path.with_suffix(".key")
+
+
+def load_or_create_key(cfg: Config, *, create: bool) -> str:
+    """The key for `cfg.register_path`: demo key file, IT's key file, or the OS keyring."""
+    if cfg.is_demo:
+        return _file_key(demo_key_path(cfg), create=create)
+    if cfg.key_file:
+        return _file_key(Path(cfg.key_file), create=create)
+    return _keyring_key(str(cfg.register_path.resolve()), create=create)
+
+
+def _keyring_key(account: str, *, create: bool) -> str:
+    if not keyring_usable():
+        raise KeyStoreError(NO_KEYRING_DE, "no usable keyring backend and no key_file configured")
+    try:
+        key = keyring.get_password(KEYRING_SERVICE, account)
+        if key is None and create:
+            key = new_key()
+            keyring.set_password(KEYRING_SERVICE, account, key)
+            log.info("generated a new register key and stored it in the keyring")
+    except keyring.errors.KeyringError as exc:
+        raise KeyStoreError(NO_KEYRING_DE, f"keyring failed: {exc}") from exc
+    if key is None:
+        raise KeyStoreError(
+            "Für dieses Melderegister ist kein Schlüssel im Schlüsselspeicher hinterlegt.",
+            "no key for this register in the keyring",
+        )
+    return key
+
+
+def _file_key(path: Path, *, create: bool) -> str:
+    if not path.exists():
+        if not create:
+            raise KeyStoreError(
+                f"Die Schlüsseldatei {path} fehlt.", f"key file {path} is missing")
+        return _create_key_file(path)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if os.name == "posix" and mode & 0o077:
+        raise KeyStoreError(
+            f"Die Schlüsseldatei {path} ist für andere lesbar (Rechte {mode:o}); "
+            "erlaubt sind nur 0600.",
+            f"key file {path} has mode {mode:o}, must be 0600",
+        )
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyStoreError(
+            f"Die Schlüsseldatei {path} kann nicht gelesen werden.",
+            f"cannot read key file {path}: {exc}") from exc
+    if len(key) != 2 * KEY_BYTES or any(c not in "0123456789abcdef" for c in key):
+        raise KeyStoreError(
+            f"Die Schlüsseldatei {path} enthält keinen gültigen Schlüssel.",
+            f"key file {path} does not hold a valid key")
+    return key
+
+
+def _create_key_file(path: Path) -> str:
+    key = new_key()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key + "\n")
+    except OSError as exc:
+        raise KeyStoreError(
+            f"Die Schlüsseldatei {path} kann nicht angelegt werden ({exc.strerror}).",
+            f"cannot create key file {path}: {exc}") from exc
+    log.info("created key file %s", path)
+    return key

@@ -1,0 +1,37 @@
+"""From configuration to an open register: the one way every front end opens its data.
+
+The UI opens one `Store` per thread through `open_register`, so all of them agree on where the
+file is, where its key comes from and who the actor in the audit log is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clerk_app.config import Config
+from clerk_app.keys import demo_key_path, load_or_create_key
+from clerk_app.store.db import Actor, Store, open_store
+
+
+def actor_of(cfg: Config) -> Actor:
+    return Actor(clerk=cfg.clerk, workstation=cfg.workstation)
+
+
+def register_exists(cfg: Config) -> bool:
+    return cfg.register_path.exists()
+
+
+def open_register(cfg: Config, *, create: bool = False) -> Store:
+    """Unlock and open the configured register (creating file and key only when asked)."""
+    key = load_or_create_key(cfg, create=create and not cfg.register_path.exists())
+    return open_store(cfg.register_path, key, actor_of(cfg), create=create)
+
+
+def remove_demo_register(cfg: Config) -> None:
+    """Delete the demo register with its WAL files and key, before building it anew."""
+    if not cfg.is_demo:
+        raise ValueError("only the demo register may be removed")
+    path = cfg.register_path
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    demo_key_path(cfg).unlink(missing_ok=True)

@@ -1,0 +1,199 @@
+"""Opening the encrypted register and writing to it in transactions.
+
+One `Store` is one SQLCipher connection; SQLite connections are not shared across threads, so
+every worker thread opens its own `Store` on the same file (WAL lets readers and one writer
+work side by side). Every write that matters goes through `Store.transaction()`: all of it or
+none of it reaches the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+import sqlite_utils
+
+from clerk_app.errors import StoreError
+from clerk_app.store.migrations import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who works with the register: written into every audit entry."""
+
+    clerk: str
+    workstation: str
+
+
+class Store:
+    """An open, unlocked, migrated register. Use one per thread."""
+
+    def __init__(self, conn: sqlcipher3.Connection, path: Path, actor: Actor) -> None:
+        self.conn = conn
+        self.path = path
+        self.actor = actor
+        self.db = sqlite_utils.Database(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        BEGIN IMMEDIATE takes the write lock at the start, so two workers never both read,
+        decide, and then collide on the write.
+        """
+        if self.conn.in_transaction:
+            raise RuntimeError("nested transaction")
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        return fetch_dicts(self.conn, sql, params)
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def fetch_dicts(conn: sqlcipher3.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    """Rows as dicts keyed by column name (sqlite-utils' own helpers want a table name)."""
+    cur = conn.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def open_store(path: Path, key: str, actor: Actor, *, create: bool = False,
+               migrate_to: int = SCHEMA_VERSION) -> Store:
+    """Open (or with `create`, make) the register at `path`, unlock it and bring it up to date.
+
+    Raises `StoreError` with a German message for everything a clerk or IT can meet: missing
+    file, foreign or damaged file, wrong key, read-only folder, a file from a newer version.
+    """
+    path = Path(path)
+    if not path.exists() and not create:
+        raise StoreError(f"Das Melderegister {path} wurde nicht gefunden.",
+                         f"register file {path} not found")
+    if not path.exists():
+        _check_writable_folder(path.parent)
+    conn = _connect(path, key)
+    try:
+        store = Store(conn, path, actor)
+        _migrate(store, migrate_to)
+    except BaseException:
+        conn.close()
+        raise
+    return store
+
+
+def _connect(path: Path, key: str) -> sqlcipher3.Connection:
+    try:
+        conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True)
+    except sqlcipher3.Error as exc:
+        raise _open_error(path, exc) from exc
+    try:
+        conn.execute(f"PRAGMA key = \"x'{_hex(key)}'\"")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlcipher3.DatabaseError as exc:
+        conn.close()
+        raise _open_error(path, exc) from exc
+    if mode != "wal":
+        log.warning("register is not in WAL mode (journal_mode=%s)", mode)
+    return conn
+
+
+def _hex(key: str) -> str:
+    if len(key) != 64 or any(c not in "0123456789abcdefABCDEF" for c in key):
+        raise StoreError("Der Schlüssel des Melderegisters hat ein ungültiges Format.",
+                         "register key is not 64 hex digits")
+    return key
+
+
+def _check_writable_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"Der Datenordner {folder} kann nicht angelegt werden ({exc.strerror}).",
+            f"cannot create data folder {folder}: {exc}") from exc
+    if not os.access(folder, os.W_OK):
+        raise StoreError(
+            f"Der Datenordner {folder} ist schreibgeschützt. Bitte die IT verständigen.",
+            f"data folder {folder} is not writable")
+
+
+def _open_error(path: Path, exc: Exception) -> StoreError:
+    text = str(exc)
+    if "not a database" in text:
+        if _has_plain_sqlite_header(path):
+            return StoreError(
+                f"Die Datei {path} ist eine unverschlüsselte Fremddatenbank, kein Melderegister "
+                "dieses Arbeitsplatzes. Es wurde nichts verändert.",
+                f"{path} is an unencrypted SQLite file, not a register")
+        return StoreError(
+            f"Das Melderegister {path} lässt sich nicht öffnen: falscher Schlüssel oder "
+            "beschädigte Datei. Es wurde nichts verändert. Bitte die IT verständigen.",
+            f"cannot open {path}: wrong key or damaged file ({text})")
+    if "readonly" in text or "unable to open" in text or "read-only" in text:
+        return StoreError(
+            f"Das Melderegister {path} kann nicht geöffnet werden: Datei oder Ordner "
+            "schreibgeschützt oder nicht erreichbar. Bitte die IT verständigen.",
+            f"cannot open {path}: {text}")
+    return StoreError(
+        f"Das Melderegister {path} kann nicht geöffnet werden ({text}).",
+        f"cannot open {path}: {text}")
+
+
+def _has_plain_sqlite_header(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def _migrate(store: Store, target: int) -> None:
+    current = store.schema_version
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"Das Melderegister hat Version {current}, dieses Programm kennt nur bis "
+            f"{SCHEMA_VERSION}. Bitte das Programm aktualisieren.",
+            f"register schema {current} is newer than this program ({SCHEMA_VERSION})")
+    for version in range(current + 1, target + 1):
+        try:
+            with store.transaction() as db:
+                MIGRATIONS[version - 1](db)
+                store.conn.execute(f"PRAGMA user_version = {version}")
+        except sqlcipher3.OperationalError as exc:
+            raise _open_error(store.path, exc) from exc
+        log.info("register migrated to schema version %d", version)
+
+

@@ -1,0 +1,172 @@
+"""Forward-only schema migrations of the local register.
+
+Each entry is one schema version; `PRAGMA user_version` records the version a file is at. A
+released migration is never edited: a change is a new entry at the end, so that a laptop that
+was offline for weeks opens with any older file. Tests open a database of every earlier version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlcipher3
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+# Register tables. Persons are keyed by a UUID (created offline on any workstation without
+# clashing) and carry a version for the sync's optimistic check.
+V1_REGISTER = """
+CREATE TABLE households (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE persons (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL DEFAULT 1,
+    family_name TEXT NOT NULL,
+    birth_name TEXT,
+    first_names TEXT NOT NULL DEFAULT '',
+    everyday_name TEXT,
+    doctorate TEXT,
+    religious_name TEXT,
+    artist_name TEXT,
+    birth_date TEXT,
+    birth_place TEXT,
+    birth_country TEXT,
+    sex TEXT NOT NULL DEFAULT 'x' CHECK (sex IN ('m', 'w', 'd', 'x')),
+    nationalities TEXT NOT NULL DEFAULT '[]',
+    religion TEXT,
+    marital_status TEXT,
+    marital_date TEXT,
+    marital_place TEXT,
+    household_id TEXT REFERENCES households(id),
+    family_sf TEXT NOT NULL DEFAULT '',
+    given_sf TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX persons_birth_date ON persons(birth_date);
+CREATE INDEX persons_family_sf ON persons(family_sf);
+CREATE INDEX persons_household ON persons(household_id);
+CREATE TABLE former_names (
+    id INTEGER PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons(id),
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    valid_until TEXT
+);
+CREATE INDEX former_names_person ON former_names(person_id);
+CREATE TABLE streets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    name_sf TEXT NOT NULL,
+    district TEXT NOT NULL,
+    key TEXT NOT NULL UNIQUE
+);
+CREATE TABLE street_segments (
+    id INTEGER PRIMARY KEY,
+    street_id INTEGER NOT NULL REFERENCES streets(id),
+    from_no INTEGER NOT NULL,
+    to_no INTEGER NOT NULL,
+    parity TEXT NOT NULL DEFAULT 'all' CHECK (parity IN ('all', 'odd', 'even')),
+    postal_code TEXT NOT NULL
+);
+CREATE INDEX street_segments_street ON street_segments(street_id);
+CREATE TABLE residences (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons(id),
+    version INTEGER NOT NULL DEFAULT 1,
+    kind TEXT NOT NULL CHECK (kind IN ('alleinig', 'haupt', 'neben')),
+    street_id INTEGER REFERENCES streets(id),
+    street TEXT,
+    house_number TEXT,
+    postal_code TEXT,
+    city TEXT,
+    district TEXT,
+    country TEXT NOT NULL DEFAULT 'DE',
+    foreign_address TEXT,
+    move_in TEXT,
+    move_out TEXT,
+    previous_address TEXT
+);
+CREATE INDEX residences_person ON residences(person_id);
+CREATE INDEX residences_street ON residences(street_id, house_number);
+CREATE TABLE id_documents (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons(id),
+    doc_type TEXT NOT NULL,
+    number TEXT NOT NULL,
+    authority TEXT,
+    issued_on TEXT,
+    valid_until TEXT
+);
+CREATE INDEX id_documents_person ON id_documents(person_id);
+CREATE INDEX id_documents_number ON id_documents(number);
+CREATE TABLE information_blocks (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons(id),
+    kind TEXT NOT NULL,
+    legal_basis TEXT NOT NULL,
+    reason TEXT,
+    since TEXT NOT NULL,
+    until TEXT
+);
+CREATE INDEX information_blocks_person ON information_blocks(person_id);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    clerk TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    action TEXT NOT NULL,
+    person_id TEXT,
+    purpose TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX audit_log_person ON audit_log(person_id);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+# Type-ahead search: an FTS5 index over the DIN 91379 search forms of names, the birth date and
+# the current addresses. Contentless: the text lives in the register tables already. Prefix
+# indexes make the first keystrokes cheap.
+V2_SEARCH = """
+CREATE VIRTUAL TABLE person_fts USING fts5(
+    names, born, address,
+    content='', contentless_delete=1, tokenize='unicode61', prefix='1 2 3'
+);
+"""
+
+
+def run_script(conn: sqlcipher3.Connection, script: str) -> None:
+    """Run semicolon-separated DDL inside the caller's transaction.
+
+    `executescript` would commit first, which breaks the all-or-nothing migration.
+    """
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlcipher3.complete_statement(buffer):
+            conn.execute(buffer)
+            buffer = ""
+    if buffer.strip():
+        conn.execute(buffer)
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V1_REGISTER)
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    # Imported here: the index builder belongs to the search module, which needs this schema.
+    from clerk_app.search_index import reindex_all
+
+    run_script(db.conn, V2_SEARCH)
+    reindex_all(db)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,123 @@
+"""Type-ahead search: names in any order, umlauts, dates, addresses, hostile input."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from clerk_app import audit
+from clerk_app.errors import ValidationError
+from clerk_app.register import open_person
+from clerk_app.search import MAX_QUERY_CHARS, parse_query, search
+from clerk_app.store.db import Store
+from tests.factories import add_person
+
+
+@pytest.fixture
+def people(store: Store) -> dict[str, str]:
+    return {
+        "anna": add_person(store, "Müller", "Anna Maria", "1964-08-12"),
+        "hans": add_person(store, "Müller-Lüdenscheidt", "Hans", "1971-01-30",
+                           street="Basler Straße", number="3a"),
+        "mia": add_person(store, "Schmidt", "Mia", "1990-05-01", former=("Müller",)),
+        "lukasz": add_person(store, "Wróbel", "Łukasz", "1985-11-02", street="Tumringer Straße",
+                             number="7"),
+        "minh": add_person(store, "Nguyễn", "Thị Minh Khai", "1979-03-15", block=True),
+        "ole": add_person(store, "Ødegård", "Ole", "2001-12-24"),
+        "mueller": add_person(store, "Mueller", "Bernd", "1950-02-02"),
+    }
+
+
+def ids(store: Store, text: str) -> list[str]:
+    return [h.id for h in search(store, text)]
+
+
+@pytest.mark.parametrize("text", ["mueller", "Müller", "MÜLLER", "müll", "mu"])
+def test_umlaut_and_case_insensitive(store: Store, people: dict[str, str], text: str) -> None:
+    found = ids(store, text)
+    assert people["anna"] in found and people["mueller"] in found
+
+
+def test_exact_family_name_ranks_first(store: Store, people: dict[str, str]) -> None:
+    found = ids(store, "mueller")
+    exact = {people["anna"], people["mueller"]}
+    assert set(found[:2]) == exact
+    assert found.index(people["hans"]) > 1 and found.index(people["mia"]) > 1
+
+
+def test_any_order_of_family_and_first_names(store: Store, people: dict[str, str]) -> None:
+    assert ids(store, "anna müller") == [people["anna"]]
+    assert ids(store, "Müller Anna") == [people["anna"]]
+    assert ids(store, "mar mül") == [people["anna"]]
+
+
+def test_double_name_parts_and_former_names(store: Store, people: dict[str, str]) -> None:
+    assert ids(store, "lüdenscheidt") == [people["hans"]]
+    assert people["mia"] in ids(store, "müller")
+
+
+@pytest.mark.parametrize(("text", "who"), [("lukasz wrobel", "lukasz"), ("Łukasz", "lukasz"),
+                                           ("nguyen minh", "minh"), ("odegard", "ole"),
+                                           ("Ødegård", "ole")])
+def test_din_91379_names(store: Store, people: dict[str, str], text: str, who: str) -> None:
+    assert ids(store, text) == [people[who]]
+
+
+@pytest.mark.parametrize("text", ["12.08.1964", "12.8.1964", "12.8.64", "müller 12.08.1964"])
+def test_birth_date(store: Store, people: dict[str, str], text: str) -> None:
+    assert ids(store, text) == [people["anna"]]
+
+
+def test_street_and_house_number(store: Store, people: dict[str, str]) -> None:
+    assert ids(store, "basler str 3a") == [people["hans"]]
+    assert ids(store, "Tumringer Straße 7") == [people["lukasz"]]
+    assert people["lukasz"] not in ids(store, "Tumringer Straße 9")
+
+
+def test_hit_shows_address_and_block(store: Store, people: dict[str, str]) -> None:
+    (hit,) = search(store, "nguyen")
+    assert hit.blocked
+    assert hit.address == "Hauptstraße 12, 79539 Lörrach"
+    assert hit.birth_date == date(1979, 3, 15)
+    (anna,) = search(store, "anna")
+    assert not anna.blocked
+
+
+@pytest.mark.parametrize("text", ['"foo" OR bar*', "'; DROP TABLE persons;--", "NEAR(a b)",
+                                  "müller AND NOT anna", "*", '"', "a:b", "((("])
+def test_fts_and_sql_syntax_is_plain_text(store: Store, people: dict[str, str],
+                                          text: str) -> None:
+    search(store, text)
+    assert store.query("SELECT count(*) AS n FROM persons") == [{"n": len(people)}]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "!!!", "-"])
+def test_empty_queries_find_nothing(store: Store, people: dict[str, str], text: str) -> None:
+    assert ids(store, text) == []
+
+
+def test_one_megabyte_query_is_refused_in_german(store: Store) -> None:
+    with pytest.raises(ValidationError) as err:
+        search(store, "ä" * 1_000_000)
+    assert str(MAX_QUERY_CHARS) in err.value.message_de
+
+
+def test_invalid_date_is_named(store: Store) -> None:
+    with pytest.raises(ValidationError) as err:
+        search(store, "31.02.1990")
+    assert "31.02.1990" in err.value.message_de and "kein gültiges Datum" in err.value.message_de
+
+
+def test_two_digit_years_are_never_in_the_future() -> None:
+    today = date(2026, 11, 25)
+    assert parse_query("1.1.26", today).birth_dates == (date(2026, 1, 1),)
+    assert parse_query("1.1.27", today).birth_dates == (date(1927, 1, 1),)
+
+
+def test_opening_a_person_is_audited(store: Store, people: dict[str, str]) -> None:
+    record = open_person(store, people["anna"], "Auskunft am Schalter")
+    assert record.family_name == "Müller"
+    (entry,) = audit.entries_for(store, people["anna"])
+    assert entry["action"] == "read" and entry["clerk"] == "mmuster"
+    assert entry["purpose"] == "Auskunft am Schalter"
