@@ -2,6 +2,10 @@
 
 `clerk-app` with no sub-command starts the window; `search`, `demo-data` and `doctor` work
 without a screen. The command line is a thin layer: every sub-command calls the core.
+
+The core never imports the UI or the sync layer, so their sub-commands (`gui`, later `sync`)
+plug in through the entry-point group `clerk_app.commands`: each entry is a function that adds
+its sub-parsers and returns a handler per command name.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from typing import TextIO
 
 from clerk_app import __version__, audit
@@ -19,8 +24,11 @@ from clerk_app.errors import ClerkError
 
 log = logging.getLogger(__name__)
 
+Handler = Callable[[Config, argparse.Namespace], int]
+PLUGIN_GROUP = "clerk_app.commands"
 
-def _parser() -> argparse.ArgumentParser:
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     parser = argparse.ArgumentParser(
         prog="clerk-app", description="Arbeitsplatz Bürgerbüro (Melderegister, Bescheinigungen).")
     parser.add_argument("--version", action="version", version=f"clerk-app {__version__}")
@@ -28,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="Einstellung für diesen Aufruf überschreiben (z. B. mode=\"demo\")")
     parser.add_argument("--data-dir", help="Datenordner (überschreibt data_dir)")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("gui", help="Fenster starten (Standard)")
+    handlers: dict[str, Handler] = {}
+    for plugin in entry_points(group=PLUGIN_GROUP):
+        handlers.update(plugin.load()(sub))
     search = sub.add_parser("search", help="Im Melderegister suchen")
     search.add_argument("query", help="Name, Geburtsdatum (TT.MM.JJJJ) oder Straße Hausnummer")
     search.add_argument("--json", action="store_true", help="Treffer als JSON ausgeben")
@@ -41,11 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="bestehendes Demo-Register ersetzen")
     doctor = sub.add_parser("doctor", help="Selbsttest für die IT")
     doctor.add_argument("--json", action="store_true")
-    return parser
+    return parser, handlers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser, handlers = _parser()
+    args = parser.parse_args(argv)
     try:
         overrides = dict(parse_override(s) for s in args.set)
         if args.data_dir:
@@ -55,10 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         setup_logging(cfg.log_path, cfg.log_level)
         command = args.command or "gui"
+        if command in handlers:
+            return handlers[command](cfg, args)
         if command == "gui":
-            from ui.app import run
-
-            return run(cfg)
+            print("Fehler: Die Oberfläche ist nicht installiert (Paket „ui“ fehlt).",
+                  file=sys.stderr)
+            return 2
         if command == "search":
             return _search(cfg, args.query, args.limit, args.json, args.purpose, sys.stdout)
         if command == "demo-data":

@@ -18,11 +18,11 @@ def setup_logging(log_dir: Path, level: str = "INFO") -> Path | None:
     """Log to a rotating file in `log_dir`; returns its path, or None if it can't be written."""
     root = logging.getLogger()
     root.setLevel(level)
-    path = log_dir / "clerk-app.log"
+    path: Path | None = log_dir / "clerk-app.log"
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+            log_dir / "clerk-app.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8")
     except OSError:
         handler, path = logging.StreamHandler(), None
     handler.setFormatter(logging.Formatter(FORMAT))

@@ -114,6 +114,7 @@ _LETTER = r"[^\W\d_]"
 # One unit as a clerk sees it: a letter with its combining marks, or any single character.
 _UNIT_RE = re.compile(f"{_LETTER}[{_MARKS}]*|.", re.DOTALL)
 _LETTER_CLUSTER_RE = re.compile(f"{_LETTER}[{_MARKS}]*")
+_ATTACHED_MARKS_RE = re.compile(f"(?<={_LETTER})[{_MARKS}]+")
 _SPACE_RUN_RE = re.compile(" {2,}")
 _NOT_SEARCH_RE = re.compile("[^A-Z0-9 ]+")
 
@@ -262,7 +263,7 @@ def validate(
 
     problems: list[NameProblem] = []
     if len(name) > max_length:  # cheap pre-check: the visible length is never larger
-        length = len(name) - len(_MARK_RE.findall(name))
+        length = len(name) - sum(map(len, _ATTACHED_MARKS_RE.findall(name)))
         if length > max_length:
             problems.append(
                 NameProblem(

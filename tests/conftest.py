@@ -15,9 +15,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from clerk_app.config import Config  # noqa: E402
-from clerk_app.keys import new_key  # noqa: E402
-from clerk_app.store.db import Actor, Store, open_store  # noqa: E402
+from clerk_app.config import Config
+from clerk_app.keys import new_key
+from clerk_app.store.db import Actor, Store, open_store
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -139,3 +139,10 @@ def test_production_key_is_generated_once_into_the_keyring(demo_cfg: Config) -> 
 
 def test_new_keys_differ() -> None:
     assert new_key() != new_key()
+
+
+def test_every_key_is_documented() -> None:
+    from clerk_app.config import KEYS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text("utf-8")
+    assert [k for k in KEYS if f"| `{k}` |" not in doc] == []

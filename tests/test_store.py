@@ -16,6 +16,7 @@ import pytest
 
 from clerk_app.errors import StoreError
 from clerk_app.keys import new_key
+from clerk_app.search_index import reindex_person
 from clerk_app.store.db import SQLITE_HEADER, Actor, Store, open_store
 from clerk_app.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -106,6 +107,8 @@ def test_every_earlier_schema_version_opens_and_migrates(tmp_path: Path, version
             db.execute("INSERT INTO persons (id, family_name, first_names, birth_date, "
                        "family_sf, given_sf, created_at, updated_at) VALUES "
                        "('p1', 'Müller', 'Anna', '1964-08-12', 'MUELLER', 'ANNA', 'x', 'x')")
+            if version >= 2:  # from version 2 on, the program of that day kept the index
+                reindex_person(db, "p1")
     with open_store(path, key, ACTOR) as store:
         assert store.schema_version == SCHEMA_VERSION
         from clerk_app.search import search

@@ -140,6 +140,103 @@ CREATE VIRTUAL TABLE person_fts USING fts5(
 );
 """
 
+# Counter services as commands (see docs/architecture: one service = one transaction = one
+# outbox row). The cash journal is append-only: triggers refuse UPDATE and DELETE, so a
+# correction can only be a reversing entry.
+V3_SERVICES = """
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    command_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    base_versions TEXT NOT NULL DEFAULT '{}',
+    device TEXT NOT NULL,
+    clerk TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'applied', 'conflict', 'rejected')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    result TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX outbox_status ON outbox(status, seq);
+CREATE TABLE counters (
+    series TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE registrations (
+    id TEXT PRIMARY KEY,
+    command_id TEXT NOT NULL REFERENCES outbox(command_id),
+    kind TEXT NOT NULL CHECK (kind IN ('anmeldung', 'ummeldung', 'abmeldung')),
+    registered_on TEXT NOT NULL,
+    move_date TEXT NOT NULL,
+    late INTEGER NOT NULL DEFAULT 0,
+    landlord TEXT,
+    persons TEXT NOT NULL
+);
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    person_id TEXT REFERENCES persons(id),
+    command_id TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    clerk TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    content TEXT NOT NULL,
+    receipt_number TEXT
+);
+CREATE INDEX documents_person ON documents(person_id);
+CREATE TABLE requests (
+    id TEXT PRIMARY KEY,
+    command_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    person_id TEXT REFERENCES persons(id),
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued',
+    created_at TEXT NOT NULL
+);
+CREATE TABLE cash_journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    business_day TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    clerk TEXT NOT NULL,
+    command_id TEXT NOT NULL,
+    receipt_number TEXT NOT NULL,
+    service TEXT NOT NULL,
+    method TEXT NOT NULL CHECK (method IN ('bar', 'karte', 'gebuehrenfrei')),
+    amount_cents INTEGER NOT NULL,
+    given_cents INTEGER,
+    change_cents INTEGER,
+    exemption TEXT,
+    reverses INTEGER REFERENCES cash_journal(id),
+    UNIQUE (receipt_number, reverses)
+);
+CREATE INDEX cash_journal_day ON cash_journal(workstation, business_day);
+CREATE TRIGGER cash_journal_no_update BEFORE UPDATE ON cash_journal
+BEGIN SELECT RAISE(ABORT, 'cash journal is append-only'); END;
+CREATE TRIGGER cash_journal_no_delete BEFORE DELETE ON cash_journal
+BEGIN SELECT RAISE(ABORT, 'cash journal is append-only'); END;
+CREATE TABLE closings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workstation TEXT NOT NULL,
+    business_day TEXT NOT NULL,
+    clerk TEXT NOT NULL,
+    at TEXT NOT NULL,
+    last_entry_id INTEGER NOT NULL,
+    totals TEXT NOT NULL,
+    expected_cash_cents INTEGER NOT NULL,
+    counted_cash_cents INTEGER NOT NULL,
+    difference_cents INTEGER NOT NULL,
+    UNIQUE (workstation, business_day)
+);
+CREATE TRIGGER closings_no_update BEFORE UPDATE ON closings
+BEGIN SELECT RAISE(ABORT, 'closings are final'); END;
+CREATE TRIGGER closings_no_delete BEFORE DELETE ON closings
+BEGIN SELECT RAISE(ABORT, 'closings are final'); END;
+"""
+
 
 def run_script(conn: sqlcipher3.Connection, script: str) -> None:
     """Run semicolon-separated DDL inside the caller's transaction.
@@ -168,5 +265,9 @@ def _v2(db: sqlite_utils.Database) -> None:
     reindex_all(db)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V3_SERVICES)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)

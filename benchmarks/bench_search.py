@@ -1,0 +1,68 @@
+"""Type-ahead search on a 100,000-resident encrypted register, against a LIKE '%q%' scan.
+
+    python benchmarks/bench_search.py [--residents 100000]
+
+The queries are what clerks type, keystroke by keystroke: growing prefixes of family names,
+"first family" pairs, birth dates, street + house number. The baseline scans the same data with
+LIKE '%q%' in the same run; the figure is the ratio (machines here are noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+
+from common import demo_register, p95, timings
+
+from clerk_app.search import search
+from clerk_app.store.db import Store
+
+
+def clerk_queries(store: Store, count: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    people = store.query("""
+        SELECT p.family_name, p.first_names, p.birth_date, r.street, r.house_number
+          FROM persons p JOIN residences r ON r.person_id = p.id AND r.move_out IS NULL""")
+    queries: list[str] = []
+    for p in rng.sample(people, count):
+        family = p["family_name"].split("-")[0].split()[0]
+        queries += [family[:n] for n in range(2, len(family) + 1)]
+        queries.append(f"{p['first_names'].split()[0]} {family}")
+        y, m, d = p["birth_date"].split("-")
+        queries.append(f"{d}.{m}.{y}")
+        queries.append(f"{p['street']} {p['house_number']}")
+    return queries
+
+
+def like_scan(store: Store, text: str) -> list[dict[str, object]]:
+    """The naive way: LIKE '%q%' over the names, as an unindexed search would do."""
+    return store.query(
+        "SELECT id FROM persons WHERE family_name LIKE :p OR first_names LIKE :p "
+        "OR birth_date LIKE :p ORDER BY family_name LIMIT 50", {"p": f"%{text}%"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--residents", type=int, default=100_000)
+    parser.add_argument("--people", type=int, default=60)
+    args = parser.parse_args()
+    store = demo_register(args.residents)
+    queries = clerk_queries(store, args.people)
+    for q in queries[:20]:  # warm the page cache for both sides alike
+        search(store, q)
+        like_scan(store, q)
+    fts = [t for q in queries for t in timings(lambda q=q: search(store, q))]
+    like = [t for q in queries for t in timings(lambda q=q: like_scan(store, q))]
+    print(f"queries: {len(queries)} on {args.residents} residents (encrypted)")
+    print(f"type-ahead search: median {statistics.median(fts):.2f} ms, p95 {p95(fts):.2f} ms, "
+          f"max {max(fts):.2f} ms")
+    print(f"LIKE '%q%' baseline: median {statistics.median(like):.2f} ms, "
+          f"p95 {p95(like):.2f} ms")
+    print(f"ratio (baseline median / search median): "
+          f"{statistics.median(like) / statistics.median(fts):.1f}x; "
+          f"(baseline p95 / search p95): {p95(like) / p95(fts):.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Shared set-up of the benchmarks: a cached encrypted demo register of a given size.
+
+Building 100,000 residents takes a while, so the register is kept in `benchmarks/out/` (git
+ignores it) and reused while the generator's seed and size are the same.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from clerk_app.config import Config
+from clerk_app.session import open_register, remove_demo_register
+from clerk_app.store.db import Store
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def demo_config(residents: int) -> Config:
+    return replace(Config(), mode="demo", data_dir=str(OUT / f"demo-{residents}"),
+                   demo_residents=residents, workstation="bench", clerk="bench")
+
+
+def demo_register(residents: int) -> Store:
+    """Open (building at first use) the demo register with `residents` persons."""
+    from clerk_app.demo import build_demo_register
+
+    cfg = demo_config(residents)
+    if cfg.register_path.exists():
+        store = open_register(cfg)
+        if store.query("SELECT count(*) AS n FROM persons")[0]["n"] >= residents:
+            return store
+        store.close()
+        remove_demo_register(cfg)
+    store = open_register(cfg, create=True)
+    started = time.perf_counter()
+    build_demo_register(store, residents)
+    print(f"built demo register of {residents} residents in "
+          f"{time.perf_counter() - started:.1f} s")
+    return store
+
+
+def timings(fn: Callable[[], object], repeat: int = 1) -> list[float]:
+    """Wall times of `repeat` calls, in milliseconds."""
+    result = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        result.append((time.perf_counter() - started) * 1000)
+    return result
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)

@@ -1,0 +1,387 @@
+"""The clerk's main window: type-ahead search on top, hits on the left, the person on the right.
+
+Keyboard flow (the common case needs no mouse): type a name, a birth date (TT.MM.JJJJ) or a
+street with house number; ↑/↓ move through the hits while the cursor stays in the search
+field; Enter opens the selected person (or the first hit); Esc clears everything for the next
+citizen; Ctrl+F jumps back to the search field with its text selected.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clerk_app.config import Config
+from clerk_app.errors import ClerkError
+from clerk_app.models import PersonHit, PersonRecord
+from ui.db_worker import DbWorker
+from ui.i18n import error_text, language, tr
+from ui.person_view import PersonView
+from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
+from ui.status import StatusBarWidgets
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 80
+RESULT_LIMIT = 50
+MIN_CHARS = 2
+# A date still being typed at the end of the field ("12.", "12.08", "12.08.19" is complete
+# with a two-digit year, "12.08.196" is not): searched once it is complete.
+PARTIAL_DATE_RE = re.compile(r"(?<![\d.])\d{1,2}\.(?:\d{1,2}(?:\.(?:\d|\d{3})?)?)?$")
+ERROR_RED = "#b00020"
+
+
+def effective_query(text: str) -> str:
+    """What is worth searching for in `text` right now ('' = nothing yet)."""
+    text = text.strip()
+    text = PARTIAL_DATE_RE.sub("", text).strip()
+    return text if len(text) >= MIN_CHARS else ""
+
+
+class SearchField(QLineEdit):
+    """The search field: ↑/↓/Bild↑/Bild↓ move through the hits, Enter opens, Esc clears."""
+
+    move_selection = Signal(int)   # rows to move (negative = up)
+    open_requested = Signal()
+    escape_pressed = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = event.key()
+        if key == Qt.Key.Key_Down:
+            self.move_selection.emit(1)
+        elif key == Qt.Key.Key_Up:
+            self.move_selection.emit(-1)
+        elif key == Qt.Key.Key_PageDown:
+            self.move_selection.emit(10)
+        elif key == Qt.Key.Key_PageUp:
+            self.move_selection.emit(-10)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.open_requested.emit()
+        elif key == Qt.Key.Key_Escape:
+            self.escape_pressed.emit()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+
+class _TableKeys(QObject):
+    """Enter in the hit table opens the selected person, as in the search field."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._window.open_selected()
+            return True
+        return False
+
+
+class MainWindow(QMainWindow):
+    """Search, hits and the open person on one screen; all register work in `DbWorker`."""
+
+    def __init__(self, cfg: Config, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cfg = cfg
+        self.setObjectName("mainWindow")
+        title = tr("Melderegister – {office}").format(office=cfg.office_name)
+        if cfg.is_demo:
+            title += " – " + tr("DEMO")
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        self.resize(1280, 800)
+
+        self.db = DbWorker(cfg, self)
+        self._register_open = False
+        self._pending_open = False
+        self._last_query = ""
+        self._searching = False
+
+        self._build_search()
+        self._build_results()
+        self.person_view = PersonView()
+        self.person_view.person_link_activated.connect(self.open_person)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setAccessibleName(tr("Suchergebnisse und Person"))
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.person_view)
+        self.splitter.setStretchFactor(0, 9)
+        self.splitter.setStretchFactor(1, 11)
+        self.splitter.setSizes([560, 700])
+
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(12, 10, 12, 6)
+        outer.setSpacing(4)
+        outer.addLayout(self._search_row)
+        outer.addLayout(self._feedback_row)
+        outer.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.status = StatusBarWidgets(cfg, self.statusBar())
+        QWidget.setTabOrder(self.search, self.table)
+        QWidget.setTabOrder(self.table, self.person_view.focus_target)
+
+        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
+        find.setContext(Qt.ShortcutContext.WindowShortcut)
+        find.activated.connect(self.focus_search)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        escape.setContext(Qt.ShortcutContext.WindowShortcut)
+        escape.activated.connect(self.reset)
+        self._shortcuts = (find, escape)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._run_search)
+
+        self.db.opened.connect(self._on_opened)
+        self.db.search_done.connect(self._on_search_done)
+        self.db.search_failed.connect(self._on_search_failed)
+        self.db.person_done.connect(self._on_person_done)
+        self.db.person_failed.connect(self._on_person_failed)
+        self.statusBar().showMessage(tr("Melderegister wird geöffnet …"))
+        self.search.setFocus()
+
+    # Building
+
+    def _build_search(self) -> None:
+        self.search = SearchField()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(
+            tr("Name, Geburtsdatum (TT.MM.JJJJ) oder Straße Hausnummer – Strg+F"))
+        self.search.setAccessibleName(tr("Suche im Melderegister"))
+        self.search.setAccessibleDescription(tr(
+            "Name, Geburtsdatum oder Anschrift eingeben; Pfeiltasten wählen einen Treffer, "
+            "Enter öffnet ihn, Esc leert die Suche."))
+        self.search.setClearButtonEnabled(True)
+        font = QFont(self.search.font())
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.search.setFont(font)
+        self.search.setMinimumHeight(self.search.sizeHint().height() + 8)
+        self.search.textEdited.connect(self._on_text_edited)
+        self.search.textChanged.connect(self._on_text_changed)
+        self.search.move_selection.connect(self.move_selection)
+        self.search.open_requested.connect(self.open_selected)
+        self.search.escape_pressed.connect(self.reset)
+
+        label = QLabel(tr("&Suche:"))
+        label.setBuddy(self.search)
+        label_font = QFont(label.font())
+        label_font.setPointSizeF(label_font.pointSizeF() * 1.15)
+        label_font.setBold(True)
+        label.setFont(label_font)
+        self._search_row = QHBoxLayout()
+        self._search_row.setSpacing(8)
+        self._search_row.addWidget(label)
+        self._search_row.addWidget(self.search, 1)
+
+        self.message = QLabel()
+        self.message.setObjectName("searchMessage")
+        self.message.setAccessibleName(tr("Hinweis zur Suche"))
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setStyleSheet(f"color: {ERROR_RED}; font-weight: bold;")
+        self.count = QLabel()
+        self.count.setObjectName("hitCount")
+        self.count.setAccessibleName(tr("Trefferzahl"))
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._feedback_row = QHBoxLayout()
+        self._feedback_row.setContentsMargins(0, 0, 0, 2)
+        self._feedback_row.addWidget(self.message, 1)
+        self._feedback_row.addWidget(self.count)
+        height = self.count.fontMetrics().height() + 4
+        self.message.setMinimumHeight(height)
+        self.count.setMinimumHeight(height)
+
+    def _build_results(self) -> None:
+        self.model = ResultsModel()
+        self.table = QTableView()
+        self.table.setObjectName("results")
+        self.table.setModel(self.model)
+        self.table.setAccessibleName(tr("Suchergebnisse"))
+        self.table.setAccessibleDescription(tr("Treffer der Suche; Enter öffnet die Person."))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setShowGrid(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(
+            self.table.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_BORN, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_ADDRESS, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_BLOCK, QHeaderView.ResizeMode.ResizeToContents)
+        header.resizeSection(COL_NAME, 200)
+        self.table.doubleClicked.connect(lambda _index: self.open_selected())
+        self.table.installEventFilter(_TableKeys(self))
+
+    # Start and stop
+
+    def start(self) -> None:
+        """Start the database worker (opens the register in its own thread)."""
+        self.db.start()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self._debounce.stop()
+        self.db.shutdown()
+        super().closeEvent(event)
+
+    def _on_opened(self) -> None:
+        self._register_open = True
+        self.statusBar().clearMessage()
+        if self._last_query:
+            self._run_search()
+
+    # Search
+
+    def _on_text_edited(self, _text: str) -> None:
+        if self.person_view.record is not None:
+            self.person_view.clear()   # the next citizen: the last one's data goes away
+        self._debounce.start()
+
+    def _on_text_changed(self, text: str) -> None:
+        if not text:
+            self._debounce.stop()
+            self._show_idle()
+
+    def _run_search(self) -> None:
+        self._debounce.stop()
+        query = effective_query(self.search.text())
+        if not query:
+            self._show_idle()
+            return
+        self._last_query = query
+        self._searching = True
+        self.db.search(query, RESULT_LIMIT)
+
+    def _show_idle(self) -> None:
+        self.db.cancel_search()
+        self._last_query = ""
+        self._searching = False
+        self._pending_open = False
+        self.model.clear()
+        self.message.clear()
+        self.count.clear()
+
+    def _on_search_done(self, _seq: int, _text: str, hits: object, more: bool) -> None:
+        self._searching = False
+        assert isinstance(hits, list)
+        self.model.set_hits(hits)
+        self.message.clear()
+        if not hits:
+            self.count.setText(tr("Keine Treffer"))
+        elif more:
+            self.count.setText(tr("Mehr als {n} Treffer – bitte genauer suchen").format(
+                n=RESULT_LIMIT))
+        elif len(hits) == 1:
+            self.count.setText(tr("1 Treffer"))
+        else:
+            self.count.setText(tr("{n} Treffer").format(n=len(hits)))
+        self.count.setAccessibleDescription(self.count.text())
+        if self._pending_open:
+            self._pending_open = False
+            if hits:
+                self.open_selected()
+
+    def _on_search_failed(self, _seq: int, message_de: str, message_en: str) -> None:
+        self._searching = False
+        self._pending_open = False
+        self.model.clear()
+        self.count.clear()
+        self._show_message(message_en if language() == "en" else message_de)
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText("⚠ " + text)
+        self.message.setAccessibleDescription(text)
+
+    # Selection and opening
+
+    def selected_hit(self) -> PersonHit | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.hit(rows[0].row()) if rows else None
+
+    def move_selection(self, delta: int) -> None:
+        count = self.model.rowCount()
+        if not count:
+            return
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            row = max(0, min(count - 1, rows[0].row() + delta))
+        else:
+            row = 0 if delta > 0 else count - 1
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+
+    def open_selected(self) -> None:
+        """Enter: open the selected hit, or the first one; wait for a search in flight."""
+        if self._debounce.isActive() or self._searching:
+            if self._debounce.isActive():
+                self._run_search()
+            self._pending_open = bool(self._last_query)
+            return
+        hit = self.selected_hit() or self.model.hit(0)
+        if hit is None:
+            return
+        if self.selected_hit() is None:
+            self.table.selectRow(0)
+        self.open_person(hit.id)
+
+    def open_person(self, person_id: str) -> None:
+        self.db.open_person(person_id)
+        self.statusBar().showMessage(tr("Person wird geöffnet …"))
+
+    def _on_person_done(self, _request: int, record: object) -> None:
+        assert isinstance(record, PersonRecord)
+        self.statusBar().clearMessage()
+        self.message.clear()
+        self.person_view.show_record(record)
+        self.focus_search(select=False)
+
+    def _on_person_failed(self, _request: int, message_de: str, message_en: str) -> None:
+        self.statusBar().clearMessage()
+        self._show_message(message_en if language() == "en" else message_de)
+
+    # Keys
+
+    def focus_search(self, select: bool = True) -> None:
+        """Ctrl+F: cursor to the search field, its text selected for typing over."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if select:
+            self.search.selectAll()
+
+    def reset(self) -> None:
+        """Esc: empty search, no hits, no person: ready for the next citizen."""
+        self.search.clear()
+        self.person_view.clear()
+        self._show_idle()
+        self.focus_search()
+
+    def show_error(self, exc: ClerkError) -> None:
+        self._show_message(error_text(exc))
