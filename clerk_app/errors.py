@@ -42,3 +42,16 @@ class ValidationError(ClerkError):
 
 class NotFoundError(ClerkError):
     """A record that was asked for does not exist (any more) in the local register."""
+
+
+class FormError(ValidationError):
+    """Several field errors of one form at once, so the clerk sees them all next to the fields.
+
+    `errors` maps a field name to its German message.
+    """
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        fields = ", ".join(sorted(errors))
+        super().__init__("Bitte die markierten Angaben prüfen: " + "; ".join(errors.values()),
+                         f"form has invalid fields: {fields}")
+        self.errors = errors

@@ -28,3 +28,11 @@ def fmt_age(born: date | None, day: date) -> str:
     if years is None:
         return ""
     return tr("1 Jahr") if years == 1 else tr("{n} Jahre").format(n=years)
+
+
+def fmt_int(value: int) -> str:
+    """'50.000' in German, '50,000' in English."""
+    from ui.i18n import language
+
+    text = f"{value:,}"
+    return text if language() == "en" else text.replace(",", ".")

@@ -166,6 +166,11 @@ class PersonView(QWidget):
         return self._record
 
     @property
+    def focus_target(self) -> QWidget:
+        """The widget that takes the keyboard in this view (for the window's tab order)."""
+        return self._scroll
+
+    @property
     def banner_texts(self) -> list[str]:
         return [w.title_text for w in self.findChildren(BlockBanner)]
 
