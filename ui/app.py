@@ -87,6 +87,7 @@ class _DemoBuilder(QObject):
         try:
             # Imported here only: the generator (and Faker) never load at a normal start.
             from clerk_app.demo import build_demo_register
+
             from clerk_app.session import open_register
 
             store = open_register(self._cfg, create=True)
@@ -151,7 +152,7 @@ class DemoProgressDialog(QDialog):
         if self._closable:
             super().reject()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self._closable:
             super().closeEvent(event)
         else:

@@ -12,7 +12,7 @@ import logging
 import re
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QFont, QFontMetrics, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -27,10 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from clerk_app.config import Config
-from clerk_app.errors import ClerkError
 from clerk_app.models import PersonHit, PersonRecord
 from ui.db_worker import DbWorker
-from ui.i18n import error_text, language, tr
+from ui.i18n import language, tr
 from ui.person_view import PersonView
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.status import StatusBarWidgets
@@ -60,7 +59,7 @@ class SearchField(QLineEdit):
     open_requested = Signal()
     escape_pressed = Signal()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key == Qt.Key.Key_Down:
             self.move_selection.emit(1)
@@ -87,7 +86,7 @@ class _TableKeys(QObject):
         super().__init__(window)
         self._window = window
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
                 and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self._window.open_selected()
@@ -127,7 +126,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.person_view)
         self.splitter.setStretchFactor(0, 9)
         self.splitter.setStretchFactor(1, 11)
-        self.splitter.setSizes([560, 700])
+        self.splitter.setSizes([600, 660])
 
         central = QWidget()
         outer = QVBoxLayout(central)
@@ -237,10 +236,23 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_BORN, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_ADDRESS, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_BLOCK, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(COL_NAME, 200)
+        header.setSectionResizeMode(COL_BLOCK, QHeaderView.ResizeMode.Fixed)
+        header.setMinimumSectionSize(40)
+        header.resizeSection(COL_NAME, 190)
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        header.resizeSection(COL_BLOCK, 16 + max(
+            metrics.horizontalAdvance(self.model.block_text),
+            metrics.horizontalAdvance(self.model.headerData(
+                COL_BLOCK, Qt.Orientation.Horizontal))))
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
         self.table.installEventFilter(_TableKeys(self))
+
+    @property
+    def busy(self) -> bool:
+        """A search is waiting for its debounce or for the worker's answer."""
+        return self._debounce.isActive() or self._searching
 
     # Start and stop
 
@@ -248,7 +260,7 @@ class MainWindow(QMainWindow):
         """Start the database worker (opens the register in its own thread)."""
         self.db.start()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self._debounce.stop()
         self.db.shutdown()
         super().closeEvent(event)
@@ -382,6 +394,3 @@ class MainWindow(QMainWindow):
         self.person_view.clear()
         self._show_idle()
         self.focus_search()
-
-    def show_error(self, exc: ClerkError) -> None:
-        self._show_message(error_text(exc))

@@ -24,7 +24,7 @@ class ResultsModel(QAbstractTableModel):
         super().__init__()
         self._hits: list[PersonHit] = []
         self._headers = [tr("Name"), tr("Geburtsdatum"), tr("Anschrift"), tr("Hinweis")]
-        self._block_text = tr("⚠ Auskunftssperre")
+        self._block_text = tr("⚠ Sperre")
         self._block_spoken = tr("Auskunftssperre: keine Auskunft an Dritte")
         self._bold = QFont()
         self._bold.setBold(True)
@@ -43,18 +43,22 @@ class ResultsModel(QAbstractTableModel):
         return self._hits[row] if 0 <= row < len(self._hits) else None
 
     @property
+    def block_text(self) -> str:
+        return self._block_text
+
+    @property
     def hits(self) -> list[PersonHit]:
         return list(self._hits)
 
     # Qt's side
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._hits)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else 4
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role in (
                 Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
