@@ -15,7 +15,10 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def setup_logging(log_dir: Path, level: str = "INFO") -> Path | None:
-    """Log to a rotating file in `log_dir`; returns its path, or None if it can't be written."""
+    """Log to a rotating file in `log_dir`; returns its path, or None if it can't be written.
+
+    Calling it again (tests, a changed configuration) replaces the handler it added before.
+    """
     root = logging.getLogger()
     root.setLevel(level)
     path: Path | None = log_dir / "clerk-app.log"
@@ -26,5 +29,9 @@ def setup_logging(log_dir: Path, level: str = "INFO") -> Path | None:
     except OSError:
         handler, path = logging.StreamHandler(), None
     handler.setFormatter(logging.Formatter(FORMAT))
+    for old in [h for h in root.handlers if getattr(h, "clerk_app", False)]:
+        root.removeHandler(old)
+        old.close()
+    handler.clerk_app = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     return path

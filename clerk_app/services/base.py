@@ -185,22 +185,20 @@ def run_service(store: Store, service_type: str, form: dict[str, Any], command_i
                               f"unknown service type {service_type!r}")
     moment = now()
     ctx = ServiceContext(store, command_id, moment, today or moment.astimezone().date())
-    try:
-        with store.transaction():
-            payload = service.prepare(ctx, form)
-            service.apply(ctx, payload)
-            result = ServiceResult(command_id, service_type, tuple(ctx.changed_persons),
-                                   tuple(ctx.documents), ctx.receipt, tuple(ctx.notices))
-            store.conn.execute(
-                "INSERT INTO outbox (command_id, type, payload, base_versions, device, clerk, "
-                "created_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (command_id, service_type, json.dumps(payload, ensure_ascii=False),
-                 json.dumps(ctx.base_versions), ctx.workstation, ctx.clerk,
-                 moment.isoformat(timespec="milliseconds"), result.to_json()))
-    except sqlcipher3.IntegrityError:
-        # The same command id committed from another thread between our check and our write.
+    with store.transaction():
+        # Checked again under the write lock: a second submit from another worker that passed
+        # the first check waits here until the first one committed, then finds its row.
         previous = stored_result(store, command_id)
-        if previous is None:
-            raise
-        return previous
+        if previous is not None:
+            return previous
+        payload = service.prepare(ctx, form)
+        service.apply(ctx, payload)
+        result = ServiceResult(command_id, service_type, tuple(ctx.changed_persons),
+                               tuple(ctx.documents), ctx.receipt, tuple(ctx.notices))
+        store.conn.execute(
+            "INSERT INTO outbox (command_id, type, payload, base_versions, device, clerk, "
+            "created_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (command_id, service_type, json.dumps(payload, ensure_ascii=False),
+             json.dumps(ctx.base_versions), ctx.workstation, ctx.clerk,
+             moment.isoformat(timespec="milliseconds"), result.to_json()))
     return result

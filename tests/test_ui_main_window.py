@@ -1,0 +1,379 @@
+"""The main window, driven like a clerk drives it: real register, real window, real keys."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from pytestqt.qtbot import QtBot
+
+from clerk_app import audit, session
+from clerk_app.config import Config
+from clerk_app.names import search_form
+from tests.factories import add_person
+from ui.db_worker import COUNTER_PURPOSE
+from ui.i18n import set_language
+from ui.main_window import MainWindow, effective_query
+from ui.person_view import BlockBanner
+from ui.results_model import COL_BLOCK, COL_NAME
+
+RESIDENTS = 1500
+
+
+def make_cfg(data_dir: Path, **changes: object) -> Config:
+    return dataclasses.replace(Config(), data_dir=str(data_dir), mode="demo",
+                               demo_residents=RESIDENTS, workstation="Schalter 3",
+                               clerk="mmuster", **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A demo register of 1500 residents plus a few exact, hand-made persons."""
+    from clerk_app.demo import build_demo_register
+
+    data_dir = tmp_path_factory.mktemp("register")
+    cfg = make_cfg(data_dir)
+    people: dict[str, str] = {}
+    with session.open_register(cfg, create=True) as store:
+        build_demo_register(store, residents=RESIDENTS)
+        people["anna"] = add_person(store, "Müller", "Anna Maria", "1964-08-12")
+        people["hans"] = add_person(store, "Müller-Lüdenscheidt", "Hans", "1971-01-30",
+                                    street="Basler Straße", number="3a")
+        people["bernd"] = add_person(store, "Mueller", "Bernd", "1950-02-02")
+        people["berta"] = add_person(store, "Sperrlich", "Berta", "1988-04-01", block=True)
+        with store.transaction() as db:
+            db.execute("UPDATE persons SET everyday_name = 'Maria', birth_place = 'Lörrach', "
+                       "sex = 'w', marital_status = 'VH' WHERE id = ?", (people["anna"],))
+    return data_dir, people
+
+
+@pytest.fixture
+def cfg(register: tuple[Path, dict[str, str]]) -> Config:
+    return make_cfg(register[0])
+
+
+@pytest.fixture
+def people(register: tuple[Path, dict[str, str]]) -> dict[str, str]:
+    return register[1]
+
+
+@pytest.fixture(autouse=True)
+def _german() -> Iterator[None]:
+    set_language("de")
+    yield
+    set_language("de")
+
+
+@pytest.fixture
+def window(qtbot: QtBot, cfg: Config) -> Iterator[MainWindow]:
+    w = MainWindow(cfg)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.db.opened, timeout=10_000):
+        w.show()
+        w.start()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    yield w
+    w.close()
+
+
+def type_search(qtbot: QtBot, w: MainWindow, text: str) -> None:
+    """Type like a clerk and wait for the answer."""
+    qtbot.keyClicks(w.search, text)
+    settle(qtbot, w)
+
+
+def settle(qtbot: QtBot, w: MainWindow) -> None:
+    qtbot.waitUntil(lambda: not w.busy, timeout=10_000)
+    qtbot.wait(10)
+
+
+def test_search_field_has_focus_at_start(window: MainWindow) -> None:
+    assert window.search.hasFocus()
+    assert "TT.MM.JJJJ" in window.search.placeholderText()
+    assert "Strg+F" in window.search.placeholderText()
+
+
+def test_typing_mueller_lists_muellers_exact_family_name_first(
+        qtbot: QtBot, window: MainWindow, people: dict[str, str]) -> None:
+    type_search(qtbot, window, "mueller")
+    hits = window.model.hits
+    assert hits, window.message.text()
+    exact = [search_form(h.family_name) == "MUELLER" for h in hits]
+    assert exact[0], "an exact family-name match comes first"
+    assert exact == sorted(exact, reverse=True), "exact family-name matches before the rest"
+    ids = [h.id for h in hits]
+    assert people["anna"] in ids and people["bernd"] in ids
+    if "Mehr als" not in window.count.text():
+        assert people["hans"] in ids
+        assert ids.index(people["hans"]) > ids.index(people["anna"])
+        assert window.count.text() == f"{len(hits)} Treffer"
+    assert window.model.data(window.model.index(0, COL_NAME)).startswith(hits[0].family_name)
+    assert window.search.hasFocus(), "typing stays in the search field"
+
+
+def test_arrow_down_and_enter_open_the_person_with_an_audit_entry(
+        qtbot: QtBot, window: MainWindow, cfg: Config, people: dict[str, str]) -> None:
+    type_search(qtbot, window, "mueller anna")
+    assert window.model.hits
+    qtbot.keyClick(window.search, Qt.Key.Key_Down)
+    chosen = window.selected_hit()
+    assert chosen is not None and chosen.id == window.model.hits[0].id
+    assert window.search.hasFocus(), "the cursor stays in the search field"
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    record = window.person_view.record
+    assert record is not None and record.id == chosen.id
+    page_text = " ".join(label.text() for label in window.person_view.findChildren(QLabel))
+    assert record.family_name in page_text
+    assert f"{record.birth_date:%d.%m.%Y}" in page_text
+    assert window.search.hasFocus()
+    with session.open_register(cfg) as store:
+        entries = audit.entries_for(store, chosen.id)
+    reads = [e for e in entries if e["action"] == audit.READ]
+    assert reads, "opening a person is audited"
+    assert reads[0]["purpose"] == COUNTER_PURPOSE
+    assert reads[0]["clerk"] == "mmuster" and reads[0]["workstation"] == "Schalter 3"
+
+
+def test_person_view_marks_the_everyday_name(
+        qtbot: QtBot, window: MainWindow, people: dict[str, str]) -> None:
+    type_search(qtbot, window, "mueller anna maria 12.08.1964")
+    assert [h.id for h in window.model.hits] == [people["anna"]]
+    assert window.count.text() == "1 Treffer"
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)   # the only hit, no selection needed
+    texts = [label.text() for label in window.person_view.findChildren(QLabel)]
+    assert any("<u>Maria</u>" in t and "Rufname: Maria" in t for t in texts)
+    assert any("weiblich" in t for t in texts)
+    assert any("verheiratet" in t for t in texts)
+
+
+def test_escape_clears_search_and_person(qtbot: QtBot, window: MainWindow) -> None:
+    type_search(qtbot, window, "mueller")
+    qtbot.keyClick(window.search, Qt.Key.Key_Down)
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    assert window.person_view.record is not None
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Escape)
+    assert window.search.text() == ""
+    assert window.model.rowCount() == 0
+    assert window.person_view.record is None
+    assert window.count.text() == ""
+    assert window.search.hasFocus()
+    type_search(qtbot, window, "mueller")
+    assert window.model.rowCount() > 0
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)
+    assert window.search.text() == "" and window.model.rowCount() == 0
+
+
+def test_ctrl_f_returns_to_the_search_with_text_selected(
+        qtbot: QtBot, window: MainWindow) -> None:
+    type_search(qtbot, window, "mueller")
+    window.table.setFocus()
+    assert not window.search.hasFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.search.hasFocus()
+    assert window.search.selectedText() == "mueller"
+    qtbot.keyClicks(window.search, "sperrlich")   # typing replaces the selected text
+    settle(qtbot, window)
+    assert window.search.text() == "sperrlich"
+
+
+def test_up_down_move_through_the_hits(qtbot: QtBot, window: MainWindow) -> None:
+    type_search(qtbot, window, "mueller")
+    count = window.model.rowCount()
+    assert count >= 3
+    for _ in range(3):
+        qtbot.keyClick(window.search, Qt.Key.Key_Down)
+    assert window.table.selectionModel().selectedRows()[0].row() == 2
+    qtbot.keyClick(window.search, Qt.Key.Key_Up)
+    assert window.table.selectionModel().selectedRows()[0].row() == 1
+    for _ in range(count + 5):
+        qtbot.keyClick(window.search, Qt.Key.Key_Down)
+    assert window.table.selectionModel().selectedRows()[0].row() == count - 1
+
+
+def test_enter_in_the_table_opens_the_person(qtbot: QtBot, window: MainWindow) -> None:
+    type_search(qtbot, window, "mueller")
+    window.table.setFocus()
+    window.table.selectRow(1)
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    record = window.person_view.record
+    assert record is not None and record.id == window.model.hits[1].id
+    assert window.search.hasFocus(), "focus goes back to the search field"
+
+
+def test_fast_typist_enter_before_the_answer_opens_the_first_hit(
+        qtbot: QtBot, window: MainWindow, people: dict[str, str]) -> None:
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClicks(window.search, "sperrlich berta")
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)   # within the debounce time
+    record = window.person_view.record
+    assert record is not None and record.id == people["berta"]
+
+
+def test_blocked_person_is_marked_in_the_list_and_shows_the_banner(
+        qtbot: QtBot, window: MainWindow, people: dict[str, str]) -> None:
+    type_search(qtbot, window, "sperrlich")
+    assert [h.id for h in window.model.hits] == [people["berta"]]
+    marker = window.model.data(window.model.index(0, COL_BLOCK))
+    assert "Sperre" in marker and "⚠" in marker, "a worded marker, not colour alone"
+    spoken = window.model.data(window.model.index(0, COL_BLOCK),
+                               Qt.ItemDataRole.AccessibleTextRole)
+    assert "Auskunftssperre" in spoken
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    banners = window.person_view.findChildren(BlockBanner)
+    assert len(banners) == 1 and banners[0].isVisible()
+    assert banners[0].title_text == "AUSKUNFTSSPERRE – keine Auskunft an Dritte"
+    assert "§ 51 BMG" in banners[0].detail_text
+    assert banners[0].accessibleName() == banners[0].title_text
+    # The banner sits above the record, outside its scroll area: always in sight.
+    assert banners[0].mapTo(window, banners[0].rect().topLeft()).y() < \
+        window.person_view.focus_target.mapTo(window, window.person_view.rect().topLeft()).y()
+
+
+def test_unblocked_person_has_no_banner(qtbot: QtBot, window: MainWindow) -> None:
+    type_search(qtbot, window, "mueller bernd")
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    assert window.person_view.findChildren(BlockBanner) == []
+
+
+def test_invalid_date_shows_the_german_message_inline(qtbot: QtBot, window: MainWindow) -> None:
+    type_search(qtbot, window, "31.02.1990")
+    assert "„31.02.1990“ ist kein gültiges Datum (TT.MM.JJJJ)." in window.message.text()
+    assert window.message.isVisible()
+    assert window.model.rowCount() == 0
+    assert QApplication.activeModalWidget() is None, "no dialog"
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)
+    assert window.message.text() == ""
+
+
+def test_a_megabyte_paste_is_refused_in_words(qtbot: QtBot, window: MainWindow) -> None:
+    QApplication.clipboard().setText("Müller " * 150_000)
+    qtbot.keyClick(window.search, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
+    assert len(window.search.text()) > 200
+    assert "zu lang" in window.message.text()
+    assert window.model.rowCount() == 0
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)
+    type_search(qtbot, window, "mueller")
+    assert window.model.rowCount() > 0, "still working after the paste"
+
+
+@pytest.mark.parametrize("text", ['"foo" OR bar*', "'; DROP TABLE persons;--",
+                                  "NEAR(a b) AND NOT c:d", "%_*", "ö"])
+def test_hostile_input_finds_nothing_and_breaks_nothing(
+        qtbot: QtBot, window: MainWindow, cfg: Config, text: str) -> None:
+    type_search(qtbot, window, text)
+    assert window.message.text() == "" or "⚠" in window.message.text()
+    if window.model.rowCount() == 0 and effective_query(text):
+        assert window.count.text() == "Keine Treffer"
+    with session.open_register(cfg) as store:
+        assert store.query("SELECT count(*) AS n FROM persons")[0]["n"] >= RESIDENTS
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)
+    type_search(qtbot, window, "mueller")
+    assert window.model.rowCount() > 0
+
+
+def test_one_character_and_half_typed_dates_do_not_search(
+        qtbot: QtBot, window: MainWindow) -> None:
+    assert effective_query("m") == ""
+    assert effective_query("12.08.") == ""
+    assert effective_query("12.08.196") == ""
+    assert effective_query("müller 12.0") == "müller"
+    assert effective_query("12.08.1964") == "12.08.1964"
+    type_search(qtbot, window, "m")
+    assert window.model.rowCount() == 0 and window.count.text() == ""
+
+
+def test_typing_a_new_name_hides_the_previous_citizen(
+        qtbot: QtBot, window: MainWindow) -> None:
+    type_search(qtbot, window, "mueller")
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    assert window.person_view.record is not None
+    qtbot.keyClick(window.search, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(window.search, "sp")
+    assert window.person_view.record is None
+
+
+def test_status_bar_and_title_say_where_and_who(window: MainWindow) -> None:
+    assert "DEMO" in window.windowTitle()
+    status = window.status
+    assert "Offline" in status.connection.text()
+    assert status.connection.accessibleName() == "Verbindung: Offline"
+    assert status.who.text() == "Arbeitsplatz Schalter 3 · Sachbearbeitung mmuster"
+    assert status.office.text() == "Bürgerbüro Lörrach"
+    assert status.demo_badge is not None and "DEMO" in status.demo_badge.text()
+    assert status.demo_badge.isVisible()
+    status.connection.set_online(True)
+    assert "Online" in status.connection.text()
+
+
+def test_every_control_has_an_accessible_name(qtbot: QtBot, window: MainWindow) -> None:
+    type_search(qtbot, window, "sperrlich")
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    unnamed = [
+        f"{type(w).__name__}:{w.objectName()}" for w in window.findChildren(QWidget)
+        if w.isVisible() and w.focusPolicy() != Qt.FocusPolicy.NoFocus
+        and not w.accessibleName() and not isinstance(w, QLabel)
+        and type(w).__name__ not in ("QScrollBar", "QSplitterHandle")
+    ]
+    assert unnamed == []
+    for label in (window.message, window.count, window.status.who):
+        assert label.accessibleName()
+
+
+def test_tab_order_search_results_person(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.search.nextInFocusChain() is window.table or \
+        window.search.nextInFocusChain().isAncestorOf(window.table)
+    window.search.setFocus()
+    qtbot.keyClick(window.search, Qt.Key.Key_Tab)
+    assert window.table.hasFocus()
+
+
+def test_english_window(qtbot: QtBot, register: tuple[Path, dict[str, str]]) -> None:
+    set_language("en")
+    w = MainWindow(make_cfg(register[0], language="en"))
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.db.opened, timeout=10_000):
+        w.show()
+        w.start()
+    assert w.search.placeholderText().startswith("Name, date of birth")
+    assert "Workstation Schalter 3" in w.status.who.text()
+    qtbot.keyClicks(w.search, "31.02.1990")
+    settle(qtbot, w)
+    assert "date" in w.message.text().lower()
+    qtbot.keyClick(w.search, Qt.Key.Key_Escape)
+    qtbot.keyClicks(w.search, "zz")
+    settle(qtbot, w)
+    assert w.count.text() in ("No matches", "") or "match" in w.count.text()
+    w.close()
+
+
+def test_closing_the_window_stops_the_worker(qtbot: QtBot, cfg: Config) -> None:
+    w = MainWindow(cfg)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.db.opened, timeout=10_000):
+        w.show()
+        w.start()
+    thread = w.db._thread
+    assert thread.isRunning()
+    w.close()
+    assert thread.isFinished()
+    assert not w.db.is_running
