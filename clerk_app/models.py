@@ -30,11 +30,11 @@ class Address:
     postal_code: str = ""
     city: str = ""
     district: str = ""
-    country: str = "DE"
+    country: str = "DEU"
     foreign_address: str = ""
 
     def one_line(self) -> str:
-        if self.country != "DE":
+        if self.country != "DEU":
             return f"{self.foreign_address}, {self.country}".strip(", ")
         return f"{self.street} {self.house_number}, {self.postal_code} {self.city}".strip(", ")
 

@@ -80,7 +80,7 @@ def _residences(store: Store, person_id: str) -> list[Residence]:
 def _address(r: dict[str, Any]) -> Address:
     return Address(street=r["street"] or "", house_number=r["house_number"] or "",
                    postal_code=r["postal_code"] or "", city=r["city"] or "",
-                   district=r["district"] or "", country=r["country"] or "DE",
+                   district=r["district"] or "", country=r["country"] or "DEU",
                    foreign_address=r["foreign_address"] or "")
 
 

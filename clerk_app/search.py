@@ -64,18 +64,26 @@ def parse_query(text: str, today: date | None = None) -> SearchQuery:
     return SearchQuery(tuple(search_tokens(rest)), tuple(dates))
 
 
+# The inner query ranks only ids, so the address and block look-ups below run for the shown
+# page alone, not for every match of a short prefix (thousands after two keystrokes).
 SEARCH_SQL = """
+WITH hits AS (
+    SELECT p.rowid AS rid,
+           p.family_sf NOT IN (SELECT value FROM json_each(:words)) AS inexact,
+           p.family_sf, p.given_sf, p.birth_date
+      FROM person_fts f JOIN persons p ON p.rowid = f.rowid
+     WHERE person_fts MATCH :match
+     ORDER BY inexact, p.family_sf, p.given_sf, p.birth_date
+     LIMIT :limit
+)
 SELECT p.id, p.family_name, p.first_names, p.doctorate, p.birth_date,
        (SELECT r.street || ' ' || r.house_number || ', ' || r.postal_code || ' ' || r.city
           FROM residences r WHERE r.person_id = p.id AND r.move_out IS NULL
          ORDER BY r.kind = 'neben', r.move_in DESC LIMIT 1) AS address,
        EXISTS (SELECT 1 FROM information_blocks b WHERE b.person_id = p.id
                   AND b.since <= :today AND (b.until IS NULL OR b.until >= :today)) AS blocked
-  FROM person_fts f JOIN persons p ON p.rowid = f.rowid
- WHERE person_fts MATCH :match
- ORDER BY p.family_sf NOT IN (SELECT value FROM json_each(:words)),
-          p.family_sf, p.given_sf, p.birth_date
- LIMIT :limit
+  FROM hits JOIN persons p ON p.rowid = hits.rid
+ ORDER BY hits.inexact, hits.family_sf, hits.given_sf, hits.birth_date
 """
 
 

@@ -232,7 +232,7 @@ def _streets_with_segments(db: sqlite_utils.Database, rows: list[dict[str, Any]]
     marks = ",".join("?" * len(ids))
     segments: dict[int, list[Segment]] = {i: [] for i in ids}
     for s in fetch_dicts(db.conn, f"SELECT * FROM street_segments WHERE street_id IN ({marks}) "
-                                  "ORDER BY street_id, from_no, id", ids):
+                                  "ORDER BY street_id, id", ids):
         segments[s["street_id"]].append(
             Segment(s["from_no"], s["to_no"], s["parity"], s["postal_code"]))
     return [Street(r["key"], r["name"], r["district"], tuple(segments[r["id"]]), r["id"])

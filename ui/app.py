@@ -11,7 +11,17 @@ import logging
 import sys
 import time
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import (
+    QEventLoop,
+    QLibraryInfo,
+    QLocale,
+    QObject,
+    Qt,
+    QThread,
+    QTranslator,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QApplication,
@@ -42,6 +52,7 @@ def application(cfg: Config) -> QApplication:
         app = QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    _install_qt_translations(app, cfg.language)
     scale = min(max(cfg.font_scale, MIN_FONT_SCALE), MAX_FONT_SCALE)
     if abs(scale - 1.0) > 1e-3:
         font = QFont(app.font())
@@ -51,6 +62,24 @@ def application(cfg: Config) -> QApplication:
             font.setPixelSize(round(font.pixelSize() * scale))
         app.setFont(font)
     return app
+
+
+_qt_translator: QTranslator | None = None
+
+
+def _install_qt_translations(app: QApplication, language: str) -> None:
+    """Qt's own words (OK, Abbrechen, the text field's context menu) in the UI language."""
+    global _qt_translator
+    if _qt_translator is not None:
+        app.removeTranslator(_qt_translator)
+        _qt_translator = None
+    locale = QLocale(QLocale.Language.German if language == "de" else QLocale.Language.English,
+                     QLocale.Country.Germany)
+    QLocale.setDefault(locale)
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load(locale, "qtbase", "_", folder) and app.installTranslator(translator):
+        _qt_translator = translator
 
 
 def show_error(parent: QWidget | None, title: str, text: str) -> None:
@@ -87,7 +116,6 @@ class _DemoBuilder(QObject):
         try:
             # Imported here only: the generator (and Faker) never load at a normal start.
             from clerk_app.demo import build_demo_register
-
             from clerk_app.session import open_register
 
             store = open_register(self._cfg, create=True)
@@ -233,12 +261,15 @@ def run(cfg: Config) -> int:
         failed.append(1)
         show_error(window, tr("Melderegister kann nicht geöffnet werden"),
                    message_en if cfg.language == "en" else message_de)
+        window.db.shutdown()
+        # hide, not close: closing the last window would post a quit event that outlives
+        # this run (and would end whatever event loop runs next).
+        window.hide()
         app.exit(1)
-        window.close()
 
     window.db.open_failed.connect(on_open_failed)
     window.show()
     window.start()
     code = app.exec()
-    window.close()
+    window.db.shutdown()
     return 1 if failed else int(code)

@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.person_view)
         self.splitter.setStretchFactor(0, 9)
         self.splitter.setStretchFactor(1, 11)
-        self.splitter.setSizes([600, 660])
+        self.splitter.setSizes([640, 620])
 
         central = QWidget()
         outer = QVBoxLayout(central)
@@ -204,11 +204,10 @@ class MainWindow(QMainWindow):
         self.count = QLabel()
         self.count.setObjectName("hitCount")
         self.count.setAccessibleName(tr("Trefferzahl"))
-        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._feedback_row = QHBoxLayout()
-        self._feedback_row.setContentsMargins(0, 0, 0, 2)
-        self._feedback_row.addWidget(self.message, 1)
+        self._feedback_row.setContentsMargins(label.sizeHint().width() + 10, 0, 0, 2)
         self._feedback_row.addWidget(self.count)
+        self._feedback_row.addWidget(self.message, 1)
         height = self.count.fontMetrics().height() + 4
         self.message.setMinimumHeight(height)
         self.count.setMinimumHeight(height)
@@ -238,7 +237,7 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(COL_ADDRESS, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_BLOCK, QHeaderView.ResizeMode.Fixed)
         header.setMinimumSectionSize(40)
-        header.resizeSection(COL_NAME, 190)
+        header.resizeSection(COL_NAME, 205)
         bold = QFont(self.table.font())
         bold.setBold(True)
         metrics = QFontMetrics(bold)
@@ -279,14 +278,18 @@ class MainWindow(QMainWindow):
         self._debounce.start()
 
     def _on_text_changed(self, text: str) -> None:
-        if not text:
+        if not text:   # Esc, the clear button, or everything deleted: ready for the next one
             self._debounce.stop()
+            self.person_view.clear()
             self._show_idle()
 
     def _run_search(self) -> None:
         self._debounce.stop()
-        query = effective_query(self.search.text())
+        text = self.search.text()
+        query = effective_query(text)
         if not query:
+            if PARTIAL_DATE_RE.search(text.strip()):
+                return   # a date half typed: keep the hits until it is complete
             self._show_idle()
             return
         self._last_query = query
@@ -373,6 +376,13 @@ class MainWindow(QMainWindow):
         assert isinstance(record, PersonRecord)
         self.statusBar().clearMessage()
         self.message.clear()
+        selected = self.selected_hit()
+        if selected is None or selected.id != record.id:
+            rows = [row for row, hit in enumerate(self.model.hits) if hit.id == record.id]
+            if rows:
+                self.table.selectRow(rows[0])
+            else:
+                self.table.clearSelection()   # e.g. a household member, not in the hits
         self.person_view.show_record(record)
         self.focus_search(select=False)
 

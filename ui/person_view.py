@@ -9,18 +9,15 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
-    QSizePolicy,
     QStackedLayout,
     QStyle,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -46,6 +43,18 @@ DOC_TYPE_LABELS = {
     "KP": "Kinderreisepass", "VP": "vorläufiger Personalausweis",
     "VR": "vorläufiger Reisepass", "AT": "elektronischer Aufenthaltstitel",
 }
+
+# Nationalities as the register stores them (ISO 3166-1 alpha-3); unknown codes as they are.
+NATIONALITY_LABELS = {
+    "DEU": "deutsch", "AUT": "österreichisch", "CHE": "schweizerisch", "FRA": "französisch",
+    "ITA": "italienisch", "ESP": "spanisch", "PRT": "portugiesisch", "POL": "polnisch",
+    "CZE": "tschechisch", "ROU": "rumänisch", "HRV": "kroatisch", "TUR": "türkisch",
+    "VNM": "vietnamesisch", "NOR": "norwegisch", "SWE": "schwedisch", "USA": "amerikanisch",
+}
+# Kinds of former names in the register.
+FORMER_NAME_KINDS = ("Geburtsname", "Ehename", "früherer Familienname", "früherer Vorname")
+# Kinds of information blocks in the register.
+BLOCK_KINDS = ("Auskunftssperre", "bedingter Sperrvermerk")
 
 
 def _esc(text: object) -> str:
@@ -109,7 +118,12 @@ class BlockBanner(QFrame):
 
 
 class PersonView(QWidget):
-    """Placeholder with the key help while no one is open; the record once one is."""
+    """Placeholder with the key help while no one is open; the record once one is.
+
+    The record is one read-only rich-text view (selectable, scrollable with the keyboard,
+    read as a whole by screen readers); the information-block banners sit above it, outside
+    the scrolling part, so they are always in sight.
+    """
 
     person_link_activated = Signal(str)   # a household member's id: open that person
 
@@ -135,12 +149,16 @@ class PersonView(QWidget):
         self._banners = QVBoxLayout()
         self._banners.setSpacing(4)
         page_layout.addLayout(self._banners)
-        self._scroll = QScrollArea()
-        self._scroll.setWidgetResizable(True)
-        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._scroll.setAccessibleName(tr("Daten der Person"))
-        self._scroll.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        page_layout.addWidget(self._scroll, 1)
+        self._browser = QTextBrowser()
+        self._browser.setObjectName("personRecord")
+        self._browser.setAccessibleName(tr("Daten der Person"))
+        self._browser.setOpenLinks(False)
+        self._browser.setOpenExternalLinks(False)
+        self._browser.anchorClicked.connect(self._on_link)
+        self._browser.setFrameShape(QFrame.Shape.StyledPanel)
+        self._browser.document().setDocumentMargin(12)
+        self._browser.document().setDefaultStyleSheet(RECORD_CSS)
+        page_layout.addWidget(self._browser, 1)
         self._stack.addWidget(page)
         self._stack.setCurrentIndex(0)
 
@@ -168,18 +186,23 @@ class PersonView(QWidget):
     @property
     def focus_target(self) -> QWidget:
         """The widget that takes the keyboard in this view (for the window's tab order)."""
-        return self._scroll
+        return self._browser
 
     @property
     def banner_texts(self) -> list[str]:
         return [w.title_text for w in self.findChildren(BlockBanner)]
 
+    def record_text(self) -> str:
+        """The record as plain text, as a screen reader gets it."""
+        return self._browser.toPlainText()
+
+    def record_html(self) -> str:
+        return self._browser.toHtml()
+
     def clear(self) -> None:
         self._record = None
         self._clear_banners()
-        old = self._scroll.takeWidget()
-        if old is not None:
-            old.deleteLater()
+        self._browser.clear()
         self._stack.setCurrentIndex(0)
 
     def show_record(self, record: PersonRecord, today: date | None = None) -> None:
@@ -188,11 +211,8 @@ class PersonView(QWidget):
         self._clear_banners()
         for block in record.active_blocks(today):
             self._banners.addWidget(BlockBanner(block))
-        old = self._scroll.takeWidget()
-        if old is not None:
-            old.deleteLater()
-        self._scroll.setWidget(self._build(record, today))
-        self._scroll.verticalScrollBar().setValue(0)
+        self._browser.setHtml(record_html(record, today))
+        self._browser.verticalScrollBar().setValue(0)
         self._stack.setCurrentIndex(1)
 
     def _clear_banners(self) -> None:
@@ -200,210 +220,136 @@ class PersonView(QWidget):
             item = self._banners.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()
                 widget.deleteLater()
 
-    # Building the page
-
-    def _build(self, r: PersonRecord, today: date) -> QWidget:
-        page = QWidget()
-        page.setObjectName("personPage")
-        col = QVBoxLayout(page)
-        col.setContentsMargins(4, 0, 8, 8)
-        col.setSpacing(10)
-
-        name = QLabel(_esc(r.display_name))
-        name.setObjectName("personName")
-        font = QFont(name.font())
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.45)
-        name.setFont(font)
-        name.setWordWrap(True)
-        name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        name.setAccessibleName(tr("Name: {name}").format(name=r.display_name))
-        col.addWidget(name)
-
-        summary = [f"* {fmt_date(r.birth_date)}"]
-        age = fmt_age(r.birth_date, today)
-        if age:
-            summary.append(age)
-        summary.append(tr_label(SEX_LABELS.get(r.sex, r.sex)))
-        sub = QLabel(" · ".join(summary))
-        sub.setAccessibleName(" · ".join(summary))
-        col.addWidget(sub)
-        note = QLabel(tr("Zugriff protokolliert: Auskunft am Schalter"))
-        note.setStyleSheet(f"color: {MUTED};")
-        col.addWidget(note)
-
-        top = QHBoxLayout()
-        top.setSpacing(10)
-        top.addWidget(self._names_box(r), 1)
-        top.addWidget(self._personal_box(r), 1)
-        col.addLayout(top)
-        col.addWidget(self._residences_box(r))
-        bottom = QHBoxLayout()
-        bottom.setSpacing(10)
-        bottom.addWidget(self._household_box(r), 1)
-        bottom.addWidget(self._documents_box(r, today), 1)
-        col.addLayout(bottom)
-        former_blocks = [b for b in r.blocks if not b.is_active_on(today)]
-        if former_blocks:
-            col.addWidget(self._former_blocks_box(former_blocks))
-        col.addStretch(1)
-        return page
-
-    @staticmethod
-    def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
-        box = QGroupBox(title)
-        box.setAccessibleName(title)
-        form = QFormLayout(box)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        form.setFormAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setHorizontalSpacing(10)
-        form.setVerticalSpacing(5)
-        return box, form
-
-    @staticmethod
-    def _row(form: QFormLayout, label: str, value_html: str, spoken: str | None = None,
-             ) -> QLabel:
-        caption = QLabel(label)
-        caption.setStyleSheet(f"color: {MUTED};")
-        value = QLabel(value_html)
-        value.setTextFormat(Qt.TextFormat.RichText)
-        value.setWordWrap(True)
-        value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        value.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        plain = spoken if spoken is not None else html.unescape(_strip_tags(value_html))
-        value.setAccessibleName(f"{label.rstrip(':')}: {plain}")
-        caption.setBuddy(value)
-        form.addRow(caption, value)
-        return value
-
-    def _names_box(self, r: PersonRecord) -> QGroupBox:
-        box, form = self._group(tr("Namen"))
-        self._row(form, tr("Familienname:"), _esc(r.family_name))
-        if r.birth_name:
-            self._row(form, tr("Geburtsname:"), _esc(r.birth_name))
-        first, spoken = _first_names_html(r.first_names, r.everyday_name)
-        self._row(form, tr("Vornamen:"), first, spoken)
-        if r.doctorate:
-            self._row(form, tr("Doktorgrad:"), _esc(r.doctorate))
-        if r.religious_name:
-            self._row(form, tr("Ordensname:"), _esc(r.religious_name))
-        if r.artist_name:
-            self._row(form, tr("Künstlername:"), _esc(r.artist_name))
-        for former in r.former_names:
-            text = _esc(former.name)
-            extra = [tr_label(former.kind)] if former.kind else []
-            if former.valid_until:
-                extra.append(tr("bis {day}").format(day=fmt_date(former.valid_until)))
-            if extra:
-                text += f" <span style='color:{MUTED}'>({_esc(', '.join(extra))})</span>"
-            self._row(form, tr("Früherer Name:"), text)
-        return box
-
-    def _personal_box(self, r: PersonRecord) -> QGroupBox:
-        box, form = self._group(tr("Personendaten"))
-        self._row(form, tr("Geburtsdatum:"), _esc(fmt_date(r.birth_date)))
-        place = r.birth_place or NO_VALUE
-        if r.birth_country and r.birth_country not in ("DE", "Deutschland"):
-            place = f"{place} ({r.birth_country})"
-        self._row(form, tr("Geburtsort:"), _esc(place))
-        self._row(form, tr("Geschlecht:"), _esc(tr_label(SEX_LABELS.get(r.sex, r.sex))))
-        self._row(form, tr("Staatsangehörigkeit:"),
-                  _esc(", ".join(r.nationalities) if r.nationalities else NO_VALUE))
-        religion = RELIGION_LABELS.get(r.religion, r.religion) if r.religion else NO_VALUE
-        self._row(form, tr("Religion:"), _esc(tr_label(religion)))
-        marital = (tr_label(MARITAL_LABELS.get(r.marital_status, r.marital_status))
-                   if r.marital_status else NO_VALUE)
-        if r.marital_date:
-            marital += " " + tr("seit {day}").format(day=fmt_date(r.marital_date))
-        if r.marital_place:
-            marital += " " + tr("in {place}").format(place=r.marital_place)
-        self._row(form, tr("Familienstand:"), _esc(marital))
-        return box
-
-    def _residences_box(self, r: PersonRecord) -> QGroupBox:
-        box, form = self._group(tr("Wohnungen"))
-        current = r.current_residences
-        if not current:
-            self._row(form, tr("Aktuell:"), _esc(tr("keine aktuelle Wohnung gemeldet")))
-        for res in current:
-            text = (f"<b>{_esc(res.address.one_line())}</b><br>"
-                    f"<span style='color:{MUTED}'>"
-                    f"{_esc(tr('eingezogen am {day}').format(day=fmt_date(res.move_in)))}"
-                    "</span>")
-            self._row(form, tr_label(res.kind_label) + ":", text)
-        history = [res for res in r.residences if not res.is_current]
-        if history:
-            caption = QLabel(tr("Frühere Wohnungen"))
-            font = QFont(caption.font())
-            font.setBold(True)
-            caption.setFont(font)
-            form.addRow(caption)
-            for res in history:
-                self._row(form, _period(res) + ":",
-                          f"{_esc(res.address.one_line())} "
-                          f"<span style='color:{MUTED}'>({_esc(tr_label(res.kind_label))})"
-                          "</span>")
-        return box
-
-    def _household_box(self, r: PersonRecord) -> QGroupBox:
-        box, form = self._group(tr("Haushalt"))
-        if not r.household:
-            self._row(form, tr("Mitglieder:"), _esc(tr("keine weiteren Personen")))
-        for member in r.household:
-            label = self._row(
-                form, tr("Mitglied:"),
-                f"<a href='person:{_esc(member.person_id)}'>{_esc(member.display_name)}</a>"
-                f" <span style='color:{MUTED}'>* {_esc(fmt_date(member.birth_date))}</span>",
-                f"{member.display_name}, * {fmt_date(member.birth_date)}")
-            label.setTextInteractionFlags(
-                Qt.TextInteractionFlag.TextBrowserInteraction)
-            label.setToolTip(tr("Person öffnen"))
-            label.linkActivated.connect(self._on_link)
-        return box
-
-    def _documents_box(self, r: PersonRecord, today: date) -> QGroupBox:
-        box, form = self._group(tr("Ausweisdokumente"))
-        if not r.documents:
-            self._row(form, tr("Dokumente:"), _esc(tr("keine erfasst")))
-        for doc in r.documents:
-            self._row(form, tr_label(DOC_TYPE_LABELS.get(doc.doc_type, doc.doc_type)) + ":",
-                      _document_html(doc, today))
-        return box
-
-    def _former_blocks_box(self, blocks: list[InformationBlock]) -> QGroupBox:
-        box, form = self._group(tr("Frühere Sperren"))
-        for b in blocks:
-            period = f"{fmt_date(b.since)} – {fmt_date(b.until)}"
-            self._row(form, period + ":", _esc(f"{b.kind} ({b.legal_basis})"))
-        return box
-
-    def _on_link(self, href: str) -> None:
-        if href.startswith("person:"):
-            self.person_link_activated.emit(href.removeprefix("person:"))
+    def _on_link(self, url: QUrl) -> None:
+        if url.scheme() == "person":
+            self.person_link_activated.emit(url.path())
 
 
-def _strip_tags(text: str) -> str:
-    out, inside = [], False
-    for ch in text.replace("<br>", " "):
-        if ch == "<":
-            inside = True
-        elif ch == ">":
-            inside = False
-        elif not inside:
-            out.append(ch)
+RECORD_CSS = f"""
+h1 {{ font-size: x-large; font-weight: bold; margin: 0 0 2px 0; }}
+h2 {{ font-size: medium; font-weight: bold; margin-top: 14px; margin-bottom: 4px;
+      color: #1a3a5c; }}
+p {{ margin: 2px 0; }}
+.muted {{ color: {MUTED}; }}
+.expired {{ color: {BANNER_RED}; font-weight: bold; }}
+td.k {{ color: {MUTED}; padding: 3px 12px 3px 0; white-space: nowrap; }}
+td.v {{ padding: 3px 0; }}
+a {{ color: #0b4f9c; }}
+"""
+
+
+def record_html(r: PersonRecord, today: date) -> str:
+    """The whole record as rich text: header, names and personal data side by side, then
+    residences, ID documents and household."""
+    summary = [f"* {fmt_date(r.birth_date)}"]
+    age = fmt_age(r.birth_date, today)
+    if age:
+        summary.append(age)
+    summary.append(tr_label(SEX_LABELS.get(r.sex, r.sex)))
+    out = [
+        f"<h1>{_esc(r.display_name)}</h1>",
+        f"<p>{_esc(' · '.join(summary))}</p>",
+        f"<p class='muted' style='margin-bottom:6px'>"
+        f"{_esc(tr('Zugriff protokolliert: Auskunft am Schalter'))}</p>",
+        "<table width='100%' cellspacing='0' cellpadding='0' style='margin-top:6px'><tr>"
+        f"<td width='50%' valign='top' style='padding-right:16px'>"
+        f"{_section(tr('Namen'), _names_rows(r))}</td>"
+        f"<td width='50%' valign='top'>{_section(tr('Personendaten'), _personal_rows(r))}</td>"
+        "</tr></table>",
+        _section(tr("Wohnungen"), _current_rows(r)),
+    ]
+    history = [res for res in r.residences if not res.is_current]
+    if history:
+        out.append(_section(tr("Frühere Wohnungen"), [
+            (_period(res), f"{_esc(res.address.one_line())} "
+                           f"<span class='muted'>({_esc(tr_label(res.kind_label))})</span>")
+            for res in history]))
+    out.append(_section(tr("Ausweisdokumente"), [
+        (tr_label(DOC_TYPE_LABELS.get(d.doc_type, d.doc_type)), _document_html(d, today))
+        for d in r.documents] or [(tr("Dokumente"), _esc(tr("keine erfasst")))]))
+    out.append(_section(tr("Haushalt"), [
+        (tr("Mitglied"),
+         f"<a href='person:{_esc(m.person_id)}'>{_esc(m.display_name)}</a>"
+         f" <span class='muted'>* {_esc(fmt_date(m.birth_date))}</span>")
+        for m in r.household] or [(tr("Mitglieder"), _esc(tr("keine weiteren Personen")))]))
+    former_blocks = [b for b in r.blocks if not b.is_active_on(today)]
+    if former_blocks:
+        out.append(_section(tr("Frühere Sperren"), [
+            (f"{fmt_date(b.since)} – {fmt_date(b.until)}",
+             _esc(f"{tr_label(b.kind)} ({b.legal_basis})")) for b in former_blocks]))
     return "".join(out)
 
 
-def _first_names_html(first_names: str, everyday: str | None) -> tuple[str, str]:
+def _section(title: str, rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><td class='k' valign='top'>{_esc(k[:1].upper() + k[1:])}</td>"
+                   f"<td class='v' valign='top'>{v}</td></tr>" for k, v in rows)
+    return f"<h2>{_esc(title)}</h2><table cellspacing='0' cellpadding='0'>{body}</table>"
+
+
+def _names_rows(r: PersonRecord) -> list[tuple[str, str]]:
+    rows = [(tr("Familienname"), f"<b>{_esc(r.family_name)}</b>")]
+    if r.birth_name:
+        rows.append((tr("Geburtsname"), _esc(r.birth_name)))
+    rows.append((tr("Vornamen"), _first_names_html(r.first_names, r.everyday_name)))
+    if r.doctorate:
+        rows.append((tr("Doktorgrad"), _esc(r.doctorate)))
+    if r.religious_name:
+        rows.append((tr("Ordensname"), _esc(r.religious_name)))
+    if r.artist_name:
+        rows.append((tr("Künstlername"), _esc(r.artist_name)))
+    for former in r.former_names:
+        text = _esc(former.name)
+        extra = [tr_label(former.kind)] if former.kind else []
+        if former.valid_until:
+            extra.append(tr("bis {day}").format(day=fmt_date(former.valid_until)))
+        if extra:
+            text += f" <span class='muted'>({_esc(', '.join(extra))})</span>"
+        rows.append((tr("Früherer Name"), text))
+    return rows
+
+
+def _personal_rows(r: PersonRecord) -> list[tuple[str, str]]:
+    place = r.birth_place or NO_VALUE
+    if r.birth_country and r.birth_country not in ("DE", "DEU", "Deutschland"):
+        place = f"{place} ({r.birth_country})"
+    nationalities = ", ".join(tr_label(NATIONALITY_LABELS.get(code, code))
+                              for code in r.nationalities)
+    religion = RELIGION_LABELS.get(r.religion, r.religion) if r.religion else NO_VALUE
+    marital = (tr_label(MARITAL_LABELS.get(r.marital_status, r.marital_status))
+               if r.marital_status else NO_VALUE)
+    if r.marital_date:
+        marital += " " + tr("seit {day}").format(day=fmt_date(r.marital_date))
+    if r.marital_place:
+        marital += " " + tr("in {place}").format(place=r.marital_place)
+    return [
+        (tr("Geburtsdatum"), _esc(fmt_date(r.birth_date))),
+        (tr("Geburtsort"), _esc(place)),
+        (tr("Geschlecht"), _esc(tr_label(SEX_LABELS.get(r.sex, r.sex)))),
+        (tr("Staatsangehörigkeit"), _esc(nationalities or NO_VALUE)),
+        (tr("Religion"), _esc(tr_label(religion))),
+        (tr("Familienstand"), _esc(marital)),
+    ]
+
+
+def _current_rows(r: PersonRecord) -> list[tuple[str, str]]:
+    rows = []
+    for res in r.current_residences:
+        moved = tr("eingezogen am {day}").format(day=fmt_date(res.move_in))
+        rows.append((tr_label(res.kind_label),
+                     f"<b>{_esc(res.address.one_line())}</b> "
+                     f"<span class='muted'>· {_esc(moved)}</span>"))
+    return rows or [(tr("Aktuell"), _esc(tr("keine aktuelle Wohnung gemeldet")))]
+
+
+def _first_names_html(first_names: str, everyday: str | None) -> str:
     """First names with the everyday name (Rufname) underlined and named in words."""
     if not first_names:
-        return NO_VALUE, NO_VALUE
+        return NO_VALUE
     if not everyday:
-        return _esc(first_names), first_names
+        return _esc(first_names)
     words = first_names.split()
     target = everyday.split()
     marked: list[str] = []
@@ -418,8 +364,7 @@ def _first_names_html(first_names: str, everyday: str | None) -> tuple[str, str]
             marked.append(_esc(words[i]))
             i += 1
     hint = tr("Rufname: {name}").format(name=everyday)
-    text = " ".join(marked) + f" <span style='color:{MUTED}'>({_esc(hint)})</span>"
-    return text, f"{first_names} ({hint})"
+    return " ".join(marked) + f" <span class='muted'>({_esc(hint)})</span>"
 
 
 def _period(res: Residence) -> str:
@@ -434,13 +379,12 @@ def _document_html(doc: IdDocument, today: date) -> str:
         parts.append(_esc(tr("gültig bis {day}").format(day=fmt_date(doc.valid_until))))
     else:
         expired = tr("ABGELAUFEN am {day}").format(day=fmt_date(doc.valid_until))
-        parts.append(f"<span style='color:{BANNER_RED}'><b>✖ {_esc(expired)}</b></span>")
+        parts.append(f"<span class='expired'>✖ {_esc(expired)}</span>")
     detail = []
     if doc.issued_on:
         detail.append(tr("ausgestellt am {day}").format(day=fmt_date(doc.issued_on)))
     if doc.authority:
         detail.append(tr("von {authority}").format(authority=doc.authority))
-    text = " · ".join(parts)
     if detail:
-        text += f"<br><span style='color:{MUTED}'>{_esc(' '.join(detail))}</span>"
-    return text
+        parts.append(f"<span class='muted'>{_esc(' '.join(detail))}</span>")
+    return " · ".join(parts)

@@ -13,6 +13,7 @@ form opened: the second call finds the outbox row and returns the stored result.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -123,7 +124,7 @@ class ServiceContext:
 
     def touch(self, table: str, record_id: str) -> int:
         """Note the version of a record the command depends on (for the sync's check)."""
-        row = self.conn.execute(f"SELECT version FROM {table} WHERE id = ?",  # noqa: S608
+        row = self.conn.execute(f"SELECT version FROM {table} WHERE id = ?",
                                 (record_id,)).fetchone()
         if row is None:
             raise NotFoundError("Der Datensatz ist im Melderegister nicht (mehr) vorhanden.",
@@ -159,11 +160,24 @@ class Service(Protocol):
 
 
 SERVICES: dict[str, Service] = {}
+# The modules that define services; each registers its command types when imported.
+SERVICE_MODULES = ("clerk_app.cashbook", "clerk_app.services.certificates",
+                   "clerk_app.services.registration")
 
 
 def register(service: Service) -> Service:
     SERVICES[service.type] = service
     return service
+
+
+def load_services() -> dict[str, Service]:
+    """Import every service module once, so that every command type is known.
+
+    Imported late, not at module level: the service modules import this framework.
+    """
+    for module in SERVICE_MODULES:
+        importlib.import_module(module)
+    return SERVICES
 
 
 def stored_result(store: Store, command_id: str) -> ServiceResult | None:
@@ -179,7 +193,7 @@ def run_service(store: Store, service_type: str, form: dict[str, Any], command_i
     previous = stored_result(store, command_id)
     if previous is not None:
         return previous
-    service = SERVICES.get(service_type)
+    service = load_services().get(service_type)
     if service is None:
         raise ValidationError(f"Unbekannte Dienstleistung „{service_type}“.",
                               f"unknown service type {service_type!r}")

@@ -84,7 +84,7 @@ CREATE TABLE residences (
     postal_code TEXT,
     city TEXT,
     district TEXT,
-    country TEXT NOT NULL DEFAULT 'DE',
+    country TEXT NOT NULL DEFAULT 'DEU',
     foreign_address TEXT,
     move_in TEXT,
     move_out TEXT,
@@ -166,7 +166,7 @@ CREATE TABLE counters (
 );
 CREATE TABLE registrations (
     id TEXT PRIMARY KEY,
-    command_id TEXT NOT NULL REFERENCES outbox(command_id),
+    command_id TEXT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('anmeldung', 'ummeldung', 'abmeldung')),
     registered_on TEXT NOT NULL,
     move_date TEXT NOT NULL,

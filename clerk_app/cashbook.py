@@ -1,0 +1,454 @@
+"""The cash journal (Kassenbuch): payments, receipts, reversals and the daily closing.
+
+Every fee taken or waived is one journal row, written in the same transaction as the service
+it pays for, so a certificate is never issued without its payment or vice versa. The journal
+is append-only (the schema's triggers refuse UPDATE and DELETE): a mistake is corrected by a
+reversing entry (`storno`), never by changing history, so that the cash audit can follow every
+cent. A daily closing (`tagesabschluss`) freezes one workstation's day: it records what the
+journal says the drawer should hold, what was counted and the difference, and from then on
+that day takes no further entries.
+
+What must be the same on the workstation and the central service (receipt numbers, amounts,
+the business day, workstation and clerk) is fixed when a command is prepared and travels in
+its payload; `apply` only writes what the payload says, so the central service books the same
+entry days later. This module never UPDATEs or DELETEs journal or closing rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from clerk_app.errors import ConfigError, FormError, NotFoundError, ValidationError
+from clerk_app.fees import fee_for, fee_schedule, format_cents
+from clerk_app.services.base import IssuedDocument, Receipt, ServiceContext, register
+from clerk_app.store.db import Store, fetch_dicts
+
+__all__ = [
+    "MAX_COUNTED_CENTS",
+    "MAX_GIVEN_CENTS",
+    "METHODS",
+    "ClosingTotals",
+    "JournalEntry",
+    "Storno",
+    "Tagesabschluss",
+    "Total",
+    "apply_payment",
+    "closing_preview",
+    "is_closed",
+    "journal_for_day",
+    "prepare_payment",
+]
+
+# Payment methods as stored in the journal, with the wording on receipts and closings.
+METHODS = {"bar": "Barzahlung", "karte": "Kartenzahlung", "gebuehrenfrei": "Gebührenfrei"}
+# Plausibility limits: larger numbers are typing errors (an extra zero), not money.
+MAX_GIVEN_CENTS = 100_000
+MAX_COUNTED_CENTS = 10_000_000
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One row of the cash journal; a reversal has a negative amount and `reverses` set."""
+
+    id: int
+    at: str
+    business_day: date
+    workstation: str
+    clerk: str
+    command_id: str
+    receipt_number: str
+    service: str
+    method: str
+    amount_cents: int
+    given_cents: int | None
+    change_cents: int | None
+    exemption: str | None
+    reverses: int | None
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses is not None
+
+
+@dataclass(frozen=True)
+class Total:
+    """Entries of one payment method or service: payments, reversals, net amount."""
+
+    count: int = 0
+    reversals: int = 0
+    cents: int = 0
+
+    def plus(self, entry: JournalEntry) -> Total:
+        return Total(self.count + (not entry.is_reversal), self.reversals + entry.is_reversal,
+                     self.cents + entry.amount_cents)
+
+
+@dataclass(frozen=True)
+class ClosingTotals:
+    """What one workstation's journal says for one day (reversals netted in)."""
+
+    workstation: str
+    business_day: date
+    entries: int
+    reversals: int
+    by_method: dict[str, Total]
+    by_service: dict[str, Total]
+    total_cents: int
+    expected_cash_cents: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "business_day": self.business_day.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClosingTotals:
+        return cls(**{**data, "business_day": date.fromisoformat(data["business_day"]),
+                      "by_method": {k: Total(**v) for k, v in data["by_method"].items()},
+                      "by_service": {k: Total(**v) for k, v in data["by_service"].items()}})
+
+
+# --- payments: called by the services that charge a fee --------------------------------------
+
+def prepare_payment(ctx: ServiceContext, service_code: str,
+                    payment_form: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Check what the clerk chose and fix the payment: amount, change, receipt number.
+
+    `payment_form` is `{"method": "bar", "given_cents": 1000}`, `{"method": "karte"}` or
+    `{"exemption": "rente"}`; for a free service `{}`. Raises FormError keyed `payment.method`,
+    `payment.given` or `payment.exemption`, and ValidationError once the day is closed.
+    Returns the JSON-able payload for `apply_payment`; the fee is frozen into it, so a later
+    change of the schedule does not change a payment already taken.
+    """
+    fee = fee_for(service_code)
+    form: Mapping[str, Any] = payment_form or {}
+    payload: dict[str, Any] = {
+        "service": fee.code, "service_name": fee.name, "fee_cents": fee.cents,
+        "method": None, "amount_cents": 0, "given_cents": None, "change_cents": None,
+        "exemption": None, "exemption_reason": None, "exemption_legal_basis": None,
+        "receipt_number": None, "business_day": ctx.today.isoformat(),
+        "workstation": ctx.workstation, "clerk": ctx.clerk,
+        "at": ctx.now.isoformat(timespec="seconds"),
+    }
+    method = form.get("method") or None
+    exemption_code = form.get("exemption") or None
+    if exemption_code is not None:
+        exemption = fee.exemption(str(exemption_code))
+        errors: dict[str, str] = {}
+        if exemption is None:
+            errors["payment.exemption"] = _exemption_problem(fee.name, str(exemption_code))
+        if method not in (None, "gebuehrenfrei"):
+            errors["payment.method"] = ("Bei einer Gebührenbefreiung wird nichts gezahlt: "
+                                        "bitte Zahlungsart oder Befreiung abwählen.")
+        if errors or exemption is None:
+            raise FormError(errors)
+        payload.update(method="gebuehrenfrei", exemption=exemption.code,
+                       exemption_reason=exemption.reason,
+                       exemption_legal_basis=exemption.legal_basis)
+    elif fee.cents == 0:
+        return payload  # free of charge: no journal entry, no receipt
+    elif method == "karte":
+        payload.update(method="karte", amount_cents=fee.cents)
+    elif method == "bar":
+        given = _given_cents(form.get("given_cents"), fee.cents)
+        payload.update(method="bar", amount_cents=fee.cents, given_cents=given,
+                       change_cents=given - fee.cents)
+    else:
+        raise FormError({"payment.method": "Bitte die Zahlungsart wählen (bar oder Karte)."
+                         if method is None else f"Unbekannte Zahlungsart „{method}“."})
+    _refuse_if_closed(ctx.conn, ctx.workstation, ctx.today)
+    payload["receipt_number"] = ctx.number("Q")
+    return payload
+
+
+def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
+                  person_id: str | None = None) -> Receipt | None:
+    """Book the prepared payment: journal entry, receipt document, `ctx.receipt`.
+
+    Returns None (and writes nothing) for a free service without an exemption. `person_id`
+    is whom the receipt document is filed under (None for no one).
+    """
+    p = payment_payload
+    number = p.get("receipt_number")
+    if number is None:
+        return None
+    ctx.conn.execute(
+        "INSERT INTO cash_journal (at, business_day, workstation, clerk, command_id, "
+        "receipt_number, service, method, amount_cents, given_cents, change_cents, exemption) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (p["at"], p["business_day"], p["workstation"], p["clerk"], ctx.command_id, number,
+         p["service"], p["method"], p["amount_cents"], p["given_cents"], p["change_cents"],
+         p["exemption"]))
+    exemption_text = (f"{p['exemption_reason']} ({p['exemption_legal_basis']})"
+                      if p["exemption"] else None)
+    receipt = Receipt(number=number, service=p["service"], method=p["method"],
+                      amount_cents=p["amount_cents"], given_cents=p["given_cents"],
+                      change_cents=p["change_cents"], exemption=p["exemption"],
+                      exemption_reason=exemption_text)
+    fields = [("Dienstleistung", p["service_name"]), ("Gebühr", format_cents(p["fee_cents"])),
+              ("Zahlungsart", METHODS[p["method"]])]
+    if p["method"] == "bar":
+        fields += [("Gegeben", format_cents(p["given_cents"])),
+                   ("Rückgeld", format_cents(p["change_cents"]))]
+    elif p["method"] == "karte":
+        fields.append(("Bezahlt", format_cents(p["amount_cents"])))
+    else:
+        fields.append(("Gebührenfrei", str(exemption_text)))
+    fields.append(("Kasse", p["workstation"]))
+    ctx.issue_document(IssuedDocument(number=number, type="quittung", title="Quittung",
+                                      person_id=person_id, fields=tuple(fields),
+                                      receipt_number=number))
+    ctx.receipt = receipt
+    return receipt
+
+
+def _given_cents(value: Any, fee_cents: int) -> int:
+    if value is None or value == "":
+        problem = "Bitte den gegebenen Betrag eingeben."
+    elif isinstance(value, bool) or not isinstance(value, int):
+        problem = "Der gegebene Betrag muss ein Betrag in Cent (ganze Zahl) sein."
+    elif value < 0:
+        problem = "Der gegebene Betrag darf nicht negativ sein."
+    elif value > MAX_GIVEN_CENTS:
+        problem = (f"Der gegebene Betrag ({format_cents(value)}) ist unplausibel hoch; "
+                   "bitte prüfen.")
+    elif value < fee_cents:
+        problem = (f"Der gegebene Betrag ({format_cents(value)}) ist kleiner als die Gebühr "
+                   f"({format_cents(fee_cents)}).")
+    else:
+        return value
+    raise FormError({"payment.given": problem})
+
+
+def _exemption_problem(service_name: str, code: str) -> str:
+    if code not in fee_schedule().exemptions:
+        return f"Unbekannte Gebührenbefreiung „{code}“."
+    reason = fee_schedule().exemptions[code].reason
+    return f"Die Befreiung „{reason}“ gilt nicht für die Dienstleistung {service_name}."
+
+
+# --- reading the journal ---------------------------------------------------------------------
+
+def journal_for_day(store: Store, workstation: str, day: date) -> list[JournalEntry]:
+    """One workstation's entries of one business day, in booking order (reversals included)."""
+    return _entries(store.conn, workstation, day)
+
+
+def closing_preview(store: Store, workstation: str, day: date) -> ClosingTotals:
+    """What the daily closing would record now, without writing anything."""
+    return _totals(store.conn, workstation, day)
+
+
+def is_closed(store: Store, workstation: str, day: date) -> bool:
+    """Whether the daily closing of this workstation and day is done."""
+    return _closed(store.conn, workstation, day)
+
+
+def _entries(conn: Any, workstation: str, day: date) -> list[JournalEntry]:
+    rows = fetch_dicts(conn, "SELECT * FROM cash_journal WHERE workstation = ? "
+                             "AND business_day = ? ORDER BY id", (workstation, day.isoformat()))
+    return [_entry(row) for row in rows]
+
+
+def _entry(row: Mapping[str, Any]) -> JournalEntry:
+    return JournalEntry(**{**row, "business_day": date.fromisoformat(row["business_day"])})
+
+
+def _totals(conn: Any, workstation: str, day: date) -> ClosingTotals:
+    entries = _entries(conn, workstation, day)
+    by_method = {method: Total() for method in METHODS}
+    by_service: dict[str, Total] = {}
+    for entry in entries:
+        by_method[entry.method] = by_method[entry.method].plus(entry)
+        by_service[entry.service] = by_service.get(entry.service, Total()).plus(entry)
+    reversals = sum(e.is_reversal for e in entries)
+    return ClosingTotals(
+        workstation=workstation, business_day=day, entries=len(entries) - reversals,
+        reversals=reversals, by_method=by_method, by_service=dict(sorted(by_service.items())),
+        total_cents=sum(e.amount_cents for e in entries),
+        expected_cash_cents=by_method["bar"].cents)
+
+
+def _closed(conn: Any, workstation: str, day: date) -> bool:
+    return conn.execute("SELECT 1 FROM closings WHERE workstation = ? AND business_day = ?",
+                        (workstation, day.isoformat())).fetchone() is not None
+
+
+def _refuse_if_closed(conn: Any, workstation: str, day: date) -> None:
+    if _closed(conn, workstation, day):
+        raise ValidationError(
+            f"Der Tagesabschluss für den {day:%d.%m.%Y} ist bereits erfolgt. An diesem "
+            "Arbeitsplatz kann für diesen Tag nichts mehr gebucht werden.",
+            "daily closing of this workstation and day is already done")
+
+
+def _service_name(code: str) -> str:
+    try:
+        return fee_for(code).name
+    except ConfigError:  # a service since removed from the schedule: its code still says it
+        return code
+
+
+# --- reversal (Storno) -----------------------------------------------------------------------
+
+class Storno:
+    """Reverse a receipt: a negative entry that points at the original, which stays."""
+
+    type = "storno"
+
+    def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
+        number = str(form.get("receipt_number") or "").strip().upper()
+        reason = str(form.get("reason") or "").strip()
+        errors = {}
+        if not number:
+            errors["receipt_number"] = "Bitte die Nummer der Quittung angeben."
+        if not reason:
+            errors["reason"] = "Bitte den Grund der Stornierung angeben."
+        if errors:
+            raise FormError(errors)
+        original = _original(ctx.conn, number)
+        if _closed(ctx.conn, original.workstation, original.business_day):
+            raise FormError({"receipt_number": (
+                f"Die Quittung {number} gehört zum Tagesabschluss vom "
+                f"{original.business_day:%d.%m.%Y} ({original.workstation}), der bereits "
+                "erfolgt ist; sie kann nicht mehr storniert werden.")})
+        _refuse_if_closed(ctx.conn, ctx.workstation, ctx.today)
+        person = ctx.conn.execute("SELECT person_id FROM documents WHERE number = ?",
+                                  (number,)).fetchone()
+        return {"receipt_number": number, "reason": reason,
+                "person_id": person[0] if person else None,
+                "document_number": ctx.number("ST"), "business_day": ctx.today.isoformat(),
+                "workstation": ctx.workstation, "clerk": ctx.clerk,
+                "at": ctx.now.isoformat(timespec="seconds")}
+
+    def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
+        number = payload["receipt_number"]
+        # Found again by number, not by id: ids differ between workstation and central service.
+        found = fetch_dicts(ctx.conn, "SELECT * FROM cash_journal WHERE receipt_number = ? "
+                                      "AND reverses IS NULL", (number,))
+        if not found:
+            raise NotFoundError(f"Die Quittung {number} ist im Kassenbuch nicht vorhanden.",
+                                "receipt to reverse not found")
+        original = _entry(found[0])
+        ctx.conn.execute(
+            "INSERT INTO cash_journal (at, business_day, workstation, clerk, command_id, "
+            "receipt_number, service, method, amount_cents, exemption, reverses) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (payload["at"], payload["business_day"], payload["workstation"], payload["clerk"],
+             ctx.command_id, number, original.service, original.method,
+             -original.amount_cents, original.exemption, original.id))
+        ctx.receipt = Receipt(number=number, service=original.service, method=original.method,
+                              amount_cents=-original.amount_cents, exemption=original.exemption)
+        ctx.issue_document(IssuedDocument(
+            number=payload["document_number"], type="storno", title="Stornobeleg",
+            person_id=payload["person_id"], receipt_number=number, fields=(
+                ("Stornierte Quittung", number),
+                ("Quittung vom", f"{original.business_day:%d.%m.%Y}"),
+                ("Dienstleistung", _service_name(original.service)),
+                ("Zahlungsart", METHODS[original.method]),
+                ("Erstattet", format_cents(original.amount_cents)),
+                ("Grund", payload["reason"]),
+                ("Kasse", payload["workstation"]))))
+
+
+def _original(conn: Any, number: str) -> JournalEntry:
+    """The entry a storno form names, or a FormError saying why it cannot be reversed."""
+    rows = [_entry(r) for r in fetch_dicts(conn, "SELECT * FROM cash_journal "
+                                                 "WHERE receipt_number = ? ORDER BY id",
+                                           (number,))]
+    original = next((e for e in rows if not e.is_reversal), None)
+    reversal = next((e for e in rows if e.is_reversal), None)
+    if original is None:
+        is_storno = conn.execute("SELECT 1 FROM documents WHERE number = ? AND type = 'storno'",
+                                 (number,)).fetchone()
+        raise FormError({"receipt_number": (
+            f"{number} ist ein Stornobeleg; eine Stornierung kann nicht storniert werden."
+            if is_storno else f"Die Quittung {number} ist im Kassenbuch nicht vorhanden.")})
+    if reversal is not None:
+        raise FormError({"receipt_number": (
+            f"Die Quittung {number} wurde bereits am {reversal.business_day:%d.%m.%Y} "
+            "storniert.")})
+    return original
+
+
+# --- daily closing (Tagesabschluss) ----------------------------------------------------------
+
+class Tagesabschluss:
+    """Close one workstation's business day: totals, counted cash, difference; then no more
+    entries for that day. A difference is recorded, not refused: the count is a fact."""
+
+    type = "tagesabschluss"
+
+    def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
+        errors: dict[str, str] = {}
+        counted = form.get("counted_cash_cents")
+        if isinstance(counted, bool) or not isinstance(counted, int):
+            errors["counted_cash_cents"] = "Bitte den gezählten Bargeldbestand eingeben."
+        elif not 0 <= counted <= MAX_COUNTED_CENTS:
+            errors["counted_cash_cents"] = (f"Der gezählte Bestand ({format_cents(counted)}) "
+                                            "ist nicht plausibel; bitte prüfen.")
+        day = ctx.today
+        raw_day = form.get("business_day")
+        if raw_day:
+            try:
+                day = date.fromisoformat(str(raw_day))
+            except ValueError:
+                errors["business_day"] = f"„{raw_day}“ ist kein gültiges Datum (JJJJ-MM-TT)."
+            else:
+                if day > ctx.today:
+                    errors["business_day"] = ("Ein Tagesabschluss für einen künftigen Tag ist "
+                                              "nicht möglich.")
+        if errors:
+            raise FormError(errors)
+        _refuse_if_closed(ctx.conn, ctx.workstation, day)
+        return {"workstation": ctx.workstation, "business_day": day.isoformat(),
+                "clerk": ctx.clerk, "at": ctx.now.isoformat(timespec="seconds"),
+                "counted_cash_cents": counted,
+                "totals": _totals(ctx.conn, ctx.workstation, day).to_dict(),
+                "document_number": ctx.number("TA")}
+
+    def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
+        totals = ClosingTotals.from_dict(payload["totals"])
+        counted = int(payload["counted_cash_cents"])
+        difference = counted - totals.expected_cash_cents
+        last = ctx.conn.execute(
+            "SELECT coalesce(max(id), 0) FROM cash_journal WHERE workstation = ? "
+            "AND business_day = ?", (payload["workstation"], payload["business_day"])).fetchone()
+        ctx.conn.execute(
+            "INSERT INTO closings (workstation, business_day, clerk, at, last_entry_id, totals, "
+            "expected_cash_cents, counted_cash_cents, difference_cents) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (payload["workstation"], payload["business_day"], payload["clerk"], payload["at"],
+             int(last[0]), json.dumps(payload["totals"], ensure_ascii=False),
+             totals.expected_cash_cents, counted, difference))
+        ctx.issue_document(IssuedDocument(
+            number=payload["document_number"], type="tagesabschluss", title="Tagesabschluss",
+            person_id=None, fields=_closing_fields(totals, counted, difference)))
+        if difference:
+            ctx.notices.append(f"Kassendifferenz {format_cents(difference)} festgehalten "
+                               f"(Soll {format_cents(totals.expected_cash_cents)}, "
+                               f"gezählt {format_cents(counted)}).")
+
+
+def _closing_fields(totals: ClosingTotals, counted: int,
+                    difference: int) -> tuple[tuple[str, str], ...]:
+    def line(total: Total) -> str:
+        storno = f" (Stornierungen: {total.reversals})" if total.reversals else ""
+        return f"{total.count} × – {format_cents(total.cents)}{storno}"
+
+    fields = [("Kasse", totals.workstation),
+              ("Geschäftstag", f"{totals.business_day:%d.%m.%Y}"),
+              ("Buchungen", str(totals.entries)), ("Stornierungen", str(totals.reversals))]
+    fields += [(METHODS[m], line(t)) for m, t in totals.by_method.items()]
+    fields += [(_service_name(s), line(t)) for s, t in totals.by_service.items()]
+    fields += [("Summe", format_cents(totals.total_cents)),
+               ("Bargeld Soll", format_cents(totals.expected_cash_cents)),
+               ("Bargeld gezählt", format_cents(counted)),
+               ("Differenz", format_cents(difference))]
+    return tuple(fields)
+
+
+register(Storno())
+register(Tagesabschluss())
