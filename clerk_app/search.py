@@ -9,6 +9,7 @@ quotes, operators or SQL typed into the field are just ignored characters.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from datetime import date
 from clerk_app.errors import ValidationError
 from clerk_app.models import PersonHit, parse_date
 from clerk_app.names import search_tokens
-from clerk_app.search_index import born_token
+from clerk_app.search_index import born_token, family_key_range
 from clerk_app.store.db import Store, fetch_dicts
 
 MAX_QUERY_CHARS = 200
@@ -36,8 +37,9 @@ class SearchQuery:
     def is_empty(self) -> bool:
         return not self.words and not self.birth_dates
 
-    def fts_expression(self) -> str:
-        terms = [f'{{names address}} : "{w.lower()}"*' for w in self.words]
+    def fts_expression(self, columns: str = "names address") -> str:
+        """The FTS5 query: every word a quoted prefix (no syntax gets through), all required."""
+        terms = [f'{{{columns}}} : "{w.lower()}"*' for w in self.words]
         terms += [f'born : "{born_token(d.isoformat())}"' for d in self.birth_dates]
         return " AND ".join(terms)
 
@@ -64,32 +66,36 @@ def parse_query(text: str, today: date | None = None) -> SearchQuery:
     return SearchQuery(tuple(search_tokens(rest)), tuple(dates))
 
 
-# The inner query ranks only ids, so the address and block look-ups below run for the shown
-# page alone, not for every match of a short prefix (thousands after two keystrokes).
-SEARCH_SQL = """
-WITH hits AS (
-    SELECT p.rowid AS rid,
-           p.family_sf NOT IN (SELECT value FROM json_each(:words)) AS inexact,
-           p.family_sf, p.given_sf, p.birth_date
-      FROM person_fts f JOIN persons p ON p.rowid = f.rowid
-     WHERE person_fts MATCH :match
-     ORDER BY inexact, p.family_sf, p.given_sf, p.birth_date
-     LIMIT :limit
-)
-SELECT p.id, p.family_name, p.first_names, p.doctorate, p.birth_date,
+# Matches whose family name equals (or starts with) one word: their keys lie in one range.
+FAMILY_SQL = """
+SELECT k.person_id FROM person_fts f
+  JOIN person_search_keys k ON k.key = f.rowid
+  JOIN persons p ON p.id = k.person_id
+ WHERE person_fts MATCH :match AND f.rowid >= :low AND f.rowid < :high
+   AND (p.family_sf = :word OR (:prefix AND substr(p.family_sf, 1, length(:word)) = :word))
+ ORDER BY f.rowid LIMIT :limit
+"""
+# All matches, in key (alphabetical) order: FTS5 reads rowids in order, so LIMIT stops early.
+ALL_SQL = """
+SELECT k.person_id FROM person_fts f JOIN person_search_keys k ON k.key = f.rowid
+ WHERE person_fts MATCH :match ORDER BY f.rowid LIMIT :limit
+"""
+# What a result line shows, for the page of ids alone.
+HITS_SQL = """
+SELECT p.id, p.family_name, p.first_names, p.doctorate, p.birth_date, p.family_sf, p.given_sf,
        (SELECT r.street || ' ' || r.house_number || ', ' || r.postal_code || ' ' || r.city
           FROM residences r WHERE r.person_id = p.id AND r.move_out IS NULL
          ORDER BY r.kind = 'neben', r.move_in DESC LIMIT 1) AS address,
        EXISTS (SELECT 1 FROM information_blocks b WHERE b.person_id = p.id
                   AND b.since <= :today AND (b.until IS NULL OR b.until >= :today)) AS blocked
-  FROM hits JOIN persons p ON p.rowid = hits.rid
- ORDER BY hits.inexact, hits.family_sf, hits.given_sf, hits.birth_date
+  FROM json_each(:ids) j JOIN persons p ON p.id = j.value
 """
+EXACT_WORDS = 4
 
 
 def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
            today: date | None = None) -> list[PersonHit]:
-    """Persons matching `text`, exact family-name matches first, then alphabetical.
+    """Persons matching `text`: exact family-name matches first, then alphabetical.
 
     Reading hit lists is not audited per keystroke; opening a person is (see `register`).
     """
@@ -97,9 +103,34 @@ def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
     query = parse_query(text, today)
     if query.is_empty:
         return []
-    rows = fetch_dicts(store.conn, SEARCH_SQL, {
-        "match": query.fts_expression(), "words": json.dumps(list(query.words)),
-        "today": today.isoformat(), "limit": limit})
+    match = query.fts_expression()
+    ids: dict[str, int] = {}  # person id -> the pass that found it
+
+    passes = itertools.count()
+
+    def add(sql: str, params: dict[str, object]) -> None:
+        rank = next(passes)
+        if len(ids) < limit:
+            for (pid,) in store.conn.execute(sql, params):
+                ids.setdefault(pid, rank)
+
+    # Ranked in passes, each in alphabetical key order and reading at most one page from the
+    # index: exact family name, family name starting with a word, any name, then matches that
+    # need the address too ("mü" lists Müller before a Mühlenweg resident).
+    words = [w for w in dict.fromkeys(query.words[:EXACT_WORDS]) if not w.isdigit()]
+    for prefix in (False, True):
+        for word in words:
+            low, high = family_key_range(word, prefix=prefix)
+            add(FAMILY_SQL, {"match": match, "low": low, "high": high, "word": word,
+                             "prefix": prefix, "limit": limit})
+    if query.words:
+        add(ALL_SQL, {"match": query.fts_expression("names"), "limit": limit + len(ids)})
+    add(ALL_SQL, {"match": match, "limit": limit + len(ids)})
+    page = list(ids)[:limit]
+    rows = fetch_dicts(store.conn, HITS_SQL, {"ids": json.dumps(page),
+                                              "today": today.isoformat()})
+    # Keys order by the first letters only; within the page, order exactly.
+    rows.sort(key=lambda r: (ids[r["id"]], r["family_sf"], r["given_sf"], r["birth_date"] or ""))
     return [PersonHit(id=r["id"], family_name=r["family_name"], first_names=r["first_names"],
                       doctorate=r["doctorate"], birth_date=parse_date(r["birth_date"]),
                       address=r["address"] or "", blocked=bool(r["blocked"]))

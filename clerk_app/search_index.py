@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 from anyascii import anyascii
 
+from clerk_app.errors import StoreError
 from clerk_app.names import search_form
 from clerk_app.store.db import fetch_dicts
 
@@ -53,29 +54,96 @@ def index_row(person: Mapping[str, Any], former: Iterable[str],
     return names, born, address
 
 
-PERSON_COLUMNS = "rowid, id, family_name, birth_name, first_names, religious_name, " \
-                 "artist_name, birth_date"
+PERSON_COLUMNS = "id, family_name, birth_name, first_names, religious_name, artist_name, " \
+                 "birth_date, family_sf, given_sf"
 CURRENT_ADDRESSES = ("SELECT person_id, street, house_number, postal_code, district "
                      "FROM residences WHERE move_out IS NULL")
+
+# Order keys: the first letters of the family and first names' search forms, in base 28
+# (end of name < space < A..Z), followed by a slot number for persons with the same letters.
+# Keys sort like (family_sf, given_sf) up to those letters: close enough for a type-ahead list,
+# and exact family names are ranked first by the search anyway.
+KEY_BASE = 28
+FAMILY_LETTERS = 7
+GIVEN_LETTERS = 3
+SLOT_BITS = 14
+SLOTS = 1 << SLOT_BITS
+
+
+def _letters(text: str, count: int) -> int:
+    value = 0
+    for i in range(count):
+        char = text[i] if i < len(text) else ""
+        digit = 0 if not char else (ord(char) - ord("A") + 2 if "A" <= char <= "Z" else 1)
+        value = value * KEY_BASE + digit
+    return value
+
+
+def order_key(family_sf: str, given_sf: str) -> int:
+    """The first key of the slot range of persons with these search forms."""
+    prefix = _letters(family_sf, FAMILY_LETTERS) * KEY_BASE ** GIVEN_LETTERS
+    return (prefix + _letters(given_sf, GIVEN_LETTERS)) << SLOT_BITS
+
+
+def family_key_range(word: str, *, prefix: bool = False) -> tuple[int, int]:
+    """Keys of every person whose family name's search form may equal (or, with `prefix`,
+    start with) `word`; the caller filters the range by the family name itself."""
+    low = order_key(word, "")
+    if not prefix or len(word) >= FAMILY_LETTERS:
+        return low, low + ((KEY_BASE ** GIVEN_LETTERS) << SLOT_BITS)
+    step = KEY_BASE ** (FAMILY_LETTERS - len(word) + GIVEN_LETTERS) << SLOT_BITS
+    return low, low + step
+
+
+def _free_key(conn: Any, base: int) -> int:
+    top = conn.execute("SELECT max(key) FROM person_search_keys WHERE key >= ? AND key < ?",
+                       (base, base + SLOTS)).fetchone()[0]
+    if top is None:
+        return base
+    if top + 1 < base + SLOTS:
+        return int(top) + 1
+    used = {r[0] for r in conn.execute(
+        "SELECT key FROM person_search_keys WHERE key >= ? AND key < ?", (base, base + SLOTS))}
+    free = next((k for k in range(base, base + SLOTS) if k not in used), None)
+    if free is None:
+        raise StoreError("Der Suchindex ist für diesen Namen voll. Bitte die IT verständigen.",
+                         f"no free search key slot at {base}")
+    return free
 
 
 def reindex_person(db: sqlite_utils.Database, person_id: str) -> None:
     """Rewrite one person's index entry; call inside the transaction that changed the person."""
     found = fetch_dicts(db.conn, f"SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?",
                         (person_id,))
+    old = db.conn.execute("SELECT key FROM person_search_keys WHERE person_id = ?",
+                          (person_id,)).fetchone()
+    if old is not None:
+        db.conn.execute("DELETE FROM person_fts WHERE rowid = ?", (old[0],))
     if not found:
+        db.conn.execute("DELETE FROM person_search_keys WHERE person_id = ?", (person_id,))
         return
     person = found[0]
     former = [r[0] for r in db.conn.execute(
         "SELECT name FROM former_names WHERE person_id = ?", (person_id,))]
     addresses = fetch_dicts(db.conn, CURRENT_ADDRESSES + " AND person_id = ?", (person_id,))
-    db.conn.execute("DELETE FROM person_fts WHERE rowid = ?", (person["rowid"],))
+    base = order_key(person["family_sf"], person["given_sf"])
+    if old is not None and base <= old[0] < base + SLOTS:
+        key = int(old[0])
+    else:
+        db.conn.execute("DELETE FROM person_search_keys WHERE person_id = ?", (person_id,))
+        key = _free_key(db.conn, base)
+        db.conn.execute("INSERT INTO person_search_keys (key, person_id) VALUES (?, ?)",
+                        (key, person_id))
     db.conn.execute("INSERT INTO person_fts(rowid, names, born, address) VALUES (?, ?, ?, ?)",
-                    (person["rowid"], *index_row(person, former, addresses)))
+                    (key, *index_row(person, former, addresses)))
 
 
 def reindex_all(db: sqlite_utils.Database) -> int:
-    """Rebuild the whole index (migration, bulk import); returns the number of persons."""
+    """Rebuild the whole index (migration, bulk import); returns the number of persons.
+
+    Persons are keyed in full alphabetical order (family, first names, birth date), so the
+    slots within one key range follow that order too.
+    """
     former: dict[str, list[str]] = defaultdict(list)
     for pid, name in db.conn.execute("SELECT person_id, name FROM former_names"):
         former[pid].append(name)
@@ -83,9 +151,22 @@ def reindex_all(db: sqlite_utils.Database) -> int:
     for a in fetch_dicts(db.conn, CURRENT_ADDRESSES, ()):
         addresses[a["person_id"]].append(a)
     db.conn.execute("DELETE FROM person_fts")
-    persons = fetch_dicts(db.conn, f"SELECT {PERSON_COLUMNS} FROM persons", ())
+    db.conn.execute("DELETE FROM person_search_keys")
+    persons = fetch_dicts(db.conn, f"SELECT {PERSON_COLUMNS} FROM persons "
+                                   "ORDER BY family_sf, given_sf, birth_date, id", ())
+    keys: list[int] = []
+    used: dict[int, int] = defaultdict(int)
+    for p in persons:
+        base = order_key(p["family_sf"], p["given_sf"])
+        if used[base] >= SLOTS:
+            raise StoreError("Der Suchindex ist für einen Namen voll. Bitte die IT verständigen.",
+                             f"more than {SLOTS} persons share search key {base}")
+        keys.append(base + used[base])
+        used[base] += 1
+    db.conn.executemany("INSERT INTO person_search_keys (key, person_id) VALUES (?, ?)",
+                        ((k, p["id"]) for k, p in zip(keys, persons, strict=True)))
     db.conn.executemany(
         "INSERT INTO person_fts(rowid, names, born, address) VALUES (?, ?, ?, ?)",
-        ((p["rowid"], *index_row(p, former[p["id"]], addresses[p["id"]])) for p in persons))
+        ((k, *index_row(p, former[p["id"]], addresses[p["id"]]))
+         for k, p in zip(keys, persons, strict=True)))
     return len(persons)
-

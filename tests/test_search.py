@@ -121,3 +121,31 @@ def test_opening_a_person_is_audited(store: Store, people: dict[str, str]) -> No
     (entry,) = audit.entries_for(store, people["anna"])
     assert entry["action"] == "read" and entry["clerk"] == "mmuster"
     assert entry["purpose"] == "Auskunft am Schalter"
+
+
+def test_family_prefix_before_other_names_before_address(store: Store) -> None:
+    street_only = add_person(store, "Abel", "Zora", street="Mühlenweg", number="1")
+    first_name = add_person(store, "Albers", "Mümtaz")
+    family = add_person(store, "Mühle", "Zacharias")
+    exact = add_person(store, "Mü", "Zeno")
+    assert ids(store, "mü") == [exact, family, first_name, street_only]
+
+
+def test_order_is_alphabetical_within_a_pass(store: Store) -> None:
+    names = ["Zander", "Maier", "Meier", "Mayer", "Abt", "Meyer-Lansky", "Meyer"]
+    for name in names:
+        add_person(store, name, "Eva")
+    found = [h.family_name for h in search(store, "eva")]
+    assert found == sorted(names, key=lambda n: n.replace("-", " "))
+
+
+def test_page_is_alphabetical_and_exact_family_first(store: Store) -> None:
+    for i in range(12):
+        add_person(store, "Mustermeier", "Erika")
+        add_person(store, "Mustermann", f"Erika{'x' * i}")
+    hits = search(store, "muster", limit=10)
+    assert len(hits) == 10
+    assert [(h.family_name, h.first_names) for h in hits] == sorted(
+        (h.family_name, h.first_names) for h in hits)
+    exact = search(store, "mustermann", limit=10)
+    assert {h.family_name for h in exact} == {"Mustermann"}
