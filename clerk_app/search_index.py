@@ -68,6 +68,7 @@ FAMILY_LETTERS = 7
 GIVEN_LETTERS = 3
 SLOT_BITS = 14
 SLOTS = 1 << SLOT_BITS
+GIVEN_SPAN: int = KEY_BASE ** GIVEN_LETTERS
 
 
 def _letters(text: str, count: int) -> int:
@@ -81,7 +82,7 @@ def _letters(text: str, count: int) -> int:
 
 def order_key(family_sf: str, given_sf: str) -> int:
     """The first key of the slot range of persons with these search forms."""
-    prefix = _letters(family_sf, FAMILY_LETTERS) * KEY_BASE ** GIVEN_LETTERS
+    prefix = _letters(family_sf, FAMILY_LETTERS) * GIVEN_SPAN
     return (prefix + _letters(given_sf, GIVEN_LETTERS)) << SLOT_BITS
 
 
@@ -90,8 +91,8 @@ def family_key_range(word: str, *, prefix: bool = False) -> tuple[int, int]:
     start with) `word`; the caller filters the range by the family name itself."""
     low = order_key(word, "")
     if not prefix or len(word) >= FAMILY_LETTERS:
-        return low, low + ((KEY_BASE ** GIVEN_LETTERS) << SLOT_BITS)
-    step = KEY_BASE ** (FAMILY_LETTERS - len(word) + GIVEN_LETTERS) << SLOT_BITS
+        return low, low + (GIVEN_SPAN << SLOT_BITS)
+    step: int = KEY_BASE ** (FAMILY_LETTERS - len(word)) * GIVEN_SPAN << SLOT_BITS
     return low, low + step
 
 
