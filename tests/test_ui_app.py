@@ -3,12 +3,9 @@ shown in words (never a traceback), a normal start does not load the demo genera
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -61,7 +58,7 @@ class Watcher:
             self.saw_progress = True
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, MainWindow) and widget.isVisible() and widget.db.is_running \
-                    and widget._register_open:
+                    and widget.register_open:
                 badge = widget.status.demo_badge
                 self.main_window = {
                     "title": widget.windowTitle(),
@@ -172,7 +169,7 @@ def test_normal_start_does_not_load_the_demo_generator(tmp_path: Path) -> None:
 
         def look():
             for w in QApplication.topLevelWidgets():
-                if isinstance(w, MainWindow) and w.isVisible() and w._register_open:
+                if isinstance(w, MainWindow) and w.isVisible() and w.register_open:
                     seen["demo"] = "clerk_app.demo" in sys.modules
                     seen["faker"] = "faker" in sys.modules
                     w.close()

@@ -4,10 +4,6 @@ placeholders."""
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import ast
 import json
 import re

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import dataclasses
 import re
 from collections.abc import Iterator
@@ -21,7 +17,7 @@ from clerk_app import audit, session
 from clerk_app.config import Config
 from clerk_app.names import search_form
 from tests.factories import add_person
-from ui.db_worker import COUNTER_PURPOSE
+from ui.db_worker import COUNTER_PURPOSE, DbWorker
 from ui.i18n import set_language
 from ui.main_window import MainWindow, effective_query
 from ui.person_view import BlockBanner
@@ -31,9 +27,9 @@ RESIDENTS = 1500
 
 
 def make_cfg(data_dir: Path, **changes: object) -> Config:
-    return dataclasses.replace(Config(), data_dir=str(data_dir), mode="demo",
-                               demo_residents=RESIDENTS, workstation="Schalter 3",
-                               clerk="mmuster", **changes)  # type: ignore[arg-type]
+    values: dict[str, object] = {"mode": "demo", "demo_residents": RESIDENTS,
+                                 "workstation": "Schalter 3", "clerk": "mmuster", **changes}
+    return dataclasses.replace(Config(), data_dir=str(data_dir), **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -440,3 +436,30 @@ def test_closing_the_window_stops_the_worker(qtbot: QtBot, cfg: Config) -> None:
     w.close()
     assert thread.isFinished()
     assert not w.db.is_running
+
+
+def test_latest_search_wins_and_stale_answers_are_dropped(qtbot: QtBot, cfg: Config) -> None:
+    db = DbWorker(cfg)
+    answers: list[tuple[int, str]] = []
+    db.search_done.connect(lambda seq, text, _hits, _more: answers.append((seq, text)))
+    try:
+        with qtbot.waitSignal(db.opened, timeout=10_000):
+            db.start()
+        word = "mueller anna"
+        last = 0
+        for end in range(2, len(word) + 1):   # one request per keystroke, no debounce
+            last = db.search(word[:end], 50)
+        qtbot.waitUntil(lambda: bool(answers), timeout=5000)
+        qtbot.wait(200)
+        assert answers == [(last, word)]
+    finally:
+        db.shutdown()
+    assert not db.is_running
+
+
+def test_production_window_says_no_demo(qtbot: QtBot, tmp_path: Path) -> None:
+    w = MainWindow(make_cfg(tmp_path, mode="production"))
+    qtbot.addWidget(w)
+    assert "DEMO" not in w.windowTitle()
+    assert w.status.demo_badge is None
+    assert all("DEMO" not in label.text() for label in w.findChildren(QLabel))

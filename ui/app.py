@@ -187,6 +187,27 @@ class DemoProgressDialog(QDialog):
             event.ignore()
 
 
+class _BuildWaiter(QObject):
+    """Lives in the UI thread, so the builder's answers reach it queued, never half-way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = QEventLoop()
+        self.finished = False
+        self.failure: tuple[str, str] | None = None
+
+    @Slot()
+    def on_done(self) -> None:
+        self.finished = True
+        self.loop.quit()
+
+    @Slot(str, str)
+    def on_failed(self, message_de: str, message_en: str) -> None:
+        self.failure = (message_de, message_en)
+        self.finished = True
+        self.loop.quit()
+
+
 def build_demo_with_progress(cfg: Config, parent: QWidget | None = None) -> bool:
     """Build the demo register in a worker thread while a progress dialog shows how far.
 
@@ -198,26 +219,21 @@ def build_demo_with_progress(cfg: Config, parent: QWidget | None = None) -> bool
     thread.setObjectName("clerk-demo-builder")
     builder = _DemoBuilder(cfg)
     builder.moveToThread(thread)
-    failure: list[tuple[str, str]] = []
-    loop = QEventLoop()
-
-    def on_failed(message_de: str, message_en: str) -> None:
-        failure.append((message_de, message_en))
-        loop.quit()
-
+    waiter = _BuildWaiter()
     builder.progress.connect(dialog.set_progress)
-    builder.done.connect(loop.quit)
-    builder.failed.connect(on_failed)
+    builder.done.connect(waiter.on_done)
+    builder.failed.connect(waiter.on_failed)
     thread.started.connect(builder.run)
     dialog.show()
     thread.start()
-    loop.exec()
+    if not waiter.finished:
+        waiter.loop.exec()
     thread.quit()
     thread.wait()
     dialog.finish()
     dialog.deleteLater()
-    if failure:
-        message_de, message_en = failure[0]
+    if waiter.failure is not None:
+        message_de, message_en = waiter.failure
         _remove_half_built(cfg)
         show_error(parent, tr("Demo-Register"),
                    message_en if cfg.language == "en" else message_de)

@@ -249,6 +249,11 @@ class MainWindow(QMainWindow):
         self.table.installEventFilter(_TableKeys(self))
 
     @property
+    def register_open(self) -> bool:
+        """The worker has opened the register: searches are answered."""
+        return self._register_open
+
+    @property
     def busy(self) -> bool:
         """A search is waiting for its debounce or for the worker's answer."""
         return self._debounce.isActive() or self._searching
