@@ -13,6 +13,8 @@ typing never stutters.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -22,6 +24,8 @@ from clerk_app.store.db import Store
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+FailureCallback = Callable[[str, str], None]
 COUNTER_PURPOSE = "Auskunft am Schalter"
 UNEXPECTED_DE = ("Unerwarteter Fehler im Programm. Bitte den Vorgang wiederholen; "
                  "tritt der Fehler erneut auf, bitte die IT verständigen.")
@@ -32,10 +36,12 @@ class _Worker(QObject):
 
     opened = Signal()
     open_failed = Signal(str, str)                 # message_de, message_en
-    search_done = Signal(int, str, object, bool)   # seq, text, hits, more than the limit
+    # "More than the limit" travels as int: PySide6 (6.12, CPython 3.11) loses a reference to
+    # True/False per queued bool argument, which crashes the interpreter at exit.
+    search_done = Signal(int, str, object, int)    # seq, text, hits, more than the limit (0/1)
     search_failed = Signal(int, str, str)          # seq, message_de, message_en
-    person_done = Signal(int, object)              # request id, PersonRecord
-    person_failed = Signal(int, str, str)          # request id, message_de, message_en
+    op_done = Signal(int, object)                  # op id, result
+    op_failed = Signal(int, str, str)              # op id, message_de, message_en
     closed = Signal()
 
     def __init__(self, cfg: Config) -> None:
@@ -62,42 +68,47 @@ class _Worker(QObject):
             return
         self.opened.emit()
 
+    def _call(self, fn: Callable[[Store], object], what: str) -> tuple[object, str, str]:
+        """Run `fn` on the register: (result, "", "") or (None, message_de, message_en).
+
+        One place for the rule that a clerk never sees a traceback: expected failures carry
+        their German message, anything else is logged (English, no personal data) and said
+        plainly.
+        """
+        if self._store is None:
+            return None, "Das Melderegister ist nicht geöffnet.", "register not open"
+        try:
+            return fn(self._store), "", ""
+        except ClerkError as exc:
+            log.warning("%s failed: %s", what, exc.message_en)
+            return None, exc.message_de, exc.message_en
+        except Exception as exc:
+            log.exception("unexpected error in %s", what)
+            return None, UNEXPECTED_DE, f"unexpected error: {type(exc).__name__}"
+
     @Slot(int, str, int)
     def search(self, seq: int, text: str, limit: int) -> None:
-        if self._closing or seq != self.latest_search:
-            return  # stale: the clerk has typed on since
-        if self._store is None:
-            return  # opening failed; the window says so
+        if self._closing or seq != self.latest_search or self._store is None:
+            return  # stale (the clerk has typed on), or opening failed (the window says so)
         from clerk_app.search import search
 
-        try:
-            hits = search(self._store, text, limit=limit + 1)
-        except ClerkError as exc:
-            self.search_failed.emit(seq, exc.message_de, exc.message_en)
+        hits, message_de, message_en = self._call(
+            lambda store: search(store, text, limit=limit + 1), "search")
+        if message_de:
+            self.search_failed.emit(seq, message_de, message_en)
             return
-        except Exception as exc:
-            log.exception("unexpected error in search")
-            self.search_failed.emit(seq, UNEXPECTED_DE, f"unexpected error: {type(exc).__name__}")
-            return
-        self.search_done.emit(seq, text, hits[:limit], len(hits) > limit)
+        assert isinstance(hits, list)
+        self.search_done.emit(seq, text, hits[:limit], int(len(hits) > limit))
 
-    @Slot(int, str)
-    def open_person(self, request: int, person_id: str) -> None:
-        if self._closing or self._store is None:
+    @Slot(int, object, str)
+    def run_op(self, op_id: int, fn: Callable[[Store], object], what: str) -> None:
+        if self._closing:
             return
-        from clerk_app.register import open_person
-
-        try:
-            record = open_person(self._store, person_id, COUNTER_PURPOSE)
-        except ClerkError as exc:
-            self.person_failed.emit(request, exc.message_de, exc.message_en)
-            return
-        except Exception as exc:
-            log.exception("unexpected error while opening a person")
-            self.person_failed.emit(request, UNEXPECTED_DE,
-                                    f"unexpected error: {type(exc).__name__}")
-            return
-        self.person_done.emit(request, record)
+        result, message_de, message_en = self._call(fn, what)
+        if message_de:
+            self.op_failed.emit(op_id, message_de, message_en)
+        else:
+            self.op_done.emit(op_id, result)
 
     @Slot()
     def close(self) -> None:
@@ -119,14 +130,14 @@ class DbWorker(QObject):
 
     opened = Signal()
     open_failed = Signal(str, str)
-    search_done = Signal(int, str, object, bool)
+    search_done = Signal(int, str, object, int)
     search_failed = Signal(int, str, str)
     person_done = Signal(int, object)
     person_failed = Signal(int, str, str)
 
     _request_open = Signal()
     _request_search = Signal(int, str, int)
-    _request_person = Signal(int, str)
+    _request_op = Signal(int, object, str)
     _request_close = Signal()
 
     def __init__(self, cfg: Config, parent: QObject | None = None) -> None:
@@ -138,16 +149,18 @@ class DbWorker(QObject):
         self._thread.finished.connect(self._worker.deleteLater)
         self._request_open.connect(self._worker.open)
         self._request_search.connect(self._worker.search)
-        self._request_person.connect(self._worker.open_person)
+        self._request_op.connect(self._worker.run_op)
         self._request_close.connect(self._worker.close)
         self._worker.opened.connect(self.opened)
         self._worker.open_failed.connect(self.open_failed)
         self._worker.search_done.connect(self._on_search_done)
         self._worker.search_failed.connect(self._on_search_failed)
-        self._worker.person_done.connect(self._on_person_done)
-        self._worker.person_failed.connect(self._on_person_failed)
+        self._worker.op_done.connect(self._on_op_done)
+        self._worker.op_failed.connect(self._on_op_failed)
         self._search_seq = 0
         self._person_seq = 0
+        self._op_seq = 0
+        self._callbacks: dict[int, tuple[Callable[[Any], None], FailureCallback]] = {}
         self._running = False
 
     @property
@@ -175,12 +188,37 @@ class DbWorker(QObject):
         self._search_seq += 1
         self._worker.latest_search = self._search_seq
 
+    def run(self, fn: Callable[[Store], T], on_done: Callable[[T], None],
+            on_failed: FailureCallback | None = None, what: str = "operation") -> int:
+        """Run `fn(store)` in the worker thread (Anki's CollectionOp/QueryOp).
+
+        `on_done(result)` or `on_failed(message_de, message_en)` is then called on the UI
+        thread. `fn` must not touch widgets; `what` names it in the log (English).
+        """
+        self._op_seq += 1
+        self._callbacks[self._op_seq] = (on_done, on_failed or (lambda _de, _en: None))
+        if self._running:
+            self._request_op.emit(self._op_seq, fn, what)
+        return self._op_seq
+
     def open_person(self, person_id: str) -> int:
         """Open (and audit) one person; the latest request wins here too."""
+        from clerk_app.register import open_person
+
         self._person_seq += 1
-        if self._running:
-            self._request_person.emit(self._person_seq, person_id)
-        return self._person_seq
+        request = self._person_seq
+
+        def done(record: object) -> None:
+            if request == self._person_seq:
+                self.person_done.emit(request, record)
+
+        def failed(message_de: str, message_en: str) -> None:
+            if request == self._person_seq:
+                self.person_failed.emit(request, message_de, message_en)
+
+        self.run(lambda store: open_person(store, person_id, COUNTER_PURPOSE), done, failed,
+                 "open person")
+        return request
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Close the register in its thread, stop the thread and wait for it."""
@@ -194,7 +232,7 @@ class DbWorker(QObject):
 
     # Answers: pass on only those for the latest request.
 
-    @Slot(int, str, object, bool)
+    @Slot(int, str, object, int)
     def _on_search_done(self, seq: int, text: str, hits: object, more: bool) -> None:
         if seq == self._search_seq:
             self.search_done.emit(seq, text, hits, more)
@@ -205,11 +243,13 @@ class DbWorker(QObject):
             self.search_failed.emit(seq, message_de, message_en)
 
     @Slot(int, object)
-    def _on_person_done(self, request: int, record: object) -> None:
-        if request == self._person_seq:
-            self.person_done.emit(request, record)
+    def _on_op_done(self, op_id: int, result: object) -> None:
+        callbacks = self._callbacks.pop(op_id, None)
+        if callbacks is not None:
+            callbacks[0](result)
 
     @Slot(int, str, str)
-    def _on_person_failed(self, request: int, message_de: str, message_en: str) -> None:
-        if request == self._person_seq:
-            self.person_failed.emit(request, message_de, message_en)
+    def _on_op_failed(self, op_id: int, message_de: str, message_en: str) -> None:
+        callbacks = self._callbacks.pop(op_id, None)
+        if callbacks is not None:
+            callbacks[1](message_de, message_en)
