@@ -36,9 +36,7 @@ class _Worker(QObject):
 
     opened = Signal()
     open_failed = Signal(str, str)                 # message_de, message_en
-    # "More than the limit" travels as int: PySide6 (6.12, CPython 3.11) loses a reference to
-    # True/False per queued bool argument, which crashes the interpreter at exit.
-    search_done = Signal(int, str, object, int)    # seq, text, hits, more than the limit (0/1)
+    search_done = Signal(int, str, object, bool)   # seq, text, hits, more than the limit
     search_failed = Signal(int, str, str)          # seq, message_de, message_en
     op_done = Signal(int, object)                  # op id, result
     op_failed = Signal(int, str, str)              # op id, message_de, message_en
@@ -98,7 +96,7 @@ class _Worker(QObject):
             self.search_failed.emit(seq, message_de, message_en)
             return
         assert isinstance(hits, list)
-        self.search_done.emit(seq, text, hits[:limit], int(len(hits) > limit))
+        self.search_done.emit(seq, text, hits[:limit], len(hits) > limit)
 
     @Slot(int, object, str)
     def run_op(self, op_id: int, fn: Callable[[Store], object], what: str) -> None:
@@ -130,7 +128,7 @@ class DbWorker(QObject):
 
     opened = Signal()
     open_failed = Signal(str, str)
-    search_done = Signal(int, str, object, int)
+    search_done = Signal(int, str, object, bool)
     search_failed = Signal(int, str, str)
     person_done = Signal(int, object)
     person_failed = Signal(int, str, str)
@@ -232,7 +230,7 @@ class DbWorker(QObject):
 
     # Answers: pass on only those for the latest request.
 
-    @Slot(int, str, object, int)
+    @Slot(int, str, object, bool)
     def _on_search_done(self, seq: int, text: str, hits: object, more: bool) -> None:
         if seq == self._search_seq:
             self.search_done.emit(seq, text, hits, more)
