@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
 from anyascii import anyascii
 
 from clerk_app.errors import StoreError
 from clerk_app.names import search_form
 from clerk_app.store.db import fetch_dicts
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BORN_PREFIX = "d"
 

@@ -18,12 +18,13 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Literal, cast
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from clerk_app.names import search_form
 from clerk_app.store.db import Store, fetch_dicts
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 __all__ = [
     "DIRECTORY_FILE",

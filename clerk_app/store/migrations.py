@@ -8,11 +8,14 @@ was offline for weeks opens with any older file. Tests open a database of every 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import sqlcipher3
-import sqlite_utils
 
-Migration = Callable[[sqlite_utils.Database], None]
+if TYPE_CHECKING:
+    import sqlite_utils
+
+Migration = Callable[["sqlite_utils.Database"], None]
 
 # Register tables. Persons are keyed by a UUID (created offline on any workstation without
 # clashing) and carry a version for the sync's optimistic check.
