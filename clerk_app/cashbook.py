@@ -24,6 +24,7 @@ from typing import Any
 
 from clerk_app.errors import ConfigError, FormError, NotFoundError, ValidationError
 from clerk_app.fees import fee_for, fee_schedule, format_cents
+from clerk_app.forms import Section
 from clerk_app.services.base import IssuedDocument, Receipt, ServiceContext, register
 from clerk_app.store.db import Store, fetch_dicts
 
@@ -41,6 +42,7 @@ __all__ = [
     "is_closed",
     "journal_for_day",
     "prepare_payment",
+    "read_payment",
 ]
 
 # Payment methods as stored in the journal, with the wording on receipts and closings.
@@ -114,16 +116,25 @@ class ClosingTotals:
 
 def prepare_payment(ctx: ServiceContext, service_code: str,
                     payment_form: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`read_payment` for a service whose form is only the payment: its problems raised as
+    one FormError (keyed `payment.…`)."""
+    form = Section(payment_form or {}, "payment.")
+    payment = read_payment(ctx, service_code, form)
+    form.raise_errors()
+    return payment
+
+
+def read_payment(ctx: ServiceContext, service_code: str, form: Section) -> dict[str, Any]:
     """Check what the clerk chose and fix the payment: amount, change, receipt number.
 
-    `payment_form` is `{"method": "bar", "given_cents": 1000}`, `{"method": "karte"}` or
-    `{"exemption": "rente"}`; for a free service `{}`. Raises FormError keyed `payment.method`,
-    `payment.given` or `payment.exemption`, and ValidationError once the day is closed.
-    Returns the JSON-able payload for `apply_payment`; the fee is frozen into it, so a later
-    change of the schedule does not change a payment already taken.
+    `form` is the service form's payment part: `{"method": "bar", "given_cents": 1000}`,
+    `{"method": "karte"}` or `{"exemption": "rente"}`; for a free service `{}`. Problems are
+    recorded in it at `method`, `given` or `exemption`, so that they join the service's own;
+    a closed day is no field error and raises ValidationError. Returns the JSON-able payload
+    for `apply_payment`; the fee is frozen into it, so a later change of the schedule does not
+    change a payment already taken. Only a valid payment gets a receipt number.
     """
     fee = fee_for(service_code)
-    form: Mapping[str, Any] = payment_form or {}
     payload: dict[str, Any] = {
         "service": fee.code, "service_name": fee.name, "fee_cents": fee.cents,
         "method": None, "amount_cents": 0, "given_cents": None, "change_cents": None,
@@ -132,32 +143,33 @@ def prepare_payment(ctx: ServiceContext, service_code: str,
         "workstation": ctx.workstation, "clerk": ctx.clerk,
         "at": ctx.now.isoformat(timespec="seconds"),
     }
-    method = form.get("method") or None
-    exemption_code = form.get("exemption") or None
+    method = form.value("method")
+    exemption_code = form.value("exemption")
     if exemption_code is not None:
         exemption = fee.exemption(str(exemption_code))
-        errors: dict[str, str] = {}
         if exemption is None:
-            errors["payment.exemption"] = _exemption_problem(fee.name, str(exemption_code))
+            form.error("exemption", _exemption_problem(fee.name, str(exemption_code)))
+        else:
+            payload.update(method="gebuehrenfrei", exemption=exemption.code,
+                           exemption_reason=exemption.reason,
+                           exemption_legal_basis=exemption.legal_basis)
         if method not in (None, "gebuehrenfrei"):
-            errors["payment.method"] = ("Bei einer Gebührenbefreiung wird nichts gezahlt: "
-                                        "bitte Zahlungsart oder Befreiung abwählen.")
-        if errors or exemption is None:
-            raise FormError(errors)
-        payload.update(method="gebuehrenfrei", exemption=exemption.code,
-                       exemption_reason=exemption.reason,
-                       exemption_legal_basis=exemption.legal_basis)
+            form.error("method", "Bei einer Gebührenbefreiung wird nichts gezahlt: bitte "
+                                 "Zahlungsart oder Befreiung abwählen.")
     elif fee.cents == 0:
         return payload  # free of charge: no journal entry, no receipt
     elif method == "karte":
         payload.update(method="karte", amount_cents=fee.cents)
     elif method == "bar":
-        given = _given_cents(form.get("given_cents"), fee.cents)
-        payload.update(method="bar", amount_cents=fee.cents, given_cents=given,
-                       change_cents=given - fee.cents)
+        given = _given_cents(form, fee.cents)
+        if given is not None:
+            payload.update(method="bar", amount_cents=fee.cents, given_cents=given,
+                           change_cents=given - fee.cents)
     else:
-        raise FormError({"payment.method": "Bitte die Zahlungsart wählen (bar oder Karte)."
-                         if method is None else f"Unbekannte Zahlungsart „{method}“."})
+        form.error("method", "Bitte die Zahlungsart wählen (bar oder Karte)."
+                   if method is None else f"Unbekannte Zahlungsart „{method}“.")
+    if form.has_errors():
+        return payload
     _refuse_if_closed(ctx.conn, ctx.workstation, ctx.today)
     payload["receipt_number"] = ctx.number("Q")
     return payload
@@ -204,8 +216,11 @@ def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
     return receipt
 
 
-def _given_cents(value: Any, fee_cents: int) -> int:
-    if value is None or value == "":
+def _given_cents(form: Section, fee_cents: int) -> int | None:
+    """The cash handed over, in cents; None if that is missing or implausible (recorded at
+    `given`, where the UI shows the amount field)."""
+    value = form.value("given_cents")
+    if value is None:
         problem = "Bitte den gegebenen Betrag eingeben."
     elif isinstance(value, bool) or not isinstance(value, int):
         problem = "Der gegebene Betrag muss ein Betrag in Cent (ganze Zahl) sein."
@@ -219,7 +234,8 @@ def _given_cents(value: Any, fee_cents: int) -> int:
                    f"({format_cents(fee_cents)}).")
     else:
         return value
-    raise FormError({"payment.given": problem})
+    form.error("given", problem)
+    return None
 
 
 def _exemption_problem(service_name: str, code: str) -> str:

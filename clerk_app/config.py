@@ -49,6 +49,19 @@ KEYS: dict[str, KeySpec] = {
     "office_name": KeySpec("Issuing office, e.g. 'Bürgerbüro Lörrach'.", str),
     "office_address": KeySpec("Postal address of the office (letterhead).", str),
     "office_hours": KeySpec("Opening hours (letterhead).", str),
+    "city_name": KeySpec("Authority at the top of the letterhead, e.g. 'Stadt Lörrach'; also "
+                         "in 'Melderegister der Stadt Lörrach'.", str),
+    "office_contact": KeySpec("Telephone, e-mail or web address on the letterhead; empty = "
+                              "none.", str),
+    "office_id": KeySpec("Identifier of the issuing office in each document seal, e.g. the "
+                         "municipality key (AGS) '08336050'.", str),
+    "seal_key_file": KeySpec("Production only, where no OS keyring works: file (mode 0600) "
+                             "that holds the office's private seal key.", str),
+    "seal_public_key": KeySpec("The office's public seal key (Ed25519, 64 hex digits), for "
+                               "checking documents offline and for checking this "
+                               "workstation's key; see 'clerk-app doctor'.", str),
+    "document_font": KeySpec("Font family of printed documents (falls back to DejaVu Sans, "
+                             "Arial, Noto Sans).", str),
     "central_url": KeySpec("Base URL of the central service; empty = offline only.", str),
     "ca_bundle": KeySpec("CA bundle for the central service's TLS certificate.", str),
     "language": KeySpec("UI language: 'de' or 'en'.", str, user_may_set=True,
@@ -72,6 +85,12 @@ class Config:
     office_name: str = "Bürgerbüro Lörrach"
     office_address: str = "Luisenstraße 16, 79539 Lörrach"
     office_hours: str = "Mo–Fr 8–12 Uhr, Do 14–18 Uhr"
+    city_name: str = "Stadt Lörrach"
+    office_contact: str = ""
+    office_id: str = "08336050"
+    seal_key_file: str = ""
+    seal_public_key: str = ""
+    document_font: str = "DejaVu Sans"
     central_url: str = ""
     ca_bundle: str = ""
     language: str = "de"

@@ -4,9 +4,8 @@ Shared by every service that creates or moves persons (Anmeldung, Ummeldung, Abm
 later corrections), so that one set of rules decides what a valid new person, address or
 residence is, and one set of writers keeps versions, search index and households consistent.
 
-Forms arrive as JSON-like dicts (from the UI, the command line or a test). `Section` reads
-them field by field and *collects* problems under the field's path ("persons.0.family_name")
-instead of stopping at the first: the clerk sees every problem next to its field at once.
+The forms are read with `clerk_app.forms.Section`, which collects every problem under the
+field's path ("persons.0.family_name"); this module adds what a person or an address must be.
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cache
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from clerk_app import names, rules
-from clerk_app.errors import FormError
+from clerk_app.forms import Section, country_name_de
 from clerk_app.models import (
     MARITAL_LABELS,
     RELIGION_LABELS,
@@ -36,6 +34,8 @@ from clerk_app.services.base import ServiceContext
 from clerk_app.store.db import Store, fetch_dicts
 from clerk_app.streets import parse_house_number, street_by_id
 
+# Section and country_name_de live in clerk_app.forms; listed here too because the UI and the
+# tests import them from here, with the person helpers.
 __all__ = [
     "CITY",
     "DOMESTIC",
@@ -78,205 +78,14 @@ ID_DOCUMENT_TYPES = {
 # ICAO 9303 codes a nationality field may hold besides countries (stateless, refugees, unknown).
 SPECIAL_NATIONALITIES = {"XXA": "staatenlos", "XXB": "Flüchtling (GFK)",
                          "XXC": "anderer Flüchtling", "XXX": "ungeklärt"}
-# Codes in common use that ISO 3166 has not (yet) assigned.
-EXTRA_COUNTRIES = {"XKX": "Kosovo"}
-# Babel's alias table also holds withdrawn and private-use codes: not valid in new records.
-_NOT_ISO3 = frozenset({"ASC", "BUR", "CPT", "DDR", "DGA", "FXX", "QUU", "TAA", "TMP", "XAA",
-                       "XBB", "XKK", "YMD", "ZAR", "ZZZ"})
 _DOCUMENT_NUMBER_RE = re.compile(r"[A-Z0-9]{6,20}")
-MAX_TEXT = 200
-
-REQUIRED = "Bitte ausfüllen."
-INVALID_DATE = "Kein gültiges Datum (TT.MM.JJJJ)."
-INVALID_CHOICE = "Bitte einen der vorgesehenen Werte wählen."
-INVALID_VALUE = "Ungültige Angabe."
 
 
-# --- countries ---------------------------------------------------------------------------------
-
-@cache
-def _countries() -> Mapping[str, str]:
-    """ISO 3166-1 alpha-3 code -> German country name, from Babel's CLDR data (a dependency
-    already, for dates and money): the official list, without a file of our own to maintain."""
-    from babel import Locale  # deferred: only registration forms need it
-    from babel.core import get_global
-
-    german = Locale("de").territories
-    table = {code: german[alpha2[0]]
-             for code, alpha2 in get_global("territory_aliases").items()
-             if len(code) == 3 and code.isalpha() and code not in _NOT_ISO3
-             and len(alpha2) == 1 and alpha2[0] in german}
-    return {**table, **EXTRA_COUNTRIES}
-
-
-def country_name_de(code: str) -> str | None:
-    """'CHE' -> 'Schweiz'; None for anything that is not an ISO 3166-1 alpha-3 country code."""
-    return _countries().get(code)
-
+# --- nationalities -----------------------------------------------------------------------------
 
 def nationality_label(code: str) -> str | None:
     """German label of a nationality code: a country, or an ICAO special code ('XXA')."""
     return SPECIAL_NATIONALITIES.get(code) or country_name_de(code)
-
-
-# --- reading forms -----------------------------------------------------------------------------
-
-@dataclass
-class Section:
-    """One (nested) part of a submitted form, with the error dict shared by the whole form.
-
-    Every reader returns None (and records why under the field's path) when a value is missing
-    or invalid, so `prepare` can read all fields and then raise one `FormError`.
-    """
-
-    data: Mapping[str, Any]
-    prefix: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def root(cls, form: Mapping[str, Any]) -> Section:
-        if not isinstance(form, Mapping):
-            raise FormError({"": INVALID_VALUE})
-        return cls(form)
-
-    def path(self, key: str) -> str:
-        return f"{self.prefix}{key}"
-
-    def error(self, key: str, message: str) -> None:
-        """Record a problem; the first one found for a field is the one shown."""
-        self.errors.setdefault(self.path(key), message)
-
-    def raise_errors(self) -> None:
-        if self.errors:
-            raise FormError(dict(self.errors))
-
-    def _present(self, key: str) -> Any:
-        value = self.data.get(key)
-        return None if isinstance(value, str) and not value.strip() else value
-
-    def text(self, key: str, *, required: bool = False, max_length: int = MAX_TEXT,
-             ) -> str | None:
-        """Free text, NFC-normalised with surrounding space removed."""
-        value = self._present(key)
-        if value is None:
-            if required:
-                self.error(key, REQUIRED)
-            return None
-        if not isinstance(value, str):
-            self.error(key, INVALID_VALUE)
-            return None
-        text = names.normalize(value)
-        if len(text) > max_length:
-            self.error(key, f"Höchstens {max_length} Zeichen.")
-            return None
-        return text
-
-    def name(self, key: str, *, required: bool = False, data_type: DataType = DataType.A,
-             ) -> str | None:
-        """A name (or place, or address) checked against DIN 91379; the message is the names
-        module's, naming the character and its position."""
-        text = self.text(key, required=required, max_length=names.DEFAULT_MAX_LENGTH)
-        if text is None:
-            return None
-        problems = names.validate(text, data_type)
-        if problems:
-            self.error(key, " ".join(p.message_de for p in problems))
-            return None
-        return text
-
-    def date(self, key: str, *, required: bool = False) -> date | None:
-        """An ISO or TT.MM.JJJJ string (JSON forms), or a `date` (Python callers)."""
-        value = self._present(key)
-        if value is None:
-            if required:
-                self.error(key, REQUIRED)
-            return None
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return value
-        parsed = rules.parse_date_text(value) if isinstance(value, str) else None
-        if parsed is None:
-            self.error(key, INVALID_DATE)
-        return parsed
-
-    def choice(self, key: str, choices: Mapping[str, str], *, required: bool = False,
-               ) -> str | None:
-        value = self._present(key)
-        if value is None:
-            if required:
-                self.error(key, REQUIRED)
-            return None
-        if not isinstance(value, str) or value not in choices:
-            self.error(key, INVALID_CHOICE)
-            return None
-        return value
-
-    def country(self, key: str, *, required: bool = False) -> str | None:
-        """An ISO 3166-1 alpha-3 code ('CHE'); lower case is accepted and stored upper case."""
-        value = self._present(key)
-        if value is None:
-            if required:
-                self.error(key, REQUIRED)
-            return None
-        code = value.strip().upper() if isinstance(value, str) else ""
-        if country_name_de(code) is None:
-            self.error(key, "Bitte den Staat als ISO-Code mit drei Buchstaben angeben "
-                            "(z. B. CHE für die Schweiz).")
-            return None
-        return code
-
-    def integer(self, key: str, *, required: bool = False) -> int | None:
-        value = self._present(key)
-        if value is None:
-            if required:
-                self.error(key, REQUIRED)
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            self.error(key, INVALID_VALUE)
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            self.error(key, INVALID_VALUE)
-            return None
-
-    def flag(self, key: str) -> bool:
-        """Only JSON true counts: a confirmation ("presented", "duplicate_checked") must be
-        given explicitly, never inferred from "yes" or 1."""
-        return self.data.get(key) is True
-
-    def strings(self, key: str) -> list[str] | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.error(key, INVALID_VALUE)
-            return None
-        return [str(v) for v in value]
-
-    def section(self, key: str, *, required: bool = False) -> Section | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.error(key, REQUIRED)
-            return None
-        if not isinstance(value, Mapping):
-            self.error(key, INVALID_VALUE)
-            return None
-        return Section(value, self.path(key) + ".", self.errors)
-
-    def sections(self, key: str) -> list[Section]:
-        """A required, non-empty list of sub-forms ("persons": [{...}, {...}])."""
-        value = self.data.get(key)
-        if not isinstance(value, list) or not value:
-            self.error(key, "Bitte mindestens eine Person angeben.")
-            return []
-        found: list[Section] = []
-        for index, item in enumerate(value):
-            if isinstance(item, Mapping):
-                found.append(Section(item, f"{self.path(key)}.{index}.", self.errors))
-            else:
-                self.errors.setdefault(f"{self.path(key)}.{index}", INVALID_VALUE)
-        return found
 
 
 # --- addresses ---------------------------------------------------------------------------------
@@ -395,17 +204,13 @@ def read_new_person(form: Section, today: date, moved_in: date | None = None,
     id_document = _id_document(form, today)
     if (family is None or first is None or born is None or nationalities is None
             or place is None or country is None or sex is None or religion is None
-            or marital is None or _has_errors(form)):
+            or marital is None or form.has_errors()):
         return None
     return NewPerson(family_name=family, first_names=first, birth_date=born, sex=sex,
                      birth_place=place, birth_country=country,
                      nationalities=tuple(nationalities), religion=religion,
                      marital_status=marital, everyday_name=everyday, marital_date=marital_date,
                      id_document=id_document, **optional)
-
-
-def _has_errors(form: Section) -> bool:
-    return any(key.startswith(form.prefix) for key in form.errors)
 
 
 def _marital_date(form: Section, born: date | None, today: date) -> date | None:

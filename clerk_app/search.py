@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -126,13 +127,21 @@ def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
     if query.words:
         add(ALL_SQL, {"match": query.fts_expression("names"), "limit": limit + len(ids)})
     add(ALL_SQL, {"match": match, "limit": limit + len(ids)})
-    page = list(ids)[:limit]
-    rows = fetch_dicts(store.conn, HITS_SQL, {"ids": json.dumps(page),
+    return hits_for(store, list(ids)[:limit], today,
+                    rank=lambda pid: ids[pid])
+
+
+def hits_for(store: Store, person_ids: list[str], today: date | None = None, *,
+             rank: Callable[[str], int] = lambda _pid: 0) -> list[PersonHit]:
+    """Result lines for known persons (a search page, or the holders of a scanned ID card),
+    alphabetical within each `rank`."""
+    today = today or date.today()
+    rows = fetch_dicts(store.conn, HITS_SQL, {"ids": json.dumps(person_ids),
                                               "today": today.isoformat()})
     # Keys order by the first letters only; within the page, order exactly.
-    rows.sort(key=lambda r: (ids[r["id"]], r["family_sf"], r["given_sf"], r["birth_date"] or ""))
+    rows.sort(key=lambda r: (rank(r["id"]), r["family_sf"], r["given_sf"],
+                             r["birth_date"] or ""))
     return [PersonHit(id=r["id"], family_name=r["family_name"], first_names=r["first_names"],
                       doctorate=r["doctorate"], birth_date=parse_date(r["birth_date"]),
                       address=r["address"] or "", blocked=bool(r["blocked"]))
             for r in rows]
-

@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from clerk_app.cashbook import METHODS
 from clerk_app.models import MARITAL_LABELS, RELIGION_LABELS, RESIDENCE_LABELS, SEX_LABELS
+from clerk_app.persons import ID_DOCUMENT_TYPES
+from clerk_app.services.certificates import (
+    CERTIFICATE_KINDS,
+    DELIVERIES,
+    ENTITLEMENTS,
+    EVENT_LABELS,
+    EXTENDED_SECTIONS,
+)
 from ui import i18n
 from ui.person_view import (
     BLOCK_KINDS,
@@ -48,8 +57,11 @@ def tr_calls() -> dict[str, list[str]]:
 def core_labels() -> set[str]:
     labels: set[str] = set()
     for table in (SEX_LABELS, RESIDENCE_LABELS, MARITAL_LABELS, RELIGION_LABELS,
-                  DOC_TYPE_LABELS, NATIONALITY_LABELS):
+                  DOC_TYPE_LABELS, NATIONALITY_LABELS, CERTIFICATE_KINDS, ENTITLEMENTS,
+                  DELIVERIES, EXTENDED_SECTIONS, METHODS, ID_DOCUMENT_TYPES):
         labels.update(table.values())
+    for event_labels in EVENT_LABELS.values():
+        labels.update(event_labels)
     labels.update(FORMER_NAME_KINDS)
     labels.update(BLOCK_KINDS)
     return labels

@@ -4,17 +4,38 @@ Keyboard flow (the common case needs no mouse): type a name, a birth date (TT.MM
 street with house number; ↑/↓ move through the hits while the cursor stays in the search
 field; Enter opens the selected person (or the first hit); Esc clears everything for the next
 citizen; Ctrl+F jumps back to the search field with its text selected.
+
+Services for the open person are function keys, named on the tool bar: F6 Meldebescheinigung,
+F7 Lebensbescheinigung, F8 Personenstandsurkunde; F9 opens the cash desk (Kasse). Each service
+is one dialog; when it is done the person is read again and the cursor is back in the search.
+
+A handheld ID scanner types the machine-readable zone (MRZ) into the search field like a
+keyboard. While the text looks like an MRZ no name search runs; once it is complete it is read
+(`id_scan.scan`, in the worker): one holder -> opened, several -> listed, none -> the new-person
+prefill is offered (`new_person_requested`), a wrong check digit -> named under the field. The
+zone's text is never logged.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from datetime import date
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QFontMetrics, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QMetaMethod, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -22,14 +43,22 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSplitter,
     QTableView,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from clerk_app.config import Config
+from clerk_app.errors import ClerkError
+from clerk_app.id_scan import NewPersonPrefill, ScanOutcome, scan
 from clerk_app.models import PersonHit, PersonRecord
+from clerk_app.mrz import looks_like_mrz
+from clerk_app.search import hits_for
+from clerk_app.services.base import ServiceResult
+from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
-from ui.i18n import language, tr
+from ui.formatting import fmt_date
+from ui.i18n import error_text, language, tr
 from ui.person_view import PersonView
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.status import StatusBarWidgets
@@ -43,6 +72,15 @@ MIN_CHARS = 2
 # with a two-digit year, "12.08.196" is not): searched once it is complete.
 PARTIAL_DATE_RE = re.compile(r"(?<![\d.])\d{1,2}\.(?:\d{1,2}(?:\.(?:\d|\d{3})?)?)?$")
 ERROR_RED = "#b00020"
+# A scanner typing an MRZ: only MRZ characters, and already a filler '<' (no name has one).
+# Until the zone is complete nothing is searched and Enter (the scanner's line break) is eaten.
+MRZ_TYPING_RE = re.compile(r"[A-Za-z0-9<]*<[A-Za-z0-9<]*")
+
+
+def is_mrz_typing(text: str) -> bool:
+    """The search field holds (part of) a machine-readable zone, not a name search."""
+    text = text.strip()
+    return bool(text) and (MRZ_TYPING_RE.fullmatch(text) is not None or looks_like_mrz(text))
 
 
 def effective_query(text: str) -> str:
@@ -97,6 +135,12 @@ class _TableKeys(QObject):
 class MainWindow(QMainWindow):
     """Search, hits and the open person on one screen; all register work in `DbWorker`."""
 
+    # A scanned ID card whose holder is not in the register: the new-person (Anmeldung) form
+    # takes this prefill (a `NewPersonPrefill`).
+    new_person_requested = Signal(object)
+    # A counter service completed (a `ServiceResult`), after the open person was re-read.
+    service_completed = Signal(object)
+
     def __init__(self, cfg: Config, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.cfg = cfg
@@ -113,6 +157,10 @@ class MainWindow(QMainWindow):
         self._pending_open = False
         self._last_query = ""
         self._searching = False
+        self._scanning = 0          # request number of the MRZ scan in flight (0 = none)
+        self._scan_seq = 0
+        self.scan_prefill: NewPersonPrefill | None = None
+        self.service_dialog: QDialog | None = None
 
         self._build_search()
         self._build_results()
@@ -138,6 +186,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.status = StatusBarWidgets(cfg, self.statusBar())
+        self._build_actions()
         QWidget.setTabOrder(self.search, self.table)
         QWidget.setTabOrder(self.table, self.person_view.focus_target)
 
@@ -161,6 +210,12 @@ class MainWindow(QMainWindow):
         self.db.person_failed.connect(self._on_person_failed)
         self.statusBar().showMessage(tr("Melderegister wird geöffnet …"))
         self.search.setFocus()
+        # F2/F3/F4 (Anmeldung, Ummeldung, Abmeldung) come from the registration dialogs.
+        # Imported here, not at the top: that module imports this one. No fallback on
+        # purpose: without it the window would lack the registration keys unnoticed.
+        from ui import registration_actions
+
+        registration_actions.install(self)
 
     # Building
 
@@ -248,6 +303,57 @@ class MainWindow(QMainWindow):
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
         self.table.installEventFilter(_TableKeys(self))
 
+    def _build_actions(self) -> None:
+        """The function keys, each named on the tool bar ("F6 Meldebescheinigung")."""
+        self.toolbar = QToolBar(tr("Dienstleistungen"))
+        self.toolbar.setObjectName("serviceBar")
+        self.toolbar.setAccessibleName(tr("Dienstleistungen"))
+        self.toolbar.setMovable(False)
+        self.toolbar.setFloatable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setContextMenuPolicy(Qt.ContextMenuPolicy.PreventContextMenu)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.person_actions: list[QAction] = []
+        self.certificate_actions: dict[str, QAction] = {}
+        for key, kind, text in (
+                ("F6", "meldebescheinigung", tr("Meldebescheinigung")),
+                ("F7", "lebensbescheinigung", tr("Lebensbescheinigung")),
+                ("F8", "personenstandsurkunde_antrag", tr("Personenstandsurkunde"))):
+            action = self.add_function_action(
+                key, text, lambda _checked=False, k=kind: self.open_certificate(k),
+                needs_person=True)
+            self.certificate_actions[kind] = action
+        self.cash_action = self.add_function_action("F9", tr("Kasse"), self.open_cash_desk)
+        self._update_actions()
+
+    def add_function_action(self, key: str, text: str, slot: Callable[..., object], *,
+                            needs_person: bool = False) -> QAction:
+        """A function-key action on the tool bar, its key shown first ("F6 Meldebescheinigung").
+
+        With `needs_person` it is enabled only while a person is open. For other modules too
+        (the registration dialogs add F2/F3/F4 here).
+        """
+        action = QAction(f"{key} {text}", self)
+        action.setObjectName(f"action{key}")
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{text} ({key})")
+        action.triggered.connect(slot)
+        self.toolbar.addAction(action)
+        button = self.toolbar.widgetForAction(action)
+        if button is not None:
+            button.setAccessibleName(f"{text}, {tr('Taste')} {key}")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # keys, not Tab stops
+        if needs_person:
+            self.person_actions.append(action)
+            action.setEnabled(self.person_view.record is not None)
+        return action
+
+    def _update_actions(self) -> None:
+        open_ = self.person_view.record is not None
+        for action in self.person_actions:
+            action.setEnabled(open_)
+
     @property
     def register_open(self) -> bool:
         """The worker has opened the register: searches are answered."""
@@ -277,20 +383,34 @@ class MainWindow(QMainWindow):
 
     # Search
 
-    def _on_text_edited(self, _text: str) -> None:
+    def _on_text_edited(self, text: str) -> None:
         if self.person_view.record is not None:
             self.person_view.clear()   # the next citizen: the last one's data goes away
+            self._update_actions()
+        self.scan_prefill = None
+        if looks_like_mrz(text):       # the scanner typed the last character of the zone
+            self._debounce.stop()
+            self._run_scan(text)
+            return
         self._debounce.start()
 
     def _on_text_changed(self, text: str) -> None:
         if not text:   # Esc, the clear button, or everything deleted: ready for the next one
             self._debounce.stop()
             self.person_view.clear()
+            self._update_actions()
             self._show_idle()
 
     def _run_search(self) -> None:
         self._debounce.stop()
         text = self.search.text()
+        if is_mrz_typing(text):
+            if looks_like_mrz(text):
+                self._run_scan(text)
+            else:
+                self._show_idle()
+                self.count.setText(tr("Ausweis wird gelesen …"))
+            return
         query = effective_query(text)
         if not query:
             if PARTIAL_DATE_RE.search(text.strip()):
@@ -305,6 +425,7 @@ class MainWindow(QMainWindow):
         self.db.cancel_search()
         self._last_query = ""
         self._searching = False
+        self._scanning = 0
         self._pending_open = False
         self.model.clear()
         self.message.clear()
@@ -361,6 +482,15 @@ class MainWindow(QMainWindow):
 
     def open_selected(self) -> None:
         """Enter: open the selected hit, or the first one; wait for a search in flight."""
+        if is_mrz_typing(self.search.text()):
+            # A scanner's line break, or its Enter after the zone: never opens a guess. Once
+            # a scan listed several holders, Enter opens the one chosen with ↑/↓.
+            if self._scanning or not self.model.rowCount():
+                return
+            hit = self.selected_hit() or self.model.hit(0)
+            if hit is not None:
+                self.open_person(hit.id)
+            return
         if self._debounce.isActive() or self._searching:
             if self._debounce.isActive():
                 self._run_search()
@@ -389,7 +519,9 @@ class MainWindow(QMainWindow):
             else:
                 self.table.clearSelection()   # e.g. a household member, not in the hits
         self.person_view.show_record(record)
-        self.focus_search(select=False)
+        self._update_actions()
+        if self.service_dialog is None:
+            self.focus_search(select=False)
 
     def _on_person_failed(self, _request: int, message_de: str, message_en: str) -> None:
         self.statusBar().clearMessage()
@@ -407,5 +539,144 @@ class MainWindow(QMainWindow):
         """Esc: empty search, no hits, no person: ready for the next citizen."""
         self.search.clear()
         self.person_view.clear()
+        self.scan_prefill = None
+        self._update_actions()
         self._show_idle()
         self.focus_search()
+
+    # ID scan (the zone's text goes to the worker only, never to a log or a message)
+
+    def _run_scan(self, text: str) -> None:
+        self.db.cancel_search()
+        self._searching = False
+        self._pending_open = False
+        self._last_query = ""
+        self.model.clear()
+        self.message.clear()
+        self.count.setText(tr("Ausweis wird gelesen …"))
+        self._scan_seq += 1
+        request = self._scan_seq
+        self._scanning = request
+        today = date.today()
+        self.db.run(lambda store: _scan_in_worker(store, text, today),
+                    lambda answer: self._on_scan_done(request, answer),
+                    lambda de, en: self._on_scan_failed(request, de, en), "id scan")
+
+    def _on_scan_done(self, request: int, answer: tuple[ScanOutcome, list[PersonHit]]) -> None:
+        if request != self._scanning:
+            return   # the clerk typed on or pressed Esc meanwhile
+        self._scanning = 0
+        outcome, hits = answer
+        self.search.selectAll()   # the next scan (or name) replaces the zone
+        if outcome.problems_de:
+            self.count.clear()
+            self._show_message(tr("Ausweis nicht lesbar: {problems} Bitte erneut scannen "
+                                  "oder den Namen eintippen.").format(
+                                      problems=" ".join(outcome.problems_de)))
+            return
+        if hits:
+            self.model.set_hits(hits)
+            if len(hits) == 1:
+                self.count.setText(tr("Ausweis gelesen: 1 Person gefunden"))
+                self.table.selectRow(0)
+                self.open_person(hits[0].id)
+            else:
+                self.count.setText(tr("Ausweis gelesen: {n} Personen – bitte mit ↑/↓ "
+                                      "auswählen, Enter öffnet").format(n=len(hits)))
+            return
+        if outcome.prefill is not None:
+            self._offer_new_person(outcome.prefill)
+
+    def _on_scan_failed(self, request: int, message_de: str, message_en: str) -> None:
+        if request != self._scanning:
+            return
+        self._scanning = 0
+        self.count.clear()
+        self.search.selectAll()
+        self._show_message(message_en if language() == "en" else message_de)
+
+    def _offer_new_person(self, prefill: NewPersonPrefill) -> None:
+        """No holder in the register: offer the Anmeldung with what the card says."""
+        self.scan_prefill = prefill
+        summary = f"{prefill.family_name}, {prefill.first_names}"
+        if prefill.birth_date is not None:
+            summary += f" * {fmt_date(prefill.birth_date)}"
+        self.count.setText(tr("Ausweis gelesen: keine Person im Melderegister – "
+                              "{person}. Neuanmeldung mit diesen Daten möglich.").format(
+                                  person=summary))
+        self.count.setAccessibleDescription(self.count.text())
+        hint = prefill.hint_de
+        if not self._has_new_person_receiver():
+            hint = tr("Neuanmeldung: {person}, Dokument {number}. {hint}").format(
+                person=summary, number=prefill.document_number, hint=hint)
+        self.statusBar().showMessage(hint)
+        self.new_person_requested.emit(prefill)
+
+    def _has_new_person_receiver(self) -> bool:
+        return self.isSignalConnected(QMetaMethod.fromSignal(self.new_person_requested))
+
+    # Services
+
+    def open_certificate(self, kind: str) -> None:
+        """F6/F7/F8: the certificate dialog for the open person."""
+        record = self.person_view.record
+        if record is None or self._raise_service_dialog():
+            return
+        from ui.certificate_dialogs import certificate_dialog
+
+        try:
+            dialog = certificate_dialog(kind, record, self.db, self, demo=self.cfg.is_demo)
+        except ClerkError as exc:   # e.g. the fee schedule lacks the service: say so
+            log.error("cannot open the %s dialog: %s", kind, exc.message_en)
+            self._show_message(error_text(exc))
+            return
+        self._show_service_dialog(dialog)
+
+    def open_cash_desk(self) -> None:
+        """F9: today's cash journal, Storno and the daily closing."""
+        if self._raise_service_dialog():
+            return
+        from ui.cash_desk import CashDeskDialog
+
+        self._show_service_dialog(CashDeskDialog(self.db, self, demo=self.cfg.is_demo))
+
+    def _raise_service_dialog(self) -> bool:
+        """One service at a time: a dialog already open comes to the front instead."""
+        dialog = self.service_dialog
+        if dialog is None:
+            return False
+        dialog.raise_()
+        dialog.activateWindow()
+        return True
+
+    def _show_service_dialog(self, dialog: QDialog) -> None:
+        self.service_dialog = dialog
+        completed = getattr(dialog, "completed", None)
+        if completed is not None:
+            completed.connect(self._on_service_completed)
+        dialog.finished.connect(self._on_service_dialog_closed)
+        dialog.open()
+
+    def _on_service_completed(self, result: object) -> None:
+        """Read the open person again (the service may have changed it), then tell others."""
+        assert isinstance(result, ServiceResult)
+        record = self.person_view.record
+        if record is not None:
+            self.db.open_person(record.id)
+        self.service_completed.emit(result)
+
+    def _on_service_dialog_closed(self, _code: int) -> None:
+        dialog = self.service_dialog
+        self.service_dialog = None
+        if dialog is not None:
+            dialog.deleteLater()
+        self.activateWindow()
+        self.focus_search()
+
+
+def _scan_in_worker(store: Store, text: str, today: date) -> tuple[ScanOutcome, list[PersonHit]]:
+    """In the worker thread: read the zone, look the holder up, and the hit lines to list."""
+    outcome = scan(store, text, today=today)
+    if not outcome.person_ids:
+        return outcome, []
+    return outcome, hits_for(store, list(outcome.person_ids), today)

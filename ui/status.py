@@ -38,6 +38,18 @@ class ConnectionIndicator(QLabel):
         self.setToolTip(tr("Verbindung zur zentralen Stelle: {state}").format(state=word))
 
 
+def demo_badge(parent: QWidget | None = None) -> QLabel:
+    """The yellow "DEMO – erfundene Daten" badge (status bar, service dialogs)."""
+    badge = QLabel(tr("DEMO – erfundene Daten"), parent)
+    badge.setObjectName("demoBadge")
+    badge.setStyleSheet(
+        "#demoBadge { background: #ffd54f; color: #000; font-weight: bold;"
+        " border: 1px solid #8a6d00; border-radius: 3px; padding: 1px 8px; }")
+    badge.setAccessibleName(tr("DEMO-Modus: Melderegister mit erfundenen Daten"))
+    badge.setToolTip(tr("Demo-Register mit erfundenen Personen – keine echten Daten"))
+    return badge
+
+
 def _separator() -> QFrame:
     line = QFrame()
     line.setFrameShape(QFrame.Shape.VLine)
@@ -66,13 +78,7 @@ class StatusBarWidgets:
         bar.addPermanentWidget(self.office)
         self.demo_badge: QLabel | None = None
         if cfg.is_demo:
-            badge = QLabel(tr("DEMO – erfundene Daten"))
-            badge.setObjectName("demoBadge")
-            badge.setStyleSheet(
-                "#demoBadge { background: #ffd54f; color: #000; font-weight: bold;"
-                " border: 1px solid #8a6d00; border-radius: 3px; padding: 1px 8px; }")
-            badge.setAccessibleName(tr("DEMO-Modus: Melderegister mit erfundenen Daten"))
-            badge.setToolTip(tr("Demo-Register mit erfundenen Personen – keine echten Daten"))
+            badge = demo_badge()
             bar.addPermanentWidget(_separator())
             bar.addPermanentWidget(badge)
             self.demo_badge = badge

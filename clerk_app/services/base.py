@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -209,10 +209,22 @@ def run_service(store: Store, service_type: str, form: dict[str, Any], command_i
         service.apply(ctx, payload)
         result = ServiceResult(command_id, service_type, tuple(ctx.changed_persons),
                                tuple(ctx.documents), ctx.receipt, tuple(ctx.notices))
-        store.conn.execute(
-            "INSERT INTO outbox (command_id, type, payload, base_versions, device, clerk, "
-            "created_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (command_id, service_type, json.dumps(payload, ensure_ascii=False),
-             json.dumps(ctx.base_versions), ctx.workstation, ctx.clerk,
-             moment.isoformat(timespec="milliseconds"), result.to_json()))
+        append_outbox(store, command_id, service_type, payload, moment,
+                      base_versions=ctx.base_versions, result=result.to_json())
     return result
+
+
+def append_outbox(store: Store, command_id: str, command_type: str, payload: Mapping[str, Any],
+                  created_at: datetime, *, base_versions: Mapping[str, int] | None = None,
+                  result: str = "{}") -> None:
+    """Queue one command for the central service, in the caller's transaction.
+
+    The one place that writes outbox rows (services here, the document archive in
+    `clerk_app.documents`), so every command carries device, clerk and time the same way.
+    """
+    store.conn.execute(
+        "INSERT INTO outbox (command_id, type, payload, base_versions, device, clerk, "
+        "created_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (command_id, command_type, json.dumps(payload, ensure_ascii=False),
+         json.dumps(dict(base_versions or {})), store.actor.workstation, store.actor.clerk,
+         created_at.isoformat(timespec="milliseconds"), result))

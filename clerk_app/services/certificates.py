@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
-from collections.abc import Mapping, Set
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
 
 from clerk_app import blocks, cashbook
-from clerk_app.errors import FormError, NotFoundError
+from clerk_app.errors import NotFoundError
+from clerk_app.forms import Section
 from clerk_app.models import (
     MARITAL_LABELS,
     RELIGION_LABELS,
@@ -57,7 +57,6 @@ __all__ = [
 # hide that from a data-protection request (§ 10 BMG: who received which data).
 ISSUE = "issue"
 
-MAX_TEXT = 200  # free-text fields; longer input is pasted by mistake, and does not fit a line
 MAX_COPIES = 10  # more copies of one civil-status certificate is a typing error
 
 # --- Meldebescheinigung ----------------------------------------------------------------------
@@ -152,92 +151,19 @@ _NO_RESIDENCE = ("Für diese Person ist keine aktuelle Wohnung eingetragen: eine
 
 # --- reading the form ------------------------------------------------------------------------
 
-class _Form:
-    """One form being checked: collects every problem, so one FormError names all of them.
-
-    Text is NFC-normalised (the same name typed on two keyboards is one name) and stripped;
-    control characters are refused because they would be printed invisibly or break a line.
-    """
-
-    def __init__(self, form: Mapping[str, Any], allowed: Set[str]) -> None:
-        self.form = form
-        self.errors: dict[str, str] = {}
-        for key in sorted(set(form) - allowed):
-            # A misspelt key would silently drop what the clerk entered (or a confirmation).
-            self.errors[key] = f"Unbekannte Angabe „{key}“."
-
-    def fail(self, key: str, message: str) -> None:
-        self.errors.setdefault(key, message)
-
-    def text(self, key: str, noun: str, ask: str, *, required: bool,
-             source: Mapping[str, Any] | None = None, prefix: str = "") -> str:
-        """A free-text field; `noun` names it in messages ("Verwendungszweck"), `ask` is
-        what to enter ("den Verwendungszweck"): "Bitte den Verwendungszweck angeben."."""
-        value = (self.form if source is None else source).get(key)
-        name = prefix + key
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.fail(name, f"Bitte {ask} angeben.")
-            return ""
-        if not isinstance(value, str):
-            self.fail(name, f"{noun}: bitte als Text angeben.")
-            return ""
-        text = unicodedata.normalize("NFC", value).strip()
-        if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
-            self.fail(name, f"{noun}: enthält ein unsichtbares Steuerzeichen; bitte neu "
-                            "eingeben.")
-        elif len(text) > MAX_TEXT:
-            self.fail(name, f"{noun}: zu lang (höchstens {MAX_TEXT} Zeichen).")
-        return text
-
-    def choice(self, key: str, options: Mapping[str, str], label: str, *,
-               default: str | None = None, source: Mapping[str, Any] | None = None,
-               prefix: str = "") -> str | None:
-        value = (self.form if source is None else source).get(key)
-        if value is None or value == "":
-            if default is None:
-                self.fail(prefix + key, f"Bitte {label} wählen.")
-            return default
-        if not isinstance(value, str) or value not in options:
-            self.fail(prefix + key, f"Unbekannte Auswahl „{value}“ für {label}.")
-            return None
-        return value
-
-    def confirmed(self, key: str, message: str) -> bool:
-        """A confirmation box: only the value true counts (not "yes", not 1)."""
-        value = self.form.get(key, False)
-        if value is not True:
-            self.fail(key, message)
-            return False
-        return True
-
-    def flag(self, key: str) -> bool:
-        value = self.form.get(key, False)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            self.fail(key, "Bitte nur ankreuzen oder nicht ankreuzen (ja/nein).")
-            return False
-        return value
-
-    def raise_if_failed(self) -> None:
-        if self.errors:
-            raise FormError(self.errors)
-
-
-def _person(ctx: ServiceContext, f: _Form) -> PersonRecord | None:
-    person_id = f.form.get("person_id")
+def _person(ctx: ServiceContext, f: Section) -> PersonRecord | None:
+    person_id = f.data.get("person_id")
     if not isinstance(person_id, str) or not person_id:
-        f.fail("person_id", "Bitte die Person auswählen.")
+        f.error("person_id", "Bitte die Person auswählen.")
         return None
     try:
         return load_person(ctx.store, person_id)
     except NotFoundError as exc:
-        f.fail("person_id", exc.message_de)
+        f.error("person_id", exc.message_de)
         return None
 
 
-def _acknowledged_blocks(ctx: ServiceContext, f: _Form,
+def _acknowledged_blocks(ctx: ServiceContext, f: Section,
                          person: PersonRecord | None) -> list[dict[str, Any]]:
     """The active blocks the clerk acknowledged, as payload data; an error if not acknowledged.
 
@@ -248,27 +174,19 @@ def _acknowledged_blocks(ctx: ServiceContext, f: _Form,
         return []
     active = person.active_blocks(ctx.today)
     if active and not acknowledged:
-        f.fail(blocks.ACKNOWLEDGE_FIELD, blocks.acknowledgement_error(active))
+        f.error(blocks.ACKNOWLEDGE_FIELD, blocks.acknowledgement_error(active))
     return [blocks.block_snapshot(b) for b in active]
 
 
-def _payment(ctx: ServiceContext, f: _Form, service_code: str) -> dict[str, Any]:
-    """Fix the payment with the cashbook, its field errors joined to the form's.
+def _payment(ctx: ServiceContext, f: Section, service_code: str) -> dict[str, Any]:
+    """Fix the payment with the cashbook, which records its field errors in the form's.
 
     The cashbook mints the receipt number; if the form fails after all, the transaction rolls
     back and the number with it (the series stays gap-free). A closed business day is not a
     field error and propagates as the cashbook's ValidationError.
     """
-    payment_form = f.form.get("payment")
-    if payment_form is not None and not isinstance(payment_form, Mapping):
-        f.fail("payment", "Die Zahlungsangaben fehlen oder sind ungültig.")
-        return {}
-    try:
-        return cashbook.prepare_payment(ctx, service_code, payment_form)
-    except FormError as exc:
-        for key, message in exc.errors.items():
-            f.fail(key, message)
-        return {}
+    payment = f.group("payment")
+    return {} if payment is None else cashbook.read_payment(ctx, service_code, payment)
 
 
 # --- document content ------------------------------------------------------------------------
@@ -480,16 +398,17 @@ class Meldebescheinigung:
         "person_id", "variant", "purpose", "sections", "payment", blocks.ACKNOWLEDGE_FIELD})
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
-        f = _Form(form, self.FIELDS)
+        f = Section.root(form, allowed=self.FIELDS)
         person = _person(ctx, f)
-        variant = f.choice("variant", MB_TITLES, "die Art der Meldebescheinigung")
-        purpose = f.text("purpose", "Verwendungszweck", "den Verwendungszweck", required=False)
+        variant = f.choice("variant", MB_TITLES, required=True,
+                           ask="die Art der Meldebescheinigung")
+        purpose = f.text("purpose", noun="Verwendungszweck") or ""
         sections = self._sections(f, variant)
         acknowledged = _acknowledged_blocks(ctx, f, person)
         if person is not None and not person.current_residences:
-            f.fail("person_id", _NO_RESIDENCE)
+            f.error("person_id", _NO_RESIDENCE)
         payment = _payment(ctx, f, MB_TYPES[variant]) if variant else {}
-        f.raise_if_failed()
+        f.raise_errors()
         assert person is not None and variant is not None
         versions = _touch_person(ctx, person)
         fields = meldebescheinigung_fields(person, variant, sections, purpose)
@@ -503,22 +422,22 @@ class Meldebescheinigung:
         }
 
     @staticmethod
-    def _sections(f: _Form, variant: str | None) -> tuple[str, ...]:
-        raw = f.form.get("sections")
+    def _sections(f: Section, variant: str | None) -> tuple[str, ...]:
+        raw = f.data.get("sections")
         if raw is None:
             return tuple(EXTENDED_SECTIONS) if variant == "erweitert" else ()
         if variant != "erweitert":
             if not raw:
                 return ()  # an empty choice is no choice: nothing to object to
-            f.fail("sections", "Zusätzliche Angaben gibt es nur bei der erweiterten "
-                               "Meldebescheinigung.")
+            f.error("sections", "Zusätzliche Angaben gibt es nur bei der erweiterten "
+                                "Meldebescheinigung.")
             return ()
         if not isinstance(raw, list | tuple) or not all(isinstance(s, str) for s in raw):
-            f.fail("sections", "Die zusätzlichen Angaben sind ungültig.")
+            f.error("sections", "Die zusätzlichen Angaben sind ungültig.")
             return ()
         unknown = [s for s in raw if s not in EXTENDED_SECTIONS]
         if unknown:
-            f.fail("sections", f"Unbekannte zusätzliche Angabe „{unknown[0]}“.")
+            f.error("sections", f"Unbekannte zusätzliche Angabe „{unknown[0]}“.")
             return ()
         # The schedule's order, whatever order the UI sent: the document reads the same.
         return tuple(s for s in EXTENDED_SECTIONS if s in raw)
@@ -541,21 +460,19 @@ class Lebensbescheinigung:
         blocks.ACKNOWLEDGE_FIELD})
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
-        f = _Form(form, self.FIELDS)
+        f = Section.root(form, allowed=self.FIELDS)
         person = _person(ctx, f)
-        institution = f.text("institution", "Anfordernde Stelle",
-                             "die anfordernde Stelle (z. B. Rentenkasse und Land)",
-                             required=True)
-        reference = f.text("reference", "Aktenzeichen", "das Aktenzeichen der anfordernden Stelle",
-                           required=False)
+        institution = f.text("institution", required=True, noun="Anfordernde Stelle",
+                             ask="die anfordernde Stelle (z. B. Rentenkasse und Land)") or ""
+        reference = f.text("reference", noun="Aktenzeichen") or ""
         f.confirmed("id_document_checked", "Eine Lebensbescheinigung wird nur bei persönlicher "
                                            "Vorsprache mit gültigem Ausweis ausgestellt: bitte "
                                            "die Prüfung des Ausweises bestätigen.")
         acknowledged = _acknowledged_blocks(ctx, f, person)
         if person is not None and not person.current_residences:
-            f.fail("person_id", _NO_RESIDENCE)
+            f.error("person_id", _NO_RESIDENCE)
         payment = _payment(ctx, f, "lebensbescheinigung")
-        f.raise_if_failed()
+        f.raise_errors()
         assert person is not None
         versions = _touch_person(ctx, person)
         fields: list[tuple[str, str]] = [("Familienname", person.family_name)]
@@ -638,26 +555,27 @@ class PersonenstandsurkundeAntrag:
         "id_document_checked", "payment", blocks.ACKNOWLEDGE_FIELD})
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
-        f = _Form(form, self.FIELDS)
+        f = Section.root(form, allowed=self.FIELDS)
         person = _person(ctx, f)
-        kind = f.choice("certificate", CERTIFICATE_KINDS, "die Urkunde")
+        kind = f.choice("certificate", CERTIFICATE_KINDS, required=True, ask="die Urkunde")
         subject = self._subject(ctx, f, kind)
         entitlement = self._entitlement(f, kind)
         copies = self._copies(f)
-        delivery = f.choice("delivery", DELIVERIES, "die Zustellung", default="post")
+        # By post unless chosen otherwise; a wrong choice is recorded, so nothing is sent.
+        delivery = f.choice("delivery", DELIVERIES, ask="die Zustellung") or "post"
         f.confirmed("id_document_checked", "Bitte bestätigen, dass der Ausweis der "
                                            "antragstellenden Person geprüft wurde.")
         acknowledged = _acknowledged_blocks(ctx, f, person)
         if person is not None and person.birth_date is not None and \
                 _age_on(person.birth_date, ctx.today) < MIN_APPLICANT_AGE:
-            f.fail("person_id", "Personenstandsurkunden können erst ab 16 Jahren beantragt "
-                                "werden (§ 62 Abs. 1 Satz 3 PStG).")
+            f.error("person_id", "Personenstandsurkunden können erst ab 16 Jahren beantragt "
+                                 "werden (§ 62 Abs. 1 Satz 3 PStG).")
         if person is not None and delivery == "post" and not person.current_residences:
-            f.fail("delivery", "Für die antragstellende Person ist keine aktuelle Anschrift "
-                               "eingetragen: bitte Abholung wählen.")
+            f.error("delivery", "Für die antragstellende Person ist keine aktuelle Anschrift "
+                                "eingetragen: bitte Abholung wählen.")
         payment = _payment(ctx, f, "personenstandsurkunde_antrag")
-        f.raise_if_failed()
-        assert person is not None and kind is not None and delivery is not None
+        f.raise_errors()
+        assert person is not None and kind is not None
         versions = _touch_person(ctx, person)
         number = ctx.number("PSA")
         address = person.current_residences[0].address.one_line() \
@@ -687,61 +605,55 @@ class PersonenstandsurkundeAntrag:
         }
 
     @staticmethod
-    def _subject(ctx: ServiceContext, f: _Form, kind: str | None) -> dict[str, str]:
-        raw = f.form.get("subject")
-        if not isinstance(raw, Mapping):
-            f.fail("subject", "Bitte die Angaben zum Eintrag (Namen, Datum, Ort) machen.")
+    def _subject(ctx: ServiceContext, f: Section, kind: str | None) -> dict[str, str]:
+        section = f.section("subject", required=True, ask="Namen, Datum und Ort des Eintrags",
+                            allowed={"names", "date", "place", "registry_number"})
+        if section is None:
             return {}
-        for key in sorted(set(raw) - {"names", "date", "place", "registry_number"}):
-            f.fail(f"subject.{key}", f"Unbekannte Angabe „{key}“.")
         labels = EVENT_LABELS.get(kind or "geburt", EVENT_LABELS["geburt"])
 
-        def text(key: str, noun: str, ask: str, required: bool = True) -> str:
-            return f.text(key, noun, ask, required=required, source=raw, prefix="subject.")
+        def text(key: str, noun: str, ask: str) -> str:
+            return section.text(key, required=True, noun=noun, ask=ask) or ""
 
         names = text("names", labels[0], f"die Namen ({labels[0]})")
         date_text = text("date", labels[1], f"das Datum ({labels[1]})")
         place = text("place", labels[2], f"den Ort ({labels[2]})")
-        registry_number = text("registry_number", "Registernummer", "die Registernummer",
-                               required=False)
+        registry_number = section.text("registry_number", noun="Registernummer") or ""
         subject = {"names": names, "date": "", "date_printed": "", "place": place,
                    "registry_number": registry_number}
         if date_text:
             parsed = parse_event_date(date_text, ctx.today)
             if isinstance(parsed, str):
-                f.fail("subject.date", parsed)
+                section.error("date", parsed)
             else:
                 subject["date"], subject["date_printed"] = parsed
         return subject
 
     @staticmethod
-    def _entitlement(f: _Form, kind: str | None) -> dict[str, str]:
-        raw = f.form.get("entitlement")
-        if not isinstance(raw, Mapping):
-            f.fail("entitlement.basis", "Bitte die Berechtigung (§ 62 PStG) wählen.")
+    def _entitlement(f: Section, kind: str | None) -> dict[str, str]:
+        section = f.group("entitlement", allowed={"basis", "interest"})
+        if section is None:
             return {}
-        for key in sorted(set(raw) - {"basis", "interest"}):
-            f.fail(f"entitlement.{key}", f"Unbekannte Angabe „{key}“.")
-        basis = f.choice("basis", ENTITLEMENTS, "die Berechtigung (§ 62 PStG)", source=raw,
-                         prefix="entitlement.")
-        interest = f.text("interest", "Interesse", "das berechtigte oder rechtliche Interesse",
-                          required=basis in NEEDS_INTEREST, source=raw, prefix="entitlement.")
+        basis = section.choice("basis", ENTITLEMENTS, required=True,
+                               ask="die Berechtigung (§ 62 PStG)")
+        interest = section.text("interest", required=basis in NEEDS_INTEREST, noun="Interesse",
+                                ask="das berechtigte oder rechtliche Interesse") or ""
         if basis == "selbst" and kind == "tod":
-            f.fail("entitlement.basis", "Eine Sterbeurkunde kann nicht für die antragstellende "
-                                        "Person selbst beantragt werden.")
+            section.error("basis", "Eine Sterbeurkunde kann nicht für die antragstellende "
+                                   "Person selbst beantragt werden.")
         if basis == "geschwister" and kind == "ehe":
             # § 62 (1) sentence 2 PStG: the sibling rule covers birth and death entries only.
-            f.fail("entitlement.basis", "Geschwister erhalten eine Eheurkunde nur mit "
-                                        "rechtlichem Interesse: bitte „rechtliches Interesse“ "
-                                        "wählen und begründen.")
+            section.error("basis", "Geschwister erhalten eine Eheurkunde nur mit rechtlichem "
+                                   "Interesse: bitte „rechtliches Interesse“ wählen und "
+                                   "begründen.")
         return {"basis": basis or "", "interest": interest}
 
     @staticmethod
-    def _copies(f: _Form) -> int:
-        value = f.form.get("copies", 1)
+    def _copies(f: Section) -> int:
+        value = f.data.get("copies", 1)
         if isinstance(value, bool) or not isinstance(value, int) or \
                 not 1 <= value <= MAX_COPIES:
-            f.fail("copies", f"Die Anzahl muss eine ganze Zahl von 1 bis {MAX_COPIES} sein.")
+            f.error("copies", f"Die Anzahl muss eine ganze Zahl von 1 bis {MAX_COPIES} sein.")
             return 1
         return value
 

@@ -48,6 +48,7 @@ from typing import Any
 
 from clerk_app import audit, rules
 from clerk_app.errors import NotFoundError
+from clerk_app.forms import Section, country_name_de
 from clerk_app.ids import new_id
 from clerk_app.models import RESIDENCE_LABELS, PersonRecord, Residence
 from clerk_app.names import DataType
@@ -56,10 +57,8 @@ from clerk_app.persons import (
     MAIN_KINDS,
     DomesticAddress,
     NewPerson,
-    Section,
     choose_household,
     close_residence,
-    country_name_de,
     domestic_current,
     ensure_household,
     household_others,
@@ -112,6 +111,7 @@ DOMESTIC_MOVE_REFUSED = ("Bei Umzug innerhalb Deutschlands meldet die neue Melde
 LANDLORD_MISSING = ("Die Wohnungsgeberbestätigung (§ 19 BMG) muss vorgelegt werden – ein "
                     "Mietvertrag genügt nicht; Eigentümer geben eine Selbsterklärung ab.")
 GERMANY = "DEU"
+ASK_PERSONS = "mindestens eine Person"  # what an empty "persons" list asks for
 
 
 # --- what the services decide in prepare -----------------------------------------------------
@@ -203,12 +203,13 @@ def _checked_new_person(ctx: ServiceContext, entry: Section, moved: date | None,
         return None
     hits = likely_duplicates(ctx.store, person.family_name, person.first_names,
                              person.birth_date, today=ctx.today)
-    if hits and not entry.flag("duplicate_checked"):
+    if hits:
         who = "; ".join(f"{h.display_name}, geb. {format_date(h.birth_date)}" for h in hits[:3])
-        entry.error("duplicate_checked",
-                    f"Möglicherweise schon im Melderegister: {who}. Bitte die vorhandene Person "
-                    "wählen oder bestätigen, dass es eine andere Person ist.")
-        return None
+        if not entry.confirmed("duplicate_checked",
+                               f"Möglicherweise schon im Melderegister: {who}. Bitte die "
+                               "vorhandene Person wählen oder bestätigen, dass es eine andere "
+                               "Person ist."):
+            return None
     return person
 
 
@@ -235,8 +236,7 @@ def _landlord(form: Section, move_date: date | None, address: DomesticAddress | 
     section = form.section("landlord", required=True)
     if section is None:
         return None
-    if not section.flag("presented"):
-        section.error("presented", LANDLORD_MISSING)
+    section.confirmed("presented", LANDLORD_MISSING)
     own = section.flag("self_declaration")
     landlord = section.name("landlord_name", required=not own, data_type=DataType.B)
     owner = section.name("owner_name", data_type=DataType.B)
@@ -464,7 +464,7 @@ class Anmeldung:
                ) -> list[PersonPlan]:
         plans: list[PersonPlan] = []
         seen: set[str] = set()
-        for entry in f.sections("persons"):
+        for entry in f.sections("persons", ask=ASK_PERSONS):
             plan = self._plan(ctx, f, entry, seen, kind, address, moved)
             if plan is None:
                 continue
@@ -519,7 +519,7 @@ class Ummeldung:
         address = resolve_address(ctx.store, f)
         plans: list[PersonPlan] = []
         seen: set[str] = set()
-        for entry in f.sections("persons"):
+        for entry in f.sections("persons", ask=ASK_PERSONS):
             record = _existing(ctx, entry, seen)
             if record is None or kind is None or address is None or moved is None:
                 continue
@@ -599,7 +599,7 @@ class Abmeldung:
         abroad = self._abroad(f) if reason == "ausland" else None
         plans: list[PersonPlan] = []
         seen: set[str] = set()
-        for entry in f.sections("persons"):
+        for entry in f.sections("persons", ask=ASK_PERSONS):
             record = _existing(ctx, entry, seen)
             if record is None or reason is None or reason == "inland" or moved is None:
                 continue

@@ -278,5 +278,41 @@ def _v3(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V3_SERVICES)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
+# The document archive (e-Akte copy): the PDF of every issued document as it was handed out,
+# kept in the encrypted register until the sync engine has uploaded it (outbox command
+# "archive_document"). One original per document, any number of reprints (Zweitschrift); an
+# archived file is never changed or removed, and neither is the issued document's row.
+V4_DOCUMENT_FILES = """
+CREATE TABLE document_files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_number TEXT NOT NULL REFERENCES documents(number),
+    kind TEXT NOT NULL CHECK (kind IN ('original', 'zweitschrift')),
+    created_at TEXT NOT NULL,
+    clerk TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    command_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    seal TEXT,
+    pdf BLOB NOT NULL
+);
+CREATE UNIQUE INDEX document_files_original ON document_files(document_number)
+    WHERE kind = 'original';
+CREATE INDEX document_files_number ON document_files(document_number, id);
+CREATE TRIGGER document_files_no_update BEFORE UPDATE ON document_files
+BEGIN SELECT RAISE(ABORT, 'archived documents are final'); END;
+CREATE TRIGGER document_files_no_delete BEFORE DELETE ON document_files
+BEGIN SELECT RAISE(ABORT, 'archived documents are final'); END;
+CREATE TRIGGER documents_no_update BEFORE UPDATE ON documents
+BEGIN SELECT RAISE(ABORT, 'issued documents are final'); END;
+CREATE TRIGGER documents_no_delete BEFORE DELETE ON documents
+BEGIN SELECT RAISE(ABORT, 'issued documents are final'); END;
+"""
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V4_DOCUMENT_FILES)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,194 @@
+"""A handheld scanner types an ID card's machine-readable zone into the search field: the
+holder opens, several holders are listed, an unknown holder is offered for the Anmeldung, a
+wrong check digit is named under the field, and the zone never reaches a log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from clerk_app import session
+from clerk_app.config import Config
+from clerk_app.id_scan import NewPersonPrefill
+from tests.factories import add_person
+from tests.test_ui_main_window import make_cfg, settle
+from ui.i18n import set_language
+from ui.main_window import MainWindow, is_mrz_typing
+
+# The ICAO / German specimen ID card (Erika Mustermann).
+LINE1 = "IDD<<T220001293<<<<<<<<<<<<<<<"
+LINE2 = "6408125<2010315D<<<<<<<<<<<<<4"
+LINE3 = "MUSTERMANN<<ERIKA<<<<<<<<<<<<<"
+# The name line carries no check digit: the same card for other (invented) holders.
+UNKNOWN3 = "MUSTERFRAU<<ERIKA<<<<<<<<<<<<<"
+TWINS3 = "BEISPIEL<<ERIKA<<<<<<<<<<<<<<<"
+
+
+@pytest.fixture(scope="module")
+def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    from clerk_app.demo import build_demo_register
+
+    data_dir = tmp_path_factory.mktemp("register")
+    people: dict[str, str] = {}
+    with session.open_register(make_cfg(data_dir), create=True) as store:
+        build_demo_register(store, residents=800)
+        people["erika"] = add_person(store, "Mustermann", "Erika", "1964-08-12")
+        people["twin1"] = add_person(store, "Beispiel", "Erika", "1964-08-12")
+        people["twin2"] = add_person(store, "Beispiel", "Erika Maria", "1964-08-12",
+                                     street="Basler Straße", number="7")
+    return data_dir, people
+
+
+@pytest.fixture
+def people(register: tuple[Path, dict[str, str]]) -> dict[str, str]:
+    return register[1]
+
+
+@pytest.fixture(autouse=True)
+def _german() -> Iterator[None]:
+    set_language("de")
+    yield
+    set_language("de")
+
+
+@pytest.fixture
+def window(qtbot: QtBot, register: tuple[Path, dict[str, str]]) -> Iterator[MainWindow]:
+    cfg: Config = make_cfg(register[0])
+    w = MainWindow(cfg)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.db.opened, timeout=10_000):
+        w.show()
+        w.start()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    yield w
+    w.close()
+
+
+def scan_card(qtbot: QtBot, w: MainWindow, *lines: str) -> None:
+    """Type the zone as the scanner does: each line, then its Enter."""
+    for line in lines:
+        qtbot.keyClicks(w.search, line)
+        qtbot.keyClick(w.search, Qt.Key.Key_Return)
+
+
+def test_the_zone_is_recognised_while_it_is_typed() -> None:
+    assert is_mrz_typing("IDD<<T2200")
+    assert is_mrz_typing(LINE1 + LINE2 + LINE3)
+    assert not is_mrz_typing("mueller anna")
+    assert not is_mrz_typing("12.08.1964")
+    assert not is_mrz_typing("Hauptstraße 12")
+
+
+def test_scanned_card_opens_its_holder(qtbot: QtBot, window: MainWindow,
+                                       people: dict[str, str],
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with qtbot.waitSignal(window.db.person_done, timeout=10_000):
+        scan_card(qtbot, window, LINE1, LINE2, LINE3)
+    record = window.person_view.record
+    assert record is not None and record.id == people["erika"]
+    assert window.count.text() == "Ausweis gelesen: 1 Person gefunden"
+    assert window.message.text() == ""
+    assert [h.id for h in window.model.hits] == [people["erika"]]
+    assert window.search.hasFocus()
+    assert window.search.selectedText() == window.search.text(), "the next scan replaces it"
+    for secret in ("T22000129", "MUSTERMANN", "IDD<<", "6408125"):
+        assert secret not in caplog.text, "the zone never goes to a log"
+
+
+def test_no_name_search_while_the_zone_arrives(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.keyClicks(window.search, LINE1)
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)   # the scanner's line break
+    settle(qtbot, window)
+    qtbot.wait(150)
+    assert window.model.rowCount() == 0
+    assert window.count.text() == "Ausweis wird gelesen …"
+    assert window.message.text() == ""
+    assert window.person_view.record is None
+
+
+def test_wrong_check_digit_is_named_under_the_field(qtbot: QtBot, window: MainWindow,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    scan_card(qtbot, window, LINE1, LINE2.replace("6408125<", "6408126<"), LINE3)
+    qtbot.waitUntil(lambda: bool(window.message.text()), timeout=10_000)
+    text = window.message.text()
+    assert text.startswith("⚠ Ausweis nicht lesbar")
+    assert "Prüfziffer des Geburtsdatums ist falsch (gelesen 6, erwartet 5)" in text
+    assert "erneut scannen" in text
+    assert window.message.isVisible()
+    assert window.person_view.record is None, "nothing opened on a misread zone"
+    assert window.model.rowCount() == 0
+    assert "6408126" not in caplog.text and "MUSTERMANN" not in caplog.text
+    # The next scan replaces the bad one (the field's text is selected).
+    with qtbot.waitSignal(window.db.person_done, timeout=10_000):
+        scan_card(qtbot, window, LINE1, LINE2, LINE3)
+    assert window.message.text() == ""
+
+
+def test_unknown_holder_is_offered_for_the_anmeldung(qtbot: QtBot,
+                                                      window: MainWindow) -> None:
+    offered: list[object] = []
+    window.new_person_requested.connect(offered.append)
+    scan_card(qtbot, window, LINE1, LINE2, UNKNOWN3)
+    qtbot.waitUntil(lambda: bool(offered), timeout=10_000)
+    (prefill,) = offered
+    assert isinstance(prefill, NewPersonPrefill)
+    assert (prefill.family_name, prefill.first_names, prefill.birth_date) == \
+        ("Musterfrau", "Erika", date(1964, 8, 12))
+    assert prefill.document_number == "T22000129"
+    assert window.scan_prefill == prefill, "kept for F2 Anmeldung"
+    assert "keine Person im Melderegister – Musterfrau, Erika * 12.08.1964" in \
+        window.count.text()
+    assert "Sichtzone" in window.statusBar().currentMessage(), "the hint on umlauts"
+    assert window.person_view.record is None
+    qtbot.keyClick(window.search, Qt.Key.Key_Escape)
+    assert window.scan_prefill is None
+
+
+def test_without_registration_dialogs_the_prefill_is_shown_in_the_status_line(
+        qtbot: QtBot, window: MainWindow) -> None:
+    from ui.registration_actions import RegistrationActions
+
+    actions = window.findChild(RegistrationActions)
+    assert actions is not None
+    window.new_person_requested.disconnect(actions._on_scan_without_match)
+    scan_card(qtbot, window, LINE1, LINE2, UNKNOWN3)
+    qtbot.waitUntil(lambda: window.scan_prefill is not None, timeout=10_000)
+    status = window.statusBar().currentMessage()
+    assert status.startswith("Neuanmeldung: Musterfrau, Erika * 12.08.1964, Dokument T22000129.")
+    assert "Sichtzone" in status
+
+
+def test_several_holders_are_listed_and_enter_opens_the_chosen_one(
+        qtbot: QtBot, window: MainWindow, people: dict[str, str]) -> None:
+    scan_card(qtbot, window, LINE1, LINE2, TWINS3)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10_000)
+    qtbot.wait(100)
+    assert window.person_view.record is None, "no guess among several"
+    assert window.count.text().startswith("Ausweis gelesen: 2 Personen")
+    assert {h.id for h in window.model.hits} == {people["twin1"], people["twin2"]}
+    qtbot.keyClick(window.search, Qt.Key.Key_Down)
+    qtbot.keyClick(window.search, Qt.Key.Key_Down)
+    chosen = window.selected_hit()
+    assert chosen is not None
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    record = window.person_view.record
+    assert record is not None and record.id == chosen.id
+
+
+def test_a_pasted_zone_in_one_piece_works_too(qtbot: QtBot, window: MainWindow,
+                                              people: dict[str, str]) -> None:
+    with qtbot.waitSignal(window.db.person_done, timeout=10_000):
+        qtbot.keyClicks(window.search, LINE1 + LINE2 + LINE3)
+    record = window.person_view.record
+    assert record is not None and record.id == people["erika"]

@@ -1,0 +1,291 @@
+"""The payment part of every service dialog: fee, payment type, cash given and change.
+
+Shows the fee from the city's schedule (`clerk_app.fees`), lets the clerk choose Barzahlung
+(the default), Kartenzahlung or gebührenfrei (an exemption, shown with its reason and legal
+basis), and produces the payment form the cashbook expects (`cashbook.prepare_payment`). For
+cash the "Gegeben" field is prefilled with the exact fee, so the common case (the citizen pays
+exactly) needs no key at all; typing another amount shows the change live ("Rückgeld: 3,00 €").
+A free service (0 €) says "gebührenfrei" and asks nothing.
+
+The fields are `ui.forms.FieldBox`es under the cashbook's error paths (`payment.method`,
+`payment.given`, `payment.exemption`), registered in the dialog's `Form` by `register`, so a
+core FormError lands next to the field like every other error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clerk_app.fees import Fee, format_cents, parse_cents
+from ui.forms import ERROR_RED, OK_GREEN, ChoiceBox, FieldBox, Form
+from ui.i18n import tr, tr_label
+
+BAR, KARTE, FREI = "bar", "karte", "gebuehrenfrei"
+
+
+def amount_text(cents: int) -> str:
+    """'7,00': an amount as a clerk types it (the euro sign stands next to the field)."""
+    return f"{cents // 100},{cents % 100:02d}"
+
+
+class PaymentSection(QGroupBox):
+    """Fee and payment of one service; `form()` is the service form's `payment` entry."""
+
+    changed = Signal()           # anything the clerk changed (method, amount, exemption)
+    layout_changed = Signal()    # fields appeared or disappeared: the dialog re-chains Tab
+
+    def __init__(self, fee: Fee, parent: QWidget | None = None) -> None:
+        super().__init__(tr("Gebühr und Zahlung"), parent)
+        self.setObjectName("payment")
+        self.setAccessibleName(tr("Gebühr und Zahlung"))
+        self._fee = fee
+        self._prefilled = ""   # what we put into "Gegeben" (not typed by the clerk)
+
+        self.fee_label = QLabel()
+        self.fee_label.setObjectName("feeAmount")
+        self.fee_label.setTextFormat(Qt.TextFormat.PlainText)
+        big = QFont(self.fee_label.font())
+        big.setBold(True)
+        big.setPointSizeF(big.pointSizeF() * 1.2)
+        self.fee_label.setFont(big)
+
+        self.bar = QRadioButton(tr("&Barzahlung"))
+        self.bar.setObjectName("payBar")
+        self.karte = QRadioButton(tr("&Kartenzahlung"))
+        self.karte.setObjectName("payKarte")
+        self.frei = QRadioButton(tr("gebühren&frei"))
+        self.frei.setObjectName("payFrei")
+        self.methods = QButtonGroup(self)
+        self.methods_widget = QWidget()
+        self.methods_widget.setObjectName("paymentMethods")
+        row = QHBoxLayout(self.methods_widget)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(18)
+        for button in (self.bar, self.karte, self.frei):
+            self.methods.addButton(button)
+            row.addWidget(button)
+        row.addStretch(1)
+        self.bar.setChecked(True)
+        self.method_box = FieldBox("payment.method", tr("Zahlungsart"), self.methods_widget,
+                                   value=lambda: self.method)
+        self.method_box.setObjectName("paymentMethodBox")
+        for button, name in ((self.bar, tr("Barzahlung")), (self.karte, tr("Kartenzahlung")),
+                             (self.frei, tr("gebührenfrei mit Befreiungsgrund"))):
+            button.setAccessibleName(name)
+
+        self.given = QLineEdit()
+        self.given.setObjectName("given")
+        self.given.setMaxLength(16)
+        self.given.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.given.setAccessibleDescription(tr(
+            "Vorbelegt mit der Gebühr; bei anderem Betrag überschreiben, z. B. 10 oder 7,50."))
+        self.change_label = QLabel()
+        self.change_label.setObjectName("change")
+        self.change_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.change_label.setAccessibleName(tr("Rückgeld"))
+        self.change_label.setFont(big)
+        self.given_box = FieldBox("payment.given", tr("&Gegeben (€)"), self.given,
+                                  required=True, checks=[self._given_problem],
+                                  beside=self.change_label)
+        self.given_box.setObjectName("givenBox")
+
+        self.card_label = QLabel()
+        self.card_label.setObjectName("cardHint")
+        self.card_label.setWordWrap(True)
+
+        self.exemption = ChoiceBox({})
+        self.exemption.setObjectName("exemption")
+        self.exemption_box = FieldBox("payment.exemption", tr("Befreiungsgrun&d"),
+                                      self.exemption, required=True,
+                                      hint=self._exemption_hint)
+        self.exemption_box.setObjectName("exemptionBox")
+
+        self.free_label = QLabel()
+        self.free_label.setObjectName("freeHint")
+        self.free_label.setWordWrap(True)
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(10, 8, 10, 8)
+        box.setSpacing(6)
+        fee_row = QHBoxLayout()
+        fee_row.setSpacing(12)
+        fee_row.addWidget(QLabel(tr("Gebühr:")))
+        fee_row.addWidget(self.fee_label, 1)
+        box.addLayout(fee_row)
+        for widget in (self.method_box, self.given_box, self.card_label, self.exemption_box,
+                       self.free_label):
+            box.addWidget(widget)
+        self.given.setFixedWidth(self.given.fontMetrics().horizontalAdvance("0000,00") + 28)
+
+        self.methods.buttonToggled.connect(self._on_method)
+        self.given.textChanged.connect(self._update_change)
+        self.exemption.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.set_fee(fee)
+
+    def register(self, form: Form) -> None:
+        """Put the payment fields into the dialog's form (errors, dirty check)."""
+        form.add(self.method_box, "payment")
+        form.add(self.given_box)
+        form.add(self.exemption_box)
+
+    # State
+
+    @property
+    def fee(self) -> Fee:
+        return self._fee
+
+    @property
+    def is_free(self) -> bool:
+        return self._fee.cents == 0
+
+    @property
+    def method(self) -> str:
+        if self.is_free or self.frei.isChecked():
+            return FREI
+        return KARTE if self.karte.isChecked() else BAR
+
+    def set_fee(self, fee: Fee) -> None:
+        """Show the fee of `fee` (e.g. when the clerk switches to the extended certificate);
+        a prefilled "Gegeben" follows the fee, an amount the clerk typed stays."""
+        self._fee = fee
+        amount = format_cents(fee.cents)
+        name = tr_label(fee.name)
+        if fee.cents:
+            self.fee_label.setText(f"{amount} – {name}")
+        else:
+            self.fee_label.setText(tr("gebührenfrei ({service})").format(service=name))
+        self.fee_label.setAccessibleName(tr("Gebühr: {amount}").format(amount=amount))
+        if self.given.text() == self._prefilled:
+            self._prefilled = amount_text(fee.cents)
+            self.given.setText(self._prefilled)
+            self.given_box.mark_clean()
+            self.given_box.set_error("")
+        self.card_label.setText(tr("{amount} am Kartenterminal kassieren, dann ausstellen.")
+                                .format(amount=amount))
+        self.free_label.setText(tr("Keine Gebühr – es ist nichts zu kassieren."))
+        current = self.exemption.value()
+        self.exemption.blockSignals(True)
+        self.exemption.clear()
+        for exemption in fee.exemptions:
+            self.exemption.addItem(exemption.reason, exemption.code)
+        self.exemption.set_value(current if fee.exemption(current or "") else (
+            fee.exemptions[0].code if fee.exemptions else None))
+        self.exemption.blockSignals(False)
+        self.frei.setVisible(bool(fee.exemptions))
+        if self.frei.isChecked() and not fee.exemptions:
+            self.bar.setChecked(True)
+        self._on_method()
+
+    def _on_method(self, *_args: object) -> None:
+        method = self.method
+        free = self.is_free
+        self.method_box.setVisible(not free)
+        self.given_box.setVisible(not free and method == BAR)
+        self.change_label.setVisible(not free and method == BAR)
+        self.card_label.setVisible(not free and method == KARTE)
+        self.exemption_box.setVisible(not free and method == FREI)
+        self.free_label.setVisible(free)
+        checked = self.methods.checkedButton()
+        if checked is not None:
+            self.methods_widget.setFocusProxy(checked)
+        if method == FREI:
+            self.exemption_box.run_checks()
+        else:
+            self.exemption_box.set_error("")
+        self.method_box.set_error("")
+        self._update_change()
+        self.layout_changed.emit()
+        self.changed.emit()
+
+    def given_cents(self) -> int | None:
+        """What "Gegeben" says, in cents; None if it is not an amount."""
+        try:
+            return parse_cents(self.given.text())
+        except ValueError:
+            return None
+
+    def _update_change(self, *_args: object) -> None:
+        given = self.given_cents()
+        fee = self._fee.cents
+        if not self.given.text().strip():
+            text, colour = tr("Rückgeld: – (Betrag eingeben)"), ERROR_RED
+        elif given is None:
+            text, colour = tr("⚠ kein gültiger Betrag"), ERROR_RED
+        elif given < fee:
+            text, colour = tr("⚠ Es fehlen {amount}").format(
+                amount=format_cents(fee - given)), ERROR_RED
+        else:
+            text, colour = tr("Rückgeld: {amount}").format(
+                amount=format_cents(given - fee)), OK_GREEN
+        self.change_label.setText(text)
+        self.change_label.setAccessibleDescription(text)
+        self.change_label.setStyleSheet(f"color: {colour};")
+        if self.given_box.error and given is not None and given >= fee:
+            self.given_box.set_error("")
+        self.changed.emit()
+
+    def _given_problem(self) -> str | None:
+        text = self.given.text().strip()
+        if text and self.given_cents() is None:
+            return tr("„{text}“ ist kein Betrag – bitte z. B. 10 oder 7,50 eingeben.").format(
+                text=text)
+        return None
+
+    def _exemption_hint(self) -> str:
+        exemption = self._fee.exemption(self.exemption.value() or "")
+        if exemption is None:
+            return ""
+        return tr("Rechtsgrundlage: {basis}").format(basis=exemption.legal_basis)
+
+    # For the dialog
+
+    def input_chain(self) -> list[QWidget]:
+        """The payment's stops for Tab/Enter, in order: the chosen method, then its field."""
+        if self.is_free:
+            return []
+        checked = self.methods.checkedButton()
+        chain: list[QWidget] = [checked] if checked is not None else []
+        if self.method == BAR:
+            chain.append(self.given)
+        elif self.method == FREI:
+            chain.append(self.exemption)
+        return chain
+
+    def local_errors(self) -> dict[str, str]:
+        """What can be said before asking the register (an amount that is no amount)."""
+        if self.is_free or self.method != BAR:
+            return {}
+        problem = self._given_problem()
+        return {"payment.given": problem} if problem else {}
+
+    def form(self) -> dict[str, Any]:
+        """The `payment` entry of the service form (see `cashbook.prepare_payment`)."""
+        if self.is_free:
+            return {}
+        if self.method == FREI:
+            return {"exemption": self.exemption.value()}
+        if self.method == KARTE:
+            return {"method": KARTE}
+        return {"method": BAR, "given_cents": self.given_cents()}
+
+    def focus_amount(self) -> None:
+        """The cursor into "Gegeben" with the amount selected (typing replaces it), or on
+        the chosen method when there is no amount to type."""
+        if self.method == BAR and not self.is_free:
+            self.given.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.given.selectAll()
+        elif not self.is_free and (checked := self.methods.checkedButton()) is not None:
+            checked.setFocus(Qt.FocusReason.OtherFocusReason)

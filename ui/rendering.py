@@ -1,0 +1,300 @@
+"""Painting issued documents: PDF/A-1b for the citizen and the archive, the same code for paper.
+
+`paint(model, device)` lays the document out on any `QPagedPaintDevice`: the `QPdfWriter` of
+`render_pdf` or, later, the `QPrinter` of the print dialogs, so the preview, the printout and
+the archived PDF are the same pages. Layout: the HTML from `clerk_app.documents` in a
+`QTextDocument` (letterhead, content, signature and the seal's QR code), cut into A4 pages;
+footer (office, document number, "Seite x von y") and, on a reprint, the ZWEITSCHRIFT
+watermark and notice painted on every page with `QPainter`.
+
+PDF/A-1b: Qt writes the output intent (sRGB) and embeds every font as a subset; we supply the
+XMP packet (`documents.xmp_metadata`) so that it can carry the seal, which means its dates
+must equal the date Qt stamps into the information dictionary when painting begins. Qt gives
+no way to set that date, so `render_pdf` reads it back and renders again in the rare case a
+second boundary fell in between. No transparency anywhere (PDF/A-1 forbids it): the QR image
+is opaque black on white, the watermark an opaque light grey painted under the text.
+
+Everything here works off the GUI thread (QTextDocument, QImage and QPdfWriter are reentrant);
+only a `QGuiApplication` must exist, for the fonts (`ensure_application` for scripts).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QMarginsF,
+    QRectF,
+    QSizeF,
+    Qt,
+    QUrl,
+    QUuid,
+    qVersion,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QImage,
+    QPagedPaintDevice,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+    QTextDocument,
+)
+
+from clerk_app.documents import RenderModel, document_html, xmp_metadata
+from clerk_app.seal import qr_modules
+
+__all__ = [
+    "MARGINS_MM",
+    "RESOLUTION_DPI",
+    "RenderError",
+    "ensure_application",
+    "page_layout",
+    "paint",
+    "render_pdf",
+    "text_document",
+]
+
+RESOLUTION_DPI = 300
+# Left margin 25 mm as DIN 5008 (filing holes); the footer sits inside the bottom margin area.
+MARGINS_MM = QMarginsF(25.0, 12.0, 20.0, 10.0)
+FOOTER_MM = 13.0
+BODY_POINT_SIZE = 10.0
+FOOTER_POINT_SIZE = 7.5
+WATERMARK_POINT_SIZE = 76.0
+WATERMARK_GREY = QColor(224, 224, 224)
+FOOTER_GREY = QColor(70, 70, 70)
+QR_RESOURCE = "seal:qr"
+QR_SCALE = 4  # pixels a module in the QR image (~230 dpi at the printed size: crisp)
+MAX_ATTEMPTS = 4
+
+
+class RenderError(RuntimeError):
+    """A paint device refused the layout or the painter (a broken printer, a full disk)."""
+
+
+def ensure_application() -> QGuiApplication:
+    """The running Qt application, or a new QGuiApplication for scripts and benchmarks.
+
+    Fonts need one; call from the main thread before rendering in workers.
+    """
+    app = QGuiApplication.instance()
+    if app is None:
+        app = QGuiApplication([])
+    assert isinstance(app, QGuiApplication)
+    return app
+
+
+def page_layout() -> QPageLayout:
+    """A4 portrait with the document margins, for the PDF writer and for printers alike."""
+    return QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                       MARGINS_MM, QPageLayout.Unit.Millimeter)
+
+
+def _px(mm: float, dpi: int) -> float:
+    return mm * dpi / 25.4
+
+
+def document_font(model: RenderModel, point_size: float = BODY_POINT_SIZE) -> QFont:
+    font = QFont()
+    font.setFamilies(list(model.font_families))
+    font.setPointSizeF(point_size)
+    return font
+
+
+def qr_image(payload: str) -> QImage:
+    """The seal's QR code as an opaque 1-bit image, `QR_SCALE` pixels a module.
+
+    Built straight from segno's module matrix (one C-level translate a row): writing and
+    decoding a PNG would double the time the QR code costs.
+    """
+    rows = qr_modules(payload)
+    size = len(rows)
+    pixels = b"".join(row.translate(_MODULE_GREY) for row in rows)
+    image = QImage(pixels, size, size, size, QImage.Format.Format_Grayscale8).copy()
+    image = image.scaled(size * QR_SCALE, size * QR_SCALE,
+                         Qt.AspectRatioMode.IgnoreAspectRatio,
+                         Qt.TransformationMode.FastTransformation)
+    return image.convertToFormat(QImage.Format.Format_Mono)
+
+
+# Module value (0 light, 1 dark) -> grey level.
+_MODULE_GREY = bytes([255, 0]) + bytes(254)
+
+
+def text_document(model: RenderModel, device: QPagedPaintDevice, page: QSizeF) -> QTextDocument:
+    """The document's content laid out for `device` in pages of `page` (device pixels).
+
+    The layout uses the device's resolution, so a 10 pt font is 10 pt on paper whether the
+    device is a 300 dpi PDF writer or a 600 dpi printer.
+    """
+    doc = QTextDocument()
+    layout = doc.documentLayout()
+    layout.setPaintDevice(device)
+    doc.setDefaultFont(document_font(model))
+    doc.setDocumentMargin(0)
+    doc.setPageSize(page)
+    if model.seal:
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(QR_RESOURCE),
+                        qr_image(model.seal))
+    doc.setHtml(document_html(model))
+    return doc
+
+
+def paint(model: RenderModel, device: QPagedPaintDevice) -> int:
+    """Paint the document onto `device` (QPdfWriter or QPrinter); returns the page count.
+
+    Sets the device to A4 with the document margins before painting: the layout depends on
+    them, and the same pages must come out of the printer as went into the archive.
+    """
+    if not device.setPageLayout(page_layout()):
+        raise RenderError("the paint device refused the A4 page layout")
+    painter = QPainter()
+    if not painter.begin(device):
+        raise RenderError("cannot paint on the device")
+    try:
+        return _paint_pages(model, device, painter)
+    finally:
+        painter.end()
+
+
+def _paint_pages(model: RenderModel, device: QPagedPaintDevice, painter: QPainter) -> int:
+    dpi = device.logicalDpiY()
+    width, height = float(device.width()), float(device.height())
+    footer = _px(FOOTER_MM, dpi)
+    body = QSizeF(width, height - footer)
+    doc = text_document(model, device, body)
+    pages = doc.pageCount()
+    for index in range(pages):
+        if index and not device.newPage():
+            raise RenderError("the paint device refused a new page")
+        if model.watermark:
+            _watermark(painter, model, width, body.height())
+        painter.save()
+        painter.translate(0, -index * body.height())
+        doc.drawContents(painter, QRectF(0, index * body.height(), body.width(), body.height()))
+        painter.restore()
+        _footer(painter, model, index + 1, pages, QRectF(0, body.height(), width, footer), dpi)
+    return pages
+
+
+def _watermark(painter: QPainter, model: RenderModel, width: float, height: float) -> None:
+    """'ZWEITSCHRIFT' diagonally across the page, painted first so the text stays on top."""
+    painter.save()
+    font = document_font(model, WATERMARK_POINT_SIZE)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(WATERMARK_GREY)
+    painter.translate(width / 2, height / 2)
+    painter.rotate(-38)
+    painter.drawText(QRectF(-width, -height / 2, 2 * width, height),
+                     Qt.AlignmentFlag.AlignCenter, model.watermark)
+    painter.restore()
+
+
+def _footer(painter: QPainter, model: RenderModel, page: int, pages: int, area: QRectF,
+            dpi: int) -> None:
+    """Rule, office and address on the left; number and page on the right; the reprint
+    notice in bold on every page of a Zweitschrift."""
+    painter.save()
+    font = document_font(model, FOOTER_POINT_SIZE)
+    painter.setFont(font)
+    metrics = QFontMetricsF(font, painter.device())
+    line = metrics.height()
+    top = area.top() + _px(4.0, dpi)
+    painter.setPen(QPen(FOOTER_GREY, _px(0.2, dpi)))
+    painter.drawLine(0, round(top), round(area.width()), round(top))
+    painter.setPen(FOOTER_GREY)
+    text_top = top + _px(1.2, dpi)
+    number, page_text = model.number, f"Seite {page} von {pages}"
+    right_width = max(metrics.horizontalAdvance(number), metrics.horizontalAdvance(page_text))
+    left_width = area.width() - right_width - _px(6.0, dpi)
+    left = metrics.elidedText(model.footer_left, Qt.TextElideMode.ElideRight, left_width)
+    align_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+    align_right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
+    painter.drawText(QRectF(0, text_top, left_width, line), align_left, left)
+    painter.drawText(QRectF(0, text_top, area.width(), line), align_right, number)
+    painter.drawText(QRectF(0, text_top + line, area.width(), line), align_right, page_text)
+    if model.reprint_notice:
+        bold = QFont(font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(QColor(0, 0, 0))
+        painter.drawText(QRectF(0, text_top + line, left_width, line), align_left,
+                         model.reprint_notice)
+    painter.restore()
+
+
+# --- PDF/A -----------------------------------------------------------------------------------
+
+_INFO_DATE = re.compile(rb"/CreationDate \(D:(\d{14})(Z|[+-]\d{2}'\d{2}')\)")
+_INFO_PRODUCER = re.compile(rb"/Producer \(((?:[^\\)]|\\.)*)\)", re.DOTALL)
+
+
+def _info_date(pdf: bytes) -> datetime | None:
+    match = _INFO_DATE.search(pdf)
+    if match is None:
+        return None
+    stamp = datetime.strptime(match[1].decode("ascii"), "%Y%m%d%H%M%S")
+    offset = match[2].decode("ascii")
+    if offset == "Z":
+        return stamp.replace(tzinfo=UTC)
+    sign = 1 if offset[0] == "+" else -1
+    delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+    return stamp.replace(tzinfo=timezone(sign * delta))
+
+
+def _info_producer(pdf: bytes) -> str | None:
+    match = _INFO_PRODUCER.search(pdf)
+    if match is None:
+        return None
+    raw = re.sub(rb"\\(.)", rb"\1", match[1], flags=re.DOTALL)
+    if raw.startswith(b"\xfe\xff"):
+        return raw[2:].decode("utf-16-be", errors="replace")
+    return raw.decode("latin-1")
+
+
+
+def _write_pdf(model: RenderModel, created: datetime, document_uuid: uuid.UUID,
+               producer: str) -> bytes:
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setPdfVersion(QPagedPaintDevice.PdfVersion.PdfVersion_A1b)
+    writer.setResolution(RESOLUTION_DPI)
+    writer.setTitle(model.pdf_title)
+    writer.setAuthor(model.author)
+    writer.setCreator(model.creator)
+    writer.setDocumentId(QUuid(str(document_uuid)))
+    writer.setDocumentXmpMetadata(QByteArray(xmp_metadata(
+        model, producer=producer, created=created, document_uuid=str(document_uuid))))
+    paint(model, writer)
+    del writer  # flushes nothing more: the PDF is complete when the painter ends
+    buffer.close()
+    return bytes(data.data())
+
+
+def render_pdf(model: RenderModel) -> bytes:
+    """The document as PDF/A-1b (A4, 300 dpi, fonts embedded, seal in the XMP metadata)."""
+    producer = f"Qt {qVersion()}"
+    for _attempt in range(MAX_ATTEMPTS):
+        created = datetime.now().astimezone().replace(microsecond=0)
+        pdf = _write_pdf(model, created, uuid.uuid4(), producer)
+        stamped_producer = _info_producer(pdf)
+        if stamped_producer is not None and stamped_producer != producer:
+            producer = stamped_producer  # a Qt build naming itself differently: follow it
+            continue
+        if _info_date(pdf) == created:
+            return pdf
+    raise RenderError("PDF metadata dates did not match after several attempts")
