@@ -3,7 +3,8 @@
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_render.py [--runs 40]
 
 Both in the same process, warm (one render of each first: fonts and templates load once per
-process), alternating so that machine noise hits both alike; medians of `--runs`.
+process), alternating so that machine noise hits both alike, the garbage collector paused
+during each timed call as `timeit` does; medians of `--runs`.
 
 * Meldebescheinigung: what the app does for each issued certificate after the service:
   `documents.build_model` (read the document and the fee from the encrypted register, sign the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import statistics
 import sys
 import tempfile
@@ -28,15 +30,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSizeF  # noqa: E402
-from PySide6.QtGui import QFont, QPageSize, QPainter, QPdfWriter, QTextDocument  # noqa: E402
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSizeF
+from PySide6.QtGui import QFont, QPageSize, QPainter, QPdfWriter, QTextDocument
 
-from clerk_app.config import Config  # noqa: E402
-from clerk_app.documents import build_model  # noqa: E402
-from clerk_app.seal import office_seal  # noqa: E402
-from clerk_app.session import open_register  # noqa: E402
-from ui.document_samples import issue_samples  # noqa: E402
-from ui.rendering import ensure_application, render_pdf  # noqa: E402
+from clerk_app.config import Config
+from clerk_app.documents import build_model
+from clerk_app.seal import office_seal
+from clerk_app.session import open_register
+from ui.document_samples import issue_samples
+from ui.rendering import ensure_application, render_pdf
 
 PARAGRAPH = ("Aus dem Melderegister der Stadt Lörrach wird bescheinigt, dass Łukasz Tomasz "
              "Wróbel, geboren am 29.02.1984, mit alleiniger Wohnung in der Turmstraße 5, "
@@ -66,9 +68,16 @@ def bare_pdf() -> bytes:
 
 
 def timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    fn()
-    return (time.perf_counter() - started) * 1000
+    """Wall time of one call in ms, the garbage collector paused as `timeit` does (a cycle
+    collection falling into one run or the other is noise, not rendering cost)."""
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.perf_counter()
+        fn()
+        return (time.perf_counter() - started) * 1000
+    finally:
+        gc.enable()
 
 
 def main() -> int:

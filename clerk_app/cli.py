@@ -1,7 +1,8 @@
 """The `clerk-app` command: the app itself, and the headless tools for IT and scripts.
 
-`clerk-app` with no sub-command starts the window; `search`, `demo-data` and `doctor` work
-without a screen. The command line is a thin layer: every sub-command calls the core.
+`clerk-app` with no sub-command starts the window; `search`, `demo-data`, `doctor` and
+`verify-document` work without a screen. The command line is a thin layer: every sub-command
+calls the core.
 
 The core never imports the UI or the sync layer, so their sub-commands (`gui`, later `sync`)
 plug in through the entry-point group `clerk_app.commands`: each entry is a function that adds
@@ -16,11 +17,15 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from clerk_app import __version__, audit
 from clerk_app.config import Config, load_config, parse_override
 from clerk_app.errors import ClerkError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     demo.add_argument("--force", action="store_true", help="bestehendes Demo-Register ersetzen")
     doctor = sub.add_parser("doctor", help="Selbsttest für die IT")
     doctor.add_argument("--json", action="store_true")
+    verify = sub.add_parser("verify-document",
+                            help="Elektronisches Siegel eines ausgestellten Dokuments prüfen")
+    verify.add_argument("file", type=Path, help="das Dokument als PDF-Datei")
+    verify.add_argument("--public-key", metavar="SCHLÜSSEL",
+                        help="öffentlicher Schlüssel des Bürgerbüros (64 Hexadezimalziffern) "
+                             "oder eine Datei, die ihn enthält; sonst seal_public_key aus der "
+                             "Konfiguration und die Schlüssel des Melderegisters")
+    verify.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
     return parser, handlers
 
 
@@ -76,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _search(cfg, args.query, args.limit, args.json, args.purpose, sys.stdout)
         if command == "demo-data":
             return _demo_data(cfg, args.residents, args.seed, args.force, sys.stdout)
+        if command == "verify-document":
+            return _verify_document(cfg, args.file, args.public_key, args.json, sys.stdout)
         return _doctor(cfg, args.json, sys.stdout)
     except ClerkError as exc:
         log.error("%s", exc.message_en)
@@ -129,8 +144,9 @@ def _demo_data(cfg: Config, residents: int | None, seed: int, force: bool, out: 
 
 def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
     from clerk_app.doctor import run_checks
+    from clerk_app.seal import seal_check
 
-    checks = run_checks(cfg)
+    checks = [*run_checks(cfg), seal_check(cfg)]
     if as_json:
         json.dump([c.__dict__ for c in checks], out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -140,3 +156,80 @@ def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
         failed = sum(not c.ok for c in checks)
         out.write(f"{len(checks) - failed} checks passed, {failed} failed\n")
     return 1 if any(not c.ok for c in checks) else 0
+
+
+def _verify_document(cfg: Config, path: Path, public_key: str | None, as_json: bool,
+                     out: TextIO) -> int:
+    """Check the seal in a document's PDF offline and say what it certifies.
+
+    Exit 0: the seal holds (the lines printed are what the office certified: compare them
+    with the paper). Exit 1: no seal, a changed or foreign seal, or not a readable PDF.
+    Exit 2: nothing to check with (file missing, no public key).
+    """
+    from clerk_app.documents import read_seal_metadata
+    from clerk_app.errors import ValidationError
+    from clerk_app.seal import SealError, describe_de, verify
+
+    if not path.is_file():
+        print(f"Fehler: Die Datei {path} wurde nicht gefunden.", file=sys.stderr)
+        return 2
+    keys = _verification_keys(cfg, public_key)
+    if not keys:
+        print("Fehler: Kein öffentlicher Schlüssel zum Prüfen vorhanden. Bitte --public-key "
+              "angeben oder „seal_public_key“ in der Konfiguration setzen (Aufgabe der IT).",
+              file=sys.stderr)
+        return 2
+    try:
+        metadata = read_seal_metadata(path)
+        payload = metadata.get("Seal")
+        if not payload:
+            raise SealError("Das Dokument trägt kein elektronisches Siegel; seine Angaben "
+                            "können nicht bestätigt werden.", "document has no seal")
+        document = verify(payload, keys)
+        printed_number = metadata.get("DocumentNumber")
+        if printed_number and printed_number != document.facts.number:
+            raise SealError(
+                f"Das Siegel gehört zu einem anderen Dokument ({document.facts.number}) als "
+                f"diese Datei ({printed_number}). Das Dokument darf nicht als echt gelten.",
+                "seal belongs to another document number")
+    except (SealError, ValidationError) as exc:
+        log.warning("document seal check failed: %s", exc.message_en)
+        if as_json:
+            json.dump({"valid": False, "file": str(path), "error": exc.message_de}, out,
+                      ensure_ascii=False, indent=2)
+            out.write("\n")
+        else:
+            print(f"UNGÜLTIG: {exc.message_de}", file=sys.stderr)
+        return 1
+    if as_json:
+        json.dump({**document.to_dict(), "file": str(path)}, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    out.write("Siegel gültig. Das Bürgerbüro hat bescheinigt:\n")
+    lines = describe_de(document)
+    width = max(len(label) for label, _ in lines) + 1
+    for label, value in lines:
+        out.write(f"  {label + ':':<{width}} {value}\n")
+    out.write("Bitte diese Angaben mit dem Ausdruck vergleichen: das Siegel bestätigt nur sie.\n")
+    return 0
+
+
+def _verification_keys(cfg: Config, public_key: str | None) -> list[Ed25519PublicKey]:
+    """The keys to check with: the one given on the command line (a key or a file holding
+    one), else the configured key and every key the register knows (if it can be opened)."""
+    from clerk_app.seal import parse_public_key, public_keys
+
+    if public_key:
+        candidate = Path(public_key)
+        text = candidate.read_text(encoding="utf-8") if candidate.is_file() else public_key
+        return [parse_public_key(text)]
+    keys = public_keys(cfg)
+    if cfg.register_path.exists():
+        from clerk_app.session import open_register
+
+        try:
+            with open_register(cfg) as store:
+                keys = public_keys(cfg, store)
+        except ClerkError as exc:
+            log.info("register not usable for seal keys: %s", exc.message_en)
+    return list(keys.values())

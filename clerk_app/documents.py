@@ -44,7 +44,7 @@ from clerk_app.errors import NotFoundError, ValidationError
 from clerk_app.fees import fee_schedule, format_cents
 from clerk_app.ids import uuid7
 from clerk_app.models import display_name
-from clerk_app.seal import SealedFacts, SealError, SealKey, seal
+from clerk_app.seal import SealedFacts, SealError, SealKey, qr_modules, seal
 from clerk_app.services.base import append_outbox
 from clerk_app.store.db import Store, fetch_dicts
 
@@ -67,6 +67,7 @@ __all__ = [
     "documents_without_pdf",
     "format_date",
     "load_document",
+    "read_seal_metadata",
     "record_reprint",
     "seal_from_pdf",
     "sealed_facts",
@@ -93,6 +94,9 @@ TEMPLATES = {
     "quittung": "quittung.html",
     "tagesabschluss": "tagesabschluss.html",
 }
+# Documents about a payment itself: their fields say the amount; a "Gebühr:" line under them
+# would read as a fee charged for the receipt or the reversal.
+NO_FEE_LINE = frozenset({"quittung", "storno", "tagesabschluss"})
 GENERIC_TEMPLATE = "generic.html"  # any other type (Stornobeleg, types added later)
 TEMPLATE_PACKAGE = "resources"
 TEMPLATE_FOLDER = "templates"
@@ -101,6 +105,8 @@ TEMPLATE_FOLDER = "templates"
 FALLBACK_FONTS = ("DejaVu Sans", "Arial", "Noto Sans", "Liberation Sans")
 EVERYDAY_MARK = "*"  # see services.registration: 'Anna *Maria*', underlined when printed
 
+QR_MODULE_MM = 0.5
+QR_MIN_WIDTH_PX = 110  # about 29 mm
 XMP_SEAL_NS = "https://clerk-app.invalid/ns/document-seal/1.0/"
 XMP_SEAL_PREFIX = "clerkseal"
 
@@ -270,6 +276,9 @@ class RenderModel:
     fee: FeeLine | None = None
     seal: str | None = None
     seal_key_id: str | None = None
+    # The QR code of `seal` (rows of modules, quiet zone included), encoded once here: the
+    # print dialogs paint one model to the preview, the printer and the archive PDF.
+    seal_modules: tuple[bytes, ...] = ()
     reprint_on: date | None = None
     reprint_clerk: str | None = None
     view: Mapping[str, Any] = field(default_factory=dict)
@@ -281,6 +290,13 @@ class RenderModel:
     @property
     def title(self) -> str:
         return self.document.title
+
+    @property
+    def qr_width(self) -> int:
+        """Printed width of the QR code in CSS pixels (1/96 inch): half a millimetre a module,
+        so a phone reads it at arm's length however many persons the seal names."""
+        modules = len(self.seal_modules)
+        return max(QR_MIN_WIDTH_PX, round(modules * QR_MODULE_MM / 25.4 * 96))
 
     @property
     def is_reprint(self) -> bool:
@@ -328,19 +344,21 @@ def build_model(store: Store, cfg: Config, number: str, *, seal_key: SealKey | N
     """
     doc = load_document(store, number)
     payload = key_id = None
+    modules: tuple[bytes, ...] = ()
     if doc.doc_type in SEALED_TYPES:
         if seal_key is None:
             raise SealError(f"Das Dokument {number} kann ohne Dienstsiegel nicht erstellt "
                             "werden.", "a certificate needs the office seal key")
         payload = seal(sealed_facts(doc, cfg.office_id), seal_key)
         key_id = seal_key.key_id
+        modules = qr_modules(payload)
     families = tuple(dict.fromkeys((cfg.document_font, *FALLBACK_FONTS)))
     return RenderModel(
         document=doc, letterhead=Letterhead.from_config(cfg),
         template=TEMPLATES.get(doc.doc_type, GENERIC_TEMPLATE), font_families=families,
         issued_on=doc.issued_on, office_id=cfg.office_id,
-        fee=fee_line(store, doc.receipt_number) if doc.doc_type != "quittung" else None,
-        seal=payload, seal_key_id=key_id, reprint_on=reprint_on,
+        fee=fee_line(store, doc.receipt_number) if doc.doc_type not in NO_FEE_LINE else None,
+        seal=payload, seal_key_id=key_id, seal_modules=modules, reprint_on=reprint_on,
         reprint_clerk=store.actor.clerk if reprint_on else None, view=_view(doc))
 
 
@@ -386,7 +404,8 @@ def _closing_view(fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
     labels = [label for label, _ in fields]
     if tuple(labels[:4]) != _CLOSING_HEAD or tuple(labels[-4:]) != _CLOSING_TAIL:
         return {}
-    methods, services = [], []
+    methods: list[dict[str, str]] = []
+    services: list[dict[str, str]] = []
     for label, value in fields[4:-4]:
         match = _CLOSING_LINE.fullmatch(value)
         if match is None:
@@ -469,7 +488,8 @@ def xmp_metadata(model: RenderModel, *, producer: str, created: datetime,
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
   <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
-   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(model.pdf_title)}</rdf:li></rdf:Alt></dc:title>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(model.pdf_title)}</rdf:li>
+   </rdf:Alt></dc:title>
    <dc:creator><rdf:Seq><rdf:li>{escape(model.author)}</rdf:li></rdf:Seq></dc:creator>
    <dc:format>application/pdf</dc:format>
   </rdf:Description>
@@ -518,29 +538,32 @@ def xmp_metadata(model: RenderModel, *, producer: str, created: datetime,
     return text.encode("utf-8")
 
 
-def _xmp_fields(pdf: bytes | Path) -> dict[str, str]:
-    """Our own XMP properties of a PDF (empty if it has none). ValidationError for a file
-    that is not a readable PDF."""
+def read_seal_metadata(pdf: bytes | Path) -> dict[str, str]:
+    """Our own XMP properties of a PDF (Seal, KeyId, DocumentNumber, DocumentType, Copy);
+    empty if it has none. ValidationError for a file that is not a readable PDF."""
     import xml.etree.ElementTree as ET
 
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+    from pypdf.generic import DictionaryObject, StreamObject
 
     try:
         reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
-        metadata = reader.trailer["/Root"].get("/Metadata")
-        data = metadata.get_object().get_data() if metadata is not None else b""
+        root = reader.trailer["/Root"].get_object()
+        metadata = root.get("/Metadata") if isinstance(root, DictionaryObject) else None
+        stream = metadata.get_object() if metadata is not None else None
+        data = stream.get_data() if isinstance(stream, StreamObject) else b""
     except (PdfReadError, OSError, KeyError, ValueError) as exc:
         raise ValidationError("Die Datei ist kein lesbares PDF-Dokument.",
                               f"not a readable PDF: {type(exc).__name__}") from exc
     if not data:
         return {}
     try:
-        root = ET.fromstring(data)
+        packet = ET.fromstring(data)
     except ET.ParseError:
         return {}
     found: dict[str, str] = {}
-    for element in root.iter():
+    for element in packet.iter():
         if element.tag.startswith("{" + XMP_SEAL_NS + "}") and element.text:
             found[element.tag.split("}", 1)[1]] = element.text.strip()
     return found
@@ -548,7 +571,7 @@ def _xmp_fields(pdf: bytes | Path) -> dict[str, str]:
 
 def seal_from_pdf(pdf: bytes | Path) -> str | None:
     """The seal payload stored in a PDF's XMP metadata (the QR code's text), or None."""
-    return _xmp_fields(pdf).get("Seal")
+    return read_seal_metadata(pdf).get("Seal")
 
 
 # --- the archive -----------------------------------------------------------------------------

@@ -186,6 +186,28 @@ def test_several_holders_are_listed_and_enter_opens_the_chosen_one(
     assert record is not None and record.id == chosen.id
 
 
+def test_holders_listed_for_a_card_are_read_again_on_refresh(
+        qtbot: QtBot, window: MainWindow, register: tuple[Path, dict[str, str]]) -> None:
+    """After a service the window runs its search again; for a scanned card that is the
+    holders listed: their lines are read again, the zone stays, the chosen one stays chosen."""
+    data_dir, people = register
+    scan_card(qtbot, window, LINE1, LINE2, TWINS3)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10_000)
+    row = next(i for i, h in enumerate(window.model.hits) if h.id == people["twin2"])
+    window.table.selectRow(row)
+    zone = window.search.text()
+    with session.open_register(make_cfg(data_dir)) as store, store.conn:
+        store.conn.execute("UPDATE residences SET house_number = '9' WHERE person_id = ? "
+                           "AND move_out IS NULL", (people["twin2"],))
+    window.refresh_search()
+    assert window.busy
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
+    assert window.search.text() == zone
+    chosen = window.selected_hit()
+    assert chosen is not None and chosen.id == people["twin2"]
+    assert chosen.address.startswith("Basler Straße 9,")
+
+
 def test_a_pasted_zone_in_one_piece_works_too(qtbot: QtBot, window: MainWindow,
                                               people: dict[str, str]) -> None:
     with qtbot.waitSignal(window.db.person_done, timeout=10_000):

@@ -758,6 +758,52 @@ def test_ummeldung_moves_the_household(qtbot: QtBot, window: MainWindow, cfg: Co
     assert "Wallbrunnstraße 21" in hit.address
 
 
+def test_after_an_ummeldung_the_hits_show_the_new_address(qtbot: QtBot, window: MainWindow,
+                                                          cfg: Config) -> None:
+    """The hit list is searched again once the service is done: no stale address beside the
+    person just moved, the search and the selection as they were."""
+    member = household_of(cfg, 1)[0]
+    open_person(qtbot, window, member)
+    record = window.person_view.record
+    assert record is not None and record.birth_date is not None
+    text = f"{search_form(record.family_name)} {record.birth_date:%d.%m.%Y}"
+    window.focus_search()
+    qtbot.keyClicks(window.search, text)
+    qtbot.waitUntil(lambda: not window.busy and window.model.rowCount() > 0, timeout=5000)
+    row = next(i for i, h in enumerate(window.model.hits) if h.id == member)
+    window.table.selectRow(row)
+    with qtbot.waitSignal(window.db.person_done, timeout=5000):
+        qtbot.keyClick(window.search, Qt.Key.Key_Return)
+
+    def listed_address() -> str:
+        return next(h.address for h in window.model.hits if h.id == member)
+
+    assert "Wallbrunnstraße 21" not in listed_address()
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F3)
+    assert isinstance(dialog, UmmeldungDialog)
+    keys = Keys(qtbot)
+    assert focused() is dialog.address.street
+    keys.field("wallbrunn 21", tabs=2)
+    keys.tab(2)
+    keys.press(Qt.Key.Key_Space)      # Wohnungsgeberbestätigung liegt vor
+    keys.tab(2)
+    keys.field("Hausverwaltung Sutter")
+    keys.type("Turmstraße 2, 79539 Lörrach")
+    settle(qtbot, dialog)
+    submit(qtbot, keys, dialog)
+    assert dialog.service_result is not None, dialog.form.errors() or dialog.banner.message
+    qtbot.waitUntil(lambda: "Wallbrunnstraße 21" in listed_address(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
+    assert window.search.text() == text
+    selected = window.selected_hit()
+    assert selected is not None and selected.id == member
+    keys.press(Qt.Key.Key_Return)     # closes the dialog
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)
+    selected = window.selected_hit()
+    assert selected is not None and selected.id == member
+    assert "Wallbrunnstraße 21" in selected.address
+
+
 def test_ummeldung_needs_the_landlord_confirmation(qtbot: QtBot, window: MainWindow,
                                                    cfg: Config, tmp_path: Path) -> None:
     members = household_of(cfg, 2)
@@ -916,27 +962,27 @@ def test_a_failure_of_the_register_keeps_the_form(qtbot: QtBot, window: MainWind
     """Not a field problem (the disk is full, the register locked): said in the banner,
     nothing typed is lost, and sending again works."""
     from clerk_app.errors import StoreError
-    from ui import registration_dialogs
+    from ui import service_call
 
     dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
     assert isinstance(dialog, AnmeldungDialog)
     keys = Keys(qtbot)
     fill_person(keys, "Festplatte", "Vera", "9.9.1999")
     fill_rest(keys, dialog)
-    real = registration_dialogs.submit_service
+    real = service_call.run_service
 
     def broken(*_args: object, **_kwargs: object) -> object:
         raise StoreError("Das Melderegister kann gerade nicht schreiben. Bitte erneut "
                          "versuchen.", "store not writable")
 
-    monkeypatch.setattr(registration_dialogs, "submit_service", broken)
+    monkeypatch.setattr(service_call, "run_service", broken)
     settle(qtbot, dialog)
     typed = dialog.form_data()
     submit(qtbot, keys, dialog)
     assert dialog.banner.message.startswith("Das Melderegister kann gerade nicht schreiben.")
     assert dialog.service_result is None and not dialog.is_done
     assert dialog.form_data() == typed
-    monkeypatch.setattr(registration_dialogs, "submit_service", real)
+    monkeypatch.setattr(service_call, "run_service", real)
     submit(qtbot, keys, dialog)
     assert dialog.service_result is not None, dialog.form.errors()
 
@@ -975,3 +1021,20 @@ def test_a_street_answer_for_an_older_text_is_not_used(qtbot: QtBot,
     settle(qtbot, dialog)
     assert street.street is not None and street.street.label == "Basler Straße (Stadtmitte)"
     assert dialog.address.street_box.error == ""
+
+
+def test_closing_while_the_worker_answers_is_harmless(qtbot: QtBot, window: MainWindow,
+                                                      cfg: Config) -> None:
+    members = household_of(cfg, 2)
+    open_person(qtbot, window, members[0])
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F3)   # loads the members in the worker
+    keys = Keys(qtbot)
+    keys.type("basler 12")
+    dialog.address.street._lookup()
+    dialog.confirm_discard = lambda: True
+    keys.press(Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.service_dialog is None, timeout=2000)
+    qtbot.wait(300)   # the answers arrive for a dialog that is gone: nothing happens
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    qtbot.keyClick(window.search, Qt.Key.Key_F3)
+    assert window.findChild(RegistrationActions).dialog is not None  # type: ignore[union-attr]

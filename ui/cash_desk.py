@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -53,8 +53,17 @@ from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
 from ui.formatting import fmt_date
-from ui.forms import DIALOG_CSS, ERROR_RED, MUTED, OK_GREEN, ErrorLabel, FieldBox, Form
-from ui.i18n import language, tr, tr_label
+from ui.forms import (
+    DIALOG_CSS,
+    ERROR_RED,
+    MUTED,
+    OK_GREEN,
+    EnterKeyFilter,
+    ErrorLabel,
+    FieldBox,
+    Form,
+)
+from ui.i18n import message_text, tr, tr_label
 from ui.service_call import run_service_call
 from ui.status import demo_badge
 
@@ -95,21 +104,6 @@ def _bold(label: QLabel, scale: float = 1.0) -> QLabel:
     font.setPointSizeF(font.pointSizeF() * scale)
     label.setFont(font)
     return label
-
-
-class _JournalKeys(QObject):
-    """Enter in the journal takes the chosen receipt into the Storno form."""
-
-    def __init__(self, dialog: CashDeskDialog) -> None:
-        super().__init__(dialog)
-        self._dialog = dialog
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self._dialog.take_selected_receipt()
-            return True
-        return False
 
 
 class CashDeskDialog(QDialog):
@@ -172,7 +166,8 @@ class CashDeskDialog(QDialog):
         header = self.journal.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COLUMNS - 1, QHeaderView.ResizeMode.Stretch)
-        self.journal.installEventFilter(_JournalKeys(self))
+        # Enter in the journal takes the chosen receipt into the Storno form.
+        EnterKeyFilter(self.journal, self.take_selected_receipt)
         self.journal.doubleClicked.connect(lambda _i: self.take_selected_receipt())
 
         self.totals_label = QLabel()
@@ -385,7 +380,7 @@ class CashDeskDialog(QDialog):
         if not self._alive:
             return
         self._set_busy(False)
-        self.banner.show_message(message_en if language() == "en" else message_de)
+        self.banner.show_message(message_text(message_de, message_en))
 
     def _on_finished(self, _code: int) -> None:
         self._alive = False

@@ -57,14 +57,13 @@ from clerk_app.services.certificates import (
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
 from ui.formatting import fmt_date
-from ui.forms import OK_GREEN, ChoiceBox, FieldBox, FormDialog, FormSection
-from ui.i18n import language, tr, tr_label
+from ui.forms import MUTED, OK_GREEN, ChoiceBox, FieldBox, FormDialog, FormSection
+from ui.i18n import message_text, tr, tr_label
 from ui.payment import PaymentSection
 from ui.service_call import run_service_call
 from ui.status import demo_badge
 
 BANNER_RED = "#b00020"
-MUTED = "#505050"
 
 
 def _warnings_in_worker(store: Store, person_id: str,
@@ -144,8 +143,6 @@ class CertificateDialog(FormDialog):
         self.warnings_loaded = False
         self.blocked = False
         self._submit_waiting = False
-        self._alive = True   # answers from the worker that come after closing are dropped
-        self.finished.connect(self._on_finished)
 
         self.person_label = QLabel(self._person_text())
         self.person_label.setObjectName("certificatePerson")
@@ -245,11 +242,8 @@ class CertificateDialog(FormDialog):
             parts.append(r.current_residences[0].address.one_line())
         return " · ".join(parts)
 
-    def _on_finished(self, _code: int) -> None:
-        self._alive = False
-
     def _on_warnings(self, answer: tuple[list[str], bool]) -> None:
-        if not self._alive:
+        if not self.alive:
             return
         warnings, blocked = answer
         self.warnings_loaded = True
@@ -263,11 +257,11 @@ class CertificateDialog(FormDialog):
         self._release_waiting_submit()
 
     def _on_warnings_failed(self, message_de: str, message_en: str) -> None:
-        if not self._alive:
+        if not self.alive:
             return
         self.warnings_loaded = True
         self.status.setText("")
-        self.show_banner(message_en if language() == "en" else message_de)
+        self.show_banner(message_text(message_de, message_en))
         self._release_waiting_submit()
 
     def _release_waiting_submit(self) -> None:
@@ -300,22 +294,10 @@ class CertificateDialog(FormDialog):
         self.show_banner("")
         self.set_busy(True, tr("Wird ausgestellt …"))
         run_service_call(self.db, self.service_type, self.full_form(), self.command_id,
-                         self._on_done, self._on_form_errors, self._on_failed)
-
-    def _on_form_errors(self, errors: dict[str, str]) -> None:
-        if not self._alive:
-            return
-        self.set_busy(False)
-        self.show_form_errors(errors)
-
-    def _on_failed(self, message_de: str, message_en: str) -> None:
-        if not self._alive:
-            return
-        self.set_busy(False)
-        self.show_banner(message_en if language() == "en" else message_de)
+                         self._on_done, self.on_service_errors, self.on_service_failed)
 
     def _on_done(self, result: ServiceResult) -> None:
-        if not self._alive:
+        if not self.alive:
             return
         self.service_result = result
         self._fill_result(result)

@@ -7,7 +7,8 @@ Builds a small encrypted register in a temporary folder (never touches the real 
 registers three households through the real Anmeldung service (names with diacritics:
 Łukasz Wróbel, Nguyễn Thị Minh Khai, Ødegård), issues every certificate, a receipt, a storno
 and the daily closing through the real services, renders each with `ui.rendering`, plus a
-Zweitschrift of the Meldebescheinigung.
+Zweitschrift of the Meldebescheinigung. The demo seal's public key is written beside them
+(`seal-public-key.txt`) for `clerk-app verify-document`.
 """
 
 from __future__ import annotations
@@ -138,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open_register(cfg, create=True) as store:
             numbers = issue_samples(store)
             key = office_seal(cfg, store)
+            # The demo seal key dies with the temporary register: keep its public half, for
+            # `clerk-app verify-document FILE.pdf --public-key OUT/seal-public-key.txt`.
+            (args.output / "seal-public-key.txt").write_text(key.public_hex + "\n",
+                                                             encoding="ascii")
             outputs = {name: build_model(store, cfg, number, seal_key=key)
                        for name, number in numbers.items()}
             outputs["meldebescheinigung_einfach_zweitschrift"] = build_model(

@@ -18,7 +18,12 @@ so that they all behave alike for the clerk:
   date as TT.MM.JJJJ once the field is left and says so in place if it is not a date.
 * `CountryEdit`, `ChoiceBox` – ISO country codes (typed as code or German name) with the
   name as a hint; a combo box over a code -> label table with "bitte wählen".
-* `FormSection` – a titled group with a grid of FieldBoxes (`COLUMNS` equal columns).
+* `FormSection` – a titled group with a grid of FieldBoxes (`COLUMNS` equal columns that
+  line up from section to section; `place_in_grid`/`equal_columns` for a grid of one's own).
+* `ErrorSlot` – an error line without a field (a section's or a list row's message);
+  `remap_indexed_paths` turns the core's list positions ("persons.1.…") into stable row keys
+  when only some rows were sent; `notice_frame` – notices in an amber box (a late
+  registration).
 * `FormDialog` – the dialog frame: title, key legend, banner for errors without a field,
   the form in a scroll area, a result page, and the keys: Tab/Shift+Tab through the fields
   in visual order (`input_chain`), Enter = next field and, in the last field, submit;
@@ -26,9 +31,13 @@ so that they all behave alike for the clerk:
   a submit is running nothing closes or submits twice.
 
 Subclasses implement `submit()` and `input_chain()` and call `refresh_tab_order()` whenever
-fields appear or disappear. Core calls go through the window's `DbWorker`; a `FormError` is
-turned into `show_form_errors(errors)`, any other failure into `show_banner(message)`. The form
-stays filled in either case.
+fields appear or disappear. Core calls go through the window's `DbWorker` (a service through
+`ui.service_call.run_service_call`); a `FormError` is turned into `show_form_errors(errors)`,
+any other failure into `show_banner(message)` (`on_service_errors`/`on_service_failed` do
+that for a submit, and drop answers that come after the dialog closed). The form stays filled
+in either case. On success, fill `result_layout` and call `show_result_page()`.
+`confirm_discard` (a function) is the question asked before typed data is thrown away; tests
+replace it. See `ui/registration_dialogs.py` for dialogs built this way.
 """
 
 from __future__ import annotations
@@ -43,7 +52,7 @@ from datetime import date
 from functools import cache
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPaintEvent, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -69,7 +78,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.formatting import fmt_date
-from ui.i18n import tr
+from ui.i18n import message_text, tr
 
 ERROR_RED = "#b00020"
 MUTED = "#505050"
@@ -671,6 +680,23 @@ def notice_frame(lines: Iterable[str], parent: QWidget | None = None) -> QFrame:
 
 # --- the dialog ------------------------------------------------------------------------------
 
+class EnterKeyFilter(QObject):
+    """Enter in `widget` (a list or table of the window) calls `action` instead: open the
+    chosen hit, take the chosen receipt."""
+
+    def __init__(self, widget: QWidget, action: Callable[[], object]) -> None:
+        super().__init__(widget)
+        self._action = action
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._action()
+            return True
+        return False
+
+
 def ask_discard(parent: QWidget) -> bool:
     """Ask before typed data is thrown away; Enter and Esc keep it (the safe answer)."""
     box = QMessageBox(parent)
@@ -705,6 +731,7 @@ class FormDialog(QDialog):
         self.confirm_discard: Callable[[], bool] = lambda: ask_discard(self)
         self._busy = False
         self._done = False
+        self._alive = True   # answers from the worker that come after closing are dropped
         self._chain: list[QWidget] = []
 
         heading = QLabel(title)
@@ -811,6 +838,11 @@ class FormDialog(QDialog):
         return self._busy
 
     @property
+    def alive(self) -> bool:
+        """Not closed yet: a worker's answer that comes later is for nobody."""
+        return self._alive
+
+    @property
     def is_done(self) -> bool:
         return self._done
 
@@ -841,6 +873,22 @@ class FormDialog(QDialog):
             self.show_banner(tr("Bitte die markierten Angaben prüfen."))
         if not self.form.focus_first_error() and unplaced:
             self.submit_button.setFocus()
+
+    def on_service_errors(self, errors: Mapping[str, str]) -> None:
+        """A submit's `FormError` (`ui.service_call.run_service_call`): the submit is over,
+        each message goes next to its field."""
+        if not self._alive:
+            return
+        self.set_busy(False)
+        self.show_form_errors(errors)
+
+    def on_service_failed(self, message_de: str, message_en: str) -> None:
+        """A worker call failed for another reason (the register locked, the disk full): said
+        in the banner, the form kept as it is."""
+        if not self._alive:
+            return
+        self.set_busy(False)
+        self.show_banner(message_text(message_de, message_en))
 
     def show_result_page(self) -> None:
         """Switch to the result page (filled by the subclass into `result_layout`): the form
@@ -894,6 +942,7 @@ class FormDialog(QDialog):
             self.scroll.ensureWidgetVisible(new, 20, 20)
 
     def done(self, result: int) -> None:
+        self._alive = False
         app = QApplication.instance()
         if isinstance(app, QApplication):
             with contextlib.suppress(RuntimeError, TypeError):

@@ -62,7 +62,12 @@ def tr_label(text: str) -> str:
 
 def error_text(exc: ClerkError) -> str:
     """The message of a core error for the screen: German, or the English one in 'en'."""
+    return message_text(exc.message_de, exc.message_en)
+
+
+def message_text(message_de: str, message_en: str) -> str:
+    """A failure's message pair (as `DbWorker` reports it) for the screen: German, or the
+    English one in 'en'."""
     if _language != "en":
-        return exc.message_de
-    text = exc.message_en
-    return text[:1].upper() + text[1:]
+        return message_de
+    return message_en[:1].upper() + message_en[1:]

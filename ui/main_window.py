@@ -7,7 +7,8 @@ citizen; Ctrl+F jumps back to the search field with its text selected.
 
 Services for the open person are function keys, named on the tool bar: F6 Meldebescheinigung,
 F7 Lebensbescheinigung, F8 Personenstandsurkunde; F9 opens the cash desk (Kasse). Each service
-is one dialog; when it is done the person is read again and the cursor is back in the search.
+is one dialog; when it is done the person is read again, the search runs again (the hits show
+what the service changed: `refresh_search`) and the cursor is back in the search.
 
 A handheld ID scanner types the machine-readable zone (MRZ) into the search field like a
 keyboard. While the text looks like an MRZ no name search runs; once it is complete it is read
@@ -23,7 +24,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QEvent, QMetaMethod, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QMetaMethod, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -58,7 +59,8 @@ from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
 from ui.formatting import fmt_date
-from ui.i18n import error_text, language, tr
+from ui.forms import ERROR_RED, EnterKeyFilter
+from ui.i18n import error_text, message_text, tr
 from ui.person_view import PersonView
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.status import StatusBarWidgets
@@ -71,7 +73,6 @@ MIN_CHARS = 2
 # A date still being typed at the end of the field ("12.", "12.08", "12.08.19" is complete
 # with a two-digit year, "12.08.196" is not): searched once it is complete.
 PARTIAL_DATE_RE = re.compile(r"(?<![\d.])\d{1,2}\.(?:\d{1,2}(?:\.(?:\d|\d{3})?)?)?$")
-ERROR_RED = "#b00020"
 # A scanner typing an MRZ: only MRZ characters, and already a filler '<' (no name has one).
 # Until the zone is complete nothing is searched and Enter (the scanner's line break) is eaten.
 MRZ_TYPING_RE = re.compile(r"[A-Za-z0-9<]*<[A-Za-z0-9<]*")
@@ -117,21 +118,6 @@ class SearchField(QLineEdit):
         event.accept()
 
 
-class _TableKeys(QObject):
-    """Enter in the hit table opens the selected person, as in the search field."""
-
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self._window.open_selected()
-            return True
-        return False
-
-
 class MainWindow(QMainWindow):
     """Search, hits and the open person on one screen; all register work in `DbWorker`."""
 
@@ -159,6 +145,9 @@ class MainWindow(QMainWindow):
         self._searching = False
         self._scanning = 0          # request number of the MRZ scan in flight (0 = none)
         self._scan_seq = 0
+        self._refresh_seq = 0       # search number of the last `refresh_search`
+        self._relisting = 0         # request number of a scan's hits read again (0 = none)
+        self._relist_seq = 0
         self.scan_prefill: NewPersonPrefill | None = None
         self.service_dialog: QDialog | None = None
 
@@ -301,7 +290,8 @@ class MainWindow(QMainWindow):
             metrics.horizontalAdvance(self.model.headerData(
                 COL_BLOCK, Qt.Orientation.Horizontal))))
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
-        self.table.installEventFilter(_TableKeys(self))
+        # Enter in the hit table opens the selected person, as in the search field.
+        EnterKeyFilter(self.table, self.open_selected)
 
     def _build_actions(self) -> None:
         """The function keys, each named on the tool bar ("F6 Meldebescheinigung")."""
@@ -362,7 +352,7 @@ class MainWindow(QMainWindow):
     @property
     def busy(self) -> bool:
         """A search is waiting for its debounce or for the worker's answer."""
-        return self._debounce.isActive() or self._searching
+        return self._debounce.isActive() or self._searching or bool(self._relisting)
 
     # Start and stop
 
@@ -431,10 +421,54 @@ class MainWindow(QMainWindow):
         self.message.clear()
         self.count.clear()
 
-    def _on_search_done(self, _seq: int, _text: str, hits: object, more: bool) -> None:
+    def refresh_search(self) -> None:
+        """Run the current search again, e.g. after a service: the hits then show the new
+        address, or the person just registered. The selected hit stays selected where it is
+        still listed. The holders listed for a scanned ID card are read again."""
+        if self._debounce.isActive() or self._scanning:
+            return   # a search or scan of its own is on the way: its answer is fresh anyway
+        if self._last_query:
+            self._searching = True
+            self._refresh_seq = self.db.search(self._last_query, RESULT_LIMIT)
+        elif is_mrz_typing(self.search.text()) and self.model.rowCount():
+            self._relist([hit.id for hit in self.model.hits])
+
+    def _relist(self, person_ids: list[str]) -> None:
+        text = self.search.text()
+        today = date.today()
+        self._relist_seq += 1
+        request = self._relisting = self._relist_seq
+        self.db.run(lambda store: hits_for(store, person_ids, today),
+                    lambda hits: self._on_relisted(request, text, hits),
+                    lambda _de, _en: self._on_relisted(request, text, None), "refresh hits")
+
+    def _on_relisted(self, request: int, text: str, hits: list[PersonHit] | None) -> None:
+        if request != self._relisting:
+            return
+        self._relisting = 0
+        if hits is not None and not self._scanning and self.search.text() == text:
+            self._show_hits_keeping_selection(hits)
+
+    def _show_hits_keeping_selection(self, hits: list[PersonHit]) -> None:
+        """New hit lines for the same search: the selected hit (or else the open person)
+        stays selected if listed."""
+        selected = self.selected_hit()
+        record = self.person_view.record
+        self.model.set_hits(hits)
+        for wanted in (selected.id if selected else None, record.id if record else None):
+            row = next((row for row, hit in enumerate(hits) if hit.id == wanted), None)
+            if wanted is not None and row is not None:
+                self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
+                return
+
+    def _on_search_done(self, seq: int, _text: str, hits: object, more: bool) -> None:
         self._searching = False
         assert isinstance(hits, list)
-        self.model.set_hits(hits)
+        if seq == self._refresh_seq:
+            self._show_hits_keeping_selection(hits)
+        else:
+            self.model.set_hits(hits)
         self.message.clear()
         if not hits:
             self.count.setText(tr("Keine Treffer"))
@@ -456,7 +490,7 @@ class MainWindow(QMainWindow):
         self._pending_open = False
         self.model.clear()
         self.count.clear()
-        self._show_message(message_en if language() == "en" else message_de)
+        self._show_message(message_text(message_de, message_en))
 
     def _show_message(self, text: str) -> None:
         self.message.setText("⚠ " + text)
@@ -525,7 +559,7 @@ class MainWindow(QMainWindow):
 
     def _on_person_failed(self, _request: int, message_de: str, message_en: str) -> None:
         self.statusBar().clearMessage()
-        self._show_message(message_en if language() == "en" else message_de)
+        self._show_message(message_text(message_de, message_en))
 
     # Keys
 
@@ -593,7 +627,7 @@ class MainWindow(QMainWindow):
         self._scanning = 0
         self.count.clear()
         self.search.selectAll()
-        self._show_message(message_en if language() == "en" else message_de)
+        self._show_message(message_text(message_de, message_en))
 
     def _offer_new_person(self, prefill: NewPersonPrefill) -> None:
         """No holder in the register: offer the Anmeldung with what the card says."""
@@ -620,7 +654,7 @@ class MainWindow(QMainWindow):
     def open_certificate(self, kind: str) -> None:
         """F6/F7/F8: the certificate dialog for the open person."""
         record = self.person_view.record
-        if record is None or self._raise_service_dialog():
+        if record is None or self.raise_service_dialog():
             return
         from ui.certificate_dialogs import certificate_dialog
 
@@ -634,13 +668,13 @@ class MainWindow(QMainWindow):
 
     def open_cash_desk(self) -> None:
         """F9: today's cash journal, Storno and the daily closing."""
-        if self._raise_service_dialog():
+        if self.raise_service_dialog():
             return
         from ui.cash_desk import CashDeskDialog
 
         self._show_service_dialog(CashDeskDialog(self.db, self, demo=self.cfg.is_demo))
 
-    def _raise_service_dialog(self) -> bool:
+    def raise_service_dialog(self) -> bool:
         """One service at a time: a dialog already open comes to the front instead."""
         dialog = self.service_dialog
         if dialog is None:
@@ -658,11 +692,18 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _on_service_completed(self, result: object) -> None:
-        """Read the open person again (the service may have changed it), then tell others."""
+        """Read the open person again (the service may have changed it)."""
         assert isinstance(result, ServiceResult)
         record = self.person_view.record
-        if record is not None:
-            self.db.open_person(record.id)
+        self.after_service(result, record.id if record is not None else None)
+
+    def after_service(self, result: ServiceResult, person_id: str | None) -> None:
+        """A service completed (for every service dialog, also the registration ones): show
+        `person_id` read again, run the search again (the hits may show what the service
+        changed), then tell the others (`service_completed`)."""
+        if person_id is not None:
+            self.open_person(person_id)
+        self.refresh_search()
         self.service_completed.emit(result)
 
     def _on_service_dialog_closed(self, _code: int) -> None:

@@ -9,8 +9,9 @@ opens it with the card's data filled in.
 
 One service dialog at a time (the window's `service_dialog`). When a registration completed,
 the window shows the registered person (for an Anmeldung the first new person, otherwise the
-open person read again) and tells the others through `service_completed`; when the dialog
-closes the cursor is back in the search field.
+open person read again), runs its search again and tells the others through
+`service_completed` (`MainWindow.after_service`); when the dialog closes the cursor is back
+in the search field.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class RegistrationActions(QObject):
     # Opening
 
     def open_anmeldung(self) -> None:
-        if self._busy():
+        if self.window.raise_service_dialog():
             return
         record = self.window.person_view.record
         hit = self.window.selected_hit()
@@ -101,7 +102,7 @@ class RegistrationActions(QObject):
                                    prefill=self.window.scan_prefill, parent=self.window))
 
     def open_ummeldung(self) -> None:
-        if self._busy():
+        if self.window.raise_service_dialog():
             return
         record = self.window.person_view.record
         if record is None:
@@ -110,22 +111,13 @@ class RegistrationActions(QObject):
         self._show(UmmeldungDialog(self.window.db, record, parent=self.window))
 
     def open_abmeldung(self) -> None:
-        if self._busy():
+        if self.window.raise_service_dialog():
             return
         record = self.window.person_view.record
         if record is None:
             self._say(tr("Abmeldung: Bitte zuerst die Person suchen und mit Enter öffnen."))
             return
         self._show(AbmeldungDialog(self.window.db, record, parent=self.window))
-
-    def _busy(self) -> bool:
-        """Another service dialog is open: bring it to the front instead."""
-        dialog = self.window.service_dialog
-        if dialog is None:
-            return False
-        dialog.raise_()
-        dialog.activateWindow()
-        return True
 
     def _say(self, text: str) -> None:
         self.window.statusBar().showMessage(text, STATUS_MS)
@@ -145,16 +137,15 @@ class RegistrationActions(QObject):
         dialog.open()
 
     def _on_completed(self, dialog: RegistrationDialog, result: object) -> None:
-        """Show the registered person behind the dialog at once; tell the others."""
+        """Show the registered person behind the dialog at once, with the hits searched
+        again; tell the others."""
         assert isinstance(result, ServiceResult)
         record = getattr(dialog, "record", None)
         if record is not None and record.id in result.changed_persons:
             person_id: str | None = record.id
         else:
             person_id = result.changed_persons[0] if result.changed_persons else None
-        if person_id is not None:
-            self.window.open_person(person_id)
-        self.window.service_completed.emit(result)
+        self.window.after_service(result, person_id)
 
     def _on_finished(self, dialog: RegistrationDialog) -> None:
         if self.dialog is dialog:

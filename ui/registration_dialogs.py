@@ -46,9 +46,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from clerk_app import rules
-from clerk_app.errors import FormError
 from clerk_app.id_scan import NewPersonPrefill
 from clerk_app.ids import uuid7
 from clerk_app.models import (
@@ -71,7 +71,7 @@ from clerk_app.persons import (
     nationality_label,
     resolve_address,
 )
-from clerk_app.services.base import IssuedDocument, ServiceResult, run_service
+from clerk_app.services.base import IssuedDocument, ServiceResult
 from clerk_app.services.registration import DOMESTIC_MOVE_REFUSED
 from clerk_app.store.db import Store
 from clerk_app.streets import Street, find_streets
@@ -95,7 +95,8 @@ from ui.forms import (
     place_in_grid,
     remap_indexed_paths,
 )
-from ui.i18n import language, tr, tr_label
+from ui.i18n import tr, tr_label
+from ui.service_call import run_service_call
 
 STREET_LOOKUP_MS = 120
 STREET_LIMIT = 20
@@ -134,30 +135,10 @@ class PersonRef:
 
 
 @dataclass(frozen=True)
-class Submitted:
-    result: ServiceResult
-
-
-@dataclass(frozen=True)
-class Rejected:
-    errors: dict[str, str]
-
-
-@dataclass(frozen=True)
 class Duplicates:
     """Likely duplicates per person entry key; nothing was sent."""
 
     hits: dict[str, list[PersonHit]]
-
-
-def submit_service(store: Store, service_type: str, form: dict[str, Any], command_id: str,
-                   today: date | None) -> Submitted | Rejected:
-    """Run one service in the worker; a FormError comes back as data (the worker's failure
-    path carries only a message, the form needs the message of every field)."""
-    try:
-        return Submitted(run_service(store, service_type, form, command_id, today=today))
-    except FormError as exc:
-        return Rejected(dict(exc.errors))
 
 
 def name_check(edit: QLineEdit, data_type: DataType = DataType.A) -> Callable[[], str | None]:
@@ -292,8 +273,8 @@ class StreetEdit(QLineEdit):
                      lambda _de, _en: self._on_hits(seq, query, []), "street lookup")
 
     def _on_hits(self, seq: int, query: str, hits: list[Street]) -> None:
-        if seq != self._seq:
-            return
+        if not isValid(self) or seq != self._seq:
+            return   # the dialog was closed meanwhile, or the clerk typed on
         self._running = False
         if query != self._query()[0]:   # typed on meanwhile: answers to an older text
             if not self._timer.isActive():
@@ -424,7 +405,7 @@ class AddressSection(FormSection):
             return resolve_address(store, section), dict(section.errors)
 
         def done(answer: tuple[DomesticAddress | None, dict[str, str]]) -> None:
-            if seq != self._seq:
+            if not isValid(self) or seq != self._seq:
                 return
             address, errors = answer
             self.checked_address = address
@@ -692,7 +673,6 @@ class PersonEntry(FormSection):
         self.duplicate_list = QListWidget()
         self.duplicate_list.setAccessibleName(tr("Mögliche Doppelerfassungen"))
         self.duplicate_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.duplicate_list.setMaximumHeight(110)
         self.take_button = QPushButton(tr("Vorhandene Person übernehmen (Alt+B)"))
         self.take_button.setAccessibleName(tr("Vorhandene Person übernehmen"))
         self.take_button.clicked.connect(self.take_selected)
@@ -886,6 +866,10 @@ class PersonEntry(FormSection):
             item.setData(Qt.ItemDataRole.UserRole, ref)
             self.duplicate_list.addItem(item)
         self.duplicate_list.setCurrentRow(0)
+        rows = min(len(hits), 5)   # as tall as the hits (up to five, then it scrolls)
+        self.duplicate_list.setFixedHeight(
+            self.duplicate_list.sizeHintForRow(0) * rows
+            + 2 * self.duplicate_list.frameWidth() + 4)
         self.duplicates.show()
         self.changed_mode.emit()
 
@@ -951,11 +935,8 @@ class RegistrationDialog(FormDialog):
         self._fixed_today = today
         self.command_id = uuid7()
         self.service_result: ServiceResult | None = None
-        self._alive = True
-        self.finished.connect(self._on_finished)
-
-    def _on_finished(self, _code: int) -> None:
-        self._alive = False
+        # The row key of each person sent, in the order the core numbers them ("persons.1").
+        self._sent_keys: list[str] = []
 
     # Submitting
 
@@ -963,7 +944,8 @@ class RegistrationDialog(FormDialog):
         raise NotImplementedError
 
     def remap_errors(self, errors: Mapping[str, str]) -> dict[str, str]:
-        return dict(errors)
+        """The core's "persons.<position>…" paths renamed to the rows' keys."""
+        return remap_indexed_paths(errors, "persons", self._sent_keys)
 
     def streets(self) -> list[StreetEdit]:
         """The street fields whose lookup a submit must wait for."""
@@ -981,7 +963,7 @@ class RegistrationDialog(FormDialog):
         self.send_form()
 
     def _submit_when_ready(self) -> None:
-        if not self._alive:
+        if not self.alive:
             return
         if any(street.pending or street.resolving for street in self.streets()):
             QTimer.singleShot(STREET_WAIT_MS, self, self._submit_when_ready)
@@ -989,41 +971,40 @@ class RegistrationDialog(FormDialog):
         self.set_busy(False)
         self.send_form()
 
-    def send_form(self) -> None:
-        """Run the service with the form as it is now (subclasses may check first)."""
-        form = self.form_data()   # read on the UI thread; the worker gets plain data
-        service, command_id, today = self.service_type, self.command_id, self._fixed_today
-        self._send(lambda store: submit_service(store, service, form, command_id, today))
+    def duplicate_check(self) -> Callable[[Store], Duplicates | None] | None:
+        """What to look up in the same worker call before the service runs (the Anmeldung's
+        likely duplicates); nothing is sent while it finds something."""
+        return None
 
-    def _send(self, call: Callable[[Store], object]) -> None:
+    def send_form(self) -> None:
+        """Run the service with the form as it is now."""
+        form = self.form_data()   # read on the UI thread; the worker gets plain data
+        check = self.duplicate_check()
         self.set_busy(True, tr("Wird gespeichert …"))
         self.show_banner("")
-        self.db.run(call, self._on_outcome, self._on_failed, self.service_type)
+        run_service_call(self.db, self.service_type, form, self.command_id, self._show_success,
+                         lambda errors: self.on_service_errors(self.remap_errors(errors)),
+                         self.on_service_failed, today=self._fixed_today, precheck=check,
+                         on_prechecked=self._on_duplicates)
 
-    def _on_outcome(self, outcome: object) -> None:
-        if not self._alive:
-            return
-        self.set_busy(False)
-        if isinstance(outcome, Rejected):
-            self.show_form_errors(self.remap_errors(outcome.errors))
-        elif isinstance(outcome, Submitted):
-            self._show_success(outcome.result)
-        elif isinstance(outcome, Duplicates):
+    def _on_duplicates(self, outcome: Duplicates) -> None:
+        if self.alive:
+            self.set_busy(False)
             self.on_duplicates(outcome)
 
     def on_duplicates(self, outcome: Duplicates) -> None:
         """Anmeldung only."""
 
-    def _on_failed(self, message_de: str, message_en: str) -> None:
-        if not self._alive:
-            return
-        self.set_busy(False)
-        self.show_banner(message_en if language() == "en" else message_de)
-        self.submit_button.setFocus()
+    def on_service_failed(self, message_de: str, message_en: str) -> None:
+        super().on_service_failed(message_de, message_en)
+        if self.alive:
+            self.submit_button.setFocus()   # Enter sends again
 
     # The result
 
     def _show_success(self, result: ServiceResult) -> None:
+        if not self.alive:
+            return
         self.service_result = result
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -1144,7 +1125,6 @@ class AnmeldungDialog(RegistrationDialog):
         self.candidate = candidate
         self.entries: list[PersonEntry] = []
         self._next_key = 0
-        self._sent_keys: list[str] = []
 
         self.persons_layout = QVBoxLayout()
         self.persons_layout.setSpacing(8)
@@ -1265,30 +1245,30 @@ class AnmeldungDialog(RegistrationDialog):
         data.update(self.landlord.data())
         return data
 
-    def remap_errors(self, errors: Mapping[str, str]) -> dict[str, str]:
-        return remap_indexed_paths(errors, "persons", self._sent_keys)
 
     def streets(self) -> list[StreetEdit]:
         return [self.address.street]
 
     def send_form(self) -> None:
         self._sent_keys = [e.key for e in self.entries]
-        form = self.form_data()
-        wanted = {e.key: e.identity() for e in self.entries if e.needs_duplicate_check()}
-        today, command_id = self._fixed_today, self.command_id
+        super().send_form()
 
-        def call(store: Store) -> object:
+    def duplicate_check(self) -> Callable[[Store], Duplicates | None] | None:
+        wanted = {e.key: e.identity() for e in self.entries if e.needs_duplicate_check()}
+        if not wanted:
+            return None
+        today = self._fixed_today
+
+        def check(store: Store) -> Duplicates | None:
             found: dict[str, list[PersonHit]] = {}
             for key, (family, first, born) in wanted.items():
                 assert born is not None
                 hits = likely_duplicates(store, family, first, born, today=today)
                 if hits:
                     found[key] = hits
-            if found:
-                return Duplicates(found)
-            return submit_service(store, "anmeldung", form, command_id, today)
+            return Duplicates(found) if found else None
 
-        self._send(call)
+        return check
 
     def on_duplicates(self, outcome: Duplicates) -> None:
         self.form.clear_errors()
@@ -1390,11 +1370,10 @@ class PersonPicker(FormSection):
             db.run(load, self._on_members, lambda _de, _en: None, "load household members")
 
     def _on_members(self, records: list[PersonRecord]) -> None:
-        try:
-            for row, record in zip(self.rows[1:], records, strict=False):
-                row.set_record(record)
-        except RuntimeError:   # the dialog was closed meanwhile
-            return
+        if not isValid(self):
+            return   # the dialog was closed meanwhile
+        for row, record in zip(self.rows[1:], records, strict=False):
+            row.set_record(record)
         self.loaded = True
         self.on_loaded()
 
@@ -1409,6 +1388,11 @@ class PersonPicker(FormSection):
     def chosen(self) -> list[PickRow]:
         return [row for row in self.rows if row.check.isChecked()]
 
+    def persons_data(self) -> tuple[list[str], list[dict[str, Any]]]:
+        """The rows ticked: their keys, and their "persons" entries of the form."""
+        chosen = self.chosen()
+        return [row.key for row in chosen], [row.data() for row in chosen]
+
 
 class UmmeldungDialog(RegistrationDialog):
     """Ummeldung: the open person (and the household members ticked) move within the city."""
@@ -1420,7 +1404,6 @@ class UmmeldungDialog(RegistrationDialog):
         super().__init__(db, tr("Ummeldung"), tr("Ummelden"), today, parent)
         self.done_title = tr("Ummeldung gespeichert")
         self.record = record
-        self._sent_keys: list[str] = []
         main = next((r.kind for r in domestic_current(record) if r.kind in MAIN_KINDS), None)
         self.picker = PersonPicker(tr("Wer zieht um?"), record, self.form, db, "Ummeldung")
         self.address = AddressSection(db, self.form, self.today, title=tr("Neue Wohnung"),
@@ -1450,15 +1433,12 @@ class UmmeldungDialog(RegistrationDialog):
         return [self.address.street]
 
     def form_data(self) -> dict[str, Any]:
-        chosen = self.picker.chosen()
-        self._sent_keys = [row.key for row in chosen]
-        data: dict[str, Any] = {"persons": [row.data() for row in chosen]}
+        self._sent_keys, persons = self.picker.persons_data()
+        data: dict[str, Any] = {"persons": persons}
         data.update(self.address.data())
         data.update(self.landlord.data())
         return data
 
-    def remap_errors(self, errors: Mapping[str, str]) -> dict[str, str]:
-        return remap_indexed_paths(errors, "persons", self._sent_keys)
 
 
 
@@ -1481,7 +1461,6 @@ class AbmeldungDialog(RegistrationDialog):
         super().__init__(db, tr("Abmeldung"), tr("Abmelden"), today, parent)
         self.done_title = tr("Abmeldung gespeichert")
         self.record = record
-        self._sent_keys: list[str] = []
         self.picker = PersonPicker(tr("Wer meldet sich ab?"), record, self.form, db,
                                    "Abmeldung")
 
@@ -1576,10 +1555,8 @@ class AbmeldungDialog(RegistrationDialog):
         return chain
 
     def form_data(self) -> dict[str, Any]:
-        chosen = self.picker.chosen()
-        self._sent_keys = [row.key for row in chosen]
-        data: dict[str, Any] = {"persons": [row.data() for row in chosen],
-                                "move_out": self.moved.form_value()}
+        self._sent_keys, persons = self.picker.persons_data()
+        data: dict[str, Any] = {"persons": persons, "move_out": self.moved.form_value()}
         reason = self.reason()
         if reason:
             data["reason"] = reason
@@ -1588,5 +1565,3 @@ class AbmeldungDialog(RegistrationDialog):
             data["foreign_address"] = self.foreign_address.text().strip()
         return data
 
-    def remap_errors(self, errors: Mapping[str, str]) -> dict[str, str]:
-        return remap_indexed_paths(errors, "persons", self._sent_keys)

@@ -75,7 +75,6 @@ WATERMARK_POINT_SIZE = 76.0
 WATERMARK_GREY = QColor(224, 224, 224)
 FOOTER_GREY = QColor(70, 70, 70)
 QR_RESOURCE = "seal:qr"
-QR_SCALE = 4  # pixels a module in the QR image (~230 dpi at the printed size: crisp)
 MAX_ATTEMPTS = 4
 
 
@@ -106,30 +105,39 @@ def _px(mm: float, dpi: int) -> float:
 
 
 def document_font(model: RenderModel, point_size: float = BODY_POINT_SIZE) -> QFont:
+    """The document's font. Ligatures off: "Öffnungszeiten" or a name like "Pfiffner" must
+    come out of the PDF as the letters typed (search in the e-Akte, copy and paste, screen
+    readers), not as the ligature characters ﬀ and ﬁ."""
     font = QFont()
     font.setFamilies(list(model.font_families))
     font.setPointSizeF(point_size)
+    for tag in ("liga", "clig", "dlig"):
+        font.setFeature(QFont.Tag(tag), 0)
     return font
 
 
-def qr_image(payload: str) -> QImage:
-    """The seal's QR code as an opaque 1-bit image, `QR_SCALE` pixels a module.
+def qr_image(model: RenderModel) -> QImage:
+    """The seal's QR code as a 1-bit image, one pixel a module, black on opaque white.
 
-    Built straight from segno's module matrix (one C-level translate a row): writing and
-    decoding a PNG would double the time the QR code costs.
+    Built straight from segno's module matrix (`model.seal_modules`), with the colour table
+    Qt's PDF engine needs to write it as a lossless 1-bit image: any other format it converts
+    to RGB and compresses as JPEG, which blurs the modules and costs time. The PDF scales it
+    to its printed size without interpolation, so the modules stay sharp at any resolution.
     """
-    rows = qr_modules(payload)
+    rows = model.seal_modules or qr_modules(model.seal or "")
     size = len(rows)
-    pixels = b"".join(row.translate(_MODULE_GREY) for row in rows)
-    image = QImage(pixels, size, size, size, QImage.Format.Format_Grayscale8).copy()
-    image = image.scaled(size * QR_SCALE, size * QR_SCALE,
-                         Qt.AspectRatioMode.IgnoreAspectRatio,
-                         Qt.TransformationMode.FastTransformation)
-    return image.convertToFormat(QImage.Format.Format_Mono)
+    line = (size + 31) // 32 * 4  # QImage scan lines are 32-bit aligned
+    pad = line * 8 - size
+    # Bit 0 = colour 0 = black (a dark module), bit 1 = white; most significant bit first.
+    data = b"".join((int(row.translate(_MODULE_BITS), 2) << pad).to_bytes(line, "big")
+                    for row in rows)
+    image = QImage(data, size, size, line, QImage.Format.Format_Mono)
+    image.setColorTable([QColor(Qt.GlobalColor.black).rgba(), QColor(Qt.GlobalColor.white).rgba()])
+    return image.copy()  # own the pixels: `data` is freed when this function returns
 
 
-# Module value (0 light, 1 dark) -> grey level.
-_MODULE_GREY = bytes([255, 0]) + bytes(254)
+# Module value (0 light, 1 dark) -> the ASCII bit of its pixel (colour index 1 white, 0 black).
+_MODULE_BITS = bytes.maketrans(b"\x00\x01", b"10")
 
 
 def text_document(model: RenderModel, device: QPagedPaintDevice, page: QSizeF) -> QTextDocument:
@@ -146,7 +154,7 @@ def text_document(model: RenderModel, device: QPagedPaintDevice, page: QSizeF) -
     doc.setPageSize(page)
     if model.seal:
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(QR_RESOURCE),
-                        qr_image(model.seal))
+                        qr_image(model))
     doc.setHtml(document_html(model))
     return doc
 
@@ -162,6 +170,8 @@ def paint(model: RenderModel, device: QPagedPaintDevice) -> int:
     painter = QPainter()
     if not painter.begin(device):
         raise RenderError("cannot paint on the device")
+    # Never JPEG: the QR code must stay exact (Qt compresses other images lossily otherwise).
+    painter.setRenderHint(QPainter.RenderHint.LosslessImageRendering)
     try:
         return _paint_pages(model, device, painter)
     finally:
@@ -191,9 +201,7 @@ def _paint_pages(model: RenderModel, device: QPagedPaintDevice, painter: QPainte
 def _watermark(painter: QPainter, model: RenderModel, width: float, height: float) -> None:
     """'ZWEITSCHRIFT' diagonally across the page, painted first so the text stays on top."""
     painter.save()
-    font = document_font(model, WATERMARK_POINT_SIZE)
-    font.setBold(True)
-    painter.setFont(font)
+    painter.setFont(document_font(model, WATERMARK_POINT_SIZE))
     painter.setPen(WATERMARK_GREY)
     painter.translate(width / 2, height / 2)
     painter.rotate(-38)
@@ -205,7 +213,7 @@ def _watermark(painter: QPainter, model: RenderModel, width: float, height: floa
 def _footer(painter: QPainter, model: RenderModel, page: int, pages: int, area: QRectF,
             dpi: int) -> None:
     """Rule, office and address on the left; number and page on the right; the reprint
-    notice in bold on every page of a Zweitschrift."""
+    notice in black on every page of a Zweitschrift. One font face (see base.html)."""
     painter.save()
     font = document_font(model, FOOTER_POINT_SIZE)
     painter.setFont(font)
@@ -226,9 +234,6 @@ def _footer(painter: QPainter, model: RenderModel, page: int, pages: int, area: 
     painter.drawText(QRectF(0, text_top, area.width(), line), align_right, number)
     painter.drawText(QRectF(0, text_top + line, area.width(), line), align_right, page_text)
     if model.reprint_notice:
-        bold = QFont(font)
-        bold.setBold(True)
-        painter.setFont(bold)
         painter.setPen(QColor(0, 0, 0))
         painter.drawText(QRectF(0, text_top + line, left_width, line), align_left,
                          model.reprint_notice)

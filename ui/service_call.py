@@ -7,13 +7,19 @@ worker and hands a FormError back as the *result*, and the dialog gets three ans
 
 The command id is the dialog's (minted when it opened): a second submit of the same dialog,
 however it happens, returns the stored result and never issues or charges twice.
+
+`precheck` (optional) runs first, in the same worker call: when it answers anything but None,
+the service is not run and that answer goes to `on_prechecked` (the Anmeldung's look for
+likely duplicates, which must come before anything is registered).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Generic, TypeVar
 
 from clerk_app.errors import FormError
 from clerk_app.services.base import ServiceResult, run_service
@@ -22,25 +28,45 @@ from ui.db_worker import DbWorker, FailureCallback
 
 log = logging.getLogger(__name__)
 
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class _Stopped(Generic[C]):
+    """The precheck's answer: the service was not run."""
+
+    answer: C
+
 
 def run_service_call(db: DbWorker, service_type: str, form: Mapping[str, Any],
                      command_id: str, on_done: Callable[[ServiceResult], None],
                      on_form_errors: Callable[[dict[str, str]], None],
-                     on_failed: FailureCallback) -> int:
-    """Run the service `service_type` with `form` under `command_id` in the worker thread."""
+                     on_failed: FailureCallback, *, today: date | None = None,
+                     precheck: Callable[[Store], C | None] | None = None,
+                     on_prechecked: Callable[[C], None] | None = None) -> int:
+    """Run the service `service_type` with `form` under `command_id` in the worker thread
+    (`today`: the business day, default the real one; see the module docstring for
+    `precheck`)."""
     payload = dict(form)
 
-    def call(store: Store) -> ServiceResult | FormError:
+    def call(store: Store) -> ServiceResult | FormError | _Stopped[C]:
+        if precheck is not None:
+            answer = precheck(store)
+            if answer is not None:
+                return _Stopped(answer)
         try:
-            return run_service(store, service_type, payload, command_id)
+            return run_service(store, service_type, payload, command_id, today=today)
         except FormError as exc:
             # Field names only (English, no personal data), as the worker logs other failures.
             log.info("%s refused: %s", service_type, exc.message_en)
             return exc
 
-    def done(answer: ServiceResult | FormError) -> None:
+    def done(answer: ServiceResult | FormError | _Stopped[C]) -> None:
         if isinstance(answer, FormError):
             on_form_errors(dict(answer.errors))
+        elif isinstance(answer, _Stopped):
+            if on_prechecked is not None:
+                on_prechecked(answer.answer)
         else:
             on_done(answer)
 
