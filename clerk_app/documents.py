@@ -330,8 +330,10 @@ class RenderModel:
     def footer_left(self) -> str:
         return self.letterhead.one_line
 
-    def footer_right(self, page: int, pages: int) -> str:
-        return f"{self.number} · Seite {page} von {pages}"
+    @staticmethod
+    def page_label(page: int, pages: int) -> str:
+        """'Seite 1 von 2', under the document number in every page's footer."""
+        return f"Seite {page} von {pages}"
 
 
 def build_model(store: Store, cfg: Config, number: str, *, seal_key: SealKey | None,

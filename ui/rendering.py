@@ -224,7 +224,7 @@ def _footer(painter: QPainter, model: RenderModel, page: int, pages: int, area: 
     painter.drawLine(0, round(top), round(area.width()), round(top))
     painter.setPen(FOOTER_GREY)
     text_top = top + _px(1.2, dpi)
-    number, page_text = model.number, f"Seite {page} von {pages}"
+    number, page_text = model.number, model.page_label(page, pages)
     right_width = max(metrics.horizontalAdvance(number), metrics.horizontalAdvance(page_text))
     left_width = area.width() - right_width - _px(6.0, dpi)
     left = metrics.elidedText(model.footer_left, Qt.TextElideMode.ElideRight, left_width)
