@@ -143,7 +143,8 @@ def _counts(store: Store, person_id: str) -> dict[str, int]:
         "receipts": one("SELECT count(*) FROM documents WHERE person_id = ? "
                         "AND type = 'quittung'", person_id),
         "journal": one("SELECT count(*) FROM cash_journal"),
-        "outbox": one("SELECT count(*) FROM outbox"),
+        # Service commands; the PDFs archived in the background add archive_document rows.
+        "outbox": one("SELECT count(*) FROM outbox WHERE type != 'archive_document'"),
     }
 
 

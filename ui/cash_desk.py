@@ -64,6 +64,7 @@ from ui.forms import (
     Form,
 )
 from ui.i18n import message_text, tr, tr_label
+from ui.printing import PrintBar, find_print_service
 from ui.service_call import run_service_call
 from ui.status import demo_badge
 
@@ -193,6 +194,8 @@ class CashDeskDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.feedback, 1)
         buttons.addWidget(self.close_button)
+        self._buttons = buttons
+        self.print_bar: PrintBar | None = None
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(16, 12, 16, 12)
@@ -433,6 +436,7 @@ class CashDeskDialog(QDialog):
                           receipt=receipt.number, number=document.number if document else "",
                           method=tr_label(METHODS.get(receipt.method, receipt.method)))
         self._say(text)
+        self._offer_print(result)
         self.receipt.clear()
         self.reason.clear()
         self.storno_form.mark_clean()
@@ -527,18 +531,31 @@ class CashDeskDialog(QDialog):
         self._set_busy(False)
         self.results.append(result)
         document = next((d for d in result.documents if d.type == "tagesabschluss"), None)
-        text = tr("✔ Tagesabschluss gebucht (Beleg {number}, im Melderegister gespeichert; "
-                  "gedruckt wird er mit der Druckfunktion).").format(
+        text = tr("✔ Tagesabschluss gebucht (Beleg {number}, im Melderegister gespeichert "
+                  "und als PDF archiviert; F5 druckt ihn).").format(
                       number=document.number if document else "")
         if result.notices:
             text += " " + " ".join(result.notices)
         self._say(text)
+        self._offer_print(result)
         self.closing_form.mark_clean()
         self.completed.emit(result)
         self.reload()
         self.close_button.setFocus()
 
     # Common
+
+    def _offer_print(self, result: ServiceResult) -> None:
+        """F5/Strg+P for the documents just booked (Stornobeleg or Tagesabschluss)."""
+        numbers = [d.number for d in result.documents]
+        if self.print_bar is None:
+            service = find_print_service(self)
+            if service is None:
+                return
+            self.print_bar = PrintBar(service, numbers)
+            self._buttons.insertWidget(1, self.print_bar)
+        else:
+            self.print_bar.set_numbers(numbers)
 
     def _show_errors(self, form: Form, errors: dict[str, str]) -> None:
         unplaced = form.show_errors(errors)

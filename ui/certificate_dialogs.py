@@ -311,6 +311,10 @@ class CertificateDialog(FormDialog):
         view = ResultView(result, document)
         self.result_view = view
         self.result_layout.addWidget(view)
+        from ui.printing import add_print_bar
+
+        self.print_bar = add_print_bar(self, self.result_layout,
+                                       [d.number for d in result.documents])
 
 
 def main_document(result: ServiceResult) -> IssuedDocument | None:
@@ -360,9 +364,9 @@ class ResultView(QWidget):
         layout.addWidget(self.headline)
 
         number = document.number if document is not None else ""
-        self.stored = QLabel(tr("Dokument Nr. {number} ist im Melderegister gespeichert. "
-                                "Gedruckt wird es mit der Druckfunktion, sobald diese "
-                                "eingerichtet ist.").format(number=number))
+        self.stored = QLabel(tr("Dokument Nr. {number} ist im Melderegister gespeichert und "
+                                "wird als PDF archiviert. F5 druckt, Strg+P zeigt die "
+                                "Druckvorschau.").format(number=number))
         self.stored.setObjectName("resultStored")
         self.stored.setWordWrap(True)
         self.stored.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -62,6 +62,7 @@ from ui.formatting import fmt_date
 from ui.forms import ERROR_RED, EnterKeyFilter
 from ui.i18n import error_text, message_text, tr
 from ui.person_view import PersonView
+from ui.printing import PersonDocument, PrintService, person_documents
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.status import StatusBarWidgets
 
@@ -70,6 +71,7 @@ log = logging.getLogger(__name__)
 DEBOUNCE_MS = 80
 RESULT_LIMIT = 50
 MIN_CHARS = 2
+STATUS_MS = 20_000
 # A date still being typed at the end of the field ("12.", "12.08", "12.08.19" is complete
 # with a two-digit year, "12.08.196" is not): searched once it is complete.
 PARTIAL_DATE_RE = re.compile(r"(?<![\d.])\d{1,2}\.(?:\d{1,2}(?:\.(?:\d|\d{3})?)?)?$")
@@ -155,6 +157,11 @@ class MainWindow(QMainWindow):
         self._build_results()
         self.person_view = PersonView()
         self.person_view.person_link_activated.connect(self.open_person)
+        self.person_view.reprint_requested.connect(self.reprint_document)
+        # Archive, print and Zweitschrift (ui.printing); dialogs find it as `printing`.
+        self.printing = PrintService(cfg, self.db, self)
+        self.printing.status.connect(self._show_status)
+        self._documents_seq = 0
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
@@ -178,6 +185,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         QWidget.setTabOrder(self.search, self.table)
         QWidget.setTabOrder(self.table, self.person_view.focus_target)
+        QWidget.setTabOrder(self.person_view.focus_target, self.person_view.documents)
 
         find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
         find.setContext(Qt.ShortcutContext.WindowShortcut)
@@ -314,6 +322,9 @@ class MainWindow(QMainWindow):
                 needs_person=True)
             self.certificate_actions[kind] = action
         self.cash_action = self.add_function_action("F9", tr("Kasse"), self.open_cash_desk)
+        self.reprint_action = self.add_function_action(
+            "F10", tr("Zweitschrift"), lambda _checked=False: self.reprint_selected(),
+            needs_person=True)
         self._update_actions()
 
     def add_function_action(self, key: str, text: str, slot: Callable[..., object], *,
@@ -370,6 +381,10 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         if self._last_query:
             self._run_search()
+        self.printing.catch_up()   # documents a crash left without their PDF
+
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_MS)
 
     # Search
 
@@ -554,8 +569,51 @@ class MainWindow(QMainWindow):
                 self.table.clearSelection()   # e.g. a household member, not in the hits
         self.person_view.show_record(record)
         self._update_actions()
+        self._load_documents(record.id)
         if self.service_dialog is None:
             self.focus_search(select=False)
+
+    # Documents of the open person and the Zweitschrift
+
+    def _load_documents(self, person_id: str) -> None:
+        self._documents_seq += 1
+        request = self._documents_seq
+        self.db.run(lambda store: person_documents(store, person_id),
+                    lambda docs: self._on_documents(request, person_id, docs),
+                    lambda de, en: self._show_status(message_text(de, en)),
+                    "person documents")
+
+    def _on_documents(self, request: int, person_id: str,
+                      documents: list[PersonDocument]) -> None:
+        record = self.person_view.record
+        if request != self._documents_seq or record is None or record.id != person_id:
+            return
+        selected = self.person_view.selected_document()
+        self.person_view.show_documents(documents)
+        if selected is not None:
+            self.person_view.select_document(selected)
+
+    def reprint_selected(self) -> None:
+        """F10: a Zweitschrift of the document selected in the person's 'Dokumente'."""
+        number = self.person_view.selected_document()
+        if number is None:
+            self._show_status(tr("Keine Dokumente zu dieser Person – keine Zweitschrift "
+                                 "möglich."))
+            return
+        self.reprint_document(number)
+
+    def reprint_document(self, number: str) -> None:
+        self._show_status(tr("Zweitschrift von {number} wird erstellt …").format(
+            number=number))
+        record = self.person_view.record
+        person_id = record.id if record is not None else None
+
+        def done(text: str) -> None:
+            self._show_status(text)
+            if person_id is not None:
+                self._load_documents(person_id)
+
+        self.printing.reprint(number, report=done)
 
     def _on_person_failed(self, _request: int, message_de: str, message_en: str) -> None:
         self.statusBar().clearMessage()
@@ -701,6 +759,7 @@ class MainWindow(QMainWindow):
         """A service completed (for every service dialog, also the registration ones): show
         `person_id` read again, run the search again (the hits may show what the service
         changed), then tell the others (`service_completed`)."""
+        self.printing.archive_issued([d.number for d in result.documents])
         if person_id is not None:
             self.open_person(person_id)
         self.refresh_search()

@@ -7,16 +7,21 @@ red banner above everything else, with a warning icon and words: never colour al
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import date
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QStackedLayout,
     QStyle,
+    QTableWidget,
+    QTableWidgetItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -32,6 +37,7 @@ from clerk_app.models import (
     Residence,
 )
 from ui.formatting import NO_VALUE, fmt_age, fmt_date
+from ui.forms import EnterKeyFilter
 from ui.i18n import tr, tr_label
 
 BANNER_RED = "#b00020"
@@ -126,6 +132,7 @@ class PersonView(QWidget):
     """
 
     person_link_activated = Signal(str)   # a household member's id: open that person
+    reprint_requested = Signal(str)       # Enter in the document list: Zweitschrift of it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -159,8 +166,87 @@ class PersonView(QWidget):
         self._browser.document().setDocumentMargin(12)
         self._browser.document().setDefaultStyleSheet(RECORD_CSS)
         page_layout.addWidget(self._browser, 1)
+        self._build_documents(page_layout)
         self._stack.addWidget(page)
         self._stack.setCurrentIndex(0)
+
+    def _build_documents(self, layout: QVBoxLayout) -> None:
+        """'Dokumente': the person's issued documents; Enter (or F10) prints a Zweitschrift
+        of the selected one."""
+        self.documents_label = QLabel(tr("&Dokumente (Enter oder F10: Zweitschrift drucken)"))
+        self.documents_label.setObjectName("documentsLabel")
+        font = QFont(self.documents_label.font())
+        font.setBold(True)
+        self.documents_label.setFont(font)
+        self.documents = QTableWidget(0, 3)
+        self.documents.setObjectName("personDocuments")
+        self.documents.setAccessibleName(tr("Ausgestellte Dokumente"))
+        self.documents.setAccessibleDescription(tr(
+            "Pfeiltasten wählen ein Dokument, Enter oder F10 druckt eine Zweitschrift."))
+        self.documents.setHorizontalHeaderLabels(
+            [tr("Nummer"), tr("Dokument"), tr("Ausgestellt am")])
+        self.documents.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.documents.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.documents.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.documents.setTabKeyNavigation(False)
+        self.documents.setAlternatingRowColors(True)
+        self.documents.setWordWrap(False)
+        self.documents.setShowGrid(False)
+        self.documents.verticalHeader().setVisible(False)
+        header = self.documents.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.documents.setMaximumHeight(self.documents.fontMetrics().height() * 9)
+        self.documents_label.setBuddy(self.documents)
+        self.documents_empty = QLabel(tr("Keine ausgestellten Dokumente."))
+        self.documents_empty.setObjectName("documentsEmpty")
+        self.documents_empty.setStyleSheet(f"color: {MUTED};")
+        EnterKeyFilter(self.documents, self._request_reprint)
+        self.documents.doubleClicked.connect(lambda _index: self._request_reprint())
+        layout.addWidget(self.documents_label)
+        layout.addWidget(self.documents)
+        layout.addWidget(self.documents_empty)
+        self._document_numbers: list[str] = []
+        self.show_documents([])
+
+    def show_documents(self, documents: Sequence[object]) -> None:
+        """List the person's documents (objects with number, title, issued_on)."""
+        self.documents.setRowCount(0)
+        self._document_numbers = []
+        for row, doc in enumerate(documents):
+            number = str(getattr(doc, "number", ""))
+            title = tr_label(str(getattr(doc, "title", "")))
+            issued = getattr(doc, "issued_on", None)
+            self.documents.insertRow(row)
+            for column, text in enumerate((number, title, fmt_date(issued))):
+                item = QTableWidgetItem(text)
+                self.documents.setItem(row, column, item)
+            self._document_numbers.append(number)
+        has = bool(self._document_numbers)
+        self.documents.setVisible(has)
+        self.documents_empty.setVisible(not has)
+        if has:
+            self.documents.selectRow(0)
+
+    @property
+    def document_numbers(self) -> list[str]:
+        return list(self._document_numbers)
+
+    def selected_document(self) -> str | None:
+        rows = self.documents.selectionModel().selectedRows()
+        if not rows or not self._document_numbers:
+            return None
+        return self._document_numbers[rows[0].row()]
+
+    def select_document(self, number: str) -> None:
+        if number in self._document_numbers:
+            self.documents.selectRow(self._document_numbers.index(number))
+
+    def _request_reprint(self) -> None:
+        number = self.selected_document()
+        if number is not None:
+            self.reprint_requested.emit(number)
 
     @staticmethod
     def _help_html() -> str:
@@ -203,10 +289,13 @@ class PersonView(QWidget):
         self._record = None
         self._clear_banners()
         self._browser.clear()
+        self.show_documents([])
         self._stack.setCurrentIndex(0)
 
     def show_record(self, record: PersonRecord, today: date | None = None) -> None:
         today = today or date.today()
+        if self._record is None or self._record.id != record.id:
+            self.show_documents([])   # another person: their documents are loaded anew
         self._record = record
         self._clear_banners()
         for block in record.active_blocks(today):

@@ -1055,6 +1055,10 @@ class RegistrationDialog(FormDialog):
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         scroll.setWidget(page)
         self.result_layout.addWidget(scroll)
+        from ui.printing import add_print_bar
+
+        self.print_bar = add_print_bar(self, self.result_layout,
+                                       [d.number for d in result.documents])
         self.show_result_page()
         self.completed.emit(result)
 

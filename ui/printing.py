@@ -1,0 +1,590 @@
+"""Printing and archiving issued documents: the archive PDF, the printer, the Zweitschrift.
+
+* **Archive on issue.** Every document of a completed service (`ServiceResult.documents`) is
+  rendered in the DB worker right after the service (`build_model` -> `render_pdf` ->
+  `archive_pdf`, which stores the PDF and its outbox row for the e-Akte in one transaction).
+  At start-up `catch_up` renders, one document per worker call (searches still get their
+  turn in between), whatever `documents_without_pdf` lists: a crash between a service and its
+  rendering loses nothing. Failures are logged in English without personal data and said once
+  in the status line, in German.
+* **Print.** "F5 Drucken" prints the documents of the completed service to the remembered
+  printer without a dialog; "Strg+P Druckvorschau …" opens `QPrintPreviewDialog`, where the
+  clerk chooses printer, tray and duplex; that choice is remembered per workstation
+  (`PrinterSettings`). The render model is built in the worker; only the painting onto the
+  `QPrinter` happens on the UI thread (the printer's engine wants it there).
+* **No printer** (none installed, as on CI): the archived PDF is written into a private
+  folder of this user (`<data_dir>/ausdrucke`, mode 0700, files 0600, named by document
+  number), opened with the desktop's PDF viewer, and files there older than a day are deleted
+  at start-up: PDFs carry personal data and must not linger as plain files.
+* **Zweitschrift.** `reprint` builds the model with `reprint_on=today`, renders it, archives
+  it as a `zweitschrift` (audited) and prints it as above; the original is never touched.
+
+Where the printer choice lives: a small INI file (`QSettings`) in the data folder, grouped by
+`cfg.workstation`. The printer's queue name is a fact of this machine, not register data: it
+is not personal, needs no encryption, must not be synced to the central service, and is read
+synchronously when F5 is pressed (no worker round trip before the print starts).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtPrintSupport import QPrinter, QPrinterInfo, QPrintPreviewDialog
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from clerk_app.config import Config
+from clerk_app.documents import (
+    ORIGINAL,
+    RenderModel,
+    archive_pdf,
+    archived_pdf,
+    build_model,
+    documents_without_pdf,
+)
+from clerk_app.errors import ClerkError
+from clerk_app.seal import SealKey, office_seal
+from clerk_app.store.db import Store
+from ui.db_worker import DbWorker
+from ui.i18n import message_text, tr
+
+log = logging.getLogger(__name__)
+
+PRIVATE_FOLDER = "ausdrucke"
+SETTINGS_FILE = "arbeitsplatz.ini"
+MAX_AGE_S = 24 * 3600
+STATUS_MS = 20_000
+
+Opener = Callable[[Path], bool]
+PrinterFactory = Callable[["PrinterChoice"], QPrinter | None]
+Report = Callable[[str], None]
+
+
+# --- the remembered printer ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PrinterChoice:
+    """Printer queue name ("" = the system's default), paper source (tray), duplex mode."""
+
+    printer: str = ""
+    paper_source: int | None = None
+    duplex: int | None = None
+
+
+class PrinterSettings:
+    """The printer choice of this workstation, in `<data_dir>/arbeitsplatz.ini`."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.path = cfg.data_path / SETTINGS_FILE
+        name = re.sub(r"[\\/]", "_", cfg.workstation or "arbeitsplatz")
+        self.group = f"printing/{name}"
+
+    def _settings(self) -> QSettings:
+        return QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    def load(self) -> PrinterChoice:
+        s = self._settings()
+        s.beginGroup(self.group)
+        printer = str(s.value("printer", "") or "")
+        source = _int_or_none(s.value("paper_source"))
+        duplex = _int_or_none(s.value("duplex"))
+        s.endGroup()
+        return PrinterChoice(printer, source, duplex)
+
+    def save(self, choice: PrinterChoice) -> None:
+        s = self._settings()
+        s.beginGroup(self.group)
+        s.setValue("printer", choice.printer)
+        for key, value in (("paper_source", choice.paper_source), ("duplex", choice.duplex)):
+            if value is None:
+                s.remove(key)
+            else:
+                s.setValue(key, value)
+        s.endGroup()
+        s.sync()
+        if s.status() != QSettings.Status.NoError:
+            log.warning("cannot write the printer settings file")
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value)) if value is not None and str(value) != "" else None
+    except ValueError:
+        return None
+
+
+def _enum_value(value: object) -> int:
+    raw = getattr(value, "value", value)
+    return int(raw) if isinstance(raw, int) else 0
+
+
+def choice_of(printer: QPrinter) -> PrinterChoice:
+    """What the clerk chose in the print dialog, to remember."""
+    return PrinterChoice(printer.printerName(), _enum_value(printer.paperSource()),
+                         _enum_value(printer.duplex()))
+
+
+def printers_available() -> bool:
+    return bool(QPrinterInfo.availablePrinters())
+
+
+def system_printer(choice: PrinterChoice) -> QPrinter | None:
+    """A printer set up as remembered: the remembered queue if it still exists, else the
+    system's default; None if this workstation has no printer at all."""
+    infos = QPrinterInfo.availablePrinters()
+    if not infos:
+        return None
+    info = next((i for i in infos if i.printerName() == choice.printer), None)
+    if info is None:
+        info = QPrinterInfo.defaultPrinter()
+        if info.isNull():
+            info = infos[0]
+    printer = QPrinter(info, QPrinter.PrinterMode.HighResolution)
+    apply_choice(printer, choice)
+    return printer
+
+
+def apply_choice(printer: QPrinter, choice: PrinterChoice) -> None:
+    if choice.paper_source is not None:
+        printer.setPaperSource(QPrinter.PaperSource(choice.paper_source))
+    if choice.duplex is not None:
+        printer.setDuplex(QPrinter.DuplexMode(choice.duplex))
+
+
+def open_with_desktop(path: Path) -> bool:
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+# --- the private folder for PDFs opened without a printer ------------------------------------
+
+def private_folder(cfg: Config) -> Path:
+    return cfg.data_path / PRIVATE_FOLDER
+
+
+def _ensure_private(folder: Path) -> None:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+
+
+def write_private_pdf(folder: Path, name: str, pdf: bytes) -> Path:
+    """`pdf` as `folder/name.pdf`, readable by this user only (0600 from the first byte)."""
+    _ensure_private(folder)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    path = folder / f"{safe}.pdf"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(pdf)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def purge_private_folder(folder: Path, max_age_s: float = MAX_AGE_S,
+                         now: float | None = None) -> int:
+    """Delete the PDFs older than `max_age_s` in `folder`; returns how many."""
+    if not folder.is_dir():
+        return 0
+    limit = (now if now is not None else time.time()) - max_age_s
+    removed = 0
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except OSError as exc:
+            log.warning("cannot delete an old print file: %s", type(exc).__name__)
+    return removed
+
+
+# --- worker functions (run in the DB worker thread; no widgets) ------------------------------
+
+@dataclass(frozen=True)
+class Printable:
+    """One document ready to print: its model and the archived PDF of exactly that model."""
+
+    number: str
+    model: RenderModel
+    pdf: bytes
+
+
+def _original_file_id(store: Store, number: str) -> int | None:
+    row = store.conn.execute("SELECT id FROM document_files WHERE document_number = ? "
+                             "AND kind = ?", (number, ORIGINAL)).fetchone()
+    return int(row[0]) if row else None
+
+
+class _Keys:
+    """The office seal key, loaded once in the worker thread."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self._key: SealKey | None = None
+
+    def get(self, store: Store) -> SealKey:
+        if self._key is None:
+            self._key = office_seal(self.cfg, store)
+        return self._key
+
+
+def ensure_original(store: Store, cfg: Config, keys: _Keys, number: str) -> Printable:
+    """The document's model and its archived original; renders and archives it if missing."""
+    from ui.rendering import render_pdf
+
+    model = build_model(store, cfg, number, seal_key=keys.get(store))
+    file_id = _original_file_id(store, number)
+    if file_id is not None:
+        return Printable(number, model, archived_pdf(store, file_id))
+    pdf = render_pdf(model)
+    archive_pdf(store, number, pdf)
+    return Printable(number, model, pdf)
+
+
+def make_reprint(store: Store, cfg: Config, keys: _Keys, number: str,
+                 today: date) -> Printable:
+    """A Zweitschrift of `number` printed today: rendered and archived (audited)."""
+    from ui.rendering import render_pdf
+
+    model = build_model(store, cfg, number, seal_key=keys.get(store), reprint_on=today)
+    pdf = render_pdf(model)
+    archive_pdf(store, number, pdf, reprint=True)
+    return Printable(number, model, pdf)
+
+
+@dataclass(frozen=True)
+class PersonDocument:
+    number: str
+    doc_type: str
+    title: str
+    issued_on: date
+
+
+def person_documents(store: Store, person_id: str) -> list[PersonDocument]:
+    """The documents issued for a person, newest first (for the Zweitschrift list)."""
+    from clerk_app.documents import load_document
+
+    rows = store.conn.execute(
+        "SELECT number FROM documents WHERE person_id = ? ORDER BY issued_at DESC, rowid DESC",
+        (person_id,)).fetchall()
+    found = []
+    for (number,) in rows:
+        doc = load_document(store, str(number))
+        found.append(PersonDocument(doc.number, doc.doc_type, doc.title, doc.issued_on))
+    return found
+
+
+# --- the service -----------------------------------------------------------------------------
+
+class PrintService(QObject):
+    """One per window: archives, prints, saves and reprints through the window's DbWorker.
+
+    `opener` opens a saved PDF (the desktop's viewer; tests pass a recorder),
+    `printer_factory` gives the printer for a remembered choice (None = no printer; tests
+    pass a QPrinter writing a PDF file), `preview` shows the preview (tests replace it).
+    """
+
+    status = Signal(str)        # a German line for the status bar
+    archived = Signal(object)   # list of document numbers archived by one call
+    catch_up_done = Signal(int)
+
+    def __init__(self, cfg: Config, db: DbWorker, parent: QWidget | None = None, *,
+                 opener: Opener | None = None,
+                 printer_factory: PrinterFactory | None = None) -> None:
+        super().__init__(parent)
+        self.cfg = cfg
+        self.db = db
+        self.widget = parent
+        self.settings = PrinterSettings(cfg)
+        self.opener: Opener = opener or open_with_desktop
+        self.printer_factory: PrinterFactory = printer_factory or system_printer
+        self.preview: Callable[[QPrinter, Sequence[RenderModel]], bool] = self._preview
+        self.folder = private_folder(cfg)
+        self._keys = _Keys(cfg)
+        self._catching_up = 0
+        self._catch_up_failures = 0
+
+    # Archive
+
+    def archive_issued(self, numbers: Sequence[str]) -> None:
+        """Render and archive the originals of `numbers` in the worker (after a service)."""
+        numbers = list(numbers)
+        if not numbers:
+            return
+        cfg, keys = self.cfg, self._keys
+
+        def work(store: Store) -> tuple[list[str], list[str]]:
+            done, failed = [], []
+            for number in numbers:
+                if _original_file_id(store, number) is not None:
+                    continue   # a replayed service: its PDF is archived already
+                try:
+                    ensure_original(store, cfg, keys, number)
+                    done.append(number)
+                except ClerkError as exc:
+                    log.error("archiving a document failed: %s", exc.message_en)
+                    failed.append(number)
+                except Exception as exc:
+                    log.exception("archiving a document failed: %s", type(exc).__name__)
+                    failed.append(number)
+            return done, failed
+
+        self.db.run(work, self._on_archived, self._on_archive_failed, "archive documents")
+
+    def _on_archived(self, answer: tuple[list[str], list[str]]) -> None:
+        done, failed = answer
+        if done:
+            self.archived.emit(done)
+        if failed:
+            self.status.emit(tr("Das PDF von {n} Dokument(en) konnte nicht archiviert werden; "
+                                "es wird beim nächsten Programmstart erneut versucht.").format(
+                                    n=len(failed)))
+
+    def _on_archive_failed(self, message_de: str, message_en: str) -> None:
+        self.status.emit(tr("Archivierung der Dokumente fehlgeschlagen: {message}").format(
+            message=message_text(message_de, message_en)))
+
+    def catch_up(self) -> None:
+        """At start-up: delete old print files; render and archive, one document per worker
+        call, every issued document without an archived PDF."""
+        folder = self.folder
+
+        def listing(store: Store) -> list[str]:
+            purge_private_folder(folder)
+            return documents_without_pdf(store)
+
+        self.db.run(listing, self._catch_up_list, self._on_archive_failed, "list unarchived")
+
+    def _catch_up_list(self, numbers: list[str]) -> None:
+        if not numbers:
+            self.catch_up_done.emit(0)
+            return
+        log.info("archiving %d documents left without a PDF", len(numbers))
+        self._catching_up = len(numbers)
+        self._catch_up_failures = 0
+        cfg, keys = self.cfg, self._keys
+        for number in numbers:
+            def work(store: Store, number: str = number) -> str:
+                if _original_file_id(store, number) is None:
+                    ensure_original(store, cfg, keys, number)
+                return number
+
+            self.db.run(work, lambda _n: self._catch_up_step(True),
+                        lambda _de, _en: self._catch_up_step(False), "archive left document")
+
+    def _catch_up_step(self, ok: bool) -> None:
+        self._catching_up -= 1
+        if not ok:
+            self._catch_up_failures += 1
+        if self._catching_up:
+            return
+        if self._catch_up_failures:
+            self.status.emit(tr("{n} Dokument(e) ohne archiviertes PDF konnten nicht "
+                                "nachträglich archiviert werden; bitte die IT verständigen.")
+                             .format(n=self._catch_up_failures))
+        self.catch_up_done.emit(self._catch_up_failures)
+
+    # Print
+
+    def print_documents(self, numbers: Sequence[str], *, preview: bool = False,
+                        report: Report | None = None) -> None:
+        """F5 (or Strg+P with `preview`): the originals of `numbers` to the printer."""
+        numbers = list(numbers)
+        if not numbers:
+            return
+        cfg, keys = self.cfg, self._keys
+        self.db.run(lambda store: [ensure_original(store, cfg, keys, n) for n in numbers],
+                    lambda items: self._output(items, preview, report),
+                    lambda de, en: self._say(tr("Drucken nicht möglich: {message}").format(
+                        message=message_text(de, en)), report), "print documents")
+
+    def reprint(self, number: str, *, report: Report | None = None,
+                today: date | None = None) -> None:
+        """F10: a Zweitschrift of `number`, archived, then printed (or saved and opened)."""
+        cfg, keys = self.cfg, self._keys
+        day = today or date.today()
+        self.db.run(lambda store: [make_reprint(store, cfg, keys, number, day)],
+                    lambda items: self._output(items, False, report),
+                    lambda de, en: self._say(tr("Zweitschrift nicht möglich: {message}").format(
+                        message=message_text(de, en)), report), "reprint document")
+
+    def _output(self, items: list[Printable], preview: bool, report: Report | None) -> None:
+        printer = self.printer_factory(self.settings.load())
+        if printer is None:
+            self._save_and_open(items, report)
+            return
+        models = [item.model for item in items]
+        if preview:
+            if self.preview(printer, models):
+                self.settings.save(choice_of(printer))
+                self._say(tr("Gedruckt auf {printer}.").format(
+                    printer=printer.printerName() or tr("Standarddrucker")), report)
+            return
+        from ui.rendering import RenderError, paint
+
+        try:
+            for model in models:
+                paint(model, printer)
+        except RenderError as exc:
+            log.error("printing failed: %s", exc)
+            self._say(tr("Der Drucker hat den Druck abgelehnt. Bitte Drucker prüfen oder "
+                         "mit Strg+P einen anderen wählen."), report)
+            return
+        self._say(tr("{n} Dokument(e) an {printer} gesendet.").format(
+            n=len(models), printer=printer.printerName() or tr("Standarddrucker")), report)
+
+    def _preview(self, printer: QPrinter, models: Sequence[RenderModel]) -> bool:
+        """The preview dialog for each document in turn; True if the clerk printed."""
+        from ui.rendering import paint
+
+        printed = False
+        for model in models:
+            dialog = QPrintPreviewDialog(printer, self.widget)
+            dialog.setWindowTitle(tr("Druckvorschau – {title} {number}").format(
+                title=model.title, number=model.number))
+            dialog.paintRequested.connect(lambda p, m=model: paint(m, p))
+            if dialog.exec() == QPrintPreviewDialog.DialogCode.Accepted:
+                printed = True
+            dialog.deleteLater()
+        return printed
+
+    def _save_and_open(self, items: list[Printable], report: Report | None) -> None:
+        folder = self.folder
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+
+        def names(item: Printable) -> str:
+            return f"{item.number}-zweitschrift-{stamp}" if item.model.is_reprint \
+                else item.number
+
+        def write(_store: Store) -> list[Path]:
+            return [write_private_pdf(folder, names(i), i.pdf) for i in items]
+
+        def written(paths: list[Path]) -> None:
+            for path in paths:
+                if not self.opener(path):
+                    log.warning("the desktop could not open a saved PDF")
+            files = ", ".join(p.name for p in paths)
+            self._say(tr("Kein Drucker eingerichtet: {files} gespeichert unter {folder} und "
+                         "geöffnet. Nur für Sie lesbar; wird nach einem Tag automatisch "
+                         "gelöscht.").format(files=files, folder=folder), report)
+
+        self.db.run(write, written, lambda de, en: self._say(
+            tr("Das PDF konnte nicht gespeichert werden: {message}").format(
+                message=message_text(de, en)), report), "save print file")
+
+    def _say(self, text: str, report: Report | None) -> None:
+        self.status.emit(text)
+        if report is not None:
+            report(text)
+
+
+def find_print_service(widget: QWidget | None) -> PrintService | None:
+    """The print service of the window `widget` belongs to (dialogs: their parent window)."""
+    while widget is not None:
+        service = getattr(widget, "printing", None)
+        if isinstance(service, PrintService):
+            return service
+        widget = widget.parentWidget()
+    return None
+
+
+# --- the buttons on a result page ------------------------------------------------------------
+
+class PrintBar(QWidget):
+    """"F5 Drucken" and "Strg+P Druckvorschau …" for the documents of a completed service,
+    with the outcome of the last print under them. The keys work anywhere in the dialog."""
+
+    def __init__(self, service: PrintService, numbers: Sequence[str] = (),
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("printBar")
+        self.service = service
+        self.numbers = list(numbers)
+        self.print_button = QPushButton(tr("F5 Drucken"))
+        self.print_button.setObjectName("printButton")
+        self.print_button.setAccessibleName(tr("Drucken, Taste F5"))
+        self.print_button.setAutoDefault(False)
+        self.print_button.clicked.connect(self.print_now)
+        self.preview_button = QPushButton(tr("Strg+P Druckvorschau …"))
+        self.preview_button.setObjectName("previewButton")
+        self.preview_button.setAccessibleName(tr("Druckvorschau, Strg+P"))
+        self.preview_button.setAutoDefault(False)
+        self.preview_button.clicked.connect(self.print_preview)
+        self.outcome = QLabel()
+        self.outcome.setObjectName("printOutcome")
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextFormat(Qt.TextFormat.PlainText)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.outcome.setAccessibleName(tr("Ergebnis des Druckens"))
+        self.outcome.setMinimumHeight(self.outcome.fontMetrics().lineSpacing() * 3 + 4)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 4, 0, 4)
+        column.setSpacing(4)
+        row = QHBoxLayout()
+        row.addWidget(self.print_button)
+        row.addWidget(self.preview_button)
+        row.addStretch(1)
+        column.addLayout(row)
+        column.addWidget(self.outcome)
+        self._shortcuts = []
+        for key, slot in (("F5", self.print_now), ("Ctrl+P", self.print_preview)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+            self._shortcuts.append(shortcut)
+
+    def set_numbers(self, numbers: Sequence[str]) -> None:
+        self.numbers = list(numbers)
+        self.outcome.clear()
+
+    def print_now(self) -> None:
+        if self.isVisible() and self.numbers:
+            self.outcome.setText(tr("Wird gedruckt …"))
+            self.service.print_documents(self.numbers, report=self._report)
+
+    def print_preview(self) -> None:
+        if self.isVisible() and self.numbers:
+            self.outcome.setText(tr("Druckvorschau wird vorbereitet …"))
+            self.service.print_documents(self.numbers, preview=True, report=self._report)
+
+    def _report(self, text: str) -> None:
+        try:
+            self.outcome.setText(text)
+            self.outcome.setAccessibleDescription(text)
+        except RuntimeError:   # the dialog was closed meanwhile
+            pass
+
+
+def add_print_bar(dialog: QWidget, layout: object, numbers: Sequence[str]) -> PrintBar | None:
+    """Put a PrintBar for `numbers` into `layout` (a QBoxLayout) if the dialog belongs to a
+    window with printing; returns it (None without one, e.g. a dialog tested alone)."""
+    service = find_print_service(dialog)
+    if service is None or not numbers:
+        return None
+    bar = PrintBar(service, numbers)
+    layout.addWidget(bar)  # type: ignore[attr-defined]
+    return bar
+
+
+__all__ = [
+    "PersonDocument",
+    "PrintBar",
+    "PrintService",
+    "PrinterChoice",
+    "PrinterSettings",
+    "add_print_bar",
+    "find_print_service",
+    "person_documents",
+    "printers_available",
+    "purge_private_folder",
+    "write_private_pdf",
+]
