@@ -584,3 +584,15 @@ def test_apply_alone_reproduces_the_printed_document_elsewhere(store: Store,
         assert ctx.documents == list(result.documents)
         assert ctx.receipt == result.receipt
         assert central.query("SELECT count(*) AS n FROM cash_journal") == [{"n": 1}]
+
+
+def test_birth_country_code_from_an_anmeldung_prints_as_a_name(store: Store) -> None:
+    """The Anmeldung stores ISO codes ('POL'); a certificate never prints the bare code."""
+    pid = rich_person(store)
+    with store.transaction() as db:
+        db.execute("UPDATE persons SET birth_country = 'POL' WHERE id = ?", (pid,))
+    result = issue(store, "meldebescheinigung", {
+        "person_id": pid, "variant": "erweitert", "sections": ["geburt"],
+        "payment": {"method": "karte"}})
+    fields = dict(doc_of(result, "meldebescheinigung_erweitert").fields)
+    assert fields["Geburtsort"] == "Kraków, Polen"

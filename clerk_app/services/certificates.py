@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from clerk_app import blocks, cashbook
 from clerk_app.errors import NotFoundError
-from clerk_app.forms import Section
+from clerk_app.forms import Section, country_name_de
 from clerk_app.models import (
     MARITAL_LABELS,
     RELIGION_LABELS,
@@ -231,6 +231,7 @@ def _birth_place(person: PersonRecord) -> str:
     place = person.birth_place or ""
     country = (person.birth_country or "").strip()
     if country not in GERMANY:
+        country = country_name_de(country.upper()) or country  # the register keeps codes
         place = f"{place}, {country}" if place else country
     return place or "nicht bekannt"
 
