@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Build the clerk-app onedir bundle from a clean venv, then write its SHA-256 manifest.
+#
+#   bash build_spec/build.sh                  # -> build_spec/_build/dist/clerk-app/
+#   CLERK_BUILD_DIR=/tmp/cb PYTHON=python3.11 bash build_spec/build.sh
+#
+# Steps: copy the sources (only what the wheel needs, so stale build/ or egg-info folders in
+# the work tree cannot leak in) -> new venv -> `pip install <copy>[build]` (not editable: the
+# bundle takes clerk-app's dist-info and entry points from there) -> PyInstaller with
+# build_spec/clerk-app.spec -> [Authenticode/codesign of the executables, if configured: see
+# docs/deployment.md] -> MANIFEST.sha256 over every file -> size and file count.
+# Sign afterwards with build_spec/sign.py, check with build_spec/verify.py.
+# Works in Git Bash on Windows too (the venv's Scripts/ folder is found).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+WORK="${CLERK_BUILD_DIR:-$HERE/_build}"
+PYTHON="${PYTHON:-python3}"
+START=$SECONDS
+
+echo "== clerk-app build: sources $ROOT, work folder $WORK"
+rm -rf "$WORK/src" "$WORK/venv" "$WORK/pyinstaller" "$WORK/dist"
+mkdir -p "$WORK/src"
+
+# 1. a clean copy of what pyproject.toml packages
+for item in pyproject.toml README.md clerk_app ui sync resources; do
+    if [ -e "$ROOT/$item" ]; then cp -R "$ROOT/$item" "$WORK/src/"; fi
+done
+find "$WORK/src" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+
+# 2. a clean venv with the app and PyInstaller
+"$PYTHON" -m venv "$WORK/venv"
+if [ -x "$WORK/venv/Scripts/python.exe" ]; then VPY="$WORK/venv/Scripts/python.exe"; else VPY="$WORK/venv/bin/python"; fi
+"$VPY" -m pip install --quiet "$WORK/src[build]"
+# setuptools leaves clerk_app.egg-info in the copy; PyInstaller must see only the installed
+# dist-info (it runs from $WORK, not from the copy, for the same reason).
+find "$WORK/src" -name '*.egg-info' -prune -exec rm -rf {} +
+"$VPY" -c "import sys; from importlib.metadata import entry_points, version; \
+eps = entry_points(group='clerk_app.commands'); \
+print('clerk-app', version('clerk-app'), 'PyInstaller', version('pyinstaller'), \
+'entry points:', ', '.join(e.name for e in eps)); sys.exit(0 if eps else 1)"
+PIP_DONE=$SECONDS
+
+# 3. PyInstaller (nothing lands in the work tree)
+(cd "$WORK" && "$VPY" -m PyInstaller --noconfirm --clean --log-level WARN \
+    --workpath "$WORK/pyinstaller" --distpath "$WORK/dist" "$HERE/clerk-app.spec")
+BUNDLE="$WORK/dist/clerk-app"
+PYI_DONE=$SECONDS
+
+# 4. OS code signing of the executables would run here, before the manifest
+#    (signtool/osslsigncode on Windows, codesign on macOS): see docs/deployment.md.
+if [ -n "${CLERK_OS_SIGN_HOOK:-}" ]; then
+    echo "== OS code signing: $CLERK_OS_SIGN_HOOK $BUNDLE"
+    "$CLERK_OS_SIGN_HOOK" "$BUNDLE"
+fi
+
+# 5. the manifest over every file
+"$VPY" "$HERE/bundle_manifest.py" write "$BUNDLE"
+
+FILES=$(find "$BUNDLE" -type f | wc -l | tr -d ' ')
+SIZE=$(du -sh "$BUNDLE" | cut -f1)
+echo "== bundle: $BUNDLE"
+echo "== size: $SIZE in $FILES files; largest:"
+du -ah "$BUNDLE" | sort -rh | sed -n '2,9p'
+echo "== time: $((SECONDS - START)) s in all (venv + pip $((PIP_DONE - START)) s," \
+     "PyInstaller $((PYI_DONE - PIP_DONE)) s)"
+echo "== next: python build_spec/sign.py $BUNDLE --key-file KEY;" \
+     "python build_spec/verify.py $BUNDLE --public-key PUB"

@@ -1,0 +1,8 @@
+"""Entry script of the frozen bundle: the same as the `clerk-app` console script."""
+
+import sys
+
+from clerk_app.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
