@@ -2,25 +2,22 @@
 
 Persons with diacritics from `factories.add_person` (Łukasz Wróbel, Nguyễn Thị Minh Khai,
 Ingrid Ødegård), the street directory loaded as the registration tests do; the Ummeldung of
-Wróbel and Nguyễn gives a Meldebestätigung of two persons, the everyday name marked.
+Wróbel and Nguyễn gives a Meldebestätigung of two persons, the everyday name marked. Issued
+on `factories.TODAY` (the day after it is REPRINT_DAY).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
 
 from clerk_app.config import Config
-from clerk_app.ids import uuid7
-from clerk_app.services.base import ServiceResult, run_service
+from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
-from clerk_app.streets import find_streets, load_street_directory
-from tests.factories import add_person
+from clerk_app.streets import find_streets
+from tests.factories import add_person, issue, load_streets, make_cfg
 
-TODAY = date(2026, 11, 25)
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 REPRINT_DAY = date(2026, 11, 26)
 CASH = {"method": "bar", "given_cents": 2000}
 
@@ -37,12 +34,7 @@ class Issued:
 
 def config(tmp_path: Path) -> Config:
     """A demo configuration whose register is the test's `store` (same file)."""
-    return replace(Config(), data_dir=str(tmp_path / "data"), mode="demo",
-                   workstation="Schalter 3", clerk="mmuster")
-
-
-def run(store: Store, service: str, form: dict[str, Any]) -> ServiceResult:
-    return run_service(store, service, form, uuid7(), now=lambda: NOW, today=TODAY)
+    return make_cfg(tmp_path / "data")
 
 
 def number_of(result: ServiceResult, doc_type: str) -> str:
@@ -52,8 +44,7 @@ def number_of(result: ServiceResult, doc_type: str) -> str:
 
 def issue_all(store: Store) -> Issued:
     """Issue every document type once (the sums of the daily closing follow from these)."""
-    with store.transaction() as db:
-        load_street_directory(db)
+    load_streets(store)
     wrobel = add_person(store, "Wróbel", "Łukasz Tomasz", "1984-02-29")
     nguyen = add_person(store, "Nguyễn", "Thị Minh Khai", "1987-10-03")
     odegard = add_person(store, "Ødegård", "Ingrid Sofie", "1959-12-01", street="Basler Straße",
@@ -65,33 +56,33 @@ def issue_all(store: Store) -> Issued:
                    "WHERE id = ?", (odegard,))
     street = next(s for s in find_streets(store, "Turmstraße") if s.name == "Turmstraße")
     numbers: dict[str, str] = {}
-    moved = run(store, "ummeldung", {
+    moved = issue(store, "ummeldung", {
         "persons": [{"person_id": wrobel}, {"person_id": nguyen}],
         "address": {"street_id": street.id, "house_number": "5"}, "kind": "haupt",
         "move_in": "2026-11-22",
         "landlord": {"presented": True, "landlord_name": "Wohnbau Lörrach GmbH",
                      "landlord_address": "Am Alten Markt 1, 79539 Lörrach"}})
     numbers["meldebestaetigung"] = number_of(moved, "meldebestaetigung")
-    simple = run(store, "meldebescheinigung", {"person_id": wrobel, "variant": "einfach",
+    simple = issue(store, "meldebescheinigung", {"person_id": wrobel, "variant": "einfach",
                                                "payment": CASH})
     numbers["meldebescheinigung_einfach"] = number_of(simple, "meldebescheinigung_einfach")
     numbers["quittung"] = number_of(simple, "quittung")
-    extended = run(store, "meldebescheinigung", {
+    extended = issue(store, "meldebescheinigung", {
         "person_id": nguyen, "variant": "erweitert", "purpose": "Vorlage beim Konsulat",
         "payment": {"method": "karte"}})
     numbers["meldebescheinigung_erweitert"] = number_of(extended, "meldebescheinigung_erweitert")
-    life = run(store, "lebensbescheinigung", {
+    life = issue(store, "lebensbescheinigung", {
         "person_id": odegard, "institution": "Statens pensjonskasse, Norwegen",
         "id_document_checked": True})
     numbers["lebensbescheinigung"] = number_of(life, "lebensbescheinigung")
-    request = run(store, "personenstandsurkunde_antrag", {
+    request = issue(store, "personenstandsurkunde_antrag", {
         "person_id": odegard, "certificate": "geburt",
         "subject": {"names": "Ingrid Sofie Ødegård", "date": "01.12.1959", "place": "Tromsø"},
         "entitlement": {"basis": "selbst"}, "id_document_checked": True, "payment": CASH})
     numbers["personenstandsurkunde_antrag"] = number_of(request, "personenstandsurkunde_antrag")
-    storno = run(store, "storno", {"receipt_number": number_of(request, "quittung"),
+    storno = issue(store, "storno", {"receipt_number": number_of(request, "quittung"),
                                    "reason": "Antrag zurückgenommen"})
     numbers["storno"] = number_of(storno, "storno")
-    closing = run(store, "tagesabschluss", {"counted_cash_cents": 700})
+    closing = issue(store, "tagesabschluss", {"counted_cash_cents": 700})
     numbers["tagesabschluss"] = number_of(closing, "tagesabschluss")
     return Issued(numbers, wrobel, nguyen, odegard)

@@ -1,12 +1,57 @@
-"""Hand-made register rows for tests that need a few exact persons, not a demo register."""
+"""Set-up shared by the tests: a test configuration, a demo register, hand-made register rows
+for tests that need a few exact persons, the street directory, services run on a fixed day,
+an in-memory keyring, and reading a PDF's text. No Qt here (the UI tests' own helpers are in
+`tests/ui_support.py`)."""
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import unicodedata
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
+import keyring
+from keyring.backend import KeyringBackend
+from pypdf import PdfReader
+
+from clerk_app import session
+from clerk_app.config import Config
+from clerk_app.ids import uuid7
 from clerk_app.names import search_form
 from clerk_app.search_index import reindex_person
+from clerk_app.services.base import ServiceResult, run_service
 from clerk_app.store.db import Store
+from clerk_app.streets import Street, load_street_directory
+
+# The day the service tests issue on (`issue`), and the moment.
+TODAY = date(2026, 11, 25)
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+# --- configuration and registers -------------------------------------------------------------
+
+def make_cfg(data_dir: Path, **changes: object) -> Config:
+    """A demo configuration for Schalter 3, clerk mmuster, with its data in `data_dir`."""
+    values: dict[str, object] = {"mode": "demo", "demo_residents": 1500,
+                                 "workstation": "Schalter 3", "clerk": "mmuster", **changes}
+    return dataclasses.replace(Config(), data_dir=str(data_dir), **values)  # type: ignore[arg-type]
+
+
+@contextmanager
+def demo_register(cfg: Config, residents: int) -> Iterator[Store]:
+    """A new register for `cfg` with `residents` made-up residents (and the street
+    directory), open for the hand-made persons a test module adds. The demo generator
+    (Faker) is imported here, where it is used, not with the tests."""
+    from clerk_app.demo import build_demo_register
+
+    with session.open_register(cfg, create=True) as store:
+        build_demo_register(store, residents=residents)
+        yield store
 
 
 def add_person(store: Store, family: str, first: str, born: str | None = "1964-08-12", *,
@@ -32,3 +77,63 @@ def add_person(store: Store, family: str, first: str, born: str | None = "1964-0
                        (str(uuid.uuid4()), pid))
         reindex_person(db, pid)
     return pid
+
+
+def load_streets(store: Store) -> list[Street]:
+    """Load the street directory into `store`, in a transaction of its own."""
+    with store.transaction() as db:
+        return load_street_directory(db)
+
+
+def count(store: Store, table: str, where: str = "1") -> int:
+    """Rows of `table` (that match `where`)."""
+    return int(store.conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0])
+
+
+# --- services ---------------------------------------------------------------------------------
+
+def issue(store: Store, service: str, form: dict[str, Any],
+          command_id: str | None = None) -> ServiceResult:
+    """Run `service` at NOW on TODAY (a new command id unless one is given)."""
+    return run_service(store, service, form, command_id or uuid7(), now=lambda: NOW,
+                       today=TODAY)
+
+
+# --- keys and documents ----------------------------------------------------------------------
+
+class MemoryKeyring(KeyringBackend):
+    """A real keyring backend (in memory) standing in for the Secret Service on CI."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+@contextmanager
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """The process's keyring is a fresh `MemoryKeyring` inside the block, the old one after."""
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+def text_of(pdf: bytes) -> str:
+    """All text of all pages, whitespace collapsed (pypdf separates Qt's words by tabs)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return unicodedata.normalize("NFC", " ".join(text.split()))

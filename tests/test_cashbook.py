@@ -31,7 +31,7 @@ from clerk_app.errors import FormError, ValidationError
 from clerk_app.keys import new_key
 from clerk_app.services.base import SERVICES, ServiceContext, ServiceResult, run_service
 from clerk_app.store.db import Actor, Store, open_store
-from tests.factories import add_person
+from tests.factories import add_person, count
 
 DAY = date(2026, 11, 25)
 WS = "Schalter 3"
@@ -77,10 +77,6 @@ def run(store: Store, service: str, form: dict[str, Any], day: date = DAY) -> Se
 def nbsp(text: str) -> str:
     """Expected texts are written with a plain space before '€'; babel uses a no-break space."""
     return text.replace(" €", "\xa0€")
-
-
-def count(store: Store, table: str) -> int:
-    return int(store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 # --- payments --------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,11 @@ import pytest
 from clerk_app.errors import FormError, NotFoundError
 from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
-from clerk_app.services.base import (
-    SERVICES,
-    IssuedDocument,
-    ServiceContext,
-    ServiceResult,
-    run_service,
-)
+from clerk_app.services.base import SERVICES, IssuedDocument, ServiceContext, ServiceResult
 from clerk_app.services.certificates import certificate_warnings, parse_event_date
 from clerk_app.store.db import Actor, Store, open_store
-from tests.factories import add_person
+from tests.factories import NOW, TODAY, add_person, count, issue
 
-TODAY = date(2026, 11, 25)
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 CASH = {"method": "bar", "given_cents": 1000}
 BLOCK_WARNING = ("Für diese Person besteht eine Auskunftssperre (§ 51 BMG) seit 01.01.2020. "
                  "Bescheinigung nur an die betroffene Person selbst, Identität prüfen.")
@@ -35,19 +26,9 @@ ID_NUMBER = "L01X00T47"
 TABLES = ("documents", "cash_journal", "outbox", "counters", "requests", "audit_log")
 
 
-def issue(store: Store, service: str, form: dict[str, Any],
-          command_id: str | None = None) -> ServiceResult:
-    return run_service(store, service, form, command_id or uuid7(), now=lambda: NOW,
-                       today=TODAY)
-
-
 def doc_of(result: ServiceResult, doc_type: str) -> IssuedDocument:
     (doc,) = [d for d in result.documents if d.type == doc_type]
     return doc
-
-
-def count(store: Store, table: str) -> int:
-    return int(store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 def counts(store: Store) -> dict[str, int]:

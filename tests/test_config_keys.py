@@ -8,12 +8,12 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from clerk_app.config import Config, load_config, parse_override
 from clerk_app.errors import ConfigError, KeyStoreError
 from clerk_app.keys import KEYRING_SERVICE, load_or_create_key, new_key
+from tests.factories import memory_keyring
 
 
 def write(path: Path, text: str) -> None:
@@ -104,37 +104,13 @@ def test_production_key_file_must_be_private(demo_cfg: Config, tmp_path: Path) -
     assert load_or_create_key(cfg, create=False) == key
 
 
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend (in memory) standing in for the Secret Service on CI."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
 def test_production_key_is_generated_once_into_the_keyring(demo_cfg: Config) -> None:
-    backend = MemoryKeyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
+    with memory_keyring() as backend:
         cfg = replace(demo_cfg, mode="production")
         key = load_or_create_key(cfg, create=True)
         assert load_or_create_key(cfg, create=True) == key
         assert list(backend.items) == [(KEYRING_SERVICE, str(cfg.register_path.resolve()))]
         assert not list(Path(cfg.data_dir).glob("*.key"))
-    finally:
-        keyring.set_keyring(previous)
 
 
 def test_new_keys_differ() -> None:

@@ -35,7 +35,8 @@ from clerk_app.documents import (
 from clerk_app.errors import NotFoundError, ValidationError
 from clerk_app.seal import SealError, SealKey, office_seal, verify
 from clerk_app.store.db import Store
-from tests.document_cases import REPRINT_DAY, TODAY, Issued, config, issue_all
+from tests.document_cases import REPRINT_DAY, Issued, config, issue_all
+from tests.factories import TODAY, count
 
 
 @pytest.fixture
@@ -61,10 +62,6 @@ def blank_pdf(text: str = "x") -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def count(store: Store, table: str, where: str = "1") -> int:
-    return int(store.conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0])
 
 
 # --- the model -------------------------------------------------------------------------------

@@ -33,8 +33,8 @@ from clerk_app.services.registration import (
     mark_everyday_name,
 )
 from clerk_app.store.db import Actor, Store, open_store
-from clerk_app.streets import find_streets, load_street_directory
-from tests.factories import add_person
+from clerk_app.streets import find_streets
+from tests.factories import add_person, count, load_streets
 
 TODAY = date(2026, 11, 12)
 GERMAN_DATE = re.compile(r"\d{2}\.\d{2}\.\d{4}")
@@ -45,8 +45,7 @@ GERMAN_DATE = re.compile(r"\d{2}\.\d{2}\.\d{4}")
 @pytest.fixture
 def streets(store: Store) -> Callable[[str], int]:
     """Load the street directory; returns a lookup of a Stadtmitte street's id by name."""
-    with store.transaction() as db:
-        load_street_directory(db)
+    load_streets(store)
 
     def street_id(name: str) -> int:
         found = [s for s in find_streets(store, name) if s.name == name
@@ -103,10 +102,6 @@ def errors_of(store: Store, service: str, form: dict[str, Any]) -> dict[str, str
     with pytest.raises(FormError) as caught:
         run(store, service, form)
     return caught.value.errors
-
-
-def count(store: Store, table: str) -> int:
-    return int(store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
 def one(store: Store, sql: str, params: Any = ()) -> dict[str, Any]:
@@ -640,8 +635,7 @@ def test_the_payload_applies_to_the_same_effect_elsewhere(
     payload = json.loads(one(store, "SELECT payload FROM outbox")["payload"])
     with open_store(tmp_path / "central.db", new_key(), Actor("zentral", "Server"),
                     create=True) as central:
-        with central.transaction() as db:
-            load_street_directory(db)
+        load_streets(central)
         moment = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)
         with central.transaction():
             Anmeldung().apply(ServiceContext(central, "cmd-3", moment, TODAY), payload)

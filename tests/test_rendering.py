@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import threading
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -37,6 +36,7 @@ from clerk_app.seal import SealKey, office_seal, qr_modules, verify
 from clerk_app.session import open_register
 from clerk_app.store.db import Store
 from tests.document_cases import REPRINT_DAY, Issued, config, issue_all
+from tests.factories import text_of
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -73,13 +73,6 @@ def rendered(tmp_path_factory: pytest.TempPathFactory, qapp: Any) -> Iterator[Re
         for name, pdf in pdfs.items():
             (folder / f"{name}.pdf").write_bytes(pdf)
         yield Rendered(cfg, store, issued, key, models, pdfs, folder)
-
-
-def text_of(pdf: bytes) -> str:
-    """All text of all pages, whitespace collapsed (pypdf separates Qt's words by tabs)."""
-    reader = PdfReader(io.BytesIO(pdf))
-    text = " ".join(page.extract_text() for page in reader.pages)
-    return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
 def plain(value: str) -> str:

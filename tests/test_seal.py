@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import keyring
 import pytest
 import segno
 from hypothesis import given, settings
@@ -39,7 +38,7 @@ from clerk_app.seal import (
     verify,
 )
 from clerk_app.store.db import Store
-from tests.test_config_keys import MemoryKeyring
+from tests.factories import memory_keyring
 
 FACTS = SealedFacts(
     number="MBT-SCHALTER3-2026-000001", doc_type="meldebestaetigung",
@@ -217,17 +216,12 @@ def test_missing_key_is_not_created_unless_asked(demo_cfg: Config) -> None:
 
 
 def test_production_seal_key_goes_into_the_keyring_never_a_file(demo_cfg: Config) -> None:
-    backend = MemoryKeyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
+    with memory_keyring() as backend:
         cfg = replace(demo_cfg, mode="production")
         key = load_seal_key(cfg, create=True)
         assert load_seal_key(cfg, create=False).key_id == key.key_id
         assert list(backend.items) == [(KEYRING_SERVICE, f"office-seal:{cfg.office_id}")]
         assert not list(Path(cfg.data_dir).glob("*.key"))
-    finally:
-        keyring.set_keyring(previous)
 
 
 def test_production_seal_key_file_must_be_private(demo_cfg: Config, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
 from clerk_app.services.base import SERVICES, ServiceContext, run_service
 from clerk_app.store.db import Actor, Store, open_store
+from tests.factories import count
 
 
 class HouseholdService:
@@ -39,10 +40,6 @@ def _service() -> Iterator[None]:
     SERVICES[HouseholdService.type] = HouseholdService()
     yield
     SERVICES.pop(HouseholdService.type)
-
-
-def count(store: Store, table: str) -> int:
-    return int(store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 def test_completed_service_writes_effect_and_outbox_together(store: Store) -> None:

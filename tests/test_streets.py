@@ -25,6 +25,7 @@ from clerk_app.streets import (
     street_by_id,
     valid_house_number,
 )
+from tests.factories import load_streets
 
 DISTRICTS = ("Stadtmitte", "Stetten", "Tumringen", "Tüllingen", "Haagen", "Hauingen", "Brombach")
 POSTAL_CODES = {"79539", "79540", "79541"}
@@ -35,9 +36,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, li
     """A register with the directory loaded (module-wide: the tests only read)."""
     path = tmp_path_factory.mktemp("streets") / "r.db"
     with open_store(path, new_key(), Actor("test", "ws"), create=True) as store:
-        with store.transaction() as db:
-            stored = load_street_directory(db)
-        yield store, stored
+        yield store, load_streets(store)
 
 
 def _street(store: Store, name: str, district: str) -> Street:

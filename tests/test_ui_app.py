@@ -3,7 +3,6 @@ shown in words (never a traceback), a normal start does not load the demo genera
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -21,18 +20,19 @@ from pytestqt.qtbot import QtBot
 from clerk_app import session
 from clerk_app.config import Config
 from clerk_app.keys import new_key
+from tests import factories
 from tests.factories import add_person
 from ui import app as ui_app
-from ui.i18n import set_language
 from ui.main_window import MainWindow
+
+pytestmark = pytest.mark.usefixtures("german")
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def make_cfg(data_dir: Path, **changes: object) -> Config:
-    values: dict[str, object] = {"mode": "demo", "demo_residents": 300,
-                                 "workstation": "Schalter 3", "clerk": "mmuster", **changes}
-    return dataclasses.replace(Config(), data_dir=str(data_dir), **values)  # type: ignore[arg-type]
+    """A first start here builds a small demo register: 300 residents."""
+    return factories.make_cfg(data_dir, demo_residents=300, **changes)
 
 
 class Watcher:
@@ -73,11 +73,9 @@ class Watcher:
 
 @pytest.fixture
 def watcher(qtbot: QtBot) -> Iterator[Watcher]:
-    set_language("de")
     w = Watcher()
     yield w
     w.stop()
-    set_language("de")
 
 
 def test_first_start_builds_the_demo_register_then_shows_the_window(

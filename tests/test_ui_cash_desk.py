@@ -3,67 +3,35 @@ with counted cash, expected cash and the difference, driven by keys on a real re
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from clerk_app import cashbook, session
 from clerk_app.config import Config
 from clerk_app.ids import uuid7
 from clerk_app.services.base import run_service
-from tests.factories import add_person
-from tests.test_ui_main_window import make_cfg, type_keys
+from tests.factories import add_person, demo_register, make_cfg
+from tests.ui_support import focused, norm, rows, save_shot, type_keys, unnamed_controls
 from ui.cash_desk import CashDeskDialog
-from ui.i18n import set_language
 from ui.main_window import MainWindow
 
-# Screenshots for review (docs/screenshot-*.png): CLERK_UI_SHOTS=docs pytest ...
-SHOTS = os.environ.get("CLERK_UI_SHOTS", "")
+pytestmark = pytest.mark.usefixtures("german")
 
 
 @pytest.fixture
 def cfg(tmp_path_factory: pytest.TempPathFactory) -> Config:
     """A register of its own (a closing ends the day) with four receipts of today."""
-    from clerk_app.demo import build_demo_register
-
     cfg = make_cfg(tmp_path_factory.mktemp("cash"), workstation="Schalter 9")
-    with session.open_register(cfg, create=True) as store:
-        build_demo_register(store, residents=300)
+    with demo_register(cfg, residents=300) as store:
         anna = add_person(store, "Müller", "Anna Maria", "1964-08-12")
         for payment in ({"method": "bar", "given_cents": 1000}, {"method": "karte"},
                         {"exemption": "rente"}, {"method": "bar", "given_cents": 700}):
             run_service(store, "meldebescheinigung",
                         {"person_id": anna, "variant": "einfach", "payment": payment}, uuid7())
     return cfg
-
-
-@pytest.fixture(autouse=True)
-def _german() -> Iterator[None]:
-    set_language("de")
-    yield
-    set_language("de")
-
-
-@pytest.fixture
-def window(qtbot: QtBot, cfg: Config) -> Iterator[MainWindow]:
-    w = MainWindow(cfg)
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.db.opened, timeout=10_000):
-        w.show()
-        w.start()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
-    yield w
-    if w.service_dialog is not None:
-        w.service_dialog.done(0)
-    w.close()
 
 
 def open_cash_desk(qtbot: QtBot, w: MainWindow) -> CashDeskDialog:
@@ -75,19 +43,8 @@ def open_cash_desk(qtbot: QtBot, w: MainWindow) -> CashDeskDialog:
     return dialog
 
 
-def norm(text: str) -> str:
-    return text.replace("\xa0", " ")
-
-
 def journal(cfg: Config) -> list[dict[str, Any]]:
-    with session.open_register(cfg) as store:
-        return store.query("SELECT * FROM cash_journal ORDER BY id")
-
-
-def focused() -> QWidget:
-    widget = QApplication.focusWidget()
-    assert widget is not None
-    return widget
+    return rows(cfg, "SELECT * FROM cash_journal ORDER BY id")
 
 
 def test_journal_and_totals_of_today(qtbot: QtBot, window: MainWindow) -> None:
@@ -206,16 +163,5 @@ def test_counted_cash_that_is_no_amount(qtbot: QtBot, window: MainWindow) -> Non
 def test_every_cash_desk_control_has_an_accessible_name(qtbot: QtBot,
                                                         window: MainWindow) -> None:
     dialog = open_cash_desk(qtbot, window)
-    unnamed = [f"{type(w).__name__}:{w.objectName()}" for w in dialog.findChildren(QWidget)
-               if w.isVisible() and w.focusPolicy() != Qt.FocusPolicy.NoFocus
-               and not w.accessibleName() and not isinstance(w, QLabel)
-               and type(w).__name__ != "QScrollBar"]
+    unnamed = unnamed_controls(dialog)
     assert unnamed == []
-
-
-def save_shot(widget: QWidget, name: str) -> None:
-    """Grab `widget` to SHOTS/name when screenshots are asked for (never by default)."""
-    if not SHOTS:
-        return
-    QApplication.processEvents()
-    assert widget.grab().save(str(Path(SHOTS) / name))

@@ -4,21 +4,31 @@ ready to print, paid in cash with the exact amount."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from clerk_app import session
 from clerk_app.config import Config
 from clerk_app.store.db import Store
-from tests.factories import add_person
-from tests.test_ui_main_window import make_cfg, settle, type_keys, type_search
+from tests.factories import add_person, make_cfg
+from tests.ui_support import (
+    Keys,
+    Register,
+    module_register,
+    norm,
+    open_dialog,
+    open_found_person,
+    rows,
+    save_shot,
+    settle,
+    start_window,
+    unnamed_controls,
+    wait_done,
+)
 from ui.certificate_dialogs import (
     CertificateDialog,
     LebensbescheinigungDialog,
@@ -28,20 +38,16 @@ from ui.certificate_dialogs import (
 from ui.i18n import set_language
 from ui.main_window import MainWindow
 
+pytestmark = pytest.mark.usefixtures("german")
+
 RESIDENTS = 800
-# Screenshots for review (docs/screenshot-*.png): CLERK_UI_SHOTS=docs pytest ...
-SHOTS = os.environ.get("CLERK_UI_SHOTS", "")
 
 
 @pytest.fixture(scope="module")
-def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
     """A demo register of 800 residents plus hand-made persons with exact data."""
-    from clerk_app.demo import build_demo_register
-
-    data_dir = tmp_path_factory.mktemp("register")
     people: dict[str, str] = {}
-    with session.open_register(make_cfg(data_dir), create=True) as store:
-        build_demo_register(store, residents=RESIDENTS)
+    with module_register(tmp_path_factory, RESIDENTS) as (data_dir, store):
         people["anna"] = add_person(store, "Müller", "Anna Maria", "1964-08-12")
         people["berta"] = add_person(store, "Sperrlich", "Berta", "1988-04-01", block=True)
         people["lena"] = add_person(store, "Quellmalz", "Lena", "1950-03-03")
@@ -53,79 +59,6 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
             db.execute("UPDATE persons SET birth_place = 'Lörrach' WHERE id = ?",
                        (people["otto"],))
     return data_dir, people
-
-
-@pytest.fixture
-def cfg(register: tuple[Path, dict[str, str]]) -> Config:
-    return make_cfg(register[0])
-
-
-@pytest.fixture
-def people(register: tuple[Path, dict[str, str]]) -> dict[str, str]:
-    return register[1]
-
-
-@pytest.fixture(autouse=True)
-def _german() -> Iterator[None]:
-    set_language("de")
-    yield
-    set_language("de")
-
-
-@pytest.fixture
-def window(qtbot: QtBot, cfg: Config) -> Iterator[MainWindow]:
-    w = MainWindow(cfg)
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.db.opened, timeout=10_000):
-        w.show()
-        w.start()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
-    yield w
-    if w.service_dialog is not None:
-        w.service_dialog.done(0)
-    w.close()
-
-
-class Keys:
-    """Real key events to whatever has the keyboard focus, counted."""
-
-    def __init__(self, qtbot: QtBot) -> None:
-        self.qtbot = qtbot
-        self.count = 0
-
-    def press(self, key: Qt.Key,
-              modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
-        widget = QApplication.focusWidget()
-        assert widget is not None, "no widget has the keyboard focus"
-        self.count += 1
-        self.qtbot.keyClick(widget, key, modifier)
-
-    def type(self, text: str) -> None:
-        widget = QApplication.focusWidget()
-        assert widget is not None
-        self.count += len(text)
-        type_keys(self.qtbot, widget, text)
-
-
-def open_found_person(qtbot: QtBot, w: MainWindow, query: str, person_id: str) -> None:
-    """Search and Enter, as the clerk does: the person is open, the cursor in the search."""
-    type_search(qtbot, w, query)
-    with qtbot.waitSignal(w.db.person_done, timeout=5000):
-        qtbot.keyClick(w.search, Qt.Key.Key_Return)
-    assert w.person_view.record is not None and w.person_view.record.id == person_id
-    assert w.search.hasFocus()
-
-
-def open_dialog(qtbot: QtBot, w: MainWindow, keys: Keys, key: Qt.Key) -> CertificateDialog:
-    keys.press(key)
-    qtbot.waitUntil(lambda: w.service_dialog is not None and w.service_dialog.isVisible(),
-                    timeout=3000)
-    dialog = w.service_dialog
-    assert isinstance(dialog, CertificateDialog)
-    qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
-    return dialog
 
 
 def counts(cfg: Config, person_id: str) -> dict[str, int]:
@@ -149,29 +82,11 @@ def _counts(store: Store, person_id: str) -> dict[str, int]:
 
 
 def journal_rows(cfg: Config, command_id: str) -> list[dict[str, Any]]:
-    with session.open_register(cfg) as store:
-        return store.query("SELECT * FROM cash_journal WHERE command_id = ?", (command_id,))
-
-
-def norm(text: str) -> str:
-    """Screen text with the no-break space before "€" as a plain one, for comparing."""
-    return text.replace("\xa0", " ")
-
-
-def wait_done(qtbot: QtBot, dialog: CertificateDialog) -> None:
-    qtbot.waitUntil(lambda: dialog.is_done, timeout=5000)
+    return rows(cfg, "SELECT * FROM cash_journal WHERE command_id = ?", command_id)
 
 
 def wait_idle(qtbot: QtBot, dialog: CertificateDialog) -> None:
     qtbot.waitUntil(lambda: dialog.warnings_loaded and not dialog.busy, timeout=5000)
-
-
-def save_shot(widget: QWidget, name: str) -> None:
-    """Grab `widget` to SHOTS/name when screenshots are asked for (never by default)."""
-    if not SHOTS:
-        return
-    QApplication.processEvents()
-    assert widget.grab().save(str(Path(SHOTS) / name))
 
 
 # --- the speed test --------------------------------------------------------------------------
@@ -620,23 +535,16 @@ def test_every_dialog_control_has_an_accessible_name(
     for key in (Qt.Key.Key_F6, Qt.Key.Key_F7, Qt.Key.Key_F8):
         dialog = open_dialog(qtbot, window, Keys(qtbot), key)
         wait_idle(qtbot, dialog)
-        unnamed = [f"{type(w).__name__}:{w.objectName()}" for w in dialog.findChildren(QWidget)
-                   if w.isVisible() and w.focusPolicy() != Qt.FocusPolicy.NoFocus
-                   and not w.accessibleName() and not isinstance(w, QLabel)
-                   and type(w).__name__ != "QScrollBar"]
+        unnamed = unnamed_controls(dialog)
         assert unnamed == [], key
         dialog.done(0)
         qtbot.waitUntil(lambda: window.service_dialog is None, timeout=3000)
         qtbot.waitUntil(window.search.hasFocus, timeout=3000)
 
 
-def test_english_dialog(qtbot: QtBot, register: tuple[Path, dict[str, str]]) -> None:
+def test_english_dialog(qtbot: QtBot, register: Register) -> None:
     set_language("en")
-    w = MainWindow(make_cfg(register[0], language="en"))
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.db.opened, timeout=10_000):
-        w.show()
-        w.start()
+    w = start_window(qtbot, MainWindow(make_cfg(register[0], language="en")))
     w.open_person(register[1]["otto"])
     qtbot.waitUntil(lambda: w.person_view.record is not None, timeout=5000)
     assert "F6 Registration certificate" in [a.text() for a in w.toolbar.actions()]

@@ -5,21 +5,19 @@ wrong check digit is named under the field, and the zone never reaches a log."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from clerk_app import session
-from clerk_app.config import Config
 from clerk_app.id_scan import NewPersonPrefill
-from tests.factories import add_person
-from tests.test_ui_main_window import make_cfg, settle
-from ui.i18n import set_language
+from tests.factories import add_person, make_cfg
+from tests.ui_support import Register, module_register, settle
 from ui.main_window import MainWindow, is_mrz_typing
+
+pytestmark = pytest.mark.usefixtures("german")
 
 # The ICAO / German specimen ID card (Erika Mustermann).
 LINE1 = "IDD<<T220001293<<<<<<<<<<<<<<<"
@@ -31,45 +29,14 @@ TWINS3 = "BEISPIEL<<ERIKA<<<<<<<<<<<<<<<"
 
 
 @pytest.fixture(scope="module")
-def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    from clerk_app.demo import build_demo_register
-
-    data_dir = tmp_path_factory.mktemp("register")
+def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
     people: dict[str, str] = {}
-    with session.open_register(make_cfg(data_dir), create=True) as store:
-        build_demo_register(store, residents=800)
+    with module_register(tmp_path_factory, residents=800) as (data_dir, store):
         people["erika"] = add_person(store, "Mustermann", "Erika", "1964-08-12")
         people["twin1"] = add_person(store, "Beispiel", "Erika", "1964-08-12")
         people["twin2"] = add_person(store, "Beispiel", "Erika Maria", "1964-08-12",
                                      street="Basler Straße", number="7")
     return data_dir, people
-
-
-@pytest.fixture
-def people(register: tuple[Path, dict[str, str]]) -> dict[str, str]:
-    return register[1]
-
-
-@pytest.fixture(autouse=True)
-def _german() -> Iterator[None]:
-    set_language("de")
-    yield
-    set_language("de")
-
-
-@pytest.fixture
-def window(qtbot: QtBot, register: tuple[Path, dict[str, str]]) -> Iterator[MainWindow]:
-    cfg: Config = make_cfg(register[0])
-    w = MainWindow(cfg)
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.db.opened, timeout=10_000):
-        w.show()
-        w.start()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
-    yield w
-    w.close()
 
 
 def scan_card(qtbot: QtBot, w: MainWindow, *lines: str) -> None:
@@ -187,7 +154,7 @@ def test_several_holders_are_listed_and_enter_opens_the_chosen_one(
 
 
 def test_holders_listed_for_a_card_are_read_again_on_refresh(
-        qtbot: QtBot, window: MainWindow, register: tuple[Path, dict[str, str]]) -> None:
+        qtbot: QtBot, window: MainWindow, register: Register) -> None:
     """After a service the window runs its search again; for a scanned card that is the
     holders listed: their lines are read again, the zone stays, the chosen one stays chosen."""
     data_dir, people = register

@@ -2,46 +2,42 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from clerk_app import audit, session
 from clerk_app.config import Config
 from clerk_app.names import search_form
-from tests.factories import add_person
+from tests.factories import add_person, make_cfg
+from tests.ui_support import (
+    Register,
+    module_register,
+    settle,
+    start_window,
+    type_search,
+    unnamed_controls,
+)
 from ui.db_worker import COUNTER_PURPOSE, DbWorker
 from ui.i18n import set_language
 from ui.main_window import MainWindow, effective_query
 from ui.person_view import BlockBanner
 from ui.results_model import COL_BLOCK, COL_NAME
 
+pytestmark = pytest.mark.usefixtures("german")
+
 RESIDENTS = 1500
 
 
-def make_cfg(data_dir: Path, **changes: object) -> Config:
-    values: dict[str, object] = {"mode": "demo", "demo_residents": RESIDENTS,
-                                 "workstation": "Schalter 3", "clerk": "mmuster", **changes}
-    return dataclasses.replace(Config(), data_dir=str(data_dir), **values)  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="module")
-def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
     """A demo register of 1500 residents plus a few exact, hand-made persons."""
-    from clerk_app.demo import build_demo_register
-
-    data_dir = tmp_path_factory.mktemp("register")
-    cfg = make_cfg(data_dir)
     people: dict[str, str] = {}
-    with session.open_register(cfg, create=True) as store:
-        build_demo_register(store, residents=RESIDENTS)
+    with module_register(tmp_path_factory, RESIDENTS) as (data_dir, store):
         people["anna"] = add_person(store, "Müller", "Anna Maria", "1964-08-12")
         people["hans"] = add_person(store, "Müller-Lüdenscheidt", "Hans", "1971-01-30",
                                     street="Basler Straße", number="3a")
@@ -51,59 +47,6 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
             db.execute("UPDATE persons SET everyday_name = 'Maria', birth_place = 'Lörrach', "
                        "sex = 'w', marital_status = 'VH' WHERE id = ?", (people["anna"],))
     return data_dir, people
-
-
-@pytest.fixture
-def cfg(register: tuple[Path, dict[str, str]]) -> Config:
-    return make_cfg(register[0])
-
-
-@pytest.fixture
-def people(register: tuple[Path, dict[str, str]]) -> dict[str, str]:
-    return register[1]
-
-
-@pytest.fixture(autouse=True)
-def _german() -> Iterator[None]:
-    set_language("de")
-    yield
-    set_language("de")
-
-
-@pytest.fixture
-def window(qtbot: QtBot, cfg: Config) -> Iterator[MainWindow]:
-    w = MainWindow(cfg)
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.db.opened, timeout=10_000):
-        w.show()
-        w.start()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
-    yield w
-    w.close()
-
-
-def type_keys(qtbot: QtBot, widget: QWidget, text: str) -> None:
-    """Real key events; QTest's keyClicks only knows ASCII, so others go as text events."""
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClick(widget, ch)
-        else:
-            for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                QApplication.sendEvent(
-                    widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, ch))
-
-
-def type_search(qtbot: QtBot, w: MainWindow, text: str) -> None:
-    """Type like a clerk and wait for the answer."""
-    type_keys(qtbot, w.search, text)
-    settle(qtbot, w)
-
-
-def settle(qtbot: QtBot, w: MainWindow) -> None:
-    qtbot.waitUntil(lambda: not w.busy, timeout=10_000)
-    qtbot.wait(10)
 
 
 def test_search_field_has_focus_at_start(window: MainWindow) -> None:
@@ -383,12 +326,7 @@ def test_every_control_has_an_accessible_name(qtbot: QtBot, window: MainWindow) 
     type_search(qtbot, window, "sperrlich")
     with qtbot.waitSignal(window.db.person_done, timeout=5000):
         qtbot.keyClick(window.search, Qt.Key.Key_Return)
-    unnamed = [
-        f"{type(w).__name__}:{w.objectName()}" for w in window.findChildren(QWidget)
-        if w.isVisible() and w.focusPolicy() != Qt.FocusPolicy.NoFocus
-        and not w.accessibleName() and not isinstance(w, QLabel)
-        and type(w).__name__ not in ("QScrollBar", "QSplitterHandle")
-    ]
+    unnamed = unnamed_controls(window, "QSplitterHandle")
     assert unnamed == []
     for label in (window.message, window.count, window.status.who):
         assert label.accessibleName()
@@ -406,13 +344,9 @@ def test_tab_order_search_results_person(qtbot: QtBot, window: MainWindow) -> No
     assert window.table.hasFocus()
 
 
-def test_english_window(qtbot: QtBot, register: tuple[Path, dict[str, str]]) -> None:
+def test_english_window(qtbot: QtBot, register: Register) -> None:
     set_language("en")
-    w = MainWindow(make_cfg(register[0], language="en"))
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.db.opened, timeout=10_000):
-        w.show()
-        w.start()
+    w = start_window(qtbot, MainWindow(make_cfg(register[0], language="en")))
     assert w.search.placeholderText().startswith("Name, date of birth")
     assert "Workstation Schalter 3" in w.status.who.text()
     qtbot.keyClicks(w.search, "31.02.1990")
@@ -426,11 +360,7 @@ def test_english_window(qtbot: QtBot, register: tuple[Path, dict[str, str]]) -> 
 
 
 def test_closing_the_window_stops_the_worker(qtbot: QtBot, cfg: Config) -> None:
-    w = MainWindow(cfg)
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.db.opened, timeout=10_000):
-        w.show()
-        w.start()
+    w = start_window(qtbot, MainWindow(cfg))
     thread = w.db._thread
     assert thread.isRunning()
     w.close()

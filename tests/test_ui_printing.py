@@ -5,18 +5,14 @@ the desktop's PDF viewer is replaced by a recorder (no viewer opens in tests).""
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import stat
 import threading
 import time
-import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QApplication
@@ -32,12 +28,20 @@ from clerk_app.documents import (
 )
 from clerk_app.ids import uuid7
 from clerk_app.services.base import run_service
-from tests.factories import add_person
-from tests.test_ui_certificates import SHOTS, Keys, open_dialog, open_found_person, wait_done
-from tests.test_ui_main_window import make_cfg
+from tests.factories import add_person, make_cfg, text_of
+from tests.ui_support import (
+    Keys,
+    activate,
+    close_window,
+    open_dialog,
+    open_found_person,
+    rows,
+    save_shot,
+    start_window,
+    wait_done,
+)
 from ui import printing
 from ui.certificate_dialogs import CertificateDialog
-from ui.i18n import set_language
 from ui.main_window import MainWindow
 from ui.printing import (
     PrinterChoice,
@@ -47,18 +51,7 @@ from ui.printing import (
     purge_private_folder,
 )
 
-
-def text_of(pdf: bytes) -> str:
-    reader = PdfReader(io.BytesIO(pdf))
-    text = " ".join(page.extract_text() for page in reader.pages)
-    return unicodedata.normalize("NFC", " ".join(text.split()))
-
-
-@pytest.fixture(autouse=True)
-def _german() -> Iterator[None]:
-    set_language("de")
-    yield
-    set_language("de")
+pytestmark = pytest.mark.usefixtures("german")
 
 
 @pytest.fixture
@@ -82,26 +75,17 @@ class Opened:
         return True
 
 
-def start_window(qtbot: QtBot, cfg: Config, printer: Any = None) -> tuple[MainWindow, Opened]:
+def open_printing_window(qtbot: QtBot, cfg: Config,
+                         printer: Any = None) -> tuple[MainWindow, Opened]:
+    """The main window with a recorder for the PDF viewer and `printer` (none: as on CI),
+    back once the start-up's catch-up archiving is done."""
     w = MainWindow(cfg)
-    qtbot.addWidget(w)
     opened = Opened()
     w.printing.opener = opened
     w.printing.printer_factory = printer or (lambda _choice: None)   # no printer (as on CI)
-    with qtbot.waitSignal(w.printing.catch_up_done, timeout=30_000), \
-            qtbot.waitSignal(w.db.opened, timeout=10_000):
-        w.show()
-        w.start()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    start_window(qtbot, w, w.printing.catch_up_done)
+    activate(qtbot, w)
     return w, opened
-
-
-def close_window(w: MainWindow) -> None:
-    if w.service_dialog is not None:
-        w.service_dialog.done(0)
-    w.close()
 
 
 def issue_meldebescheinigung(qtbot: QtBot, w: MainWindow, person: str) -> CertificateDialog:
@@ -113,11 +97,6 @@ def issue_meldebescheinigung(qtbot: QtBot, w: MainWindow, person: str) -> Certif
         keys.press(Qt.Key.Key_Return)
         wait_done(qtbot, dialog)
     return dialog
-
-
-def rows(cfg: Config, sql: str, *args: Any) -> list[dict[str, Any]]:
-    with session.open_register(cfg) as store:
-        return store.query(sql, args)
 
 
 # --- archive on issue and at start-up --------------------------------------------------------
@@ -134,7 +113,7 @@ def test_meldebescheinigung_is_archived_off_the_ui_thread(
         return real(*args)
 
     monkeypatch.setattr(printing, "ensure_original", recording)
-    w, _opened = start_window(qtbot, cfg)
+    w, _opened = open_printing_window(qtbot, cfg)
     gaps: list[float] = []
     last = [time.monotonic()]
 
@@ -183,7 +162,7 @@ def test_start_up_archives_documents_a_crash_left_without_pdf(
     stale = folder / "ALT-1.pdf"
     stale.write_bytes(b"%PDF-old")
     os.utime(stale, (time.time() - 2 * 86400,) * 2)
-    w, _opened = start_window(qtbot, cfg)   # waits for the catch-up to finish
+    w, _opened = open_printing_window(qtbot, cfg)   # waits for the catch-up to finish
     with session.open_register(cfg) as store:
         assert documents_without_pdf(store) == []
         assert [f.kind for f in archived_files(store, left[0])] == ["original"]
@@ -196,7 +175,7 @@ def test_start_up_archives_documents_a_crash_left_without_pdf(
 def test_f5_without_printer_saves_a_private_pdf_and_opens_it(
         qtbot: QtBot, register: tuple[Config, dict[str, str]]) -> None:
     cfg, people = register
-    w, opened = start_window(qtbot, cfg)
+    w, opened = open_printing_window(qtbot, cfg)
     dialog = issue_meldebescheinigung(qtbot, w, people["anna"])
     bar = dialog.print_bar
     assert bar is not None
@@ -247,7 +226,7 @@ def test_f5_prints_the_same_pages_as_the_archived_pdf(
         qtbot: QtBot, register: tuple[Config, dict[str, str]], tmp_path: Path) -> None:
     cfg, people = register
     factory = pdf_printer(tmp_path)
-    w, opened = start_window(qtbot, cfg, factory)
+    w, opened = open_printing_window(qtbot, cfg, factory)
     dialog = issue_meldebescheinigung(qtbot, w, people["anna"])
     assert dialog.print_bar is not None
     qtbot.keyClick(dialog, Qt.Key.Key_F5)
@@ -275,7 +254,7 @@ def test_preview_choice_is_remembered_across_windows(
         qtbot: QtBot, register: tuple[Config, dict[str, str]], tmp_path: Path) -> None:
     cfg, people = register
     factory = pdf_printer(tmp_path)
-    w, _opened = start_window(qtbot, cfg, factory)
+    w, _opened = open_printing_window(qtbot, cfg, factory)
     shown: list[str] = []
 
     def clerk_chooses(printer: QPrinter, models: Any) -> bool:
@@ -304,7 +283,7 @@ def test_preview_choice_is_remembered_across_windows(
 def test_real_preview_dialog_opens_with_the_document(
         qtbot: QtBot, register: tuple[Config, dict[str, str]], tmp_path: Path) -> None:
     cfg, people = register
-    w, _opened = start_window(qtbot, cfg, pdf_printer(tmp_path))
+    w, _opened = open_printing_window(qtbot, cfg, pdf_printer(tmp_path))
     dialog = issue_meldebescheinigung(qtbot, w, people["anna"])
     seen: list[str] = []
 
@@ -347,7 +326,7 @@ def test_purge_keeps_fresh_files(tmp_path: Path) -> None:
 def test_zweitschrift_from_the_person_view(
         qtbot: QtBot, register: tuple[Config, dict[str, str]]) -> None:
     cfg, people = register
-    w, opened = start_window(qtbot, cfg)
+    w, opened = open_printing_window(qtbot, cfg)
     dialog = issue_meldebescheinigung(qtbot, w, people["anna"])
     result = dialog.service_result
     assert result is not None
@@ -384,10 +363,3 @@ def test_zweitschrift_from_the_person_view(
     assert [a["action"] for a in audit] == ["reprint"]
     qtbot.waitUntil(lambda: "gespeichert unter" in w.statusBar().currentMessage(), timeout=5000)
     close_window(w)
-
-
-def save_shot(widget: Any, name: str) -> None:
-    if not SHOTS:
-        return
-    QApplication.processEvents()
-    assert widget.grab().save(str(Path(SHOTS) / name))

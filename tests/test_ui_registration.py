@@ -7,7 +7,6 @@ otherwise, so that rendering problems fail here too).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import os
 from collections.abc import Iterator
@@ -16,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QPainter
+from PySide6.QtCore import QPoint, QSize, Qt, QTimer
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -27,6 +26,7 @@ from clerk_app.id_scan import NewPersonPrefill
 from clerk_app.names import search_form
 from clerk_app.services.registration import DOMESTIC_MOVE_REFUSED
 from tests.factories import add_person
+from tests.ui_support import Register, focused, module_register, type_keys, unnamed_controls
 from ui import registration_actions
 from ui.forms import (
     country_code,
@@ -44,58 +44,31 @@ from ui.registration_dialogs import (
     UmmeldungDialog,
 )
 
+pytestmark = pytest.mark.usefixtures("german")
+
 RESIDENTS = 800
 TODAY = date.today()
 
 
-def make_cfg(data_dir: Path) -> Config:
-    return dataclasses.replace(Config(), data_dir=str(data_dir), mode="demo",
-                               demo_residents=RESIDENTS, workstation="Schalter 3",
-                               clerk="mmuster")
-
-
 @pytest.fixture(scope="module")
-def register(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
     """A demo register of 800 residents (with the street directory) and one exact person."""
-    from clerk_app.demo import build_demo_register
-
-    data_dir = tmp_path_factory.mktemp("register")
     people: dict[str, str] = {}
-    with session.open_register(make_cfg(data_dir), create=True) as store:
-        build_demo_register(store, residents=RESIDENTS)
+    with module_register(tmp_path_factory, RESIDENTS) as (data_dir, store):
         people["anna"] = add_person(store, "Müller", "Anna Maria", "1964-08-12")
     return data_dir, people
 
 
 @pytest.fixture
-def cfg(register: tuple[Path, dict[str, str]]) -> Config:
-    return make_cfg(register[0])
-
-
-@pytest.fixture(autouse=True)
-def _german() -> Iterator[None]:
-    set_language("de")
-    yield
-    set_language("de")
-
-
-@pytest.fixture
-def window(qtbot: QtBot, cfg: Config) -> Iterator[MainWindow]:
-    w = MainWindow(cfg)
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.db.opened, timeout=10_000):
-        w.show()
-        w.start()
-    registration_actions.install(w)
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
-    yield w
-    actions = w.findChild(RegistrationActions)
+def window(window: MainWindow) -> Iterator[MainWindow]:
+    """The main window with the registration keys installed; an open registration dialog is
+    thrown away unasked at the end."""
+    registration_actions.install(window)
+    yield window
+    actions = window.findChild(RegistrationActions)
     if actions is not None and actions.dialog is not None:
         actions.dialog.confirm_discard = lambda: True
         actions.dialog.reject()
-    w.close()
 
 
 # --- driving ---------------------------------------------------------------------------------
@@ -124,16 +97,9 @@ class Keys:
             self.moves += 1
 
     def type(self, text: str) -> None:
-        """Characters into the focused widget; non-ASCII as text events (QTest cannot)."""
+        """Characters into the widget focused at each one; non-ASCII as text events."""
         for ch in text:
-            widget = QApplication.focusWidget()
-            assert widget is not None
-            if ch.isascii():
-                self.qtbot.keyClick(widget, ch)
-            else:
-                for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                    QApplication.sendEvent(
-                        widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, ch))
+            type_keys(self.qtbot, focused(), ch)
             self.count += 1
 
     def tab(self, times: int = 1) -> None:
@@ -143,12 +109,6 @@ class Keys:
         """Type into the focused field, then Tab on."""
         self.type(text)
         self.tab(tabs)
-
-
-def focused() -> QWidget:
-    widget = QApplication.focusWidget()
-    assert widget is not None
-    return widget
 
 
 def dialog_of(window: MainWindow) -> RegistrationDialog:
@@ -421,19 +381,11 @@ def test_every_control_has_an_accessible_name(qtbot: QtBot, window: MainWindow, 
     open_person(qtbot, window, household_of(cfg, 2)[0])
     for key in (Qt.Key.Key_F2, Qt.Key.Key_F3, Qt.Key.Key_F4):
         dialog = open_with_key(qtbot, window, key)
-        unnamed = [f"{type(w).__name__}:{w.objectName()}" for w in dialog.findChildren(QWidget)
-                   if w.isVisible() and w.focusPolicy() != Qt.FocusPolicy.NoFocus
-                   and not w.accessibleName() and not isinstance(w, QLabel)
-                   and type(w).__name__ != "QScrollBar"]
+        unnamed = unnamed_controls(dialog)
         assert unnamed == [], type(dialog).__name__
         dialog.reject()
         qtbot.waitUntil(lambda d=dialog: not d.isVisible(), timeout=2000)
         qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-
-
-@pytest.fixture
-def people(register: tuple[Path, dict[str, str]]) -> dict[str, str]:
-    return register[1]
 
 
 def test_invalid_house_number_is_named_at_the_field_and_nothing_is_lost(

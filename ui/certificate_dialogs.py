@@ -128,6 +128,9 @@ class CertificateDialog(FormDialog):
 
     service_type: ClassVar[str] = ""
     title_text: ClassVar[str] = ""
+    # Confirmations are given anew for each citizen: never restored from a draft.
+    draft_excluded: ClassVar[frozenset[str]] = frozenset({blocks.ACKNOWLEDGE_FIELD,
+                                                          "id_document_checked"})
 
     def __init__(self, record: PersonRecord, db: DbWorker, parent: QWidget | None = None,
                  *, demo: bool = False, today: date | None = None) -> None:
@@ -177,6 +180,7 @@ class CertificateDialog(FormDialog):
         self.payment.layout_changed.connect(self.refresh_tab_order)
         self.body.addWidget(self.payment)
         self.body.addStretch(1)
+        self.form.mark_clean()   # filled in by the dialog (fee, exemptions), nothing typed yet
         self.refresh_tab_order()
         self.fit_height()
         self.initial_focus().setFocus(Qt.FocusReason.OtherFocusReason)
@@ -187,6 +191,14 @@ class CertificateDialog(FormDialog):
         day = self.today
         db.run(lambda store: _warnings_in_worker(store, person_id, day),
                self._on_warnings, self._on_warnings_failed, "certificate warnings")
+
+    @property
+    def draft_person_id(self) -> str | None:
+        return self.record.id
+
+    def restore_draft(self, data: Mapping[str, Any]) -> None:
+        super().restore_draft(data)
+        self.fit_height()
 
     def fit_height(self) -> None:
         """As tall as the form needs (no scrolling for the common case), within the screen."""
@@ -448,6 +460,7 @@ class MeldebescheinigungDialog(CertificateDialog):
     """Simple or extended (the extended one with the sections the citizen needs)."""
 
     service_type = "meldebescheinigung"
+    draft_kind = "meldebescheinigung"
     title_text = "Meldebescheinigung"
 
     @classmethod
@@ -556,6 +569,7 @@ class LebensbescheinigungDialog(CertificateDialog):
     appeared in person with ID (usually free)."""
 
     service_type = "lebensbescheinigung"
+    draft_kind = "lebensbescheinigung"
     title_text = "Lebensbescheinigung"
 
     @classmethod
@@ -603,6 +617,7 @@ class PersonenstandsurkundeDialog(CertificateDialog):
     office; the open person is the applicant."""
 
     service_type = "personenstandsurkunde_antrag"
+    draft_kind = "personenstandsurkunde_antrag"
     title_text = "Antrag auf Personenstandsurkunde"
 
     @classmethod

@@ -50,10 +50,18 @@ import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from functools import cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPaintEvent, QPalette, QShortcut
+from PySide6.QtGui import (
+    QFont,
+    QHideEvent,
+    QKeyEvent,
+    QKeySequence,
+    QPaintEvent,
+    QPalette,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -77,8 +85,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.drafts import DraftKeeper, connect_edits, set_widget_state, widget_state
 from ui.formatting import fmt_date
 from ui.i18n import message_text, tr
+
+if TYPE_CHECKING:
+    from ui.db_worker import DbWorker
 
 ERROR_RED = "#b00020"
 MUTED = "#505050"
@@ -495,6 +507,8 @@ class ErrorSlot:
 class Form(QObject):
     """The fields of one dialog, keyed by the core's field paths."""
 
+    edited = Signal()   # the value of a registered field changed (drafts autosave on it)
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._targets: dict[str, ErrorTarget] = {}
@@ -507,6 +521,7 @@ class Form(QObject):
         for alias in aliases:
             self._targets[alias] = box
         self._boxes.append(box)
+        connect_edits(box.widget, self.edited.emit)
         return box
 
     def add_target(self, path: str, target: ErrorTarget) -> None:
@@ -720,6 +735,10 @@ class FormDialog(QDialog):
     submit_requested = Signal()
     # The scroll area around the form (an attribute, not QWidget.scroll()).
     scroll: QScrollArea  # type: ignore[assignment]
+    # Drafts (`start_drafts`): the kind a dialog's drafts are kept as ("" = none), and the
+    # field paths never kept in a draft (confirmations the clerk gives anew each time).
+    draft_kind: ClassVar[str] = ""
+    draft_excluded: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, title: str, submit_text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -733,6 +752,8 @@ class FormDialog(QDialog):
         self._done = False
         self._alive = True   # answers from the worker that come after closing are dropped
         self._chain: list[QWidget] = []
+        self.command_id = ""   # the service's command id (set by the subclass)
+        self.drafts: DraftKeeper | None = None
 
         heading = QLabel(title)
         font = QFont(heading.font())
@@ -797,7 +818,9 @@ class FormDialog(QDialog):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(16, 12, 16, 12)
         outer.setSpacing(6)
+        self.draft_line = self._build_draft_line()
         outer.addWidget(heading)
+        outer.addWidget(self.draft_line)
         outer.addWidget(self.legend)
         outer.addWidget(self.banner)
         outer.addWidget(self.stack, 1)
@@ -813,6 +836,35 @@ class FormDialog(QDialog):
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._on_focus_changed)
 
+    def _build_draft_line(self) -> QFrame:
+        """"Entwurf vom … wiederhergestellt" with "Entwurf verwerfen (Alt+W)"; hidden until
+        a draft filled the form."""
+        line = QFrame()
+        line.setObjectName("draftLine")
+        line.setStyleSheet(f"#draftLine {{ background: {NOTICE_BACKGROUND}; "
+                           f"border: 1px solid {NOTICE_BORDER}; border-radius: 4px; }}"
+                           "#draftLine QLabel { color: #000; background: transparent; }")
+        row = QHBoxLayout(line)
+        row.setContentsMargins(10, 4, 6, 4)
+        self.draft_label = QLabel()
+        self.draft_label.setObjectName("draftLabel")
+        self.draft_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.draft_label.setWordWrap(True)
+        self.draft_discard_button = QPushButton(tr("Entwurf verwerfen (Alt+W)"))
+        self.draft_discard_button.setObjectName("draftDiscardButton")
+        self.draft_discard_button.setAccessibleName(tr("Entwurf verwerfen"))
+        self.draft_discard_button.setAutoDefault(False)
+        self.draft_discard_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # Alt+W, no Tab stop
+        self.draft_discard_button.clicked.connect(self.discard_restored_draft)
+        row.addWidget(self.draft_label, 1)
+        row.addWidget(self.draft_discard_button)
+        shortcut = QShortcut(QKeySequence("Alt+W"), self)
+        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(self.discard_restored_draft)
+        self._draft_shortcut = shortcut
+        line.hide()
+        return line
+
     # For subclasses
 
     def submit(self) -> None:
@@ -823,6 +875,73 @@ class FormDialog(QDialog):
     def input_chain(self) -> list[QWidget]:
         """Every focusable widget of the form in visual order (subclasses)."""
         return []
+
+    # Drafts (see ui.drafts)
+
+    @property
+    def draft_person_id(self) -> str | None:
+        """The person a draft of this dialog belongs to (None: not bound to one)."""
+        return None
+
+    def field_values(self) -> dict[str, Any]:
+        """Every registered field's value by path (one generic way for every dialog)."""
+        values: dict[str, Any] = {}
+        for box in self.form.boxes:
+            if box.path in self.draft_excluded:
+                continue
+            state = widget_state(box.widget)
+            if state is not None:
+                values[box.path] = state
+        return values
+
+    def set_field_values(self, values: Mapping[str, Any]) -> None:
+        """Fill the fields from `field_values()`; paths without a field are ignored."""
+        for box in self.form.boxes:
+            if box.path in values and box.path not in self.draft_excluded:
+                set_widget_state(box.widget, values[box.path])
+
+    def draft_data(self) -> dict[str, Any]:
+        """What a draft keeps (subclasses add the shape of dynamic forms)."""
+        return {"fields": self.field_values()}
+
+    def restore_draft(self, data: Mapping[str, Any]) -> None:
+        """Fill the form from `draft_data()` of an earlier dialog of the same kind."""
+        fields = data.get("fields")
+        if isinstance(fields, Mapping):
+            self.set_field_values(fields)
+        self.refresh_tab_order()
+
+    def start_drafts(self, db: DbWorker, *, restore: bool = True) -> DraftKeeper | None:
+        """Keep drafts of this dialog (autosave, save on close) and, with `restore`, fill it
+        from the newest draft of its kind. Nothing for a dialog without `draft_kind`."""
+        if not self.draft_kind or self.drafts is not None:
+            return self.drafts
+        self.drafts = DraftKeeper(self, db, self.draft_kind, self.draft_person_id,
+                                  restore=restore)
+        return self.drafts
+
+    def save_draft_now(self) -> None:
+        """Save the draft at once (the window closes)."""
+        if self.drafts is not None:
+            self.drafts.save_now()
+
+    def show_draft_line(self, text: str) -> None:
+        self.draft_label.setText(text)
+        self.draft_label.setAccessibleName(text)
+        self.draft_line.show()
+
+    def hide_draft_line(self) -> None:
+        self.draft_line.hide()
+
+    def discard_restored_draft(self) -> None:
+        """Alt+W / "Entwurf verwerfen": only while a restored draft is shown."""
+        if self.drafts is not None and self.draft_line.isVisible():
+            self.drafts.throw_away()
+
+    def focus_first_field(self) -> None:
+        usable = [w for w in self._chain if w.isVisible() and w.isEnabled()]
+        if usable:
+            usable[0].setFocus(Qt.FocusReason.OtherFocusReason)
 
     def refresh_tab_order(self) -> None:
         """Chain Tab through `input_chain()` and then the buttons, in that order."""
@@ -894,6 +1013,9 @@ class FormDialog(QDialog):
         """Switch to the result page (filled by the subclass into `result_layout`): the form
         is done, Enter or Esc close the dialog."""
         self._done = True
+        if self.drafts is not None:
+            self.drafts.finish(discard=False)   # the service deleted the draft with it
+        self.draft_line.hide()
         self.set_busy(False)
         self.banner.show_message("")
         self.legend.setText(tr("Enter oder Esc: schließen"))
@@ -912,6 +1034,8 @@ class FormDialog(QDialog):
             return
         if self.has_unsaved_input() and not self.confirm_discard():
             return
+        if self.drafts is not None and not self._done:
+            self.drafts.finish(discard=True)   # thrown away on purpose (or nothing typed)
         super().reject()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -940,6 +1064,12 @@ class FormDialog(QDialog):
             return
         if new is not None and content is not None and content.isAncestorOf(new):
             self.scroll.ensureWidgetVisible(new, 20, 20)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Hidden or closed without completing (not thrown away): keep the draft."""
+        if self.drafts is not None:
+            self.drafts.save_now()
+        super().hideEvent(event)
 
     def done(self, result: int) -> None:
         self._alive = False

@@ -58,8 +58,9 @@ from clerk_app.search import hits_for
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
+from ui.drafts import drafts_status, startup_drafts
 from ui.formatting import fmt_date
-from ui.forms import ERROR_RED, EnterKeyFilter
+from ui.forms import ERROR_RED, EnterKeyFilter, FormDialog
 from ui.i18n import error_text, message_text, tr
 from ui.person_view import PersonView
 from ui.printing import PersonDocument, PrintService, person_documents
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         self._relist_seq = 0
         self.scan_prefill: NewPersonPrefill | None = None
         self.service_dialog: QDialog | None = None
+        self.pending_drafts = 0     # drafts found at start (`_on_drafts`)
 
         self._build_search()
         self._build_results()
@@ -373,6 +375,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._debounce.stop()
+        dialog = self.service_dialog
+        if isinstance(dialog, FormDialog):
+            dialog.save_draft_now()   # queued before the worker closes the register
         self.db.shutdown()
         super().closeEvent(event)
 
@@ -382,6 +387,13 @@ class MainWindow(QMainWindow):
         if self._last_query:
             self._run_search()
         self.printing.catch_up()   # documents a crash left without their PDF
+        self.db.run(startup_drafts, self._on_drafts, None, "drafts at start")
+
+    def _on_drafts(self, kinds: list[str]) -> None:
+        """The drafts kept from before (a crash, a closed window): say how to go on."""
+        self.pending_drafts = len(kinds)
+        if kinds:
+            self.statusBar().showMessage(drafts_status(kinds))
 
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_MS)
@@ -743,6 +755,8 @@ class MainWindow(QMainWindow):
 
     def _show_service_dialog(self, dialog: QDialog) -> None:
         self.service_dialog = dialog
+        if isinstance(dialog, FormDialog):
+            dialog.start_drafts(self.db)
         completed = getattr(dialog, "completed", None)
         if completed is not None:
             completed.connect(self._on_service_completed)

@@ -98,8 +98,10 @@ class RegistrationActions(QObject):
         hit = self.window.selected_hit()
         candidate = (PersonRef.of_record(record) if record is not None
                      else PersonRef.of_hit(hit) if hit is not None else None)
-        self._show(AnmeldungDialog(self.window.db, candidate=candidate,
-                                   prefill=self.window.scan_prefill, parent=self.window))
+        prefill = self.window.scan_prefill
+        # A scanned card is the citizen at the counter: no older draft over its data.
+        self._show(AnmeldungDialog(self.window.db, candidate=candidate, prefill=prefill,
+                                   parent=self.window), restore=prefill is None)
 
     def open_ummeldung(self) -> None:
         if self.window.raise_service_dialog():
@@ -129,8 +131,9 @@ class RegistrationActions(QObject):
 
     # The dialog's life
 
-    def _show(self, dialog: RegistrationDialog) -> None:
+    def _show(self, dialog: RegistrationDialog, *, restore: bool = True) -> None:
         self.dialog = dialog
+        dialog.start_drafts(self.window.db, restore=restore)
         self.window.service_dialog = dialog
         dialog.completed.connect(lambda result: self._on_completed(dialog, result))
         dialog.finished.connect(lambda _code: self._on_finished(dialog))

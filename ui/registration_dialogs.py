@@ -951,6 +951,16 @@ class RegistrationDialog(FormDialog):
         """The street fields whose lookup a submit must wait for."""
         return []
 
+    @property
+    def draft_person_id(self) -> str | None:
+        record = getattr(self, "record", None)   # Ummeldung, Abmeldung: the open person
+        return record.id if isinstance(record, PersonRecord) else None
+
+    def restore_draft(self, data: Mapping[str, Any]) -> None:
+        super().restore_draft(data)
+        for street in self.streets():
+            street.resolve()   # the street typed is picked from the directory again
+
     def submit(self) -> None:
         """Send the form once every street typed is resolved (a fast typist's Ctrl+Enter can
         come before the street lookup's answer; the street is then looked up first)."""
@@ -1120,6 +1130,7 @@ class AnmeldungDialog(RegistrationDialog):
     match) fills the first person's fields from the card."""
 
     service_type = "anmeldung"
+    draft_kind = "anmeldung"
 
     def __init__(self, db: DbWorker, *, candidate: PersonRef | None = None,
                  prefill: NewPersonPrefill | None = None, today: date | None = None,
@@ -1177,6 +1188,51 @@ class AnmeldungDialog(RegistrationDialog):
         self.form.mark_clean()
         self.fit_to_content()
         first.first_widget().setFocus()
+
+    # Drafts: the persons by position (their row keys differ from dialog to dialog)
+
+    def draft_data(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        prefixes = {e.prefix: f"persons.{i}." for i, e in enumerate(self.entries)}
+        for path, value in self.field_values().items():
+            prefix = next((p for p in prefixes if path.startswith(p)), None)
+            fields[prefixes[prefix] + path[len(prefix):] if prefix else path] = value
+        existing = {str(i): {"id": e.existing.id, "name": e.existing.name,
+                             "birth_date": e.existing.birth_date.isoformat()
+                             if e.existing.birth_date else None,
+                             "address": e.existing.address}
+                    for i, e in enumerate(self.entries) if e.existing is not None}
+        return {"fields": fields, "persons": len(self.entries), "existing": existing}
+
+    def restore_draft(self, data: Mapping[str, Any]) -> None:
+        count = data.get("persons")
+        self._reset_entries(count if isinstance(count, int) and 0 < count <= 20 else 1)
+        existing = data.get("existing")
+        for index, ref in (existing.items() if isinstance(existing, Mapping) else []):
+            if not (str(index).isdigit() and int(index) < len(self.entries)
+                    and isinstance(ref, Mapping)):
+                continue
+            born = ref.get("birth_date")
+            person = PersonRef(str(ref.get("id", "")), str(ref.get("name", "")),
+                               date.fromisoformat(born) if isinstance(born, str) else None,
+                               str(ref.get("address") or ""))
+            self.entries[int(index)].set_existing(person)
+        taken = {e.existing.id for e in self.entries if e.existing is not None}
+        self.existing_button.setEnabled(self.candidate is None
+                                        or self.candidate.id not in taken)
+        super().restore_draft(data)
+        self._layout_changed()
+
+    def _reset_entries(self, count: int) -> None:
+        """Start the persons anew with `count` empty sections, keys "0", "1", …"""
+        for entry in self.entries:
+            self.form.remove_prefix(entry.prefix)
+            entry.hide()
+            entry.deleteLater()
+        self.entries = []
+        self._next_key = 0
+        for _ in range(count):
+            self.add_person()
 
     # Persons
 
@@ -1402,6 +1458,7 @@ class UmmeldungDialog(RegistrationDialog):
     """Ummeldung: the open person (and the household members ticked) move within the city."""
 
     service_type = "ummeldung"
+    draft_kind = "ummeldung"
 
     def __init__(self, db: DbWorker, record: PersonRecord, *, today: date | None = None,
                  parent: QWidget | None = None) -> None:
@@ -1459,6 +1516,7 @@ class AbmeldungDialog(RegistrationDialog):
     Nebenwohnung, for the open person and the household members ticked."""
 
     service_type = "abmeldung"
+    draft_kind = "abmeldung"
 
     def __init__(self, db: DbWorker, record: PersonRecord, *, today: date | None = None,
                  parent: QWidget | None = None) -> None:

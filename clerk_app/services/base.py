@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import sqlcipher3
 
 from clerk_app import audit
+from clerk_app.drafts import delete_draft
 from clerk_app.errors import NotFoundError, ValidationError
 from clerk_app.store.db import Store
 
@@ -211,6 +212,7 @@ def run_service(store: Store, service_type: str, form: dict[str, Any], command_i
                                tuple(ctx.documents), ctx.receipt, tuple(ctx.notices))
         append_outbox(store, command_id, service_type, payload, moment,
                       base_versions=ctx.base_versions, result=result.to_json())
+        delete_draft(store.conn, command_id)   # the dialog's typed work is done now
     return result
 
 

@@ -314,5 +314,28 @@ def _v4(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V4_DOCUMENT_FILES)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
+# Drafts of service dialogs ("never lose typed work"): what a clerk typed into a dialog that
+# was not completed, kept in the encrypted register only (never in a file or a log). One row
+# per dialog, keyed by the dialog's command id, so a restored draft keeps its idempotency key;
+# `run_service` deletes the row in the transaction that completes the command.
+V5_DRAFTS = """
+CREATE TABLE drafts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    person_id TEXT,
+    command_id TEXT NOT NULL UNIQUE,
+    clerk TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX drafts_owner ON drafts(clerk, workstation, updated_at);
+"""
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V5_DRAFTS)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
