@@ -21,10 +21,11 @@ from pypdf import PdfReader
 
 from clerk_app import session
 from clerk_app.config import Config
+from clerk_app.errors import FormError
 from clerk_app.ids import uuid7
 from clerk_app.names import search_form
 from clerk_app.search_index import reindex_person
-from clerk_app.services.base import ServiceResult, run_service
+from clerk_app.services.base import SERVICES, Service, ServiceContext, ServiceResult, run_service
 from clerk_app.store.db import Store
 from clerk_app.streets import Street, load_street_directory
 
@@ -137,3 +138,31 @@ def text_of(pdf: bytes) -> str:
     reader = PdfReader(io.BytesIO(pdf))
     text = " ".join(page.extract_text() for page in reader.pages)
     return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
+class HouseholdService:
+    """A minimal real service for the framework's own tests: creates a household; on request
+    it fails validation ({"fail": "validation"}) or crashes half way ({"id": "crash"})."""
+
+    type = "test_household"
+
+    def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
+        if form.get("fail") == "validation":
+            raise FormError({"name": "Bitte einen Namen angeben."})
+        return {"household_id": form["id"], "number": ctx.number("TST")}
+
+    def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
+        ctx.conn.execute("INSERT INTO households (id, created_at) VALUES (?, ?)",
+                         (payload["household_id"], ctx.now.isoformat()))
+        if payload["household_id"] == "crash":
+            raise RuntimeError("power cut half way")
+
+
+@contextmanager
+def registered(service: Service) -> Iterator[None]:
+    """A test-only service known to `run_service` for the duration of the block."""
+    SERVICES[service.type] = service
+    try:
+        yield
+    finally:
+        SERVICES.pop(service.type)

@@ -5,41 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from clerk_app.drafts import discard_draft, load_drafts, purge_old_drafts, save_draft
 from clerk_app.errors import FormError
 from clerk_app.ids import uuid7
-from clerk_app.services.base import SERVICES, ServiceContext, run_service
+from clerk_app.services.base import run_service
 from clerk_app.store.db import Actor, Store
+from tests.factories import HouseholdService, registered
 
 NOW = datetime(2026, 11, 25, 13, 32, tzinfo=UTC)
 
 
-class HouseholdService:
-    """A minimal service: creates a household; fails on request."""
-
-    type = "test_draft_household"
-
-    def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
-        if form.get("fail") == "validation":
-            raise FormError({"name": "Bitte einen Namen angeben."})
-        return {"household_id": form["id"]}
-
-    def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
-        ctx.conn.execute("INSERT INTO households (id, created_at) VALUES (?, ?)",
-                         (payload["household_id"], ctx.now.isoformat()))
-        if payload["household_id"] == "crash":
-            raise RuntimeError("power cut half way")
-
-
 @pytest.fixture(autouse=True)
 def _service() -> Iterator[None]:
-    SERVICES[HouseholdService.type] = HouseholdService()
-    yield
-    SERVICES.pop(HouseholdService.type)
+    with registered(HouseholdService()):
+        yield
 
 
 def drafts_count(store: Store) -> int:
@@ -94,12 +76,12 @@ def test_old_drafts_are_purged(store: Store) -> None:
 
 def test_completed_service_deletes_its_draft_in_the_same_transaction(store: Store) -> None:
     cid, other = uuid7(), uuid7()
-    save_draft(store, "test_draft_household", cid, {"fields": {"id": "h1"}})
-    save_draft(store, "test_draft_household", other, {"fields": {"id": "h2"}})
+    save_draft(store, "test_household", cid, {"fields": {"id": "h1"}})
+    save_draft(store, "test_household", other, {"fields": {"id": "h2"}})
     statements: list[str] = []
     store.conn.set_trace_callback(statements.append)
     try:
-        run_service(store, "test_draft_household", {"id": "h1"}, cid)
+        run_service(store, "test_household", {"id": "h1"}, cid)
     finally:
         store.conn.set_trace_callback(None)
     assert [d.command_id for d in load_drafts(store, "mmuster", "Schalter 3")] == [other]
@@ -115,16 +97,16 @@ def test_completed_service_deletes_its_draft_in_the_same_transaction(store: Stor
 
 def test_failing_service_keeps_the_draft(store: Store) -> None:
     cid = uuid7()
-    save_draft(store, "test_draft_household", cid, {"fields": {"id": "crash"}})
+    save_draft(store, "test_household", cid, {"fields": {"id": "crash"}})
     with pytest.raises(RuntimeError):
-        run_service(store, "test_draft_household", {"id": "crash"}, cid)
+        run_service(store, "test_household", {"id": "crash"}, cid)
     with pytest.raises(FormError):
-        run_service(store, "test_draft_household", {"fail": "validation"}, cid)
+        run_service(store, "test_household", {"fail": "validation"}, cid)
     assert [d.command_id for d in load_drafts(store, "mmuster", "Schalter 3")] == [cid]
 
 
 def test_no_draft_is_saved_for_a_completed_command(store: Store) -> None:
     cid = uuid7()
-    run_service(store, "test_draft_household", {"id": "h1"}, cid)
-    assert not save_draft(store, "test_draft_household", cid, {"late": "autosave"})
+    run_service(store, "test_household", {"id": "h1"}, cid)
+    assert not save_draft(store, "test_household", cid, {"late": "autosave"})
     assert drafts_count(store) == 0

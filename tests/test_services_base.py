@@ -13,33 +13,15 @@ import pytest
 from clerk_app.errors import FormError, ValidationError
 from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
-from clerk_app.services.base import SERVICES, ServiceContext, run_service
+from clerk_app.services.base import run_service
 from clerk_app.store.db import Actor, Store, open_store
-from tests.factories import count
-
-
-class HouseholdService:
-    """A minimal real service for the framework's own tests: creates a household."""
-
-    type = "test_household"
-
-    def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
-        if form.get("fail") == "validation":
-            raise FormError({"name": "Bitte einen Namen angeben."})
-        return {"household_id": form["id"], "number": ctx.number("TST")}
-
-    def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
-        ctx.conn.execute("INSERT INTO households (id, created_at) VALUES (?, ?)",
-                         (payload["household_id"], ctx.now.isoformat()))
-        if payload["household_id"] == "crash":
-            raise RuntimeError("power cut half way")
+from tests.factories import HouseholdService, count, registered
 
 
 @pytest.fixture(autouse=True)
 def _service() -> Iterator[None]:
-    SERVICES[HouseholdService.type] = HouseholdService()
-    yield
-    SERVICES.pop(HouseholdService.type)
+    with registered(HouseholdService()):
+        yield
 
 
 def test_completed_service_writes_effect_and_outbox_together(store: Store) -> None:

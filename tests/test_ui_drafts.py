@@ -4,7 +4,6 @@ it away. Drafts never reach any file but the encrypted register."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import subprocess
@@ -22,6 +21,8 @@ from pytestqt.qtbot import QtBot
 from clerk_app import session
 from clerk_app.config import Config
 from clerk_app.drafts import load_drafts, save_draft
+from tests.factories import make_cfg
+from tests.ui_support import open_window
 from ui.certificate_dialogs import MeldebescheinigungDialog
 from ui.drafts import AUTOSAVE_MS, drafts_status
 from ui.i18n import set_language
@@ -31,12 +32,7 @@ from ui.registration_dialogs import AnmeldungDialog, RegistrationDialog
 
 RESIDENTS = 300
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def make_cfg(data_dir: Path) -> Config:
-    return dataclasses.replace(Config(), data_dir=str(data_dir), mode="demo",
-                               demo_residents=RESIDENTS, workstation="Schalter 3",
-                               clerk="mmuster")
+pytestmark = pytest.mark.usefixtures("german")
 
 
 @pytest.fixture(scope="module")
@@ -44,39 +40,21 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from clerk_app.demo import build_demo_register
 
     folder = tmp_path_factory.mktemp("drafts_register")
-    with session.open_register(make_cfg(folder), create=True) as store:
+    with session.open_register(make_cfg(folder, demo_residents=RESIDENTS), create=True) as store:
         build_demo_register(store, residents=RESIDENTS)
     return folder
 
 
 @pytest.fixture
 def cfg(data_dir: Path) -> Iterator[Config]:
-    cfg = make_cfg(data_dir)
+    cfg = make_cfg(data_dir, demo_residents=RESIDENTS)
     yield cfg
     with session.open_register(cfg) as store:   # every test starts without drafts
         store.conn.execute("DELETE FROM drafts")
 
 
-@pytest.fixture(autouse=True)
-def _german() -> Iterator[None]:
-    set_language("de")
-    yield
-    set_language("de")
-
-
-def open_window(qtbot: QtBot, cfg: Config) -> MainWindow:
-    w = MainWindow(cfg)
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.db.opened, timeout=10_000):
-        w.show()
-        w.start()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
-    return w
-
-
 def close_window(w: MainWindow) -> None:
+    """Throw an open registration dialog away without asking (its draft is kept), close."""
     actions = w.findChild(RegistrationActions)
     if actions is not None and actions.dialog is not None:
         actions.dialog.confirm_discard = lambda: True
