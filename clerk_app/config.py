@@ -14,7 +14,7 @@ import os
 import socket
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -248,7 +248,3 @@ def _str_list(value: object, key: str, path: Path) -> list[str]:
         f"'{key}' in {path} must be a list of key names",
     )
 
-
-def describe(cfg: Config) -> dict[str, object]:
-    """The settings as plain data, for `clerk-app doctor` (no secrets are in the config)."""
-    return {f.name: getattr(cfg, f.name) for f in fields(cfg)}

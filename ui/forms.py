@@ -440,9 +440,6 @@ class FieldBox(QWidget):
         self.hint_label.setText(text)
         self.hint_label.setVisible(bool(text))
 
-    def add_check(self, check: Check) -> None:
-        self._checks.append(check)
-
     def run_checks(self) -> str | None:
         """Run the field's own checks now; show (and return) the first complaint."""
         own = getattr(self.widget, "problem", None)

@@ -280,12 +280,3 @@ class PaymentSection(QGroupBox):
         if self.method == KARTE:
             return {"method": KARTE}
         return {"method": BAR, "given_cents": self.given_cents()}
-
-    def focus_amount(self) -> None:
-        """The cursor into "Gegeben" with the amount selected (typing replaces it), or on
-        the chosen method when there is no amount to type."""
-        if self.method == BAR and not self.is_free:
-            self.given.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.given.selectAll()
-        elif not self.is_free and (checked := self.methods.checkedButton()) is not None:
-            checked.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -274,10 +274,6 @@ class PersonView(QWidget):
         """The widget that takes the keyboard in this view (for the window's tab order)."""
         return self._browser
 
-    @property
-    def banner_texts(self) -> list[str]:
-        return [w.title_text for w in self.findChildren(BlockBanner)]
-
     def record_text(self) -> str:
         """The record as plain text, as a screen reader gets it."""
         return self._browser.toPlainText()
