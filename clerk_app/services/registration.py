@@ -41,7 +41,7 @@ Form schemas: see the service classes' docstrings.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -170,11 +170,13 @@ class PersonPlan:
 
 # --- reading the form ------------------------------------------------------------------------
 
-def _move_in(form: Section, today: date) -> date | None:
-    moved = form.date("move_in", required=True)
-    problem = rules.move_in_problem(moved, today) if moved else None
+def _move_date(form: Section, key: str, today: date,
+               problem_of: Callable[[date, date], str | None]) -> date | None:
+    """The move-in or move-out date, checked against its § 17 rule (message next to it)."""
+    moved = form.date(key, required=True)
+    problem = problem_of(moved, today) if moved else None
     if problem:
-        form.error("move_in", problem)
+        form.error(key, problem)
         return None
     return moved
 
@@ -449,7 +451,7 @@ class Anmeldung:
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
         f = Section.root(form)
         kind = f.choice("kind", RESIDENCE_LABELS, required=True)
-        moved = _move_in(f, ctx.today)
+        moved = _move_date(f, "move_in", ctx.today, rules.move_in_problem)
         address = resolve_address(ctx.store, f)
         previous = _previous_address(f)
         plans = self._plans(ctx, f, kind, address, moved, previous)
@@ -515,7 +517,7 @@ class Ummeldung:
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
         f = Section.root(form)
         kind = f.choice("kind", RESIDENCE_LABELS, required=True)
-        moved = _move_in(f, ctx.today)
+        moved = _move_date(f, "move_in", ctx.today, rules.move_in_problem)
         address = resolve_address(ctx.store, f)
         plans: list[PersonPlan] = []
         seen: set[str] = set()
@@ -595,7 +597,7 @@ class Abmeldung:
         reason = f.choice("reason", ABMELDUNG_REASONS, required=True)
         if reason == "inland":
             f.error("reason", DOMESTIC_MOVE_REFUSED)
-        moved = self._move_out(f, ctx.today)
+        moved = _move_date(f, "move_out", ctx.today, rules.move_out_problem)
         abroad = self._abroad(f) if reason == "ausland" else None
         plans: list[PersonPlan] = []
         seen: set[str] = set()
@@ -609,15 +611,6 @@ class Abmeldung:
         f.raise_errors()
         assert moved is not None
         return _payload(ctx, "abmeldung", plans, moved, None, None)
-
-    @staticmethod
-    def _move_out(f: Section, today: date) -> date | None:
-        moved = f.date("move_out", required=True)
-        problem = rules.move_out_problem(moved, today) if moved else None
-        if problem:
-            f.error("move_out", problem)
-            return None
-        return moved
 
     @staticmethod
     def _abroad(f: Section) -> tuple[str, str] | None:
