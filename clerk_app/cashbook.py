@@ -315,15 +315,13 @@ class Storno:
     type = "storno"
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
-        number = str(form.get("receipt_number") or "").strip().upper()
-        reason = str(form.get("reason") or "").strip()
-        errors = {}
-        if not number:
-            errors["receipt_number"] = "Bitte die Nummer der Quittung angeben."
-        if not reason:
-            errors["reason"] = "Bitte den Grund der Stornierung angeben."
-        if errors:
-            raise FormError(errors)
+        f = Section.root(form)
+        number = f.text("receipt_number", required=True, max_length=40,
+                        ask="die Nummer der Quittung")
+        reason = f.text("reason", required=True, ask="den Grund der Stornierung")
+        f.raise_errors()
+        assert number is not None and reason is not None
+        number = number.upper()
         original = _original(ctx.conn, number)
         if _closed(ctx.conn, original.workstation, original.business_day):
             raise FormError({"receipt_number": (

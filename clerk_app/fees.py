@@ -15,7 +15,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -197,8 +197,11 @@ def _error(where: str, problem_de: str, problem_en: str) -> ConfigError:
 
 def format_cents(cents: int) -> str:
     """'7,00 €', '1.234,50 €', '-2,00 €' (babel, de_DE; a no-break space before the euro sign,
-    so the amount never wraps away from it). Decimal, not float: exact for any amount."""
-    return str(format_currency(Decimal(cents) / 100, "EUR", locale="de_DE"))
+    so the amount never wraps away from it). Decimal, not float: exact for any amount, with
+    as many digits as it takes (an implausible amount is echoed in its error message)."""
+    with localcontext() as context:
+        context.prec = max(context.prec, cents.bit_length() // 3 + 4)  # 2**10 > 10**3
+        return str(format_currency(Decimal(cents) / 100, "EUR", locale="de_DE"))
 
 
 def parse_cents(text: str) -> int:

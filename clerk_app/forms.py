@@ -36,6 +36,11 @@ __all__ = [
 ]
 
 MAX_TEXT = 200  # free text; longer input is pasted by mistake, and does not fit a printed line
+# What the register's INTEGER column (SQLite: 64 bits) holds; a larger number is no record id.
+MIN_INTEGER, MAX_INTEGER = -(2**63), 2**63 - 1
+# Control and format characters, and lone surrogates (JSON's "\ud800" decodes to one, and no
+# UTF-8 text, so no register column, can hold it): never part of what a clerk typed.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
 
 REQUIRED = "Bitte ausfüllen."
 INVALID_DATE = "Kein gültiges Datum (TT.MM.JJJJ)."
@@ -68,6 +73,10 @@ def _countries() -> Mapping[str, str]:
 def country_name_de(code: str) -> str | None:
     """'CHE' -> 'Schweiz'; None for anything that is not an ISO 3166-1 alpha-3 country code."""
     return _countries().get(code)
+
+
+def _has_invisible(text: str) -> bool:
+    return any(unicodedata.category(c) in _INVISIBLE for c in text)
 
 
 def _asked(ask: str | None) -> str:
@@ -151,9 +160,10 @@ class Section:
              noun: str | None = None, ask: str | None = None) -> str | None:
         """Free text, NFC-normalised with surrounding space removed (`names.normalize`: the
         same text typed on two keyboards is one text). Control and format characters are
-        refused: they would be printed invisibly, or break the line."""
+        refused: they would be printed invisibly, or break the line (lone surrogates too: they
+        cannot even be stored)."""
         text = self._string(key, required, max_length, noun, ask)
-        if text is not None and any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
+        if text is not None and _has_invisible(text):
             self.error(key, _about(noun, f"enthält ein {_CONTROL}", f"Enthält ein {_CONTROL}"))
             return None
         return text
@@ -216,10 +226,14 @@ class Section:
             self.error(key, INVALID_VALUE)
             return None
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             self.error(key, INVALID_VALUE)
             return None
+        if not MIN_INTEGER <= number <= MAX_INTEGER:
+            self.error(key, INVALID_VALUE)
+            return None
+        return number
 
     def flag(self, key: str) -> bool:
         """A box the clerk may tick. Only JSON true counts; anything but true, false or
@@ -240,14 +254,23 @@ class Section:
             return False
         return True
 
-    def strings(self, key: str) -> list[str] | None:
+    def strings(self, key: str, *, max_length: int = MAX_TEXT) -> list[str] | None:
+        """A list of short texts (codes, names), each NFC-normalised and trimmed; refused as a
+        whole if one is not text, too long, or holds an invisible character."""
         value = self.data.get(key)
         if value is None:
             return None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.error(key, INVALID_VALUE)
             return None
-        return [str(v) for v in value]
+        texts = [names.normalize(v) for v in value]
+        if any(len(t) > max_length for t in texts):
+            self.error(key, f"Höchstens {max_length} Zeichen je Angabe.")
+            return None
+        if any(_has_invisible(t) for t in texts):
+            self.error(key, f"Enthält ein {_CONTROL}")
+            return None
+        return texts
 
     def section(self, key: str, *, required: bool = False, allowed: Set[str] | None = None,
                 ask: str | None = None) -> Section | None:

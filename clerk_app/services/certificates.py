@@ -152,9 +152,12 @@ _NO_RESIDENCE = ("Für diese Person ist keine aktuelle Wohnung eingetragen: eine
 # --- reading the form ------------------------------------------------------------------------
 
 def _person(ctx: ServiceContext, f: Section) -> PersonRecord | None:
-    person_id = f.data.get("person_id")
-    if not isinstance(person_id, str) or not person_id:
+    raw = f.data.get("person_id")
+    if not isinstance(raw, str) or not raw.strip():
         f.error("person_id", "Bitte die Person auswählen.")
+        return None
+    person_id = f.text("person_id", max_length=64)  # no invisible characters, no pasted text
+    if person_id is None:
         return None
     try:
         return load_person(ctx.store, person_id)
