@@ -64,6 +64,13 @@ KEYS: dict[str, KeySpec] = {
                              "Arial, Noto Sans).", str),
     "central_url": KeySpec("Base URL of the central service; empty = offline only.", str),
     "ca_bundle": KeySpec("CA bundle for the central service's TLS certificate.", str),
+    "device_token_file": KeySpec("Production only, where no OS keyring works: file (mode 0600) "
+                                 "that holds this workstation's device token for the central "
+                                 "service.", str),
+    "sync_interval": KeySpec("Seconds between syncs while online (failures back off "
+                             "exponentially, with jitter, up to 15 minutes).", int),
+    "central_database": KeySpec("Central service only: database URL, 'postgresql://…' in "
+                                "production; empty = SQLite file in the data folder.", str),
     "language": KeySpec("UI language: 'de' or 'en'.", str, user_may_set=True,
                         choices=("de", "en")),
     "font_scale": KeySpec("UI font size factor (1.0 = system size).", float, user_may_set=True),
@@ -93,6 +100,9 @@ class Config:
     document_font: str = "DejaVu Sans"
     central_url: str = ""
     ca_bundle: str = ""
+    device_token_file: str = ""
+    sync_interval: int = 60
+    central_database: str = ""
     language: str = "de"
     font_scale: float = 1.0
     log_level: str = "INFO"

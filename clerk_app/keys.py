@@ -88,6 +88,16 @@ def _file_key(path: Path, *, create: bool) -> str:
             raise KeyStoreError(
                 f"Die Schlüsseldatei {path} fehlt.", f"key file {path} is missing")
         return _create_key_file(path)
+    key = read_secret_file(path)
+    if len(key) != 2 * KEY_BYTES or any(c not in "0123456789abcdef" for c in key):
+        raise KeyStoreError(
+            f"Die Schlüsseldatei {path} enthält keinen gültigen Schlüssel.",
+            f"key file {path} does not hold a valid key")
+    return key
+
+
+def read_secret_file(path: Path) -> str:
+    """A secret kept in a file (key, token): refused unless only its owner can read it."""
     mode = stat.S_IMODE(path.stat().st_mode)
     if os.name == "posix" and mode & 0o077:
         raise KeyStoreError(
@@ -96,28 +106,30 @@ def _file_key(path: Path, *, create: bool) -> str:
             f"key file {path} has mode {mode:o}, must be 0600",
         )
     try:
-        key = path.read_text(encoding="ascii").strip()
+        return path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyStoreError(
             f"Die Schlüsseldatei {path} kann nicht gelesen werden.",
             f"cannot read key file {path}: {exc}") from exc
-    if len(key) != 2 * KEY_BYTES or any(c not in "0123456789abcdef" for c in key):
-        raise KeyStoreError(
-            f"Die Schlüsseldatei {path} enthält keinen gültigen Schlüssel.",
-            f"key file {path} does not hold a valid key")
-    return key
 
 
-def _create_key_file(path: Path) -> str:
-    key = new_key()
+def write_secret_file(path: Path, secret: str, *, replace: bool = False) -> None:
+    """Write a secret into a new file of mode 0600 (never briefly readable by others)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, flags, 0o600)
+        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(key + "\n")
+            fh.write(secret + "\n")
     except OSError as exc:
         raise KeyStoreError(
             f"Die Schlüsseldatei {path} kann nicht angelegt werden ({exc.strerror}).",
             f"cannot create key file {path}: {exc}") from exc
+
+
+def _create_key_file(path: Path) -> str:
+    key = new_key()
+    write_secret_file(path, key)
     log.info("created key file %s", path)
     return key

@@ -120,6 +120,16 @@ def open_store(path: Path, key: str, actor: Actor, *, create: bool = False,
     return store
 
 
+def open_scratch(actor: Actor) -> Store:
+    """An empty register in memory with the current schema: a working copy for computing a
+    command's effect on a few records (the central service replays commands this way), never
+    holding anything beyond the call that uses it."""
+    conn = sqlcipher3.connect(":memory:", isolation_level=None, check_same_thread=True)
+    store = Store(conn, Path(":memory:"), actor)
+    _migrate(store, SCHEMA_VERSION)
+    return store
+
+
 def _connect(path: Path, key: str) -> sqlcipher3.Connection:
     try:
         conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True)

@@ -337,5 +337,44 @@ def _v5(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V5_DRAFTS)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5]
+# The sync engine's local state (see `sync.engine`). Central changes to a person who has
+# commands not yet accepted by the central service are held back in `sync_held`, never written
+# over local work; `conflicts` is the clerk's list of Klärfälle (both versions side by side).
+# Cursors and timestamps live in `settings` under 'sync.*'.
+V6_SYNC = """
+CREATE TABLE sync_held (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    data TEXT,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE sync_seen (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE conflicts (
+    command_id TEXT PRIMARY KEY REFERENCES outbox(command_id),
+    detected_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('conflict', 'rejected')),
+    reason TEXT NOT NULL,
+    server_records TEXT NOT NULL DEFAULT '[]',
+    local_records TEXT NOT NULL DEFAULT '[]',
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolving', 'resolved')),
+    decision TEXT CHECK (decision IN ('local', 'central')),
+    resolved_by TEXT,
+    resolved_at TEXT,
+    resolution_command_id TEXT
+);
+CREATE INDEX conflicts_state ON conflicts(state);
+"""
+
+
+def _v6(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V6_SYNC)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,153 @@
+"""The workstation's HTTP client for the central service (requests).
+
+Two kinds of failure, because the engine treats them differently:
+`CentralUnavailable` (no network, timeout, server error: try again later, with backoff) and
+`CentralRefused` (the service said no for a reason a retry will not fix: wrong version,
+unknown device; the message says what to do). Plain HTTP is refused except on loopback, so a
+misconfigured URL never sends citizens' data in clear text.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+from urllib.parse import quote, urlparse
+
+import requests
+from pydantic import BaseModel, ValidationError
+
+from clerk_app.errors import ClerkError
+from clerk_app.store.migrations import SCHEMA_VERSION
+from sync.protocol import (
+    API_PREFIX,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    SCHEMA_HEADER,
+    ArchiveReceipt,
+    BootstrapPage,
+    ChangesPage,
+    Checksum,
+    ChecksumRequest,
+    Command,
+    DocumentVerification,
+    EnrolRequest,
+    EnrolResponse,
+    Hello,
+    PushRequest,
+    PushResponse,
+)
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 120.0  # a push batch of replays or a bootstrap page on a slow line
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class CentralUnavailable(ClerkError):
+    """The central service cannot be reached now; the work waits in the outbox."""
+
+
+class CentralRefused(ClerkError):
+    """The central service refused the request; retrying will not help."""
+
+
+def check_url(url: str) -> str:
+    """The base URL, if it may carry citizens' data: HTTPS, or HTTP on this machine only."""
+    parsed = urlparse(url)
+    if parsed.scheme == "https" and parsed.hostname:
+        return url.rstrip("/")
+    if parsed.scheme == "http" and parsed.hostname in LOOPBACK:
+        return url.rstrip("/")
+    raise CentralRefused(
+        f"Die Adresse der Zentrale „{url}“ ist nicht zulässig: Verbindungen müssen über HTTPS "
+        "laufen (unverschlüsselt nur auf diesem Rechner). Bitte die IT verständigen.",
+        f"central_url {url!r} refused: HTTPS required except on loopback")
+
+
+class CentralClient:
+    def __init__(self, base_url: str, token: str | None = None, *,
+                 ca_bundle: str | None = None, read_timeout: float = READ_TIMEOUT) -> None:
+        self.base_url = check_url(base_url)
+        self.session = requests.Session()
+        self.session.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+                                     SCHEMA_HEADER: str(SCHEMA_VERSION)})
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session.verify = ca_bundle or True
+        self.timeout = (CONNECT_TIMEOUT, read_timeout)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _call(self, method: str, path: str, answer: type[Model], *,
+              body: BaseModel | None = None, params: dict[str, Any] | None = None) -> Model:
+        url = f"{self.base_url}{API_PREFIX}{path}"
+        try:
+            response = self.session.request(
+                method, url, params=params, timeout=self.timeout,
+                data=body.model_dump_json().encode() if body is not None else None,
+                headers={"Content-Type": "application/json"} if body is not None else None)
+        except requests.exceptions.SSLError as exc:
+            raise CentralRefused(
+                "Das Zertifikat der Zentrale ist nicht vertrauenswürdig (CA-Bundle prüfen). "
+                "Bitte die IT verständigen.", f"TLS verification failed: {exc}") from exc
+        except requests.RequestException as exc:
+            raise CentralUnavailable("Die Zentrale ist nicht erreichbar; die Arbeit wird "
+                                     "gespeichert und später übertragen.",
+                                     f"central service unreachable: {type(exc).__name__}") from exc
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise CentralUnavailable("Die Zentrale ist vorübergehend gestört; es wird später "
+                                     "erneut versucht.",
+                                     f"central service answered {response.status_code}")
+        if response.status_code >= 400:
+            raise self._refusal(response)
+        try:
+            return answer.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise CentralUnavailable("Die Antwort der Zentrale war unvollständig; es wird "
+                                     "erneut versucht.", f"bad answer from {path}: {exc}") from exc
+
+    @staticmethod
+    def _refusal(response: requests.Response) -> CentralRefused:
+        try:
+            problem = response.json()
+            return CentralRefused(str(problem["message_de"]), str(problem["message_en"]))
+        except (ValueError, KeyError, TypeError):
+            return CentralRefused(f"Die Zentrale hat die Anfrage abgelehnt "
+                                  f"(HTTP {response.status_code}).",
+                                  f"central service refused: HTTP {response.status_code}")
+
+    def hello(self) -> Hello:
+        return self._call("GET", "/hello", Hello)
+
+    def enrol(self, code: str, device_name: str) -> EnrolResponse:
+        return self._call("POST", "/enrol", EnrolResponse,
+                          body=EnrolRequest(code=code, device_name=device_name))
+
+    def push(self, commands: list[Command]) -> PushResponse:
+        return self._call("POST", "/push", PushResponse, body=PushRequest(commands=commands))
+
+    def changes(self, since: int, limit: int) -> ChangesPage:
+        return self._call("GET", "/changes", ChangesPage,
+                          params={"since": since, "limit": limit})
+
+    def bootstrap(self, after_kind: str, after_id: str, high_water_mark: int | None,
+                  limit: int) -> BootstrapPage:
+        params: dict[str, Any] = {"after_kind": after_kind, "after_id": after_id, "limit": limit}
+        if high_water_mark is not None:
+            params["high_water_mark"] = high_water_mark
+        return self._call("GET", "/bootstrap", BootstrapPage, params=params)
+
+    def checksum(self, exclude: list[str]) -> Checksum:
+        return self._call("POST", "/checksum", Checksum, body=ChecksumRequest(exclude=exclude))
+
+    def archive(self, command: Command) -> ArchiveReceipt:
+        return self._call("POST", "/archive", ArchiveReceipt, body=command)
+
+    def verify_document(self, number: str, sha256: str | None = None) -> DocumentVerification:
+        params = {"sha256": sha256} if sha256 else None
+        return self._call("GET", f"/documents/{quote(number, safe='')}",
+                          DocumentVerification, params=params)

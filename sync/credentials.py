@@ -1,0 +1,63 @@
+"""The workstation's device token for the central service: in the OS keyring.
+
+Where no keyring works, IT names a 0600 file in `device_token_file`; the demo workstation keeps
+its token beside the demo register (synthetic data only), as it does its register key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keyring
+import keyring.errors
+
+from clerk_app.config import Config
+from clerk_app.errors import KeyStoreError
+from clerk_app.keys import KEYRING_SERVICE, keyring_usable, read_secret_file, write_secret_file
+
+NOT_ENROLLED_DE = ("Dieser Arbeitsplatz ist noch nicht bei der Zentrale angemeldet: "
+                   "„clerk-app sync enrol CODE“ mit dem Anmeldecode der IT ausführen.")
+
+
+def _account(cfg: Config) -> str:
+    return f"device-token:{cfg.central_url}"
+
+
+def token_file(cfg: Config) -> Path | None:
+    if cfg.device_token_file:
+        return Path(cfg.device_token_file)
+    if cfg.is_demo:
+        return cfg.register_path.with_suffix(".device-token")
+    return None
+
+
+def load_token(cfg: Config) -> str:
+    path = token_file(cfg)
+    if path is not None:
+        if not path.exists():
+            raise KeyStoreError(NOT_ENROLLED_DE, f"no device token file {path}")
+        return read_secret_file(path)
+    if not keyring_usable():
+        raise KeyStoreError("Kein Schlüsselspeicher für das Gerätetoken verfügbar; die IT "
+                            "kann „device_token_file“ (Rechte 0600) einrichten.",
+                            "no keyring and no device_token_file")
+    try:
+        token = keyring.get_password(KEYRING_SERVICE, _account(cfg))
+    except keyring.errors.KeyringError as exc:
+        raise KeyStoreError("Der Schlüsselspeicher ist nicht erreichbar.",
+                            f"keyring failed: {exc}") from exc
+    if not token:
+        raise KeyStoreError(NOT_ENROLLED_DE, "no device token in the keyring")
+    return token
+
+
+def save_token(cfg: Config, token: str) -> None:
+    path = token_file(cfg)
+    if path is not None:
+        write_secret_file(path, token, replace=True)
+        return
+    try:
+        keyring.set_password(KEYRING_SERVICE, _account(cfg), token)
+    except keyring.errors.KeyringError as exc:
+        raise KeyStoreError("Das Gerätetoken kann nicht im Schlüsselspeicher abgelegt werden.",
+                            f"keyring failed: {exc}") from exc

@@ -1,0 +1,530 @@
+"""The workstation's sync engine: push the outbox, pull central changes, check, repeat.
+
+One `sync_once` is: (bootstrap or full resync if needed, after draining the outbox), push
+pending commands in order and in batches, upload archived documents, pull changes page by
+page, release held changes, compare counts and checksums with the central register.
+
+Rules (see ../shared/docs/sync.md and docs/sync-protocol.md):
+
+* A person with commands not yet accepted centrally ("pinned": pending, or in an open
+  Klärfall) is never overwritten by a pull: the central change is held in `sync_held` and
+  written once the person is free (newer changes replace held ones).
+* A command whose persons are in an open Klärfall waits; the others go on.
+* Each pulled page, and each push answer, is one local transaction together with the cursor:
+  a sync cut anywhere resumes without loss or duplicates (the central service answers a
+  repeated command as 'duplicate').
+* Unsynced work is never discarded: a full resync only replaces persons that are not pinned.
+
+Runs in a worker thread with its own `Store`; nothing here touches Qt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from clerk_app import audit
+from clerk_app.ids import uuid7
+from clerk_app.search_index import reindex_all
+from clerk_app.services.base import append_outbox
+from clerk_app.store.db import Store
+from sync import aggregates
+from sync.aggregates import HOUSEHOLD, PERSON
+from sync.client import CentralClient
+from sync.protocol import (
+    ARCHIVE_COMMAND,
+    RESOLUTION_COMMAND,
+    AggregateRecord,
+    Command,
+    CommandResult,
+)
+
+log = logging.getLogger(__name__)
+
+CURSOR = "sync.cursor"
+BOOTSTRAP = "sync.bootstrap"
+RESYNC = "sync.resync"
+LAST_SUCCESS = "sync.last_success"
+LAST_WARNING = "sync.warning"
+BATCH = 100
+PAGE = 1000
+BOOTSTRAP_PAGE = 2000
+DISCARDED = "Klärfall: zentrale Fassung übernommen, die Änderung hier wurde verworfen."
+CHECKSUM_WARNING = ("Der Datenabgleich mit der Zentrale hat Abweichungen gefunden; das "
+                    "Melderegister wird vollständig neu abgeglichen. Nicht übertragene Arbeit "
+                    "bleibt erhalten.")
+
+
+@dataclass
+class SyncReport:
+    """What one sync did: for the status bar, the log and `clerk-app sync`."""
+
+    pushed: int = 0
+    applied: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    deferred: int = 0
+    waiting: int = 0
+    archived: int = 0
+    pulled: int = 0
+    held: int = 0
+    bootstrapped: int = 0
+    checksum_ok: bool | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def summary_en(self) -> str:
+        return (f"pushed {self.pushed} (applied {self.applied}, conflicts {self.conflicts}, "
+                f"rejected {self.rejected}, deferred {self.deferred}, waiting {self.waiting}), "
+                f"archived {self.archived}, pulled {self.pulled} (held {self.held}), "
+                f"bootstrap {self.bootstrapped}, checksum "
+                f"{'-' if self.checksum_ok is None else 'ok' if self.checksum_ok else 'MISMATCH'}")
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """The local side's state, read cheaply (status bar, doctor)."""
+
+    pending: int
+    open_conflicts: int
+    last_success: str | None
+    warning: str | None
+    cursor: int | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def get_setting(store: Store, key: str) -> str | None:
+    row = store.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_setting(store: Store, key: str, value: str | None) -> None:
+    if value is None:
+        store.conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+    else:
+        store.conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def status(store: Store) -> SyncStatus:
+    pending = store.conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'"
+                                 ).fetchone()[0]
+    open_conflicts = store.conn.execute("SELECT count(*) FROM conflicts WHERE state != 'resolved'"
+                                        ).fetchone()[0]
+    cursor = get_setting(store, CURSOR)
+    return SyncStatus(int(pending), int(open_conflicts), get_setting(store, LAST_SUCCESS),
+                      get_setting(store, LAST_WARNING), int(cursor) if cursor else None)
+
+
+def _persons_of(result_json: str) -> set[str]:
+    try:
+        return set(json.loads(result_json).get("changed_persons") or ())
+    except (ValueError, AttributeError):
+        return set()
+
+
+def pinned_persons(store: Store) -> set[str]:
+    """Persons with local work the central service has not accepted yet."""
+    rows = store.conn.execute(
+        "SELECT result FROM outbox WHERE status = 'pending' OR command_id IN "
+        "(SELECT command_id FROM conflicts WHERE state != 'resolved')").fetchall()
+    pinned: set[str] = set()
+    for (result,) in rows:
+        pinned |= _persons_of(result)
+    return pinned
+
+
+def _blocked_persons(store: Store) -> set[str]:
+    rows = store.conn.execute(
+        "SELECT o.result FROM conflicts c JOIN outbox o ON o.command_id = c.command_id "
+        "WHERE c.state != 'resolved'").fetchall()
+    blocked: set[str] = set()
+    for (result,) in rows:
+        blocked |= _persons_of(result)
+    return blocked
+
+
+def _command(row: Sequence[Any]) -> Command:
+    command_id, ctype, payload, base_versions, device, clerk, created_at, result = row
+    return Command(command_id=command_id, type=ctype, payload=json.loads(payload),
+                   base_versions=json.loads(base_versions), device=device, clerk=clerk,
+                   created_at=created_at, persons=sorted(_persons_of(result)))
+
+
+OUTBOX_COLUMNS = "command_id, type, payload, base_versions, device, clerk, created_at, result"
+
+
+class SyncEngine:
+    def __init__(self, store: Store, client: CentralClient, *, batch: int = BATCH,
+                 page: int = PAGE, bootstrap_page: int = BOOTSTRAP_PAGE,
+                 full_check: Callable[[], bool] = lambda: True) -> None:
+        self.store = store
+        self.client = client
+        self.batch = batch
+        self.page = page
+        self.bootstrap_page = bootstrap_page
+        self.full_check = full_check
+
+    # --- the whole round -----------------------------------------------------------------
+
+    def sync_once(self) -> SyncReport:
+        """One complete sync. Raises `CentralUnavailable` / `CentralRefused` when the central
+        service cannot be used; everything done before that is kept."""
+        report = SyncReport()
+        self.client.hello()
+        needs_bootstrap = get_setting(self.store, CURSOR) is None or \
+            get_setting(self.store, RESYNC) is not None or \
+            get_setting(self.store, BOOTSTRAP) is not None
+        self.push(report)  # drain first: nothing unsynced is ever at stake
+        if needs_bootstrap:
+            self.bootstrap(report)
+        self.pull(report)
+        changed = bool(report.pushed or report.pulled or report.bootstrapped)
+        if changed or self.full_check():
+            self.check(report)
+        with self.store.transaction():
+            set_setting(self.store, LAST_SUCCESS, _now())
+            if report.checksum_ok:
+                set_setting(self.store, LAST_WARNING, None)
+        log.info("sync: %s", report.summary_en())
+        return report
+
+    # --- push ----------------------------------------------------------------------------
+
+    def push(self, report: SyncReport) -> None:
+        last_seq = 0
+        while True:
+            batch, archives, last_seq = self._next_batch(last_seq)
+            for row in archives:
+                self._upload(row, report)
+            if not batch:
+                report.waiting = int(self.store.conn.execute(
+                    "SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0])
+                return
+            answer = self.client.push(batch)
+            report.pushed += len(batch)
+            with self.store.transaction():
+                settled = [self._record(result, report) for result in answer.results]
+                self._release_held()
+            if any(settled):
+                last_seq = 0  # commands that waited for a settled Klärfall may go now
+
+    def _next_batch(self, after: int) -> tuple[list[Command], list[Command], int]:
+        """The next commands to send, in outbox order, skipping those that wait for a
+        Klärfall (and everything after them on the same persons)."""
+        blocked = _blocked_persons(self.store)
+        rows = self.store.conn.execute(
+            f"SELECT seq, {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND seq > ? "
+            "ORDER BY seq", (after,)).fetchall()
+        batch: list[Command] = []
+        archives: list[Command] = []
+        for row in rows:
+            command = _command(row[1:])
+            after = int(row[0])
+            if command.type == ARCHIVE_COMMAND:
+                archives.append(command)
+            elif command.type != RESOLUTION_COMMAND and blocked & set(command.persons):
+                blocked |= set(command.persons)
+            else:
+                batch.append(command)
+            if len(batch) >= self.batch or len(archives) >= self.batch:
+                break
+        return batch, archives, after
+
+    def _upload(self, command: Command, report: SyncReport) -> None:
+        receipt = self.client.archive(command)
+        with self.store.transaction():
+            self.store.conn.execute(
+                "UPDATE outbox SET status = 'applied', attempts = attempts + 1, "
+                "last_error = NULL WHERE command_id = ?", (receipt.command_id,))
+        report.archived += 1
+
+    def _record(self, result: CommandResult, report: SyncReport) -> bool:
+        """Store one command's answer; True if it settled a Klärfall."""
+        conn = self.store.conn
+        final = result.final_status or result.status
+        if result.status == "deferred":
+            report.deferred += 1
+            conn.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? "
+                         "WHERE command_id = ?", (result.reason, result.command_id))
+            return False
+        if result.status == "conflict":
+            report.conflicts += 1
+            self._open_conflict(result, "conflict")
+            return False
+        if final == "rejected":
+            report.rejected += 1
+            self._open_conflict(result, "rejected")
+            return False
+        report.applied += 1
+        local_status, error = ("rejected", DISCARDED) if final == "discarded" else ("applied",
+                                                                                  None)
+        conn.execute("UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ? "
+                     "WHERE command_id = ?", (local_status, error, result.command_id))
+        target = conn.execute("SELECT command_id FROM conflicts WHERE resolution_command_id = ?",
+                              (result.command_id,)).fetchone()
+        if target is None:
+            return False
+        self._settle_conflict(target[0], str(result.result.get("target_status")))
+        return True
+
+    def _open_conflict(self, result: CommandResult, kind: str) -> None:
+        conn = self.store.conn
+        conn.execute("UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ? "
+                     "WHERE command_id = ?", (kind, result.reason, result.command_id))
+        persons = sorted(_persons_of(conn.execute(
+            "SELECT result FROM outbox WHERE command_id = ?",
+            (result.command_id,)).fetchone()[0]))
+        local = aggregates.read_persons(conn, persons)
+        conn.execute(
+            "INSERT INTO conflicts (command_id, detected_at, status, reason, server_records, "
+            "local_records) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(command_id) DO UPDATE SET "
+            "detected_at = excluded.detected_at, status = excluded.status, "
+            "reason = excluded.reason, server_records = excluded.server_records, "
+            "local_records = excluded.local_records, state = 'open', decision = NULL, "
+            "resolution_command_id = NULL",
+            (result.command_id, _now(), kind, result.reason or "",
+             json.dumps([r.model_dump() for r in result.server_records], ensure_ascii=False),
+             json.dumps(list(local.values()), ensure_ascii=False)))
+        for record in result.server_records:
+            self._hold(record)
+        log.warning("command %s: %s centrally", result.command_id, kind)
+
+    def _settle_conflict(self, command_id: str, target_status: str) -> None:
+        conn = self.store.conn
+        applied = target_status == "applied"
+        conn.execute("UPDATE outbox SET status = ?, last_error = ? WHERE command_id = ?",
+                     ("applied" if applied else "rejected", None if applied else DISCARDED,
+                      command_id))
+        conn.execute("UPDATE conflicts SET state = 'resolved' WHERE command_id = ?",
+                     (command_id,))
+
+    # --- pull ----------------------------------------------------------------------------
+
+    def pull(self, report: SyncReport) -> None:
+        while True:
+            cursor = int(get_setting(self.store, CURSOR) or 0)
+            page = self.client.changes(cursor, self.page)
+            with self._writing():
+                pinned = pinned_persons(self.store)
+                for change in page.changes:
+                    if change.kind == PERSON and change.id in pinned:
+                        self._hold(change)
+                        report.held += 1
+                    else:
+                        self._apply(change)
+                report.pulled += len(page.changes)
+                set_setting(self.store, CURSOR, str(page.until))
+                self._release_held()
+            if not page.more:
+                return
+
+    def _writing(self) -> Any:
+        """A pull transaction. Foreign keys are off while it runs: the central register is
+        the authority on references, and a tombstone leaves issued documents in place."""
+        return _PullTransaction(self.store)
+
+    def _apply(self, change: AggregateRecord) -> None:
+        aggregates.apply_change(self.store, change.kind, change.id, change.data)
+        self.store.conn.execute("DELETE FROM sync_held WHERE kind = ? AND id = ? AND seq <= ?",
+                                (change.kind, change.id, change.seq))
+
+    def _hold(self, change: AggregateRecord) -> None:
+        self.store.conn.execute(
+            "INSERT INTO sync_held (kind, id, seq, deleted, data) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(kind, id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, "
+            "data = excluded.data WHERE excluded.seq > sync_held.seq",
+            (change.kind, change.id, change.seq, int(change.data is None),
+             json.dumps(change.data, ensure_ascii=False) if change.data is not None else None))
+
+    def _release_held(self) -> None:
+        """Write held central changes of persons that are free again."""
+        held = self.store.conn.execute("SELECT kind, id, seq, data FROM sync_held").fetchall()
+        if not held:
+            return
+        pinned = pinned_persons(self.store)
+        for kind, rid, seq, data in held:
+            if rid not in pinned:
+                self._apply(AggregateRecord(kind=kind, id=rid, seq=seq,
+                                            data=json.loads(data) if data else None))
+
+    # --- bootstrap and full resync ---------------------------------------------------------
+
+    def bootstrap(self, report: SyncReport) -> None:
+        """Copy the whole central register (resumable: the position is saved with each page).
+
+        Into an empty register rows are bulk-inserted and the search index is built once at
+        the end; otherwise (a resync) each person is replaced, and persons the central
+        register does not have are removed, except pinned ones.
+        """
+        state = json.loads(get_setting(self.store, BOOTSTRAP) or "null")
+        if state is None:
+            with self.store.transaction():
+                self.store.conn.execute("DELETE FROM sync_seen")
+                fresh = not self.store.conn.execute("SELECT EXISTS (SELECT 1 FROM persons)"
+                                                    ).fetchone()[0]
+                state = {"after_kind": "", "after_id": "", "hwm": None, "fresh": fresh}
+                set_setting(self.store, BOOTSTRAP, json.dumps(state))
+        while True:
+            page = self.client.bootstrap(state["after_kind"], state["after_id"], state["hwm"],
+                                         self.bootstrap_page)
+            with self._writing():
+                self._bootstrap_page(page.items, fresh=bool(state["fresh"]))
+                if page.items:
+                    state["after_kind"], state["after_id"] = page.items[-1].kind, \
+                        page.items[-1].id
+                state["hwm"] = page.high_water_mark
+                set_setting(self.store, BOOTSTRAP, json.dumps(state))
+            report.bootstrapped += len(page.items)
+            if not page.more:
+                break
+        with self._writing():
+            if not state["fresh"]:
+                self._remove_unseen()
+            reindex_all(self.store.db)
+            self.store.conn.execute("DELETE FROM sync_seen")
+            set_setting(self.store, CURSOR, str(state["hwm"]))
+            set_setting(self.store, BOOTSTRAP, None)
+            set_setting(self.store, RESYNC, None)
+
+    def _bootstrap_page(self, items: Sequence[AggregateRecord], *, fresh: bool) -> None:
+        conn = self.store.conn
+        pinned = pinned_persons(self.store)
+        conn.executemany("INSERT OR IGNORE INTO sync_seen (kind, id) VALUES (?, ?)",
+                         [(i.kind, i.id) for i in items])
+        free = [i for i in items if not (i.kind == PERSON and i.id in pinned)]
+        for item in items:
+            if item.kind == PERSON and item.id in pinned:
+                self._hold(item)
+        if fresh:
+            for item in free:
+                if item.kind == HOUSEHOLD and item.data is not None:
+                    aggregates.write_household(self.store, item.data)
+            aggregates.write_persons_bulk(
+                self.store, [i.data for i in free if i.kind == PERSON and i.data is not None])
+            return
+        for item in free:
+            if item.kind == PERSON and item.data is not None:
+                aggregates.write_person(self.store, item.data, reindex=False)
+            elif item.data is not None:
+                aggregates.write_household(self.store, item.data)
+
+    def _remove_unseen(self) -> None:
+        pinned = pinned_persons(self.store)
+        gone = [pid for (pid,) in self.store.conn.execute(
+            "SELECT id FROM persons WHERE id NOT IN (SELECT id FROM sync_seen "
+            "WHERE kind = 'person')") if pid not in pinned]
+        for pid in gone:
+            aggregates.delete_person(self.store, pid)
+        if gone:
+            log.warning("resync removed %d persons the central register does not hold",
+                        len(gone))
+
+    # --- integrity check -----------------------------------------------------------------
+
+    def check(self, report: SyncReport) -> None:
+        """Compare counts and checksums with the central register (pinned persons left out:
+        their local state is ahead on purpose). A mismatch schedules a full resync."""
+        pinned = pinned_persons(self.store)
+        central = self.client.checksum(sorted(pinned))
+        if central.high_water_mark != int(get_setting(self.store, CURSOR) or -1):
+            return  # the centre moved on meanwhile; the next sync checks again
+        conn = self.store.conn
+        persons = aggregates.read_all_persons(conn)
+        for pid in pinned:
+            persons.pop(pid, None)
+        local = {PERSON: aggregates.checksum(persons.values()),
+                 HOUSEHOLD: aggregates.checksum(aggregates.read_households(conn).values())}
+        ok = all(local[k] == (central.counts.get(k, 0), central.sums.get(k, 0))
+                 for k in (PERSON, HOUSEHOLD))
+        report.checksum_ok = ok
+        if not ok:
+            log.error("checksum mismatch with the central register: local %s, central %s/%s",
+                      local, central.counts, central.sums)
+            report.warnings.append(CHECKSUM_WARNING)
+            with self.store.transaction():
+                set_setting(self.store, RESYNC, "1")
+                set_setting(self.store, LAST_WARNING, CHECKSUM_WARNING)
+
+
+class _PullTransaction:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._inner: Any = None
+
+    def __enter__(self) -> None:
+        self.store.conn.execute("PRAGMA foreign_keys = OFF")
+        self._inner = self.store.transaction()
+        self._inner.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self._inner.__exit__(*exc)
+        finally:
+            self.store.conn.execute("PRAGMA foreign_keys = ON")
+
+
+# --- Klärfälle -------------------------------------------------------------------------------
+
+def open_conflicts(store: Store) -> list[dict[str, Any]]:
+    """The Klärfälle list: each with the command, both versions, and its state."""
+    rows = store.query(
+        "SELECT c.*, o.type, o.created_at, o.clerk AS command_clerk, o.payload "
+        "FROM conflicts c JOIN outbox o ON o.command_id = c.command_id "
+        "WHERE c.state != 'resolved' ORDER BY o.seq")
+    for row in rows:
+        row["server_records"] = json.loads(row["server_records"])
+        row["local_records"] = json.loads(row["local_records"])
+        row["payload"] = json.loads(row["payload"])
+    return rows
+
+
+def resolve_conflict(store: Store, command_id: str, decision: str) -> str:
+    """The clerk's decision on a Klärfall, as a new command (returns its id).
+
+    'local': apply this workstation's command on the current central version; the commands
+    that waited for it go through with it. 'central': keep the central version (the command's
+    documents and payments are still recorded centrally, its register change is dropped).
+    """
+    if decision not in ("local", "central"):
+        raise ValueError(f"unknown decision {decision!r}")
+    conn = store.conn
+    with store.transaction():
+        row = conn.execute("SELECT c.state, o.result FROM conflicts c JOIN outbox o "
+                           "ON o.command_id = c.command_id WHERE c.command_id = ?",
+                           (command_id,)).fetchone()
+        if row is None or row[0] != "open":
+            from clerk_app.errors import ValidationError
+
+            raise ValidationError("Dieser Klärfall ist nicht (mehr) offen.",
+                                  f"conflict {command_id} is not open")
+        persons = _persons_of(row[1])
+        dependents = [cid for cid, result in conn.execute(
+            "SELECT command_id, result FROM outbox WHERE status = 'pending' AND type != ? "
+            "ORDER BY seq", (RESOLUTION_COMMAND,)) if _persons_of(result) & persons]
+        resolution_id = uuid7()
+        append_outbox(store, resolution_id, RESOLUTION_COMMAND,
+                      {"command_id": command_id, "decision": decision,
+                       "dependents": dependents if decision == "local" else []},
+                      datetime.now(UTC),
+                      result=json.dumps({"changed_persons": sorted(persons)}))
+        conn.execute("UPDATE conflicts SET state = 'resolving', decision = ?, resolved_by = ?, "
+                     "resolved_at = ?, resolution_command_id = ? WHERE command_id = ?",
+                     (decision, store.actor.clerk, _now(), resolution_id, command_id))
+        for person in sorted(persons):
+            audit.record(store, audit.UPDATE, person, "Klärfall",
+                         f"Auftrag {command_id}: "
+                         f"{'eigene' if decision == 'local' else 'zentrale'} Fassung")
+    return resolution_id
+
+
+def unsynced(store: Store) -> Iterable[str]:
+    """Command ids not yet accepted centrally (for tests and the doctor)."""
+    return [r[0] for r in store.conn.execute(
+        "SELECT command_id FROM outbox WHERE status = 'pending' ORDER BY seq")]

@@ -1,0 +1,430 @@
+"""The central service's logic, without HTTP: enrolment, push, pull, bootstrap, checksums,
+the document archive. `sync.server.app` puts it on the wire; tests and the seed use it too.
+
+Exactly once: every command id is stored under a unique key with its outcome. A command is
+applied, or finally rejected, in the same transaction that stores that outcome; a replay of a
+final command returns the stored outcome ('duplicate'). A conflict is not final: the command
+is kept, and the clerk's resolution (a new command, `klaerfall_loesung`) settles it.
+
+A push batch is one transaction holding the change-sequence lock (so sequence numbers commit
+in order, see `storage`), each command inside its own savepoint: a database refusal of one
+command (a document number already taken) rejects that command, not the batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from clerk_app.ids import new_id
+from sync import aggregates
+from sync.aggregates import HOUSEHOLD, KINDS, PERSON, Aggregate
+from sync.protocol import (
+    ACCEPTED_SCHEMAS,
+    ARCHIVE_COMMAND,
+    RESOLUTION_COMMAND,
+    AggregateRecord,
+    ArchiveReceipt,
+    BootstrapPage,
+    ChangesPage,
+    Checksum,
+    Command,
+    CommandResult,
+    DocumentVerification,
+    Hello,
+    PushResponse,
+)
+from sync.server.replay import Hydrated, Outcome, journal_row, referenced, sandbox
+from sync.server.storage import Database, Tx
+
+log = logging.getLogger(__name__)
+
+FINAL = ("applied", "rejected", "discarded")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+CODE_VALID = timedelta(hours=24)
+MAX_PAGE = 5000
+
+
+class CentralError(Exception):
+    """A refusal the workstation shows its clerk: German and English, with an HTTP status."""
+
+    def __init__(self, status: int, message_de: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.status = status
+        self.message_de = message_de
+        self.message_en = message_en
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def _integrity_errors() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    errors: list[type[BaseException]] = [sqlite3.IntegrityError]
+    try:
+        import psycopg
+
+        errors.append(psycopg.errors.IntegrityError)
+    except ImportError:  # pragma: no cover - psycopg is a dependency of the service
+        pass
+    return tuple(errors)
+
+
+INTEGRITY_ERRORS = _integrity_errors()
+
+
+class Central:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- versions, devices ---------------------------------------------------------------
+
+    def hello(self) -> Hello:
+        return Hello(schemas=sorted(ACCEPTED_SCHEMAS), server_time=_now(),
+                     high_water_mark=self.high_water_mark())
+
+    def high_water_mark(self) -> int:
+        with self.db.transaction(write=False) as tx:
+            return int(tx.execute("SELECT value FROM counter WHERE name = 'seq'")[0][0])
+
+    def issue_enrolment_code(self, device_name: str) -> str:
+        """A one-time code for IT to type into a new workstation (valid 24 hours)."""
+        code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
+                        for _ in range(3))
+        now = datetime.now(UTC)
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO enrolment_codes (code_sha256, device_name, created_at, "
+                       "expires_at) VALUES (?, ?, ?, ?)",
+                       (_sha256(code), device_name, now.isoformat(),
+                        (now + CODE_VALID).isoformat()))
+        log.info("enrolment code issued for device %r", device_name)
+        return code
+
+    def enrol(self, code: str, device_name: str) -> tuple[str, str]:
+        """Exchange a one-time code for (device id, token); the code is then spent."""
+        code = code.strip().upper()
+        now = datetime.now(UTC)
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT expires_at, used_at FROM enrolment_codes "
+                              "WHERE code_sha256 = ?", (_sha256(code),))
+            if not rows or rows[0][1] is not None or \
+                    datetime.fromisoformat(rows[0][0]) < now:
+                raise CentralError(403, "Der Anmeldecode ist ungültig, abgelaufen oder schon "
+                                        "benutzt. Bitte bei der IT einen neuen anfordern.",
+                                   "enrolment code invalid, expired or used")
+            device_id, token = new_id(), secrets.token_urlsafe(32)
+            tx.execute("UPDATE enrolment_codes SET used_at = ? WHERE code_sha256 = ?",
+                       (now.isoformat(), _sha256(code)))
+            tx.execute("INSERT INTO devices (device_id, name, token_sha256, enrolled_at) "
+                       "VALUES (?, ?, ?, ?)", (device_id, device_name, _sha256(token),
+                                               now.isoformat()))
+        log.info("device %s enrolled", device_id)
+        return device_id, token
+
+    def authenticate(self, token: str) -> str:
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute("SELECT device_id FROM devices WHERE token_sha256 = ? "
+                              "AND revoked_at IS NULL", (_sha256(token),))
+        if not rows:
+            raise CentralError(401, "Dieser Arbeitsplatz ist bei der Zentrale nicht (mehr) "
+                                    "angemeldet. Bitte die IT verständigen.",
+                               "unknown or revoked device token")
+        return str(rows[0][0])
+
+    # --- push ----------------------------------------------------------------------------
+
+    def push(self, commands: Sequence[Command]) -> PushResponse:
+        results: list[CommandResult] = []
+        with self.db.transaction() as tx:
+            seq = tx.lock_sequence()
+            failed: set[str] = set()
+            for command in commands:
+                if set(command.persons) & failed:
+                    results.append(CommandResult(
+                        command_id=command.command_id, status="deferred",
+                        reason="Wartet auf die Klärung eines früheren Auftrags."))
+                    continue
+                result, seq = self._push_one(tx, command, seq)
+                if result.status in ("conflict", "rejected") or \
+                        result.final_status == "rejected":
+                    failed |= set(command.persons)
+                results.append(result)
+            tx.execute("UPDATE counter SET value = ? WHERE name = 'seq'", (seq,))
+        return PushResponse(results=results, high_water_mark=seq)
+
+    def _push_one(self, tx: Tx, command: Command, seq: int) -> tuple[CommandResult, int]:
+        stored = tx.execute("SELECT status, reason, result FROM commands WHERE command_id = ?",
+                            (command.command_id,))
+        if stored and stored[0][0] in FINAL:
+            status, reason, result = stored[0]
+            return CommandResult(command_id=command.command_id, status="duplicate",
+                                 final_status=status, reason=reason,
+                                 result=json.loads(result)), seq
+        if command.type == RESOLUTION_COMMAND:
+            return self._resolve(tx, command, seq)
+        if command.type == ARCHIVE_COMMAND:
+            return self._archive(tx, command), seq
+        forced = bool(tx.execute("SELECT 1 FROM forced_commands WHERE command_id = ?",
+                                 (command.command_id,)))
+        state = self._hydrate(tx, command)
+        outcome = sandbox().replay(command, state, force=forced)
+        return self._settle(tx, command, state, outcome, seq)
+
+    def _settle(self, tx: Tx, command: Command, state: Hydrated, outcome: Outcome,
+                seq: int, *, final: str = "applied") -> tuple[CommandResult, int]:
+        """Store the outcome; the command's effect and its row commit together."""
+        if outcome.status == "applied":
+            try:
+                with tx.savepoint():
+                    seq = self._write(tx, command.command_id, outcome, seq)
+                    self._store_command(tx, command, final, None, outcome.result, seq)
+                return CommandResult(command_id=command.command_id, status="applied",
+                                     final_status=final, result=outcome.result), seq
+            except INTEGRITY_ERRORS as exc:
+                log.warning("command %s refused by the database: %s", command.command_id, exc)
+                outcome = Outcome("rejected", reason="Eine Nummer dieses Auftrags (Dokument oder "
+                                                     "Quittung) ist zentral schon vergeben.")
+        self._store_command(tx, command, outcome.status, outcome.reason, {}, None)
+        records = state.records() if outcome.status == "conflict" else []
+        return CommandResult(command_id=command.command_id, status=outcome.status,  # type: ignore[arg-type]
+                             final_status=outcome.status, reason=outcome.reason,
+                             server_records=records), seq
+
+    def _store_command(self, tx: Tx, command: Command, status: str, reason: str | None,
+                       result: dict[str, Any], applied_seq: int | None) -> None:
+        payload = command.payload
+        if command.type == ARCHIVE_COMMAND:  # the file is in `files`, not twice
+            payload = {k: v for k, v in payload.items() if k != "pdf_base64"}
+        tx.execute(
+            "INSERT INTO commands (command_id, device, clerk, type, payload, base_versions, "
+            "persons, created_at, received_at, status, reason, result, applied_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (command_id) DO UPDATE SET status = excluded.status, "
+            "reason = excluded.reason, result = excluded.result, "
+            "applied_seq = excluded.applied_seq, received_at = excluded.received_at",
+            (command.command_id, command.device, command.clerk, command.type, _dump(payload),
+             _dump(command.base_versions), _dump(command.persons), command.created_at, _now(),
+             status, reason, _dump(result), applied_seq))
+
+    def _hydrate(self, tx: Tx, command: Command) -> Hydrated:
+        ids, receipts = referenced(command)
+        state = Hydrated()
+        if ids:
+            marks = ",".join("?" * len(ids))
+            for kind, rid, seq, data in tx.execute(
+                    f"SELECT kind, id, seq, data FROM aggregates WHERE id IN ({marks}) "
+                    "AND deleted = 0", ids):
+                target = state.persons if kind == PERSON else state.households
+                target[rid] = (int(seq), json.loads(data))
+        if receipts:
+            marks = ",".join("?" * len(receipts))
+            state.journal = [journal_row(json.loads(d)) for (d,) in tx.execute(
+                f"SELECT data FROM ledger WHERE kind = 'cash_journal' AND key IN ({marks})",
+                receipts)]
+        return state
+
+    def _write(self, tx: Tx, command_id: str, outcome: Outcome, seq: int) -> int:
+        for kind, rid, data in sorted(outcome.changed, key=lambda c: KINDS.index(c[0])):
+            seq += 1
+            self._put_aggregate(tx, kind, rid, seq, data)
+        if outcome.ledger:
+            tx.executemany("INSERT INTO ledger (kind, key, command_id, data) VALUES (?, ?, ?, ?)",
+                           [(t, k, command_id, _dump(d))
+                            for t, k, d in outcome.ledger])
+        return seq
+
+    @staticmethod
+    def _put_aggregate(tx: Tx, kind: str, rid: str, seq: int, data: Aggregate | None) -> None:
+        tx.execute(
+            "INSERT INTO aggregates (kind, id, seq, deleted, hash32, data) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, "
+            "deleted = excluded.deleted, hash32 = excluded.hash32, data = excluded.data",
+            (kind, rid, seq, int(data is None), aggregates.hash32(data) if data else 0,
+             aggregates.canonical(data) if data else None))
+
+    # --- Klärfälle -------------------------------------------------------------------------
+
+    def _resolve(self, tx: Tx, command: Command, seq: int) -> tuple[CommandResult, int]:
+        """The clerk's decision on a conflicted or rejected command.
+
+        'local': apply the command on the central version as it is now (no version check),
+        and let the commands that waited for it (`dependents`) pass the check too.
+        'central': the central version stays; the command's documents, payments and audit
+        entries are still recorded (they happened at the counter), its register change is not.
+        """
+        payload = command.payload
+        target_id, decision = str(payload.get("command_id")), payload.get("decision")
+        rows = tx.execute("SELECT type, payload, base_versions, persons, device, clerk, "
+                          "created_at, status FROM commands WHERE command_id = ?", (target_id,))
+        if decision not in ("local", "central") or not rows:
+            return self._final(tx, command, "rejected", "Der zu klärende Auftrag ist der "
+                                                        "Zentrale nicht bekannt."), seq
+        ctype, cpayload, cbase, cpersons, device, clerk, created, status = rows[0]
+        if status not in ("conflict", "rejected"):
+            return self._final(tx, command, "applied", None, {"target_status": status}), seq
+        target = Command(command_id=target_id, type=ctype, payload=json.loads(cpayload),
+                         base_versions=json.loads(cbase), persons=json.loads(cpersons),
+                         device=device, clerk=clerk, created_at=created)
+        state = self._hydrate(tx, target)
+        outcome = sandbox().replay(target, state, force=True)
+        if decision == "central" or outcome.status != "applied":
+            final = "discarded"
+            if outcome.status == "applied":  # keep what happened at the counter
+                outcome.changed = []
+            else:
+                outcome = Outcome("applied", result={})
+        else:
+            final = "applied"
+            tx.executemany("INSERT INTO forced_commands (command_id, by_command) VALUES (?, ?) "
+                           "ON CONFLICT (command_id) DO NOTHING",
+                           [(str(d), command.command_id)
+                            for d in payload.get("dependents") or []])
+        _, seq = self._settle(tx, target, state, outcome, seq, final=final)
+        return self._final(tx, command, "applied", None, {"target_status": final}), seq
+
+    def _final(self, tx: Tx, command: Command, status: str, reason: str | None,
+               result: dict[str, Any] | None = None) -> CommandResult:
+        self._store_command(tx, command, status, reason, result or {}, None)
+        return CommandResult(command_id=command.command_id, status=status,  # type: ignore[arg-type]
+                             final_status=status, reason=reason, result=result or {})
+
+    # --- document archive ------------------------------------------------------------------
+
+    def _archive(self, tx: Tx, command: Command) -> CommandResult:
+        p = command.payload
+        try:
+            pdf = base64.b64decode(p["pdf_base64"], validate=True)
+        except (KeyError, ValueError, TypeError):
+            return self._final(tx, command, "rejected", "Die Archivdatei fehlt oder ist "
+                                                        "beschädigt.")
+        digest = hashlib.sha256(pdf).hexdigest()
+        if digest != p.get("sha256"):
+            return self._final(tx, command, "rejected", "Die Archivdatei ist beschädigt "
+                                                        "(Prüfsumme stimmt nicht).")
+        tx.execute("INSERT INTO files (sha256, document_number, kind, command_id, size, device, "
+                   "uploaded_at, pdf) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                   "ON CONFLICT (sha256) DO NOTHING",
+                   (digest, str(p.get("document_number")), str(p.get("kind")),
+                    command.command_id, len(pdf), command.device, _now(), pdf))
+        return self._final(tx, command, "applied", None, {"sha256": digest})
+
+    def archive(self, command: Command) -> ArchiveReceipt:
+        """One archived PDF (upload endpoint): idempotent per command id."""
+        if command.type != ARCHIVE_COMMAND:
+            raise CentralError(422, "Das ist kein Archivauftrag.", "not an archive command")
+        response = self.push([command])
+        result = response.results[0]
+        if (result.final_status or result.status) == "rejected":
+            raise CentralError(422, result.reason or "Archivdatei abgelehnt.",
+                               "archive upload rejected")
+        return ArchiveReceipt(command_id=command.command_id, status=result.status,
+                              sha256=str(command.payload.get("sha256")))
+
+    def verify_document(self, number: str, sha256: str | None = None) -> DocumentVerification:
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute("SELECT data FROM ledger WHERE kind = 'documents' AND key = ?",
+                              (number,))
+            files = tx.execute("SELECT kind, sha256, size, uploaded_at FROM files "
+                               "WHERE document_number = ? ORDER BY uploaded_at", (number,))
+        listed = [{"kind": k, "sha256": s, "size": int(n), "uploaded_at": u}
+                  for k, s, n, u in files if sha256 is None or s == sha256]
+        if not rows:
+            return DocumentVerification(number=number, known=False, files=listed)
+        doc = json.loads(rows[0][0])
+        return DocumentVerification(number=number, known=sha256 is None or bool(listed),
+                                    type=doc.get("type"), issued_at=doc.get("issued_at"),
+                                    workstation=doc.get("workstation"), files=listed)
+
+    # --- pull ------------------------------------------------------------------------------
+
+    def changes(self, since: int, limit: int) -> ChangesPage:
+        limit = max(1, min(limit, MAX_PAGE))
+        with self.db.transaction(write=False) as tx:
+            hwm = int(tx.execute("SELECT value FROM counter WHERE name = 'seq'")[0][0])
+            rows = tx.execute("SELECT kind, id, seq, data FROM aggregates WHERE seq > ? "
+                              "AND seq <= ? ORDER BY seq LIMIT ?", (since, hwm, limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return ChangesPage(changes=[_record(r) for r in rows],
+                           until=int(rows[-1][2]) if more else max(hwm, since), more=more)
+
+    def bootstrap(self, after_kind: str, after_id: str, hwm: int | None,
+                  limit: int) -> BootstrapPage:
+        limit = max(1, min(limit, MAX_PAGE))
+        with self.db.transaction(write=False) as tx:
+            if hwm is None:
+                hwm = int(tx.execute("SELECT value FROM counter WHERE name = 'seq'")[0][0])
+            rows = tx.execute("SELECT kind, id, seq, data FROM aggregates "
+                              "WHERE (kind, id) > (?, ?) AND seq <= ? AND deleted = 0 "
+                              "ORDER BY kind, id LIMIT ?", (after_kind, after_id, hwm, limit + 1))
+        return BootstrapPage(items=[_record(r) for r in rows[:limit]], high_water_mark=hwm,
+                             more=len(rows) > limit)
+
+    def checksum(self, exclude: Sequence[str]) -> Checksum:
+        with self.db.transaction(write=False, snapshot=True) as tx:
+            hwm = int(tx.execute("SELECT value FROM counter WHERE name = 'seq'")[0][0])
+            counts = {k: 0 for k in KINDS}
+            sums = {k: 0 for k in KINDS}
+            for kind, count, total in tx.execute(
+                    "SELECT kind, count(*), sum(hash32) FROM aggregates WHERE deleted = 0 "
+                    "GROUP BY kind"):
+                counts[kind], sums[kind] = int(count), int(total or 0)
+            excluded = sorted(set(exclude))
+            for start in range(0, len(excluded), 500):
+                chunk = excluded[start:start + 500]
+                for kind, count, total in tx.execute(
+                        f"SELECT kind, count(*), sum(hash32) FROM aggregates WHERE deleted = 0 "
+                        f"AND id IN ({','.join('?' * len(chunk))}) GROUP BY kind", chunk):
+                    counts[kind] -= int(count)
+                    sums[kind] -= int(total or 0)
+        return Checksum(high_water_mark=hwm, counts=counts, sums=sums)
+
+    # --- seed ------------------------------------------------------------------------------
+
+    def load_aggregates(self, persons: dict[str, Aggregate],
+                        households: dict[str, Aggregate]) -> int:
+        """Bulk load (seed, migration from the old central register): one transaction."""
+        with self.db.transaction() as tx:
+            seq = tx.lock_sequence()
+            rows = []
+            for kind, items in ((HOUSEHOLD, households), (PERSON, persons)):
+                for rid in sorted(items):
+                    seq += 1
+                    data = items[rid]
+                    rows.append((kind, rid, seq, 0, aggregates.hash32(data),
+                                 aggregates.canonical(data)))
+            for start in range(0, len(rows), 2000):
+                tx.executemany("INSERT INTO aggregates (kind, id, seq, deleted, hash32, data) "
+                               "VALUES (?, ?, ?, ?, ?, ?)", rows[start:start + 2000])
+            tx.execute("UPDATE counter SET value = ? WHERE name = 'seq'", (seq,))
+        return len(rows)
+
+    def delete_person(self, person_id: str) -> int:
+        """Remove a person centrally (e.g. a duplicate merged away): a tombstone for pull."""
+        with self.db.transaction() as tx:
+            seq = tx.lock_sequence() + 1
+            self._put_aggregate(tx, PERSON, person_id, seq, None)
+            tx.execute("UPDATE counter SET value = ? WHERE name = 'seq'", (seq,))
+        return seq
+
+
+def _record(row: Sequence[Any]) -> AggregateRecord:
+    kind, rid, seq, data = row
+    return AggregateRecord(kind=kind, id=rid, seq=int(seq),
+                           data=json.loads(data) if data is not None else None)

@@ -1,0 +1,245 @@
+"""Replaying a workstation's command on the central register: the same core `apply`, once.
+
+The central register is stored as aggregates (see `sync.aggregates`) in PostgreSQL or SQLite.
+To apply a command, the service copies the aggregates the command names into an in-memory
+working register (same schema as a workstation's), checks the command's base versions against
+them, runs the counter service's own `apply` on the payload, and reads back what changed:
+changed aggregates (persons, households) and new ledger rows (documents, registrations,
+requests, cash journal, closings, audit entries). The working register is rolled back after
+every command; the caller writes the outcome to the central database in its transaction.
+
+So the effect of a command is defined in one place (the core service), whichever database the
+central service runs on, and a replay on the same aggregates gives the same aggregates as the
+workstation's local apply did (checked after every sync by the checksums).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlcipher3
+
+from clerk_app.errors import ClerkError
+from clerk_app.services.base import ServiceContext, ServiceResult, load_services
+from clerk_app.store.db import Actor, Store, fetch_dicts, open_scratch
+from clerk_app.streets import load_street_directory
+from sync import aggregates
+from sync.aggregates import HOUSEHOLD, PERSON, Aggregate
+from sync.protocol import AggregateRecord, Command
+
+log = logging.getLogger(__name__)
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Receipt numbers ('QU-SCHALTER3-2026-000042'): a Storno reads the original journal entry.
+RECEIPT_RE = re.compile(r"^[A-Z]{1,4}-[A-Z0-9]{1,12}-\d{4}-\d{6}$")
+
+# Ledger tables: rows a command adds and nothing changes later. Key = what identifies the row
+# on every node (local integer ids differ per register and are dropped).
+LEDGER_KEYS: dict[str, tuple[str, ...]] = {
+    "documents": ("number",),
+    "registrations": ("id",),
+    "requests": ("id",),
+    "cash_journal": ("receipt_number", "reverses"),
+    "closings": ("workstation", "business_day"),
+    "audit_log": ("id",),
+}
+LOCAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cash_journal": ("id",),
+    "closings": ("id", "last_entry_id"),
+    "audit_log": ("id",),
+}
+OWNED = ("residences", "former_names", "id_documents", "information_blocks")
+
+CAPTURE = "\n".join(
+    [
+        "CREATE TABLE _touched (kind TEXT NOT NULL, id TEXT NOT NULL, "
+        "PRIMARY KEY (kind, id)) WITHOUT ROWID;",
+        "CREATE TABLE _inserted (tbl TEXT NOT NULL, row INTEGER NOT NULL);",
+    ]
+    + [f"CREATE TRIGGER _cap_{t}_{op.lower()} AFTER {op} ON {t} BEGIN "
+       f"INSERT OR IGNORE INTO _touched VALUES ('{kind}', {ref}.{col}); END;"
+       for t, kind, col in (("persons", PERSON, "id"), ("households", HOUSEHOLD, "id"),
+                            *((o, PERSON, "person_id") for o in OWNED))
+       for op, ref in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))]
+    + [f"CREATE TRIGGER _cap_{t} AFTER INSERT ON {t} BEGIN "
+       f"INSERT INTO _inserted VALUES ('{t}', NEW.rowid); END;" for t in LEDGER_KEYS]
+)
+
+
+@dataclass
+class Hydrated:
+    """The central state a command needs: aggregates by id (with their change seq) and the
+    cash journal entries it names."""
+
+    persons: dict[str, tuple[int, Aggregate]] = field(default_factory=dict)
+    households: dict[str, tuple[int, Aggregate]] = field(default_factory=dict)
+    journal: list[dict[str, Any]] = field(default_factory=list)
+
+    def records(self) -> list[AggregateRecord]:
+        return [AggregateRecord(kind=PERSON, id=pid, seq=seq, data=data)
+                for pid, (seq, data) in self.persons.items()]
+
+
+@dataclass
+class Outcome:
+    status: str  # applied | conflict | rejected
+    reason: str | None = None
+    changed: list[tuple[str, str, Aggregate | None]] = field(default_factory=list)
+    ledger: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string in a JSON value (the ids and numbers a payload names)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+def referenced(command: Command) -> tuple[list[str], list[str]]:
+    """(record ids, receipt numbers) the command names."""
+    names = set(strings_in(command.payload)) | set(command.persons)
+    names |= {key.split("/", 1)[1] for key in command.base_versions if "/" in key}
+    return (sorted(s for s in names if UUID_RE.match(s)),
+            sorted(s for s in names if RECEIPT_RE.match(s)))
+
+
+def ledger_key(table: str, row: Mapping[str, Any], command_id: str) -> str:
+    if table == "audit_log":
+        return f"{command_id}/{row['id']}"
+    if table == "cash_journal":
+        return str(row["receipt_number"]) + ("/storno" if row["reverses"] is not None else "")
+    return "/".join(str(row[c]) for c in LEDGER_KEYS[table])
+
+
+class Sandbox:
+    """One in-memory working register; not thread-safe (use `sandbox()` for this thread's)."""
+
+    def __init__(self) -> None:
+        self.store: Store = open_scratch(Actor("zentrale", "zentrale"))
+        conn = self.store.conn
+        conn.execute("PRAGMA foreign_keys = OFF")  # only the named aggregates are here
+        with self.store.transaction() as db:
+            load_street_directory(db)
+            for statement in CAPTURE.split(";\n"):
+                conn.execute(statement.rstrip(";"))
+        load_services()
+
+    def replay(self, command: Command, state: Hydrated, *, force: bool = False) -> Outcome:
+        """The command's effect on `state`, or why it has none. Never raises for a bad
+        command: a rejection is an answer (the workstation must not retry it forever)."""
+        conn = self.store.conn
+        conn.execute("BEGIN")
+        try:
+            self._hydrate(state)
+            if not force:
+                stale = self._stale(command, state)
+                if stale:
+                    return Outcome("conflict", reason=stale)
+            return self._apply(command)
+        except ClerkError as exc:
+            log.info("command %s rejected: %s", command.command_id, exc.message_en)
+            return Outcome("rejected", reason=exc.message_de)
+        except (KeyError, TypeError, ValueError, AttributeError,
+                sqlcipher3.IntegrityError) as exc:
+            log.warning("command %s rejected as malformed: %r", command.command_id, exc)
+            return Outcome("rejected", reason="Der Auftrag ist unvollständig oder fehlerhaft und "
+                                              "kann zentral nicht verarbeitet werden.")
+        finally:
+            conn.execute("ROLLBACK")
+
+    def _hydrate(self, state: Hydrated) -> None:
+        for _, household in state.households.values():
+            aggregates.write_household(self.store, household)
+        for _, person in state.persons.values():
+            aggregates.write_person(self.store, person, reindex=False)
+        for row in state.journal:
+            columns = list(row)
+            self.store.conn.execute(
+                f"INSERT INTO cash_journal ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})", tuple(row.values()))
+        self.store.conn.execute("DELETE FROM _touched")
+        self.store.conn.execute("DELETE FROM _inserted")
+
+    @staticmethod
+    def _stale(command: Command, state: Hydrated) -> str | None:
+        current: dict[str, int] = {}
+        for _, person in state.persons.values():
+            current.update(aggregates.versions_of(person))
+        for key, version in command.base_versions.items():
+            found = current.get(key)
+            if found is None:
+                return "Der Datensatz ist im zentralen Melderegister nicht vorhanden."
+            if found != version:
+                return ("Der Datensatz wurde inzwischen an anderer Stelle geändert "
+                        f"(Stand hier {version}, zentral {found}).")
+        return None
+
+    def _apply(self, command: Command) -> Outcome:
+        service = load_services().get(command.type)
+        if service is None:
+            return Outcome("rejected", reason=f"Unbekannte Dienstleistung „{command.type}“.")
+        moment = datetime.fromisoformat(command.created_at)
+        self.store.actor = Actor(command.clerk, command.device)
+        ctx = ServiceContext(self.store, command.command_id, moment, moment.date())
+        service.apply(ctx, dict(command.payload))
+        result = ServiceResult(command.command_id, command.type, tuple(ctx.changed_persons),
+                               tuple(ctx.documents), ctx.receipt, tuple(ctx.notices))
+        return Outcome("applied", changed=self._changed(), ledger=self._ledger(command),
+                       result=json.loads(result.to_json()))
+
+    def _changed(self) -> list[tuple[str, str, Aggregate | None]]:
+        conn = self.store.conn
+        touched = conn.execute("SELECT kind, id FROM _touched ORDER BY kind, id").fetchall()
+        household_ids = [i for k, i in touched if k == HOUSEHOLD]
+        person_ids = [i for k, i in touched if k == PERSON]
+        households = aggregates.read_households(conn, household_ids)
+        persons = aggregates.read_persons(conn, person_ids)
+        changed: list[tuple[str, str, Aggregate | None]] = [
+            (HOUSEHOLD, i, households.get(i)) for i in household_ids]
+        changed += [(PERSON, i, persons.get(i)) for i in person_ids]
+        return changed
+
+    def _ledger(self, command: Command) -> list[tuple[str, str, dict[str, Any]]]:
+        found: list[tuple[str, str, dict[str, Any]]] = []
+        for table in LEDGER_KEYS:
+            rows = fetch_dicts(self.store.conn,
+                               f"SELECT * FROM {table} WHERE rowid IN "
+                               f"(SELECT row FROM _inserted WHERE tbl = ?) ORDER BY rowid",
+                               (table,))
+            for row in rows:
+                key = ledger_key(table, row, command.command_id)
+                for column in LOCAL_COLUMNS.get(table, ()):
+                    row.pop(column)
+                if table == "cash_journal":
+                    row["reverses"] = row["reverses"] is not None
+                found.append((table, key, row))
+        return found
+
+
+def journal_row(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored journal entry as a working-register row (only originals are ever read)."""
+    return {**data, "reverses": None}
+
+
+_local = threading.local()
+
+
+def sandbox() -> Sandbox:
+    """This thread's working register (sqlcipher3 connections stay in their thread)."""
+    box: Sandbox | None = getattr(_local, "sandbox", None)
+    if box is None:
+        box = _local.sandbox = Sandbox()
+    return box

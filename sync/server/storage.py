@@ -1,0 +1,270 @@
+"""The central service's database: PostgreSQL in production, SQLite as the embedded default.
+
+One small layer so the rest of the service is written once: SQL with `?` placeholders (turned
+into `%s` for psycopg), `INSERT ... ON CONFLICT` (both speak it), JSON as text, and the few real
+differences (BLOB/BYTEA, row locks, connection handling) kept here.
+
+The change sequence is gap-free by construction: every writer first locks the single
+`counter` row (`FOR UPDATE` on PostgreSQL; SQLite has one writer anyway) and keeps the lock
+until it commits, so transactions that take sequence numbers commit in sequence order and a
+reader that sees seq N has seen every seq below N. The high-water mark is the committed
+counter value.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+log = logging.getLogger(__name__)
+
+# Forward-only, one transaction each; {blob} is the dialect's binary type.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE counter (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+    INSERT INTO counter (name, value) VALUES ('seq', 0);
+    CREATE TABLE aggregates (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        hash32 BIGINT NOT NULL DEFAULT 0,
+        data TEXT,
+        PRIMARY KEY (kind, id)
+    );
+    CREATE INDEX aggregates_seq ON aggregates (seq);
+    CREATE TABLE ledger (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        command_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE INDEX ledger_command ON ledger (command_id);
+    CREATE TABLE commands (
+        command_id TEXT PRIMARY KEY,
+        device TEXT NOT NULL,
+        clerk TEXT NOT NULL,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        base_versions TEXT NOT NULL,
+        persons TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        result TEXT NOT NULL DEFAULT '{}',
+        applied_seq BIGINT
+    );
+    CREATE TABLE forced_commands (command_id TEXT PRIMARY KEY, by_command TEXT NOT NULL);
+    CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        enrolled_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE enrolment_codes (
+        code_sha256 TEXT PRIMARY KEY,
+        device_name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE TABLE files (
+        sha256 TEXT PRIMARY KEY,
+        document_number TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        command_id TEXT NOT NULL UNIQUE,
+        size BIGINT NOT NULL,
+        device TEXT NOT NULL,
+        uploaded_at TEXT NOT NULL,
+        pdf {blob} NOT NULL
+    );
+    CREATE INDEX files_document ON files (document_number);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Tx(Protocol):
+    """A running transaction."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]: ...
+
+    def lock_sequence(self) -> int: ...
+
+
+@dataclass
+class _SqliteTx:
+    conn: sqlite3.Connection
+    _savepoints: int = 0
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        self.conn.execute(f"RELEASE {name}")
+
+    def lock_sequence(self) -> int:
+        # BEGIN IMMEDIATE already made this the only writer.
+        return int(self.conn.execute("SELECT value FROM counter WHERE name = 'seq'")
+                   .fetchone()[0])
+
+
+class _PgTx:
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cur = self.conn.execute(sql.replace("?", "%s"), tuple(params))
+        return list(cur.fetchall()) if cur.description else []
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), rows)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.conn.transaction():
+            yield
+
+    def lock_sequence(self) -> int:
+        return int(self.execute("SELECT value FROM counter WHERE name = 'seq' FOR UPDATE")[0][0])
+
+
+class Database:
+    """A connection source for one of the two dialects; use `transaction()` for all work."""
+
+    dialect: str
+    url: str
+
+    @contextmanager
+    def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Tx]:
+        """A transaction; `snapshot` reads several statements from one consistent state."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def close(self) -> None:
+        """Release connections (PostgreSQL pool)."""
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; returns the version. Each migration is one
+        transaction, so a service killed half way starts cleanly next time."""
+        with self.transaction() as tx:
+            tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            rows = tx.execute("SELECT version FROM schema_version")
+            if not rows:
+                tx.execute("INSERT INTO schema_version (version) VALUES (0)")
+            current = int(rows[0][0]) if rows else 0
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(f"central database schema {current} is newer than this "
+                               f"service ({SCHEMA_VERSION})")
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            script = MIGRATIONS[version - 1].replace("{blob}", self._blob)
+            with self.transaction() as tx:
+                for statement in (s.strip() for s in script.split(";")):
+                    if statement:
+                        tx.execute(statement)
+                tx.execute("UPDATE schema_version SET version = ?", (version,))
+            log.info("central database migrated to schema version %d", version)
+        return SCHEMA_VERSION
+
+    _blob = "BLOB"
+
+
+class SqliteDatabase(Database):
+    """The embedded default: one file, WAL, one connection per thread, one writer at a time."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.url = f"sqlite:///{self.path}"
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")  # the service's commits are promises
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Tx]:
+        conn = self._conn()  # a SQLite read transaction is always one snapshot
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield _SqliteTx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+class PostgresDatabase(Database):
+    """Production: psycopg 3 with a connection pool."""
+
+    dialect = "postgresql"
+    _blob = "BYTEA"
+
+    def __init__(self, url: str, *, max_size: int = 8) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True,
+                                   kwargs={"autocommit": True})
+
+    @contextmanager
+    def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Tx]:
+        with self.pool.connection() as conn, conn.transaction():
+            if snapshot:
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield _PgTx(conn)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def open_database(url: str) -> Database:
+    """`sqlite:///path/to/file` or `postgresql://user@host:port/db`; migrated."""
+    parsed = urlparse(url)
+    db: Database
+    if parsed.scheme == "sqlite":
+        db = SqliteDatabase(Path(url.removeprefix("sqlite:///")
+                                 if url.startswith("sqlite:///") else parsed.path))
+    elif parsed.scheme in ("postgresql", "postgres"):
+        db = PostgresDatabase(url)
+    else:
+        raise ValueError(f"unsupported database URL {url!r} (sqlite:/// or postgresql://)")
+    db.migrate()
+    return db

@@ -1,0 +1,19 @@
+"""A connection to the configured central service, with this workstation's token."""
+
+from __future__ import annotations
+
+from clerk_app.config import Config
+from clerk_app.errors import ConfigError
+from sync.client import CentralClient
+from sync.credentials import load_token
+
+
+def require_url(cfg: Config) -> str:
+    if not cfg.central_url:
+        raise ConfigError("Es ist keine Zentrale eingerichtet (central_url); der Arbeitsplatz "
+                          "arbeitet nur offline.", "central_url is not configured")
+    return cfg.central_url
+
+
+def connect(cfg: Config) -> CentralClient:
+    return CentralClient(require_url(cfg), load_token(cfg), ca_bundle=cfg.ca_bundle or None)
