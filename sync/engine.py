@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from clerk_app import audit
+from clerk_app.errors import ValidationError
 from clerk_app.ids import uuid7
 from clerk_app.search_index import reindex_all
 from clerk_app.services.base import append_outbox
@@ -150,7 +151,7 @@ def _blocked_persons(store: Store) -> set[str]:
     return blocked
 
 
-def _command(row: Sequence[Any]) -> Command:
+def outbox_command(row: Sequence[Any]) -> Command:
     command_id, ctype, payload, base_versions, device, clerk, created_at, result = row
     return Command(command_id=command_id, type=ctype, payload=json.loads(payload),
                    base_versions=json.loads(base_versions), device=device, clerk=clerk,
@@ -225,7 +226,7 @@ class SyncEngine:
         batch: list[Command] = []
         archives: list[Command] = []
         for row in rows:
-            command = _command(row[1:])
+            command = outbox_command(row[1:])
             after = int(row[0])
             if command.type == ARCHIVE_COMMAND:
                 archives.append(command)
@@ -256,7 +257,8 @@ class SyncEngine:
             return False
         if result.status == "conflict":
             report.conflicts += 1
-            self._open_conflict(result, "conflict")
+            if not self._reopen(result):
+                self._open_conflict(result, "conflict")
             return False
         if final == "rejected":
             report.rejected += 1
@@ -295,6 +297,25 @@ class SyncEngine:
         for record in result.server_records:
             self._hold(record)
         log.warning("command %s: %s centrally", result.command_id, kind)
+
+    def _reopen(self, result: CommandResult) -> bool:
+        """A decision the central service could not take (the central version moved on
+        after the clerk saw it): the Klärfall opens again with the newer central version."""
+        conn = self.store.conn
+        target = conn.execute("SELECT command_id FROM conflicts WHERE resolution_command_id = ?",
+                              (result.command_id,)).fetchone()
+        if target is None:
+            return False
+        conn.execute("UPDATE outbox SET status = 'rejected', last_error = ? WHERE command_id = ?",
+                     (result.reason, result.command_id))
+        conn.execute("UPDATE conflicts SET state = 'open', decision = NULL, reason = ?, "
+                     "server_records = ?, resolution_command_id = NULL WHERE command_id = ?",
+                     (result.reason or "", json.dumps([r.model_dump() for r in
+                                                       result.server_records],
+                                                      ensure_ascii=False), target[0]))
+        for record in result.server_records:
+            self._hold(record)
+        return True
 
     def _settle_conflict(self, command_id: str, target_status: str) -> None:
         conn = self.store.conn
@@ -488,31 +509,40 @@ def open_conflicts(store: Store) -> list[dict[str, Any]]:
 def resolve_conflict(store: Store, command_id: str, decision: str) -> str:
     """The clerk's decision on a Klärfall, as a new command (returns its id).
 
-    'local': apply this workstation's command on the current central version; the commands
-    that waited for it go through with it. 'central': keep the central version (the command's
-    documents and payments are still recorded centrally, its register change is dropped).
+    The decision covers the persons of the conflicted command and every later pending
+    command on them (they waited): all of them are recorded centrally for what happened at
+    the counter (documents, payments). 'local': the persons as this workstation has them now
+    become the central version (their versions are raised above the central ones here, in
+    this transaction, so that later commands fit). 'central': the central version stays and
+    replaces the local one once the central service has the decision.
     """
     if decision not in ("local", "central"):
         raise ValueError(f"unknown decision {decision!r}")
     conn = store.conn
     with store.transaction():
-        row = conn.execute("SELECT c.state, o.result FROM conflicts c JOIN outbox o "
-                           "ON o.command_id = c.command_id WHERE c.command_id = ?",
-                           (command_id,)).fetchone()
+        row = conn.execute("SELECT c.state, o.result, c.server_records FROM conflicts c "
+                           "JOIN outbox o ON o.command_id = c.command_id "
+                           "WHERE c.command_id = ?", (command_id,)).fetchone()
         if row is None or row[0] != "open":
-            from clerk_app.errors import ValidationError
-
             raise ValidationError("Dieser Klärfall ist nicht (mehr) offen.",
                                   f"conflict {command_id} is not open")
         persons = _persons_of(row[1])
-        dependents = [cid for cid, result in conn.execute(
-            "SELECT command_id, result FROM outbox WHERE status = 'pending' AND type != ? "
-            "ORDER BY seq", (RESOLUTION_COMMAND,)) if _persons_of(result) & persons]
+        dependents: list[str] = []
+        for cid, result in conn.execute(
+                "SELECT command_id, result FROM outbox WHERE status = 'pending' AND type != ? "
+                "ORDER BY seq", (RESOLUTION_COMMAND,)).fetchall():
+            if _persons_of(result) & persons:
+                dependents.append(cid)
+                persons |= _persons_of(result)
+        payload: dict[str, Any] = {"command_id": command_id, "decision": decision,
+                                   "dependents": dependents}
+        if decision == "local":
+            central = {r["id"]: r["data"] for r in json.loads(row[2]) if r.get("data")}
+            payload["central_versions"] = {pid: int(data["person"]["version"])
+                                           for pid, data in central.items()}
+            payload["records"] = _take_local(store, sorted(persons), central)
         resolution_id = uuid7()
-        append_outbox(store, resolution_id, RESOLUTION_COMMAND,
-                      {"command_id": command_id, "decision": decision,
-                       "dependents": dependents if decision == "local" else []},
-                      datetime.now(UTC),
+        append_outbox(store, resolution_id, RESOLUTION_COMMAND, payload, datetime.now(UTC),
                       result=json.dumps({"changed_persons": sorted(persons)}))
         conn.execute("UPDATE conflicts SET state = 'resolving', decision = ?, resolved_by = ?, "
                      "resolved_at = ?, resolution_command_id = ? WHERE command_id = ?",
@@ -524,7 +554,16 @@ def resolve_conflict(store: Store, command_id: str, decision: str) -> str:
     return resolution_id
 
 
-def unsynced(store: Store) -> Iterable[str]:
-    """Command ids not yet accepted centrally (for tests and the doctor)."""
-    return [r[0] for r in store.conn.execute(
-        "SELECT command_id FROM outbox WHERE status = 'pending' ORDER BY seq")]
+def _take_local(store: Store, persons: Sequence[str],
+                central: dict[str, aggregates.Aggregate]) -> list[aggregates.Aggregate]:
+    """Raise the local versions of these persons above the central ones (the local version
+    is about to become the central one) and return their aggregates."""
+    conn = store.conn
+    for pid, local in aggregates.read_persons(conn, persons).items():
+        theirs = aggregates.versions_of(central[pid]) if pid in central else {}
+        for key, version in aggregates.versions_of(local).items():
+            table, record_id = key.split("/", 1)
+            conn.execute(f"UPDATE {table} SET version = ? WHERE id = ?",
+                         (max(version, theirs.get(key, 0)) + 1, record_id))
+        conn.execute("DELETE FROM sync_held WHERE kind = ? AND id = ?", (PERSON, pid))
+    return list(aggregates.read_persons(conn, persons).values())

@@ -86,10 +86,13 @@ class CentralServer:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     extra_args: tuple[str, ...] = ()
+    # Set when extra_args start it with --tls-cert/--tls-key: the URL is https, and the
+    # readiness probe trusts this CA bundle (the PEM file of the CA that signed the cert).
+    ca_bundle: str | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ca_bundle else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> CentralServer:
         env = {**os.environ, "CLERK_APP_DATA_DIR": str(self.data_dir)}
@@ -103,7 +106,7 @@ class CentralServer:
                 raise RuntimeError(f"central service died: {self.proc.stderr.read()!r}"  # type: ignore[union-attr]
                                    )
             try:
-                requests.get(f"{self.url}/v1/hello", timeout=1)
+                requests.get(f"{self.url}/v1/hello", timeout=1, verify=self.ca_bundle or True)
                 return self
             except requests.RequestException:
                 time.sleep(0.1)

@@ -180,11 +180,23 @@ class Central:
             return self._resolve(tx, command, seq)
         if command.type == ARCHIVE_COMMAND:
             return self._archive(tx, command), seq
-        forced = bool(tx.execute("SELECT 1 FROM forced_commands WHERE command_id = ?",
-                                 (command.command_id,)))
         state = self._hydrate(tx, command)
-        outcome = sandbox().replay(command, state, force=forced)
+        if tx.execute("SELECT 1 FROM settled_commands WHERE command_id = ?",
+                      (command.command_id,)):
+            return self._settle(tx, command, state, self._ledger_only(command, state), seq)
+        outcome = sandbox().replay(command, state)
         return self._settle(tx, command, state, outcome, seq)
+
+    @staticmethod
+    def _ledger_only(command: Command, state: Hydrated) -> Outcome:
+        """A command whose persons a Klärfall settled: what happened at the counter
+        (documents, payments, audit) is recorded; its register change is not, because the
+        Klärfall decided the persons' state."""
+        outcome = sandbox().replay(command, state, force=True)
+        if outcome.status != "applied":
+            return Outcome("applied", result={})
+        outcome.changed = []
+        return outcome
 
     def _settle(self, tx: Tx, command: Command, state: Hydrated, outcome: Outcome,
                 seq: int, *, final: str = "applied") -> tuple[CommandResult, int]:
@@ -201,7 +213,9 @@ class Central:
                 outcome = Outcome("rejected", reason="Eine Nummer dieses Auftrags (Dokument oder "
                                                      "Quittung) ist zentral schon vergeben.")
         self._store_command(tx, command, outcome.status, outcome.reason, {}, None)
-        records = state.records() if outcome.status == "conflict" else []
+        # The central versions go back with a conflict or rejection: the Klärfall shows them,
+        # and they replace the local change if the clerk decides for the central version.
+        records = state.records()
         return CommandResult(command_id=command.command_id, status=outcome.status,  # type: ignore[arg-type]
                              final_status=outcome.status, reason=outcome.reason,
                              server_records=records), seq
@@ -261,12 +275,15 @@ class Central:
     # --- Klärfälle -------------------------------------------------------------------------
 
     def _resolve(self, tx: Tx, command: Command, seq: int) -> tuple[CommandResult, int]:
-        """The clerk's decision on a conflicted or rejected command.
+        """The clerk's decision on a conflicted or rejected command (a Klärfall).
 
-        'local': apply the command on the central version as it is now (no version check),
-        and let the commands that waited for it (`dependents`) pass the check too.
-        'central': the central version stays; the command's documents, payments and audit
-        entries are still recorded (they happened at the counter), its register change is not.
+        Either way the command, and the workstation's later commands on the same persons
+        (`dependents`), are recorded for what happened at the counter (documents, payments,
+        audit entries). The persons' register state is decided by the clerk:
+        'central' keeps the central version; 'local' makes the workstation's version (sent in
+        `records`, versions already raised above the central ones) the central one, provided
+        the central version is still the one the clerk saw (`central_versions`); if it moved
+        on meanwhile, the Klärfall comes back with the newer central version.
         """
         payload = command.payload
         target_id, decision = str(payload.get("command_id")), payload.get("decision")
@@ -281,22 +298,38 @@ class Central:
         target = Command(command_id=target_id, type=ctype, payload=json.loads(cpayload),
                          base_versions=json.loads(cbase), persons=json.loads(cpersons),
                          device=device, clerk=clerk, created_at=created)
+        records = [r for r in payload.get("records") or [] if isinstance(r, dict)]
+        if decision == "local":
+            moved = self._moved_on(tx, payload.get("central_versions") or {})
+            if moved:
+                return CommandResult(
+                    command_id=command.command_id, status="conflict", server_records=moved,
+                    reason="Die zentrale Fassung wurde inzwischen erneut geändert; bitte "
+                           "noch einmal entscheiden."), seq
+            for record in records:
+                seq += 1
+                self._put_aggregate(tx, PERSON, str(record["person"]["id"]), seq, record)
         state = self._hydrate(tx, target)
-        outcome = sandbox().replay(target, state, force=True)
-        if decision == "central" or outcome.status != "applied":
-            final = "discarded"
-            if outcome.status == "applied":  # keep what happened at the counter
-                outcome.changed = []
-            else:
-                outcome = Outcome("applied", result={})
-        else:
-            final = "applied"
-            tx.executemany("INSERT INTO forced_commands (command_id, by_command) VALUES (?, ?) "
-                           "ON CONFLICT (command_id) DO NOTHING",
-                           [(str(d), command.command_id)
-                            for d in payload.get("dependents") or []])
-        _, seq = self._settle(tx, target, state, outcome, seq, final=final)
+        _, seq = self._settle(tx, target, state, self._ledger_only(target, state), seq,
+                              final="applied" if decision == "local" else "discarded")
+        tx.executemany("INSERT INTO settled_commands (command_id, by_command) VALUES (?, ?) "
+                       "ON CONFLICT (command_id) DO NOTHING",
+                       [(str(d), command.command_id) for d in payload.get("dependents") or []])
+        final = "applied" if decision == "local" else "discarded"
         return self._final(tx, command, "applied", None, {"target_status": final}), seq
+
+    @staticmethod
+    def _moved_on(tx: Tx, seen: dict[str, Any]) -> list[AggregateRecord]:
+        """Central persons whose version is no longer the one the clerk decided against."""
+        moved: list[AggregateRecord] = []
+        for person_id, version in seen.items():
+            rows = tx.execute("SELECT seq, data FROM aggregates WHERE kind = ? AND id = ?",
+                              (PERSON, person_id))
+            data = json.loads(rows[0][1]) if rows and rows[0][1] else None
+            if data is None or int(data["person"]["version"]) != int(version):
+                moved.append(AggregateRecord(kind=PERSON, id=person_id,
+                                             seq=int(rows[0][0]) if rows else 0, data=data))
+        return moved
 
     def _final(self, tx: Tx, command: Command, status: str, reason: str | None,
                result: dict[str, Any] | None = None) -> CommandResult:

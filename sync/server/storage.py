@@ -64,7 +64,7 @@ MIGRATIONS: tuple[str, ...] = (
         result TEXT NOT NULL DEFAULT '{}',
         applied_seq BIGINT
     );
-    CREATE TABLE forced_commands (command_id TEXT PRIMARY KEY, by_command TEXT NOT NULL);
+    CREATE TABLE settled_commands (command_id TEXT PRIMARY KEY, by_command TEXT NOT NULL);
     CREATE TABLE devices (
         device_id TEXT PRIMARY KEY,
         name TEXT NOT NULL,

@@ -1,0 +1,231 @@
+"""The workstation's sync engine against a real central service process (SQLite database):
+offline work reaches the centre once, central changes reach every workstation, a person with
+unsynced work is never overwritten, Klärfälle are decided by a person, a checksum mismatch
+leads to a full resync that keeps unsynced work, and the headless `clerk-app sync`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clerk_app.cli import main
+from clerk_app.search import search
+from clerk_app.services.base import ServiceResult
+from sync.engine import (
+    OUTBOX_COLUMNS,
+    RESYNC,
+    SyncReport,
+    outbox_command,
+    get_setting,
+    open_conflicts,
+    resolve_conflict,
+    status,
+)
+from sync.protocol import Command
+from sync.server.central import Central
+from tests.sync_support import (
+    CentralServer,
+    Workstation,
+    anmeldung,
+    central_aggregates,
+    command_counts,
+    meldebescheinigung,
+    running_central,
+    ummeldung,
+)
+
+RESIDENTS = 80
+
+
+@pytest.fixture
+def central(tmp_path: Path) -> Iterator[tuple[CentralServer, Central]]:
+    with running_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path,
+                         residents=RESIDENTS) as pair:
+        yield pair
+
+
+@pytest.fixture
+def stations(tmp_path: Path, central: tuple[CentralServer, Central]) -> Iterator[
+        tuple[Workstation, Workstation]]:
+    server, service = central
+    one = Workstation(tmp_path / "ws", "schalter1", service, server.url)
+    two = Workstation(tmp_path / "ws", "mobil2", service, server.url)
+    one.sync()
+    two.sync()
+    yield one, two
+    one.close()
+    two.close()
+
+
+def converged(service: Central, *stations: Workstation) -> bool:
+    wanted = central_aggregates(service.db)
+    return all(s.aggregates() == wanted for s in stations)
+
+
+def test_bootstrap_copies_the_central_register(stations: tuple[Workstation, Workstation],
+                                               central: tuple[CentralServer, Central]) -> None:
+    one, _ = stations
+    persons, households = one.aggregates()
+    assert len(persons) == RESIDENTS
+    assert households
+    assert converged(central[1], *stations)
+    family = next(iter(persons.values()))["person"]["family_name"]
+    assert search(one.store, family)  # the search index was built
+
+
+def test_offline_work_reaches_the_centre_once_and_the_other_workstation(
+        stations: tuple[Workstation, Workstation],
+        central: tuple[CentralServer, Central]) -> None:
+    one, two = stations
+    person = one.persons(3)[0]
+    moved = one.run("ummeldung", ummeldung(person, one.street("Palmstraße")))
+    cert = one.run("meldebescheinigung", meldebescheinigung(person))
+    new = one.run("anmeldung", anmeldung(one.street("Hauptstraße")))
+    assert one.pending() == 3
+    report = one.sync()
+    assert (report.pushed, report.applied, report.conflicts) == (3, 3, 0)
+    assert report.checksum_ok is True
+    assert all(one.status_of(r.command_id) == "applied" for r in (moved, cert, new))
+    # Pushing the same commands again applies nothing twice.
+    again = one.client.push(_commands(one, moved, cert, new))
+    assert {r.status for r in again.results} == {"duplicate"}
+    assert command_counts(central[1].db) == {"applied": 3}
+    two.sync()
+    assert converged(central[1], one, two)
+    new_person = new.changed_persons[0]
+    assert two.aggregates()[0][new_person]["person"]["family_name"] == "Wróbel"
+    streets = [r["street"] for r in two.aggregates()[0][person]["residences"]
+               if r["move_out"] is None]
+    assert streets == ["Palmstraße"]
+
+
+def _commands(ws: Workstation, *results: ServiceResult) -> list[Command]:
+    """The outbox rows of these results, as the engine pushes them."""
+    ids = [r.command_id for r in results]
+    rows = ws.store.conn.execute(
+        f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE command_id IN "
+        f"({', '.join('?' * len(ids))}) ORDER BY seq", ids).fetchall()
+    return [outbox_command(row) for row in rows]
+
+
+def test_a_person_with_unsynced_work_is_not_overwritten_and_the_conflict_waits_for_a_clerk(
+        stations: tuple[Workstation, Workstation],
+        central: tuple[CentralServer, Central]) -> None:
+    one, two = stations
+    person, other = one.persons(2)
+    central_move = one.run("ummeldung", ummeldung(person, one.street("Palmstraße")))
+    one.sync()
+    # The mobile office, offline, moves the same person elsewhere and issues two certificates
+    # (one for the same person, one for someone else).
+    local_move = two.run("ummeldung", ummeldung(person, two.street("Hauptstraße"), "9"))
+    same_person = two.run("meldebescheinigung", meldebescheinigung(person))
+    someone_else = two.run("meldebescheinigung", meldebescheinigung(other))
+    # Pulling first (no push): the central move is held back, the local move stays visible.
+    report = SyncReport()
+    two.engine().pull(report)
+    assert report.held == 1
+    assert _current_street(two, person) == "Hauptstraße"
+    report = two.sync()
+    assert (report.applied, report.conflicts, report.deferred) == (1, 1, 1)
+    assert two.status_of(local_move.command_id) == "conflict"
+    assert two.status_of(same_person.command_id) == "pending"   # waits for the Klärfall
+    assert two.status_of(someone_else.command_id) == "applied"  # the others go on
+    assert _current_street(two, person) == "Hauptstraße"
+    [case] = open_conflicts(two.store)
+    assert case["command_id"] == local_move.command_id
+    assert "anderer Stelle" in case["reason"]
+    server_streets = {r["street"] for rec in case["server_records"]
+                      for r in rec["data"]["residences"] if r["move_out"] is None}
+    local_streets = {r["street"] for rec in case["local_records"]
+                     for r in rec["residences"] if r["move_out"] is None}
+    assert (server_streets, local_streets) == ({"Palmstraße"}, {"Hauptstraße"})
+    assert status(two.store).open_conflicts == 1
+    # Another sync does not change anything while nobody decided.
+    assert two.sync().pushed == 0
+    resolve_conflict(two.store, local_move.command_id, "local")
+    report = two.sync()
+    assert two.status_of(local_move.command_id) == "applied"
+    assert two.status_of(same_person.command_id) == "applied"
+    assert status(two.store).open_conflicts == 0
+    one.sync()
+    assert converged(central[1], one, two)
+    assert _current_street(one, person) == "Hauptstraße"
+    assert central_move.command_id != local_move.command_id
+
+
+def test_deciding_for_the_central_version_restores_it_and_keeps_what_was_issued(
+        stations: tuple[Workstation, Workstation],
+        central: tuple[CentralServer, Central]) -> None:
+    one, two = stations
+    person = one.persons(1)[0]
+    one.run("ummeldung", ummeldung(person, one.street("Palmstraße")))
+    one.sync()
+    local_move = two.run("ummeldung", ummeldung(person, two.street("Hauptstraße"), "9"))
+    two.sync()
+    assert two.status_of(local_move.command_id) == "conflict"
+    resolve_conflict(two.store, local_move.command_id, "central")
+    two.sync()
+    assert two.status_of(local_move.command_id) == "rejected"
+    assert _current_street(two, person) == "Palmstraße"
+    assert converged(central[1], one, two)
+    # The Meldebestätigung handed out at the counter is still on record centrally.
+    number = local_move.documents[0].number
+    with central[1].db.transaction(write=False) as tx:
+        assert tx.execute("SELECT count(*) FROM ledger WHERE kind = 'documents' AND key = ?",
+                          (number,))[0][0] == 1
+
+
+def test_checksum_mismatch_resyncs_and_keeps_unsynced_work(
+        stations: tuple[Workstation, Workstation],
+        central: tuple[CentralServer, Central]) -> None:
+    one, _ = stations
+    damaged, busy = one.persons(2)
+    with one.store.transaction():
+        one.store.conn.execute("UPDATE persons SET family_name = 'Beschädigt' WHERE id = ?",
+                               (damaged,))
+    report = one.sync()
+    assert report.checksum_ok is False
+    assert report.warnings and "Abweichungen" in report.warnings[0]
+    assert get_setting(one.store, RESYNC) == "1"
+    assert status(one.store).warning
+    # Unsynced work made before the resync survives it and reaches the centre.
+    pending = one.run("meldebescheinigung", meldebescheinigung(busy))
+    report = one.sync()
+    persons, households = central_aggregates(central[1].db)
+    assert report.bootstrapped == len(persons) + len(households)
+    assert report.checksum_ok is True
+    assert one.status_of(pending.command_id) == "applied"
+    assert one.aggregates()[0][damaged]["person"]["family_name"] != "Beschädigt"
+    assert status(one.store).warning is None
+    assert converged(central[1], one)
+
+
+def _current_street(ws: Workstation, person: str) -> str:
+    rows = ws.store.conn.execute("SELECT street FROM residences WHERE person_id = ? AND "
+                                 "move_out IS NULL AND kind != 'neben'", (person,)).fetchall()
+    assert len(rows) == 1
+    return str(rows[0][0])
+
+
+def test_headless_sync_command(tmp_path: Path, central: tuple[CentralServer, Central],
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    server, service = central
+    base = ["--data-dir", str(tmp_path / "cli"), "--set", "workstation=\"cli1\"",
+            "--set", "demo_residents=0", "--set", f"central_url=\"{server.url}\""]
+    assert main([*base, "demo-data", "--residents", "0"]) == 0
+    assert main([*base, "sync", "--once"]) == 2  # not enrolled yet: a German message
+    assert "nicht bei der Zentrale angemeldet" in capsys.readouterr().err
+    assert main([*base, "sync", "enrol", service.issue_enrolment_code("cli1")]) == 0
+    assert main([*base, "sync", "--once"]) == 0
+    persons, households = central_aggregates(service.db)
+    assert f"bootstrap {len(persons) + len(households)}," in capsys.readouterr().out
+    assert main([*base, "sync", "status"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["pending"] == 0 and shown["last_success"]
+    server.stop()
+    assert main([*base, "sync", "--once"]) == 1
+    assert "nicht erreichbar" in capsys.readouterr().err
