@@ -1,4 +1,5 @@
-"""Shared set-up of the benchmarks: a cached encrypted demo register of a given size.
+"""Shared set-up of the benchmarks: a cached encrypted demo register of a given size, and a
+seeded central service for the sync benchmarks.
 
 Building 100,000 residents takes a while, so the register is kept in `benchmarks/out/` (git
 ignores it) and reused while the generator's seed and size are the same.
@@ -7,16 +8,25 @@ ignores it) and reused while the generator's seed and size are the same.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clerk_app.config import Config
 from clerk_app.session import open_register, remove_demo_register
 from clerk_app.store.db import Store
 
-OUT = Path(__file__).resolve().parent / "out"
+if TYPE_CHECKING:
+    from tests.sync_support import CentralServer
+
+    from sync.server.central import Central
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "out"
 
 
 def demo_config(residents: int) -> Config:
@@ -55,3 +65,22 @@ def timings(fn: Callable[[], object], repeat: int = 1) -> list[float]:
 
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)
+
+
+@contextmanager
+def seeded_central(kind: str, residents: int, folder: Path) -> Iterator[
+        tuple[CentralServer, Central]]:
+    """`clerk-app central serve` on 127.0.0.1 as a child process, on a fresh database of `kind`
+    ('sqlite' or 'postgresql', dropped after) seeded with the demo register; the same real
+    parts as the sync tests (tests/sync_support.py)."""
+    sys.path.insert(0, str(REPO))  # the tests' helpers (the `tests` folder is no package)
+    from tests.sync_support import central_database, postgres_available, running_central
+
+    if kind == "postgresql" and (reason := postgres_available()):
+        raise SystemExit(reason)
+    started = time.perf_counter()
+    with central_database(kind, folder) as url, \
+            running_central(url, folder, residents=residents) as (server, central):
+        print(f"central service on {kind}, seeded with {residents} residents in "
+              f"{time.perf_counter() - started:.1f} s")
+        yield server, central

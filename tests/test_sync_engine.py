@@ -19,9 +19,9 @@ from sync.engine import (
     OUTBOX_COLUMNS,
     RESYNC,
     SyncReport,
-    outbox_command,
     get_setting,
     open_conflicts,
+    outbox_command,
     resolve_conflict,
     status,
 )
