@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +52,10 @@ BOOTSTRAP = "sync.bootstrap"
 RESYNC = "sync.resync"
 LAST_SUCCESS = "sync.last_success"
 LAST_WARNING = "sync.warning"
+LAST_CHECK = "sync.last_check"
+# A quiet sync (nothing pushed or pulled) compares checksums at most this often: reading every
+# aggregate of a large register costs seconds of a worker's time.
+CHECK_EVERY = 3600.0
 BATCH = 100
 PAGE = 1000
 BOOTSTRAP_PAGE = 2000
@@ -164,13 +169,13 @@ OUTBOX_COLUMNS = "command_id, type, payload, base_versions, device, clerk, creat
 class SyncEngine:
     def __init__(self, store: Store, client: CentralClient, *, batch: int = BATCH,
                  page: int = PAGE, bootstrap_page: int = BOOTSTRAP_PAGE,
-                 full_check: Callable[[], bool] = lambda: True) -> None:
+                 check_every: float = CHECK_EVERY) -> None:
         self.store = store
         self.client = client
         self.batch = batch
         self.page = page
         self.bootstrap_page = bootstrap_page
-        self.full_check = full_check
+        self.check_every = check_every
 
     # --- the whole round -----------------------------------------------------------------
 
@@ -187,7 +192,9 @@ class SyncEngine:
             self.bootstrap(report)
         self.pull(report)
         changed = bool(report.pushed or report.pulled or report.bootstrapped)
-        if changed or self.full_check():
+        last_check = get_setting(self.store, LAST_CHECK)
+        if changed or last_check is None or \
+                time.time() - float(last_check) >= self.check_every:
             self.check(report)
         with self.store.transaction():
             set_setting(self.store, LAST_SUCCESS, _now())
@@ -465,6 +472,8 @@ class SyncEngine:
         ok = all(local[k] == (central.counts.get(k, 0), central.sums.get(k, 0))
                  for k in (PERSON, HOUSEHOLD))
         report.checksum_ok = ok
+        with self.store.transaction():
+            set_setting(self.store, LAST_CHECK, str(time.time()))
         if not ok:
             log.error("checksum mismatch with the central register: local %s, central %s/%s",
                       local, central.counts, central.sums)

@@ -187,7 +187,7 @@ def test_checksum_mismatch_resyncs_and_keeps_unsynced_work(
     with one.store.transaction():
         one.store.conn.execute("UPDATE persons SET family_name = 'Beschädigt' WHERE id = ?",
                                (damaged,))
-    report = one.sync()
+    report = one.sync(check_every=0)  # a quiet sync checks at most hourly; now is due
     assert report.checksum_ok is False
     assert report.warnings and "Abweichungen" in report.warnings[0]
     assert get_setting(one.store, RESYNC) == "1"
