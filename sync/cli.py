@@ -142,8 +142,13 @@ def database_url(cfg: Config, given: str | None) -> str:
 
 
 def _central(cfg: Config, args: argparse.Namespace) -> int:
-    from sync.server.central import Central
-    from sync.server.storage import open_database
+    try:
+        from sync.server.central import Central
+        from sync.server.storage import open_database
+    except ImportError as exc:  # the counter bundle leaves the central service out
+        raise ConfigError("Der zentrale Dienst ist in dieser Installation nicht enthalten; er "
+                          "wird aus dem Python-Paket auf dem Server betrieben.",
+                          f"central service not installed: {exc}") from exc
 
     url = database_url(cfg, args.database)
     if args.central_command == "serve":
