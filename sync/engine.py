@@ -457,18 +457,24 @@ class SyncEngine:
     # --- integrity check -----------------------------------------------------------------
 
     def check(self, report: SyncReport) -> None:
-        """Compare counts and checksums with the central register (pinned persons left out:
-        their local state is ahead on purpose). A mismatch schedules a full resync."""
+        """Compare counts and checksums with the central register (pinned persons and their
+        households left out on both sides: their local state is ahead on purpose). A mismatch
+        schedules a full resync."""
+        conn = self.store.conn
         pinned = pinned_persons(self.store)
-        central = self.client.checksum(sorted(pinned))
+        # Their households too: a pending Anmeldung may have made one the centre has not seen.
+        excluded = pinned | {h for p in aggregates.read_persons(conn, sorted(pinned)).values()
+                             if (h := p["person"]["household_id"])}
+        central = self.client.checksum(sorted(excluded))
         if central.high_water_mark != int(get_setting(self.store, CURSOR) or -1):
             return  # the centre moved on meanwhile; the next sync checks again
-        conn = self.store.conn
         persons = aggregates.read_all_persons(conn)
-        for pid in pinned:
-            persons.pop(pid, None)
+        households = aggregates.read_households(conn)
+        for rid in excluded:
+            persons.pop(rid, None)
+            households.pop(rid, None)
         local = {PERSON: aggregates.checksum(persons.values()),
-                 HOUSEHOLD: aggregates.checksum(aggregates.read_households(conn).values())}
+                 HOUSEHOLD: aggregates.checksum(households.values())}
         ok = all(local[k] == (central.counts.get(k, 0), central.sums.get(k, 0))
                  for k in (PERSON, HOUSEHOLD))
         report.checksum_ok = ok
