@@ -135,25 +135,25 @@ def _persons_of(result_json: str) -> set[str]:
         return set()
 
 
+def _persons_in(store: Store, sql: str) -> set[str]:
+    """The persons changed by the outbox commands `sql` selects (their `result` column)."""
+    persons: set[str] = set()
+    for (result,) in store.conn.execute(sql).fetchall():
+        persons |= _persons_of(result)
+    return persons
+
+
 def pinned_persons(store: Store) -> set[str]:
     """Persons with local work the central service has not accepted yet."""
-    rows = store.conn.execute(
-        "SELECT result FROM outbox WHERE status = 'pending' OR command_id IN "
-        "(SELECT command_id FROM conflicts WHERE state != 'resolved')").fetchall()
-    pinned: set[str] = set()
-    for (result,) in rows:
-        pinned |= _persons_of(result)
-    return pinned
+    return _persons_in(store, "SELECT result FROM outbox WHERE status = 'pending' OR "
+                              "command_id IN (SELECT command_id FROM conflicts "
+                              "WHERE state != 'resolved')")
 
 
 def _blocked_persons(store: Store) -> set[str]:
-    rows = store.conn.execute(
-        "SELECT o.result FROM conflicts c JOIN outbox o ON o.command_id = c.command_id "
-        "WHERE c.state != 'resolved'").fetchall()
-    blocked: set[str] = set()
-    for (result,) in rows:
-        blocked |= _persons_of(result)
-    return blocked
+    """Persons in an undecided Klärfall: their further commands wait."""
+    return _persons_in(store, "SELECT o.result FROM conflicts c JOIN outbox o "
+                              "ON o.command_id = c.command_id WHERE c.state != 'resolved'")
 
 
 def outbox_command(row: Sequence[Any]) -> Command:
