@@ -86,8 +86,10 @@ class CentralClient:
               body: BaseModel | None = None, params: dict[str, Any] | None = None) -> Model:
         url = f"{self.base_url}{API_PREFIX}{path}"
         try:
+            # `verify` on every request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE in
+            # the environment override a session's bundle, and IT's ca_bundle must win.
             response = self.session.request(
-                method, url, params=params, timeout=self.timeout,
+                method, url, params=params, timeout=self.timeout, verify=self.session.verify,
                 data=body.model_dump_json().encode() if body is not None else None,
                 headers={"Content-Type": "application/json"} if body is not None else None)
         except requests.exceptions.SSLError as exc:

@@ -209,17 +209,20 @@ class SyncEngine:
         last_seq = 0
         while True:
             batch, archives, last_seq = self._next_batch(last_seq)
-            for row in archives:
-                self._upload(row, report)
-            if not batch:
+            if not batch and not archives:
                 report.waiting = int(self.store.conn.execute(
                     "SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0])
                 return
-            answer = self.client.push(batch)
-            report.pushed += len(batch)
-            with self.store.transaction():
-                settled = [self._record(result, report) for result in answer.results]
-                self._release_held()
+            settled: list[bool] = []
+            if batch:
+                answer = self.client.push(batch)
+                report.pushed += len(batch)
+                with self.store.transaction():
+                    settled = [self._record(result, report) for result in answer.results]
+                    self._release_held()
+            # After the batch: a document's file is filed once its issuing command is.
+            for command in archives:
+                self._upload(command, report)
             if any(settled):
                 last_seq = 0  # commands that waited for a settled Klärfall may go now
 
@@ -227,31 +230,41 @@ class SyncEngine:
         """The next commands to send, in outbox order, skipping those that wait for a
         Klärfall (and everything after them on the same persons)."""
         blocked = _blocked_persons(self.store)
+        # Read lazily, up to a full batch: fetching every pending row for every batch made a
+        # long offline day's push quadratic in its length.
         rows = self.store.conn.execute(
             f"SELECT seq, {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND seq > ? "
-            "ORDER BY seq", (after,)).fetchall()
+            "ORDER BY seq", (after,))
         batch: list[Command] = []
         archives: list[Command] = []
-        for row in rows:
-            command = outbox_command(row[1:])
-            after = int(row[0])
-            if command.type == ARCHIVE_COMMAND:
-                archives.append(command)
-            elif command.type != RESOLUTION_COMMAND and blocked & set(command.persons):
-                blocked |= set(command.persons)
-            else:
-                batch.append(command)
-            if len(batch) >= self.batch or len(archives) >= self.batch:
-                break
+        try:
+            for row in rows:
+                command = outbox_command(row[1:])
+                after = int(row[0])
+                if command.type == ARCHIVE_COMMAND:
+                    archives.append(command)
+                elif command.type != RESOLUTION_COMMAND and blocked & set(command.persons):
+                    blocked |= set(command.persons)
+                else:
+                    batch.append(command)
+                if len(batch) >= self.batch or len(archives) >= self.batch:
+                    break
+        finally:
+            rows.close()  # ends the read at once, before the batch's write transaction
         return batch, archives, after
 
     def _upload(self, command: Command, report: SyncReport) -> None:
+        """One archived document's file; a refusal becomes a Klärfall, never a blocked queue."""
         receipt = self.client.archive(command)
         with self.store.transaction():
-            self.store.conn.execute(
-                "UPDATE outbox SET status = 'applied', attempts = attempts + 1, "
-                "last_error = NULL WHERE command_id = ?", (receipt.command_id,))
-        report.archived += 1
+            if receipt.status in ("applied", "duplicate"):
+                self.store.conn.execute(
+                    "UPDATE outbox SET status = 'applied', attempts = attempts + 1, "
+                    "last_error = NULL WHERE command_id = ?", (receipt.command_id,))
+                report.archived += 1
+            else:
+                self._record(CommandResult(command_id=receipt.command_id,
+                                           status=receipt.status, reason=receipt.reason), report)
 
     def _record(self, result: CommandResult, report: SyncReport) -> bool:
         """Store one command's answer; True if it settled a Klärfall."""

@@ -124,6 +124,7 @@ class ArchiveReceipt(BaseModel):
     command_id: str
     status: Status
     sha256: str
+    reason: str | None = None  # German, for the clerk (rejected, deferred)
 
 
 class DocumentVerification(BaseModel):

@@ -12,15 +12,16 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import requests
+from pydantic import BaseModel
 
 from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
@@ -28,8 +29,17 @@ from clerk_app.services.base import ServiceResult, run_service
 from clerk_app.store.db import Actor, open_store
 from clerk_app.streets import find_streets, load_street_directory
 from sync import aggregates
-from sync.client import CentralClient
-from sync.engine import SyncEngine, SyncReport
+from sync.client import CentralClient, CentralUnavailable
+from sync.engine import (
+    DISCARDED,
+    OUTBOX_COLUMNS,
+    SyncEngine,
+    SyncReport,
+    open_conflicts,
+    outbox_command,
+    resolve_conflict,
+)
+from sync.protocol import Command, PushResponse
 from sync.server.central import Central
 from sync.server.seed import seed_demo
 from sync.server.storage import Database, open_database
@@ -37,6 +47,7 @@ from sync.server.storage import Database, open_database
 PG_ADMIN = os.environ.get("CLERK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parent.parent
 CASH = {"method": "bar", "given_cents": 2000}
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def free_port() -> int:
@@ -253,3 +264,169 @@ def anmeldung(street_id: int, family: str = "Wróbel", first: str = "Łukasz",
 
 def meldebescheinigung(person_id: str) -> dict[str, Any]:
     return {"person_id": person_id, "variant": "einfach", "payment": CASH}
+
+
+def lebensbescheinigung(person_id: str) -> dict[str, Any]:
+    return {"person_id": person_id, "institution": "Zakład Ubezpieczeń Społecznych, Polen",
+            "id_document_checked": True}
+
+
+# --- fault injection and the invariants (tests/test_sync_faults.py, test_sync_property.py) ----
+
+class FaultyClient(CentralClient):
+    """A real client that keeps the push answers it got and can be cut off.
+
+    After `cut_after` calls every further call fails with `CentralUnavailable`, as when the
+    network goes away half way through a sync. With `lose_answer`, the call that meets the cut
+    still reaches the service (which may commit) and only its answer is lost.
+    """
+
+    def __init__(self, base_url: str, token: str, *, cut_after: int | None = None,
+                 lose_answer: bool = False, read_timeout: float = 120.0) -> None:
+        super().__init__(base_url, token, read_timeout=read_timeout)
+        self.cut_after = cut_after
+        self.lose_answer = lose_answer
+        self.calls = 0
+        self.answers: list[PushResponse] = []
+
+    def _call(self, method: str, path: str, answer: type[Model], **options: Any) -> Model:
+        self.calls += 1
+        if self.cut_after is not None and self.calls > self.cut_after:
+            if self.lose_answer and self.calls == self.cut_after + 1:
+                super()._call(method, path, answer, **options)
+            raise CentralUnavailable("Die Verbindung zur Zentrale ist abgerissen.",
+                                     f"cut by the test after {self.cut_after} calls")
+        return super()._call(method, path, answer, **options)
+
+    def push(self, commands: list[Command]) -> PushResponse:
+        response = super().push(commands)
+        self.answers.append(response)
+        return response
+
+    def statuses(self) -> dict[str, list[str]]:
+        """Every answer per command id, in the order they came."""
+        seen: dict[str, list[str]] = {}
+        for response in self.answers:
+            for result in response.results:
+                seen.setdefault(result.command_id, []).append(result.status)
+        return seen
+
+
+def outbox_commands(ws: Workstation, statuses: tuple[str, ...] = ("pending",)) -> list[Command]:
+    """The workstation's outbox rows as the engine sends them (for direct, replayed pushes)."""
+    return [outbox_command(row) for row in ws.store.conn.execute(
+        f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status IN "
+        f"({','.join('?' * len(statuses))}) ORDER BY seq", statuses)]
+
+
+def sync_until_quiet(workstations: list[Workstation], *, rounds: int = 8) -> list[SyncReport]:
+    """Sync every workstation in turn until a round moves nothing and every checksum agrees.
+
+    A checksum mismatch on the way fails: it means a workstation diverged and needed a resync
+    to repair it, which a correct sync never needs."""
+    for _ in range(rounds):
+        reports = [w.sync(check_every=0) for w in workstations]
+        mismatched = [w.name for w, r in zip(workstations, reports, strict=True)
+                      if r.checksum_ok is False]
+        assert not mismatched, f"checksum mismatch on {mismatched}"
+        if all(r.checksum_ok and not (r.pushed or r.pulled or r.bootstrapped or r.archived)
+               for r in reports):
+            return reports
+    raise AssertionError(f"no quiet round after {rounds} rounds of syncing")
+
+
+def resolve_open(ws: Workstation, decide: Callable[[dict[str, Any]], str]) -> int:
+    """The clerk decides every open Klärfall of `ws` ('local' or 'central'); how many."""
+    cases = [c for c in open_conflicts(ws.store) if c["state"] == "open"]
+    for case in cases:
+        resolve_conflict(ws.store, case["command_id"], decide(case))
+    return len(cases)
+
+
+def settle(workstations: list[Workstation], decide: Callable[[dict[str, Any]], str], *,
+           rounds: int = 6) -> None:
+    """Sync until quiet, decide the Klärfälle that came up, again, until none is left."""
+    for _ in range(rounds):
+        sync_until_quiet(workstations)
+        if not sum(resolve_open(w, decide) for w in workstations):
+            return
+    raise AssertionError(f"Klärfälle still coming up after {rounds} rounds")
+
+
+def assert_converged(db: Database, workstations: list[Workstation]) -> None:
+    """Every workstation's register holds exactly the central register's aggregates."""
+    central = central_aggregates(db)
+    for ws in workstations:
+        local = ws.aggregates()
+        for kind, mine, theirs in zip(("person", "household"), local, central, strict=True):
+            differing = sorted(k for k in mine.keys() | theirs.keys()
+                               if mine.get(k) != theirs.get(k))
+            assert not differing, f"{ws.name}: {kind}s differ from the centre: {differing[:5]}"
+
+
+def assert_exactly_once(db: Database, workstations: list[Workstation], *,
+                        open_cases: frozenset[str] = frozenset()) -> None:
+    """Every command of these workstations reached the centre exactly once, with its effect.
+
+    No outbox command is left pending; the central `commands` table holds exactly these
+    workstations' commands (none lost, none invented), with the status the workstation recorded
+    (applied, or discarded by a 'central' Klärfall decision); each command's documents and
+    receipts are in the central ledger once, under that command, and nowhere else. Commands in
+    `open_cases` may still wait in a Klärfall.
+    """
+    local: dict[str, tuple[str, str | None]] = {}
+    documents: dict[str, list[str]] = {}
+    receipts: dict[str, list[str]] = {}
+    for ws in workstations:
+        q = ws.store.conn.execute
+        local |= {cid: (status, error) for cid, status, error in q(
+            "SELECT command_id, status, last_error FROM outbox")}
+        for cid, number in q("SELECT command_id, number FROM documents"):
+            documents.setdefault(cid, []).append(number)
+        for cid, number, storno in q("SELECT command_id, receipt_number, reverses IS NOT NULL "
+                                     "FROM cash_journal"):
+            receipts.setdefault(cid, []).append(number + ("/storno" if storno else ""))
+    devices = [ws.name for ws in workstations]
+    marks = ",".join("?" * len(devices))
+    with db.transaction(write=False) as tx:
+        central = {cid: status for cid, status in tx.execute(
+            f"SELECT command_id, status FROM commands WHERE device IN ({marks})", devices)}
+        ledger: dict[tuple[str, str], list[str]] = {}
+        for kind, key, cid in tx.execute(
+                f"SELECT l.kind, l.key, l.command_id FROM ledger l JOIN commands c ON "
+                f"c.command_id = l.command_id WHERE c.device IN ({marks}) AND l.kind IN "
+                "('documents', 'cash_journal')", devices):
+            ledger.setdefault((kind, cid), []).append(key)
+    assert sorted(central) == sorted(local), "central commands differ from the outboxes"
+    for cid, (status, error) in local.items():
+        if cid in open_cases:
+            assert status in ("conflict", "rejected"), f"{cid} should wait in a Klärfall"
+            continue
+        assert status != "pending", f"command {cid} still pending"
+        expected = "discarded" if (status, error) == ("rejected", DISCARDED) else "applied"
+        assert (status, central[cid]) in (("applied", "applied"), ("rejected", "discarded")), \
+            f"command {cid}: local {status}, central {central[cid]}"
+        assert central[cid] == expected
+        for kind, issued in (("documents", documents), ("cash_journal", receipts)):
+            central_keys = sorted(ledger.get((kind, cid), []))
+            assert central_keys == sorted(issued.get(cid, [])), \
+                f"{kind} of {cid} ({status}): central {central_keys}, local {issued.get(cid)}"
+
+
+def central_command_rows(db: Database) -> int:
+    with db.transaction(write=False) as tx:
+        return int(tx.execute("SELECT count(*) FROM commands")[0][0])
+
+
+def reset_central(central: Central, residents: int) -> None:
+    """Back to the freshly seeded register (SQLite only): the register, its change sequence,
+    commands and ledger go; enrolled devices stay. Seeding is deterministic, so every reset
+    gives the same register."""
+    with central.db.transaction() as tx:
+        keep = {"meta", "counter", "devices", "enrolment_codes", "schema_version"}
+        for (table,) in tx.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                   "AND name NOT LIKE 'sqlite_%'"):
+            if table not in keep:
+                tx.execute(f"DELETE FROM {table}")
+        tx.execute("UPDATE counter SET value = 0 WHERE name = 'seq'")
+    seed_demo(central, residents)

@@ -49,6 +49,7 @@ FINAL = ("applied", "rejected", "discarded")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 CODE_VALID = timedelta(hours=24)
 MAX_PAGE = 5000
+LEDGER_ROWS = 500  # rows per INSERT: 4 parameters each, well under SQLite's limit
 
 
 class CentralError(Exception):
@@ -153,6 +154,7 @@ class Central:
         results: list[CommandResult] = []
         with self.db.transaction() as tx:
             seq = tx.lock_sequence()
+            known = self._known(tx, commands)
             failed: set[str] = set()
             for command in commands:
                 if set(command.persons) & failed:
@@ -160,7 +162,9 @@ class Central:
                         command_id=command.command_id, status="deferred",
                         reason="Wartet auf die Klärung eines früheren Auftrags."))
                     continue
-                result, seq = self._push_one(tx, command, seq)
+                result, seq = self._push_one(tx, command, seq,
+                                             stored=command.command_id in known)
+                known.add(command.command_id)
                 if result.status in ("conflict", "rejected") or \
                         result.final_status == "rejected":
                     failed |= set(command.persons)
@@ -168,11 +172,25 @@ class Central:
             tx.execute("UPDATE counter SET value = ? WHERE name = 'seq'", (seq,))
         return PushResponse(results=results, high_water_mark=seq)
 
-    def _push_one(self, tx: Tx, command: Command, seq: int) -> tuple[CommandResult, int]:
-        stored = tx.execute("SELECT status, reason, result FROM commands WHERE command_id = ?",
-                            (command.command_id,))
-        if stored and stored[0][0] in FINAL:
-            status, reason, result = stored[0]
+    @staticmethod
+    def _known(tx: Tx, commands: Sequence[Command]) -> set[str]:
+        """The batch's command ids the service has stored before: one query for the batch
+        instead of one per command (a fresh push is mostly new commands). Read under the
+        sequence lock, so no other push adds any meanwhile."""
+        ids = sorted({c.command_id for c in commands})
+        if not ids:
+            return set()
+        return {str(cid) for (cid,) in tx.execute(
+            f"SELECT command_id FROM commands WHERE command_id IN ({','.join('?' * len(ids))})",
+            ids)}
+
+    def _push_one(self, tx: Tx, command: Command, seq: int, *,
+                  stored: bool = True) -> tuple[CommandResult, int]:
+        """One command; `stored` False: it is known to have no row yet (no lookup)."""
+        rows = tx.execute("SELECT status, reason, result FROM commands WHERE command_id = ?",
+                          (command.command_id,)) if stored else []
+        if rows and rows[0][0] in FINAL:
+            status, reason, result = rows[0]
             return CommandResult(command_id=command.command_id, status="duplicate",
                                  final_status=status, reason=reason,
                                  result=json.loads(result)), seq
@@ -237,30 +255,39 @@ class Central:
              status, reason, _dump(result), applied_seq))
 
     def _hydrate(self, tx: Tx, command: Command) -> Hydrated:
+        """The aggregates and journal entries a command names, in one query (one round trip
+        to the database per command; `kind IN` lets both databases use the (kind, id) key:
+        by id alone they scan the whole register)."""
         ids, receipts = referenced(command)
         state = Hydrated()
-        if ids:
-            marks = ",".join("?" * len(ids))
-            for kind, rid, seq, data in tx.execute(
-                    f"SELECT kind, id, seq, data FROM aggregates WHERE id IN ({marks}) "
-                    "AND deleted = 0", ids):
-                target = state.persons if kind == PERSON else state.households
-                target[rid] = (int(seq), json.loads(data))
-        if receipts:
-            marks = ",".join("?" * len(receipts))
-            state.journal = [journal_row(json.loads(d)) for (d,) in tx.execute(
-                f"SELECT data FROM ledger WHERE kind = 'cash_journal' AND key IN ({marks})",
-                receipts)]
+        if not ids and not receipts:
+            return state
+        rows = tx.execute(
+            f"SELECT kind, id, seq, data FROM aggregates WHERE kind IN (?, ?) "
+            f"AND id IN ({','.join('?' * len(ids)) or 'NULL'}) AND deleted = 0 UNION ALL "
+            f"SELECT kind, key, 0, data FROM ledger WHERE kind = 'cash_journal' "
+            f"AND key IN ({','.join('?' * len(receipts)) or 'NULL'})",
+            [*KINDS, *ids, *receipts])
+        for kind, rid, seq, data in rows:
+            if kind == PERSON:
+                state.persons[rid] = (int(seq), json.loads(data))
+            elif kind == HOUSEHOLD:
+                state.households[rid] = (int(seq), json.loads(data))
+            else:
+                state.journal.append(journal_row(json.loads(data)))
         return state
 
     def _write(self, tx: Tx, command_id: str, outcome: Outcome, seq: int) -> int:
         for kind, rid, data in sorted(outcome.changed, key=lambda c: KINDS.index(c[0])):
             seq += 1
             self._put_aggregate(tx, kind, rid, seq, data)
-        if outcome.ledger:
-            tx.executemany("INSERT INTO ledger (kind, key, command_id, data) VALUES (?, ?, ?, ?)",
-                           [(t, k, command_id, _dump(d))
-                            for t, k, d in outcome.ledger])
+        # One multi-row INSERT: a command adds a few rows, and on PostgreSQL `executemany`
+        # costs a pipeline round of its own for each command.
+        for start in range(0, len(outcome.ledger), LEDGER_ROWS):
+            chunk = outcome.ledger[start:start + LEDGER_ROWS]
+            tx.execute("INSERT INTO ledger (kind, key, command_id, data) VALUES "
+                       + ", ".join(["(?, ?, ?, ?)"] * len(chunk)),
+                       [v for t, k, d in chunk for v in (t, k, command_id, _dump(d))])
         return seq
 
     @staticmethod
@@ -350,6 +377,16 @@ class Central:
         if digest != p.get("sha256"):
             return self._final(tx, command, "rejected", "Die Archivdatei ist beschädigt "
                                                         "(Prüfsumme stimmt nicht).")
+        # The file of a document belongs to the command that issued it: filed only once that
+        # command is settled centrally (its document on record), never beside another's.
+        issued = tx.execute("SELECT status FROM commands WHERE command_id = ?",
+                            (str(p.get("issued_command_id")),))
+        if not issued or issued[0][0] == "conflict":
+            return CommandResult(command_id=command.command_id, status="deferred",
+                                 reason="Das Dokument ist zentral noch nicht verzeichnet.")
+        if issued[0][0] == "rejected":
+            return self._final(tx, command, "rejected", "Das Dokument ist zentral nicht "
+                                                        "verzeichnet (Auftrag abgelehnt).")
         tx.execute("INSERT INTO files (sha256, document_number, kind, command_id, size, device, "
                    "uploaded_at, pdf) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                    "ON CONFLICT (sha256) DO NOTHING",
@@ -361,25 +398,30 @@ class Central:
         """One archived PDF (upload endpoint): idempotent per command id."""
         if command.type != ARCHIVE_COMMAND:
             raise CentralError(422, "Das ist kein Archivauftrag.", "not an archive command")
-        response = self.push([command])
-        result = response.results[0]
-        if (result.final_status or result.status) == "rejected":
-            raise CentralError(422, result.reason or "Archivdatei abgelehnt.",
-                               "archive upload rejected")
-        return ArchiveReceipt(command_id=command.command_id, status=result.status,
-                              sha256=str(command.payload.get("sha256")))
+        result = self.push([command]).results[0]
+        # A refusal is an answer, not an error: the workstation files it as a Klärfall and
+        # goes on with the rest of its outbox.
+        status = "rejected" if result.final_status == "rejected" else result.status
+        return ArchiveReceipt(command_id=command.command_id, status=status,
+                              sha256=str(command.payload.get("sha256")), reason=result.reason)
 
     def verify_document(self, number: str, sha256: str | None = None) -> DocumentVerification:
         with self.db.transaction(write=False) as tx:
-            rows = tx.execute("SELECT data FROM ledger WHERE kind = 'documents' AND key = ?",
-                              (number,))
-            files = tx.execute("SELECT kind, sha256, size, uploaded_at FROM files "
-                               "WHERE document_number = ? ORDER BY uploaded_at", (number,))
+            rows = tx.execute("SELECT command_id, data FROM ledger WHERE kind = 'documents' "
+                              "AND key = ?", (number,))
+            files = tx.execute("SELECT f.kind, f.sha256, f.size, f.uploaded_at, c.payload "
+                               "FROM files f JOIN commands c ON c.command_id = f.command_id "
+                               "WHERE f.document_number = ? ORDER BY f.uploaded_at", (number,))
+        # A file counts only if its archive names the command that holds the number centrally:
+        # a counter whose own document with this number was refused (a number collision) may
+        # still upload its PDF, and that must not be vouched for as this document.
+        issuer = rows[0][0] if rows else None
         listed = [{"kind": k, "sha256": s, "size": int(n), "uploaded_at": u}
-                  for k, s, n, u in files if sha256 is None or s == sha256]
+                  for k, s, n, u, payload in files if (sha256 is None or s == sha256) and
+                  (issuer is None or json.loads(payload).get("issued_command_id") == issuer)]
         if not rows:
             return DocumentVerification(number=number, known=False, files=listed)
-        doc = json.loads(rows[0][0])
+        doc = json.loads(rows[0][1])
         return DocumentVerification(number=number, known=sha256 is None or bool(listed),
                                     type=doc.get("type"), issued_at=doc.get("issued_at"),
                                     workstation=doc.get("workstation"), files=listed)
@@ -423,7 +465,8 @@ class Central:
                 chunk = excluded[start:start + 500]
                 for kind, count, total in tx.execute(
                         f"SELECT kind, count(*), sum(hash32) FROM aggregates WHERE deleted = 0 "
-                        f"AND id IN ({','.join('?' * len(chunk))}) GROUP BY kind", chunk):
+                        f"AND kind IN (?, ?) AND id IN ({','.join('?' * len(chunk))}) "
+                        "GROUP BY kind", [*KINDS, *chunk]):
                     counts[kind] -= int(count)
                     sums[kind] -= int(total or 0)
         return Checksum(high_water_mark=hwm, counts=counts, sums=sums)

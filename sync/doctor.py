@@ -1,0 +1,111 @@
+"""The sync layer's lines in `clerk-app doctor` (entry point `clerk_app.doctor_checks`).
+
+With a central service configured: can this workstation reach it, does the service speak this
+program's protocol and register schema, does it accept the device token, how far apart the
+clocks are, and what waits locally (commands not yet transmitted, open Klärfälle, the last
+successful sync). Without one the workstation works offline only, which is a setting, not a
+fault.
+
+The clock line only ever warns: sync decides nothing by wall-clock time, but a clock that is
+minutes off puts wrong times on documents, receipts and log lines.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from clerk_app.config import Config
+from clerk_app.doctor import Check
+from clerk_app.errors import ClerkError
+from clerk_app.store.migrations import SCHEMA_VERSION
+from sync.client import CentralClient
+from sync.credentials import load_token
+from sync.protocol import PROTOCOL_VERSION, Hello
+
+CLOCK_WARNING_SECONDS = 300
+READ_TIMEOUT = 15.0  # a doctor run should not hang for the sync's two minutes
+
+
+def checks(cfg: Config) -> list[Check]:
+    if not cfg.central_url:
+        return [Check("central service", True,
+                      "none configured (central_url is empty): this workstation works offline "
+                      "only")]
+    return [*_central_checks(cfg), *_local_checks(cfg)]
+
+
+def _failure(exc: ClerkError) -> str:
+    """German for the clerk who reads it out on the phone, English for IT."""
+    return f"{exc.message_de} ({exc.message_en})"
+
+
+def _central_checks(cfg: Config) -> list[Check]:
+    try:
+        token, not_enrolled = load_token(cfg), None
+    except ClerkError as exc:  # still worth knowing whether the service answers
+        token, not_enrolled = None, exc
+    try:
+        client = CentralClient(cfg.central_url, token, ca_bundle=cfg.ca_bundle or None,
+                               read_timeout=READ_TIMEOUT)
+    except ClerkError as exc:  # an address the client refuses (plain HTTP off this machine)
+        return [Check("central service", False, _failure(exc))]
+    try:
+        sent = datetime.now(UTC)
+        hello = client.hello()
+        received = datetime.now(UTC)
+        problem = version_problem(hello) or (_failure(not_enrolled) if not_enrolled else None)
+        if problem:
+            return [Check("central service", False, problem)]
+        client.changes(hello.high_water_mark, 1)  # the cheapest call that needs the token
+    except ClerkError as exc:
+        return [Check("central service", False, _failure(exc))]
+    finally:
+        client.close()
+    return [Check("central service", True,
+                  f"{client.base_url}: protocol {hello.protocol}, register schema "
+                  f"{SCHEMA_VERSION} (the service accepts "
+                  f"{', '.join(map(str, hello.schemas))}), device token accepted, change "
+                  f"sequence at {hello.high_water_mark}"),
+            clock_check(hello, sent, received)]
+
+
+def version_problem(hello: Hello) -> str | None:
+    if hello.protocol == PROTOCOL_VERSION and SCHEMA_VERSION in hello.schemas:
+        return None
+    return ("Diese Programmversion passt nicht zur Zentrale; bitte das Programm aktualisieren "
+            "lassen, die Arbeit bleibt bis dahin gespeichert. (this program speaks protocol "
+            f"{PROTOCOL_VERSION}, register schema {SCHEMA_VERSION}; the service protocol "
+            f"{hello.protocol}, schemas {', '.join(map(str, hello.schemas))})")
+
+
+def clock_check(hello: Hello, sent: datetime, received: datetime) -> Check:
+    """The service's clock against this machine's, taken at the middle of the request."""
+    here = sent + (received - sent) / 2
+    ahead = (here - datetime.fromisoformat(hello.server_time)).total_seconds()
+    detail = (f"this machine's clock is {abs(ahead):.1f} s "
+              f"{'ahead of' if ahead >= 0 else 'behind'} the central service's")
+    if abs(ahead) <= CLOCK_WARNING_SECONDS:
+        return Check("clock", True, detail)
+    return Check("clock", True, f"{detail} (more than {CLOCK_WARNING_SECONDS // 60} minutes): "
+                 "sync does not depend on it, but document, receipt and log times do; set "
+                 "the time (NTP)", warning=True)
+
+
+def _local_checks(cfg: Config) -> list[Check]:
+    """What waits on this workstation. Nothing here if the register cannot be opened: the
+    core's register line already says why."""
+    if not cfg.register_path.exists():
+        return []
+    from clerk_app.session import open_register
+    from sync.engine import status
+
+    try:
+        with open_register(cfg) as store:
+            state = status(store)
+    except ClerkError:
+        return []
+    detail = (f"commands not yet transmitted: {state.pending}, open Klärfälle: "
+              f"{state.open_conflicts}, last successful sync: {state.last_success or 'never'}")
+    if state.warning:
+        return [Check("sync", True, f"{detail}; {state.warning}", warning=True)]
+    return [Check("sync", True, detail)]
