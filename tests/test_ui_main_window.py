@@ -313,7 +313,9 @@ def test_status_bar_and_title_say_where_and_who(window: MainWindow) -> None:
     assert "DEMO" in window.windowTitle()
     status = window.status
     assert "Offline" in status.connection.text()
-    assert status.connection.accessibleName() == "Verbindung: Offline"
+    # No central service configured: offline-only (the sync itself: tests/test_ui_sync.py).
+    assert status.connection.accessibleName() == ("Verbindung: Offline, nur lokal – keine "
+                                                  "Zentrale eingerichtet")
     assert status.who.text() == "Arbeitsplatz Schalter 3 · Sachbearbeitung mmuster"
     assert status.office.text() == "Bürgerbüro Lörrach"
     assert status.demo_badge is not None and "DEMO" in status.demo_badge.text()

@@ -15,6 +15,10 @@ keyboard. While the text looks like an MRZ no name search runs; once it is compl
 (`id_scan.scan`, in the worker): one holder -> opened, several -> listed, none -> the new-person
 prefill is offered (`new_person_requested`), a wrong check digit -> named under the field. The
 zone's text is never logged.
+
+The sync with the central service runs in the background (`ui.sync_worker`): the status bar
+says online/offline, what waits for transfer and the open Klärfälle; F12 (or that status-bar
+button) opens the Klärfälle to decide them (`ui.conflicts`).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from clerk_app.mrz import looks_like_mrz
 from clerk_app.search import hits_for
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
+from ui.conflicts import ConflictsDialog
 from ui.db_worker import DbWorker
 from ui.drafts import drafts_status, startup_drafts
 from ui.formatting import fmt_date
@@ -66,6 +71,7 @@ from ui.person_view import PersonView
 from ui.printing import PersonDocument, PrintService, person_documents
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.status import StatusBarWidgets
+from ui.sync_worker import SyncController
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +159,7 @@ class MainWindow(QMainWindow):
         self._relist_seq = 0
         self.scan_prefill: NewPersonPrefill | None = None
         self.service_dialog: QDialog | None = None
+        self.conflicts_dialog: ConflictsDialog | None = None   # Klärfälle (F12), at most one
         self.pending_drafts = 0     # drafts found at start (`_on_drafts`)
 
         self._build_search()
@@ -174,6 +181,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 11)
         self.splitter.setSizes([640, 620])
 
+        self.status = StatusBarWidgets(cfg, self.statusBar())
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(12, 10, 12, 6)
@@ -181,9 +189,15 @@ class MainWindow(QMainWindow):
         outer.addLayout(self._search_row)
         outer.addLayout(self._feedback_row)
         outer.addWidget(self.splitter, 1)
+        outer.addWidget(self.status.sync_warning)   # full width, only while there is one
         self.setCentralWidget(central)
 
-        self.status = StatusBarWidgets(cfg, self.statusBar())
+        # The sync with the central service runs in a thread of its own (ui.sync_worker);
+        # it starts once the register is open and is nudged after every completed service.
+        self.sync = SyncController(cfg, self.db, self)
+        self.sync.changed.connect(self.status.show_sync)
+        self.status.conflicts.clicked.connect(self.open_conflicts)
+        self.service_completed.connect(lambda _result: self.sync.local_work_done())
         self._build_actions()
         QWidget.setTabOrder(self.search, self.table)
         QWidget.setTabOrder(self.table, self.person_view.focus_target)
@@ -327,6 +341,8 @@ class MainWindow(QMainWindow):
         self.reprint_action = self.add_function_action(
             "F10", tr("Zweitschrift"), lambda _checked=False: self.reprint_selected(),
             needs_person=True)
+        self.conflicts_action = self.add_function_action(
+            "F12", tr("Klärfälle"), lambda _checked=False: self.open_conflicts())
         self._update_actions()
 
     def add_function_action(self, key: str, text: str, slot: Callable[..., object], *,
@@ -378,6 +394,7 @@ class MainWindow(QMainWindow):
         dialog = self.service_dialog
         if isinstance(dialog, FormDialog):
             dialog.save_draft_now()   # queued before the worker closes the register
+        self.sync.shutdown()
         self.db.shutdown()
         super().closeEvent(event)
 
@@ -388,6 +405,7 @@ class MainWindow(QMainWindow):
             self._run_search()
         self.printing.catch_up()   # documents a crash left without their PDF
         self.db.run(startup_drafts, self._on_drafts, None, "drafts at start")
+        self.sync.start()
 
     def _on_drafts(self, kinds: list[str]) -> None:
         """The drafts kept from before (a crash, a closed window): say how to go on."""
@@ -778,6 +796,31 @@ class MainWindow(QMainWindow):
             self.open_person(person_id)
         self.refresh_search()
         self.service_completed.emit(result)
+
+    # Klärfälle
+
+    def open_conflicts(self) -> None:
+        """F12 or the status bar's Klärfälle: the open Klärfälle, to be decided."""
+        if self.conflicts_dialog is not None:
+            self.conflicts_dialog.raise_()
+            self.conflicts_dialog.activateWindow()
+            return
+        dialog = ConflictsDialog(self.db, self)
+        dialog.decided.connect(self.sync.local_work_done)
+        self.sync.synced.connect(dialog.reload)
+        dialog.finished.connect(self._on_conflicts_closed)
+        self.conflicts_dialog = dialog
+        dialog.open()
+
+    def _on_conflicts_closed(self, _code: int) -> None:
+        dialog = self.conflicts_dialog
+        self.conflicts_dialog = None
+        if dialog is not None:
+            self.sync.synced.disconnect(dialog.reload)
+            dialog.deleteLater()
+        self.sync.refresh_status()
+        self.activateWindow()
+        self.focus_search()
 
     def _on_service_dialog_closed(self, _code: int) -> None:
         dialog = self.service_dialog

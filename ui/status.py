@@ -1,15 +1,62 @@
-"""The status bar: connection state, workstation and clerk, office, DEMO badge.
+"""The status bar: connection and sync state, workstation and clerk, office, DEMO badge.
 
-Everything is said in words; colour only repeats it. The connection indicator is a widget of
-its own so that the sync engine can update it later (`set_online`).
+Everything is said in words; colour only repeats it. The sync controller
+(`ui.sync_worker.SyncController`) describes its state as a `SyncView`; `show_sync` turns it
+into words: online/offline (or offline-only when no central service is set up), the last
+complete sync, how many commands wait for the central service, a warning when the central
+service refused or the integrity check found a difference, and the open Klärfälle (a button:
+it opens the list, as F12 does).
+
+A sync warning is too important, and too long, for a squeezed status-bar field: it is a
+banner of its own (`sync_warning`) that the window puts full-width above the status bar.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QLabel, QStatusBar, QWidget
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QStatusBar, QWidget
 
 from clerk_app.config import Config
+from sync.engine import CHECKSUM_WARNING
+from ui.formatting import fmt_date
+from ui.forms import ERROR_RED, NOTICE_BACKGROUND, NOTICE_BORDER
 from ui.i18n import tr
+
+
+def fmt_moment(iso: str | None, today: date | None = None) -> str:
+    """An ISO timestamp (UTC or with offset) in local time, the German way: 'heute 14:05',
+    'gestern 09:12', '24.11.2026 17:30'; '' for none or an unreadable one."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return ""
+    local = moment.astimezone() if moment.tzinfo else moment
+    today = today or date.today()
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    if local.date() == today:
+        return tr("heute {time}").format(time=clock)
+    if local.date() == today - timedelta(days=1):
+        return tr("gestern {time}").format(time=clock)
+    return f"{fmt_date(local.date())} {clock}"
+
+
+@dataclass(frozen=True)
+class SyncView:
+    """What the status bar says about the sync (built by the sync controller)."""
+
+    configured: bool            # a central service is set up (cfg.central_url)
+    online: bool = False        # the last sync reached the central service
+    pending: int | None = None  # commands not yet accepted centrally (None: not known yet)
+    conflicts: int = 0          # open Klärfälle
+    last_success: str | None = None  # ISO time of the last complete sync
+    warning: str = ""           # the engine's warning (checksum mismatch, resync), German
+    refused: str = ""           # why the central service refused (UI language): no retries
+    problem: str = ""           # why offline (UI language), for the tool tip
 
 
 class ConnectionIndicator(QLabel):
@@ -25,7 +72,8 @@ class ConnectionIndicator(QLabel):
     def online(self) -> bool:
         return self._online
 
-    def set_online(self, online: bool, detail: str = "") -> None:
+    def set_online(self, online: bool, detail: str = "", why: str = "") -> None:
+        """Show the state; `detail` follows the word, `why` (a reason) goes to the tool tip."""
         self._online = online
         word = tr("Online") if online else tr("Offline")
         colour = "#1b7f3b" if online else "#6b6b6b"
@@ -35,7 +83,9 @@ class ConnectionIndicator(QLabel):
         self.setText(text)
         spoken = tr("Verbindung: {state}").format(state=word)
         self.setAccessibleName(spoken + (f", {detail}" if detail else ""))
-        self.setToolTip(tr("Verbindung zur zentralen Stelle: {state}").format(state=word))
+        tip = tr("Verbindung zur zentralen Stelle: {state}").format(state=word)
+        self.setToolTip(f"{tip}\n{why}" if why else tip)
+        self.setAccessibleDescription(why)
 
 
 def demo_badge(parent: QWidget | None = None) -> QLabel:
@@ -63,6 +113,22 @@ class StatusBarWidgets:
     def __init__(self, cfg: Config, bar: QStatusBar) -> None:
         bar.setAccessibleName(tr("Statusleiste"))
         self.connection = ConnectionIndicator()
+        self.pending = QLabel()
+        self.pending.setObjectName("syncPending")
+        self.sync_warning = QLabel()   # placed by the window (see the module docstring)
+        self.sync_warning.setObjectName("syncWarning")
+        self.sync_warning.setTextFormat(Qt.TextFormat.PlainText)
+        self.sync_warning.setWordWrap(True)
+        self.sync_warning.setStyleSheet(
+            f"#syncWarning {{ background: {NOTICE_BACKGROUND}; color: #000; font-weight: bold;"
+            f" border: 1px solid {NOTICE_BORDER}; border-radius: 4px; padding: 4px 10px; }}")
+        self.conflicts = QPushButton()
+        self.conflicts.setObjectName("conflictsButton")
+        self.conflicts.setFlat(True)
+        self.conflicts.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # F12, no Tab stop
+        self.conflicts.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.conflicts.setStyleSheet(
+            f"#conflictsButton {{ color: {ERROR_RED}; font-weight: bold; padding: 0 4px; }}")
         self.who = QLabel(tr("Arbeitsplatz {workstation} · Sachbearbeitung {clerk}").format(
             workstation=cfg.workstation, clerk=cfg.clerk))
         self.who.setObjectName("workstation")
@@ -71,7 +137,11 @@ class StatusBarWidgets:
         self.office.setObjectName("office")
         self.office.setAccessibleName(tr("Dienststelle: {office}").format(
             office=cfg.office_name))
+        bar.addPermanentWidget(self.conflicts)
         bar.addPermanentWidget(self.connection)
+        self._pending_separator = _separator()
+        bar.addPermanentWidget(self._pending_separator)
+        bar.addPermanentWidget(self.pending)
         bar.addPermanentWidget(_separator())
         bar.addPermanentWidget(self.who)
         bar.addPermanentWidget(_separator())
@@ -82,3 +152,62 @@ class StatusBarWidgets:
             bar.addPermanentWidget(_separator())
             bar.addPermanentWidget(badge)
             self.demo_badge = badge
+        self.show_sync(SyncView(configured=bool(cfg.central_url)))
+
+    def show_sync(self, view: SyncView) -> None:
+        """Put the sync controller's state into words."""
+        self._show_connection(view)
+        self._show_pending(view)
+        self._show_warning(view)
+        self._show_conflicts(view.conflicts)
+
+    def _show_connection(self, view: SyncView) -> None:
+        if not view.configured:
+            self.connection.set_online(False, tr("nur lokal – keine Zentrale eingerichtet"))
+            return
+        last = fmt_moment(view.last_success)
+        if view.online:
+            self.connection.set_online(True, tr("abgeglichen {when}").format(when=last))
+            return
+        detail = tr("zuletzt abgeglichen {when}").format(when=last) if last else \
+            tr("noch nicht abgeglichen")
+        self.connection.set_online(False, detail, view.refused or view.problem)
+
+    def _show_pending(self, view: SyncView) -> None:
+        label = self.pending
+        shown = view.configured and view.pending is not None
+        label.setVisible(shown)
+        self._pending_separator.setVisible(shown)
+        if view.pending is None:
+            return
+        if view.pending == 0:
+            label.setText(tr("nichts zu übertragen"))
+            label.setAccessibleName(tr("Keine Vorgänge warten auf die Übertragung an die Zentrale"))
+        else:
+            label.setText(tr("{n} nicht übertragen").format(n=view.pending))
+            label.setAccessibleName(tr("Vorgänge, die noch nicht an die Zentrale übertragen "
+                                       "sind: {n}").format(n=view.pending))
+        label.setToolTip(label.accessibleName())
+
+    def _show_warning(self, view: SyncView) -> None:
+        label = self.sync_warning
+        if view.refused:
+            text = tr("⚠ Abgleich mit der Zentrale gestoppt: {reason}").format(
+                reason=view.refused)
+        elif view.warning == CHECKSUM_WARNING:
+            text = tr("⚠ Der Abgleich mit der Zentrale hat Abweichungen gefunden; das "
+                      "Melderegister wird vollständig neu abgeglichen. Nicht übertragene "
+                      "Arbeit bleibt erhalten.")
+        else:
+            text = f"⚠ {view.warning}" if view.warning else ""
+        label.setText(text)
+        label.setVisible(bool(text))
+        label.setAccessibleName(text)
+
+    def _show_conflicts(self, count: int) -> None:
+        button = self.conflicts
+        button.setVisible(count > 0)
+        text = tr("1 Klärfall") if count == 1 else tr("{n} Klärfälle").format(n=count)
+        button.setText(tr("⚠ {conflicts} (F12)").format(conflicts=text))
+        button.setAccessibleName(tr("Offene Klärfälle: {n}, Taste F12").format(n=count))
+        button.setToolTip(tr("Offene Klärfälle anzeigen und entscheiden (F12)"))

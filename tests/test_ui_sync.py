@@ -1,0 +1,440 @@
+"""The workstation's sync in the window: status bar, background sync, Klärfälle dialog.
+
+Real parts only: the central service runs as its own process on 127.0.0.1 (SQLite), the window
+opens a workstation's encrypted register (enrolled with a one-time code), counter services run
+through the window's DB worker, and the sync runs in the window's own sync thread. A second
+workstation (`tests.sync_support.Workstation`) changes the same persons for real conflicts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtNetwork import QNetworkInformation
+from PySide6.QtWidgets import QLabel, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from clerk_app.config import Config
+from clerk_app.ids import uuid7
+from clerk_app.keys import write_secret_file
+from clerk_app.services.base import ServiceResult, run_service
+from sync.server.central import Central
+from tests.factories import make_cfg
+from tests.sync_support import (
+    CentralServer,
+    Workstation,
+    central_aggregates,
+    central_database,
+    meldebescheinigung,
+    running_central,
+    ummeldung,
+)
+from tests.ui_support import close_window, open_window, save_shot, unnamed_controls
+from ui import sync_worker
+from ui.conflicts import ConflictsDialog, compare_rows
+from ui.main_window import MainWindow
+from ui.status import fmt_moment
+
+pytestmark = pytest.mark.usefixtures("german")
+
+RESIDENTS = 40
+SYNC_MS = 30_000
+STATIONS = itertools.count(11)
+
+
+@pytest.fixture(scope="module")
+def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CentralServer,
+                                                                        Central]]:
+    """One central service process for the module (each test has its own workstations)."""
+    folder = tmp_path_factory.mktemp("central")
+    with central_database("sqlite", folder) as url, \
+            running_central(url, folder, residents=RESIDENTS) as pair:
+        yield pair
+
+
+@pytest.fixture(autouse=True)
+def quick_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A nudge after 0.2 s and the first retry after 0.25–0.5 s: the tests need not wait."""
+    monkeypatch.setattr(sync_worker, "NUDGE_MS", 200)
+    monkeypatch.setattr(sync_worker, "RETRY_S", 0.5)
+
+
+@dataclass
+class Station:
+    """The window's workstation: its register (open here too, for reading back) and config."""
+
+    ws: Workstation
+    cfg: Config
+
+
+@pytest.fixture
+def station(tmp_path: Path, central: tuple[CentralServer, Central]) -> Iterator[Station]:
+    """An enrolled workstation whose register the window opens: the demo layout (register,
+    key and device token side by side in the data folder), filled by the first sync."""
+    server, hub = central
+    folder = tmp_path / "station"
+    ws = Workstation(folder, "demo-register", hub, server.url)
+    write_secret_file(folder / "demo-register.key", ws.key)
+    write_secret_file(folder / "demo-register.device-token", ws.token)
+    # Document numbers carry the workstation's name: each station its own, as at the office.
+    cfg = make_cfg(folder, central_url=server.url, workstation=f"Schalter {next(STATIONS)}")
+    assert cfg.register_path == ws.path
+    yield Station(ws, cfg)
+    ws.close()
+
+
+def open_synced(qtbot: QtBot, cfg: Config) -> MainWindow:
+    """The window, started, once its first sync has ended."""
+    w = open_window(qtbot, cfg)
+    qtbot.waitUntil(lambda: w.sync.last_outcome is not None, timeout=SYNC_MS)
+    return w
+
+
+@pytest.fixture
+def window(qtbot: QtBot, station: Station) -> Iterator[MainWindow]:
+    w = open_synced(qtbot, station.cfg)
+    yield w
+    close_window(w)
+
+
+def serve(qtbot: QtBot, w: MainWindow, service: str, form: dict[str, Any],
+          person_id: str) -> ServiceResult:
+    """A counter service through the window's DB worker, completed as a dialog completes
+    it (`after_service`: the window then nudges the sync)."""
+    result = run_at_counter(qtbot, w, service, form)
+    w.after_service(result, person_id)
+    return result
+
+
+def run_at_counter(qtbot: QtBot, w: MainWindow, service: str,
+                   form: dict[str, Any]) -> ServiceResult:
+    """A counter service through the window's DB worker, not yet reported as completed."""
+    done: list[ServiceResult] = []
+    failed: list[str] = []
+    command_id = uuid7()
+    w.db.run(lambda store: run_service(store, service, form, command_id), done.append,
+             lambda de, _en: failed.append(de), "test service")
+    qtbot.waitUntil(lambda: bool(done or failed), timeout=10_000)
+    assert not failed, failed
+    return done[0]
+
+
+def central_status(hub: Central, command_id: str) -> str | None:
+    with hub.db.transaction(write=False) as tx:
+        rows = list(tx.execute("SELECT status FROM commands WHERE command_id = ?",
+                               (command_id,)))
+    return str(rows[0][0]) if rows else None
+
+
+def bar(w: MainWindow) -> dict[str, str]:
+    """What the status bar says about the sync (the spoken names: words, not markup)."""
+    status = w.status
+    return {"connection": status.connection.accessibleName(),
+            "pending": status.pending.text() if status.pending.isVisible() else "",
+            "warning": status.sync_warning.text() if status.sync_warning.isVisible() else "",
+            "conflicts": status.conflicts.text() if status.conflicts.isVisible() else ""}
+
+
+# --- the status bar ----------------------------------------------------------------------------
+
+def test_status_bar_counts_pending_work_and_goes_online_after_a_sync(
+        qtbot: QtBot, window: MainWindow, station: Station,
+        central: tuple[CentralServer, Central]) -> None:
+    _server, hub = central
+    assert window.sync.last_outcome is not None
+    assert window.sync.last_outcome.kind == sync_worker.OK
+    assert window.sync.last_outcome.report is not None
+    assert window.sync.last_outcome.report.bootstrapped >= RESIDENTS, "first sync: bootstrap"
+    qtbot.waitUntil(lambda: bar(window)["pending"] == "nichts zu übertragen", timeout=5000)
+    assert bar(window)["connection"].startswith("Verbindung: Online, abgeglichen heute ")
+    assert bar(window)["warning"] == "" and bar(window)["conflicts"] == ""
+
+    person = station.ws.persons()[0]
+    result = run_at_counter(qtbot, window, "ummeldung", ummeldung(person, station.ws.street()))
+    window.sync.refresh_status()
+    qtbot.waitUntil(lambda: bar(window)["pending"] == "1 nicht übertragen", timeout=5000)
+    assert central_status(hub, result.command_id) is None, "not sent yet: pending"
+    window.after_service(result, person)   # completed: the sync follows in a moment
+    qtbot.waitUntil(lambda: bar(window)["pending"] == "nichts zu übertragen", timeout=SYNC_MS)
+    assert central_status(hub, result.command_id) == "applied"
+    assert window.sync.view.online
+    assert window.sync.scheduled_in_ms is not None, "the next regular sync is scheduled"
+    assert window.sync.scheduled_in_ms > 30_000, "regular interval (60 s), not a retry"
+
+
+def test_server_stopped_shows_offline_keeps_the_work_and_it_goes_when_the_server_is_back(
+        qtbot: QtBot, station: Station, central: tuple[CentralServer, Central],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in the packaged app (no QtNetwork, so no reachability reports from the OS), the sync
+    thread knocks at the central service's port; the backoff is set far out here, so only the
+    knock can bring the work over quickly."""
+    server, hub = central
+    monkeypatch.setitem(sys.modules, "PySide6.QtNetwork", None)   # import fails, as bundled
+    assert sync_worker.network_information() is None
+    monkeypatch.setattr(sync_worker, "RETRY_S", 120.0)
+    monkeypatch.setattr(sync_worker, "PROBE_MS", 100)
+    w = open_synced(qtbot, station.cfg)
+    try:
+        assert w.sync.view.online
+        server.stop()
+        person = station.ws.persons()[3]
+        result = serve(qtbot, w, "ummeldung", ummeldung(person, station.ws.street(), "11"),
+                       person)
+        qtbot.waitUntil(lambda: not w.sync.view.online, timeout=SYNC_MS)
+        assert bar(w)["connection"].startswith("Verbindung: Offline, zuletzt abgeglichen heute")
+        assert "nicht erreichbar" in w.status.connection.toolTip()
+        assert "nicht übertragen" in bar(w)["pending"]
+        assert station.ws.status_of(result.command_id) == "pending"
+        delay = w.sync.scheduled_in_ms
+        assert delay is not None and delay > 50_000, "backoff: the next try is far out"
+
+        qtbot.wait(600)   # knocks every 0.1 s find the port closed
+        server.start()
+        qtbot.waitUntil(lambda: w.sync.view.online, timeout=10_000)
+        qtbot.waitUntil(lambda: bar(w)["pending"] == "nichts zu übertragen", timeout=SYNC_MS)
+        assert station.ws.status_of(result.command_id) == "applied"
+        assert central_status(hub, result.command_id) == "applied"
+    finally:
+        if server.proc is None or server.proc.poll() is not None:
+            server.start()
+        close_window(w)
+
+
+def test_network_return_reported_by_the_os_syncs_at_once(
+        qtbot: QtBot, window: MainWindow) -> None:
+    info = sync_worker.network_information()
+    if info is None:
+        pytest.skip("no QNetworkInformation reachability backend on this machine")
+    assert window.sync.scheduled_in_ms is not None and window.sync.scheduled_in_ms > 30_000
+    first = window.sync.last_outcome
+    reachability = QNetworkInformation.Reachability
+    info.reachabilityChanged.emit(reachability.Disconnected)
+    assert not window.sync.view.online
+    assert bar(window)["connection"].startswith("Verbindung: Offline")
+    info.reachabilityChanged.emit(reachability.Online)
+    qtbot.waitUntil(lambda: window.sync.last_outcome is not first, timeout=5000)
+    assert window.sync.view.online
+
+
+def test_refusal_is_shown_and_not_retried(qtbot: QtBot, station: Station) -> None:
+    write_secret_file(station.cfg.register_path.with_suffix(".device-token"),
+                      "kein-gueltiges-geraetetoken-0000000000000", replace=True)
+    w = open_synced(qtbot, station.cfg)
+    try:
+        outcome = w.sync.last_outcome
+        assert outcome is not None and outcome.kind == sync_worker.REFUSED
+        qtbot.waitUntil(lambda: bar(w)["warning"] != "", timeout=5000)
+        warning = bar(w)["warning"]
+        assert warning.startswith("⚠ Abgleich mit der Zentrale gestoppt: Dieser Arbeitsplatz "
+                                  "ist bei der Zentrale nicht"), warning
+        assert "angemeldet" in warning
+        assert bar(w)["connection"].startswith("Verbindung: Offline, noch nicht abgeglichen")
+        assert w.sync.scheduled_in_ms is None, "no retry after a refusal"
+        w.sync.sync_soon()
+        qtbot.wait(500)
+        assert w.sync.last_outcome is outcome and not w.sync.running
+    finally:
+        close_window(w)
+
+
+def test_without_a_central_service_the_bar_says_offline_only(
+        qtbot: QtBot, station: Station) -> None:
+    cfg = make_cfg(station.cfg.register_path.parent)   # no central_url
+    w = open_window(qtbot, cfg)
+    try:
+        qtbot.wait(300)
+        assert bar(w)["connection"] == ("Verbindung: Offline, nur lokal – keine Zentrale "
+                                        "eingerichtet")
+        assert bar(w)["pending"] == ""
+        assert w.sync.last_outcome is None and not w.sync.running
+    finally:
+        close_window(w)
+
+
+def test_checksum_mismatch_warns_and_the_resync_mends_it(
+        qtbot: QtBot, window: MainWindow, station: Station) -> None:
+    ws = station.ws
+    tampered, served = ws.persons()[1], ws.persons()[2]
+    with ws.store.transaction():
+        ws.store.conn.execute("UPDATE persons SET birth_place = 'Atlantis' WHERE id = ?",
+                              (tampered,))
+    serve(qtbot, window, "meldebescheinigung", meldebescheinigung(served), served)
+    qtbot.waitUntil(lambda: bar(window)["warning"] != "", timeout=SYNC_MS)
+    assert bar(window)["warning"].startswith("⚠ Der Abgleich mit der Zentrale hat "
+                                             "Abweichungen gefunden")
+    assert "Nicht übertragene Arbeit bleibt erhalten." in bar(window)["warning"]
+
+    window.sync.sync_soon()   # the next sync resyncs
+    qtbot.waitUntil(lambda: bar(window)["warning"] == "", timeout=SYNC_MS)
+    place = ws.store.conn.execute("SELECT birth_place FROM persons WHERE id = ?",
+                                  (tampered,)).fetchone()[0]
+    assert place != "Atlantis"
+
+
+# --- Klärfälle -------------------------------------------------------------------------------
+
+def answer_confirmation(qtbot: QtBot, dialog: ConflictsDialog, seen: list[str]) -> None:
+    """When the dialog's confirmation box is up: note its words and confirm with Alt+J
+    (looks for it for up to 2 s)."""
+    tries = iter(range(100))
+
+    def look() -> None:
+        boxes = [b for b in dialog.findChildren(QMessageBox) if b.isActiveWindow()]
+        if not boxes:   # not up yet, or not yet active (its keys would go elsewhere)
+            if next(tries, None) is not None:
+                QTimer.singleShot(20, look)
+            else:       # never hang the run: close a box that never got the keyboard
+                for box in dialog.findChildren(QMessageBox):
+                    box.reject()
+            return
+        box = boxes[0]
+        seen.append(f"{box.text()}\n{box.informativeText()}")
+        qtbot.keyClick(box, Qt.Key.Key_J, Qt.KeyboardModifier.AltModifier)
+
+    QTimer.singleShot(0, look)
+
+
+def residence_row(dialog: ConflictsDialog) -> tuple[str, str, str]:
+    table = dialog.compare
+    for row in range(table.rowCount()):
+        label = table.item(row, 0)
+        if label is not None and label.text().endswith("Wohnung (aktuell)"):
+            cells = [table.item(row, c) for c in range(3)]
+            assert all(c is not None for c in cells)
+            return cells[0].text(), cells[1].text(), cells[2].text()  # type: ignore[union-attr]
+    raise AssertionError("no line for the current dwelling")
+
+
+def decide(qtbot: QtBot, dialog: ConflictsDialog, key: Qt.Key) -> str:
+    """Alt+E / Alt+Z, confirmed; back once the decision is stored. (A mnemonic clicks its
+    button a moment later, as a real key press does.)"""
+    seen: list[str] = []
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
+    answer_confirmation(qtbot, dialog, seen)
+    with qtbot.waitSignal(dialog.decided, timeout=10_000):
+        qtbot.keyClick(dialog, key, Qt.KeyboardModifier.AltModifier)
+    assert len(seen) == 1, "asked first"
+    assert dialog.status.text().startswith("✔ Entscheidung gespeichert")
+    return seen[0]
+
+
+def current_street(aggregate: dict[str, Any]) -> str:
+    return " ".join(f"{r['street']} {r['house_number']}" for r in aggregate["residences"]
+                    if r["move_out"] is None)
+
+
+def test_conflict_is_decided_in_the_klaerfaelle_dialog_and_all_converge(
+        qtbot: QtBot, window: MainWindow, station: Station, tmp_path: Path,
+        central: tuple[CentralServer, Central]) -> None:
+    server, hub = central
+    other = Workstation(tmp_path / "other", "schalter5", hub, server.url)
+    try:
+        other.sync()
+        ws = station.ws
+        ours, theirs = ws.persons()[4], ws.persons()[5]
+        other.run("ummeldung", ummeldung(ours, other.street("Palmstraße"), "7"))
+        other.run("ummeldung", ummeldung(theirs, other.street("Palmstraße"), "9"))
+        other.sync()
+        # Two citizens in quick succession: both done before the sync sends either.
+        first = run_at_counter(qtbot, window, "ummeldung",
+                               ummeldung(ours, ws.street("Hauptstraße"), "7"))
+        second = run_at_counter(qtbot, window, "ummeldung",
+                                ummeldung(theirs, ws.street("Hauptstraße"), "9"))
+        window.after_service(first, ours)
+        window.after_service(second, theirs)
+        qtbot.waitUntil(lambda: window.sync.view.conflicts == 2, timeout=SYNC_MS)
+        assert bar(window)["conflicts"] == "⚠ 2 Klärfälle (F12)"
+
+        qtbot.mouseClick(window.status.conflicts, Qt.MouseButton.LeftButton)   # the bar's
+        assert isinstance(window.conflicts_dialog, ConflictsDialog)
+        qtbot.keyClick(window.conflicts_dialog, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: window.conflicts_dialog is None, timeout=5000)
+        assert window.search.hasFocus()
+        qtbot.keyClick(window.search, Qt.Key.Key_F12)                          # or F12
+        dialog = window.conflicts_dialog
+        assert isinstance(dialog, ConflictsDialog)
+        qtbot.waitUntil(lambda: len(dialog.conflicts) == 2, timeout=5000)
+        assert dialog.table.item(0, 0).text() == "Ummeldung"  # type: ignore[union-attr]
+        assert "an anderer Stelle geändert" in dialog.table.item(0, 3).text()  # type: ignore[union-attr]
+        assert "Weitere Vorgänge zu derselben Person warten" in \
+            dialog.findChild(QLabel, "conflictsIntro").text()  # type: ignore[union-attr]
+        assert dialog.table.hasFocus()
+        assert unnamed_controls(dialog) == []
+        label, local, remote = residence_row(dialog)
+        assert label == "≠ Wohnung (aktuell)"
+        assert "Hauptstraße 7" in local and "Palmstraße 7" in remote
+        assert "{" not in local + remote, "words, not raw data"
+        save_shot(dialog, "screenshot-klaerfaelle.png")   # CLERK_UI_SHOTS=docs: for the docs
+
+        words = decide(qtbot, dialog, Qt.Key.Key_E)   # the first: our version
+        assert words.startswith("Eigene Fassung übernehmen?")
+        assert "für alle Arbeitsplätze gültig" in words
+        qtbot.waitUntil(lambda: len(dialog.conflicts) == 1, timeout=SYNC_MS)   # synced
+        assert "Palmstraße 9" in residence_row(dialog)[2]
+        words = decide(qtbot, dialog, Qt.Key.Key_Z)   # the second: the central version
+        assert words.startswith("Zentrale Fassung übernehmen?")
+        qtbot.waitUntil(lambda: not dialog.conflicts, timeout=SYNC_MS)
+        qtbot.waitUntil(lambda: window.sync.view.conflicts == 0, timeout=5000)
+        assert dialog.status.text() == "Keine offenen Klärfälle."
+        assert dialog.close_button.hasFocus()
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: window.conflicts_dialog is None, timeout=5000)
+        assert bar(window)["conflicts"] == ""
+
+        qtbot.waitUntil(lambda: bar(window)["pending"] == "nichts zu übertragen", timeout=SYNC_MS)
+        other.sync()
+        persons, households = central_aggregates(hub.db)
+        assert station.ws.aggregates() == (persons, households)
+        assert other.aggregates() == (persons, households)
+        assert current_street(persons[ours]) == "Hauptstraße 7", "our version won"
+        assert current_street(persons[theirs]) == "Palmstraße 9", "the central version stayed"
+    finally:
+        other.close()
+
+
+# --- words -----------------------------------------------------------------------------------
+
+def test_moments_read_the_german_way() -> None:
+    today = date(2026, 11, 25)
+    local = datetime(2026, 11, 25, 14, 5).astimezone()
+    assert fmt_moment(local.astimezone(UTC).isoformat(), today) == "heute 14:05"
+    yesterday = datetime(2026, 11, 24, 9, 12).astimezone()
+    assert fmt_moment(yesterday.isoformat(), today) == "gestern 09:12"
+    earlier = datetime(2026, 3, 2, 17, 30).astimezone()
+    assert fmt_moment(earlier.isoformat(), today) == "02.03.2026 17:30"
+    assert fmt_moment(None) == "" and fmt_moment("kaputt") == ""
+
+
+def test_compare_rows_mark_what_differs_and_name_a_central_deletion() -> None:
+    person = {"id": "p1", "family_name": "Kurt", "first_names": "Sevgi",
+              "birth_date": "1992-04-26", "sex": "w", "nationalities": '["DEU", "TUR"]',
+              "version": 2}
+    residence = {"kind": "alleinig", "street": "Palmstraße", "house_number": "7",
+                 "postal_code": "79539", "city": "Lörrach", "country": "DEU",
+                 "move_in": "2026-11-24", "move_out": None}
+    local = {"person": person, "residences": [residence], "former_names": [],
+             "id_documents": [], "information_blocks": []}
+    moved = {**local, "residences": [{**residence, "house_number": "9"}],
+             "person": {**person, "version": 3}}
+    rows = compare_rows({"local_records": [local], "base_versions": {"persons/p1": 1},
+                         "server_records": [{"kind": "person", "id": "p1", "data": moved}]})
+    assert rows[0].heading and rows[0].label == "Kurt, Sevgi * 26.04.1992"
+    by_label = {r.label: r for r in rows[1:]}
+    assert by_label["Staatsangehörigkeit"].local == "deutsch, türkisch"
+    assert not by_label["Familienname"].differs
+    dwelling = by_label["Wohnung (aktuell)"]
+    assert dwelling.differs
+    assert dwelling.local == "alleinige Wohnung: Palmstraße 7, 79539 Lörrach (seit 24.11.2026)"
+    assert (by_label["Stand des Datensatzes"].local, by_label["Stand des Datensatzes"].central) \
+        == ("Stand 1, hier geändert", "Stand 3")
+    gone = compare_rows({"local_records": [local],
+                         "server_records": [{"kind": "person", "id": "p1", "data": None}]})
+    assert {r.central for r in gone[1:]} == {"in der Zentrale gelöscht"}
