@@ -21,9 +21,8 @@ from clerk_app.session import open_register, remove_demo_register
 from clerk_app.store.db import Store
 
 if TYPE_CHECKING:
-    from tests.sync_support import CentralServer
-
     from sync.server.central import Central
+    from tests.sync_support import CentralServer
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "out"

@@ -152,9 +152,12 @@ def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
         out.write("\n")
     else:
         for c in checks:
-            out.write(f"[{'OK' if c.ok else 'FEHLER'}] {c.name}: {c.detail}\n")
+            label = "FEHLER" if not c.ok else "WARNUNG" if c.warning else "OK"
+            out.write(f"[{label}] {c.name}: {c.detail}\n")
         failed = sum(not c.ok for c in checks)
-        out.write(f"{len(checks) - failed} checks passed, {failed} failed\n")
+        warned = sum(c.ok and c.warning for c in checks)
+        out.write(f"{len(checks) - failed} checks passed ({warned} with a warning), "
+                  f"{failed} failed\n")
     return 1 if any(not c.ok for c in checks) else 0
 
 

@@ -2,12 +2,18 @@
 
 Each check gives one line; a failed check says what is wrong and what to do, so that a
 support call can be settled from the output alone. No personal data is printed.
+
+Parts the core does not import (the sync layer's connection check) add their lines through the
+entry-point group `clerk_app.doctor_checks`, as their sub-commands do through
+`clerk_app.commands`: each entry is a function that takes the configuration and returns its
+checks.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -19,12 +25,21 @@ from clerk_app.session import open_register
 from clerk_app.store.db import SQLITE_HEADER
 from clerk_app.store.migrations import SCHEMA_VERSION
 
+PLUGIN_GROUP = "clerk_app.doctor_checks"
+
 
 @dataclass(frozen=True)
 class Check:
+    """One line of the report. `warning`: worth IT's attention, but nothing fails (the exit
+    code stays 0)."""
+
     name: str
     ok: bool
     detail: str
+    warning: bool = False
+
+
+PluginChecks = Callable[[Config], Iterable[Check]]
 
 
 def _version(dist: str) -> str:
@@ -48,6 +63,21 @@ def run_checks(cfg: Config) -> list[Check]:
         _keyring_check(cfg),
     ]
     checks.extend(_register_checks(cfg))
+    checks.extend(_plugin_checks(cfg))
+    return checks
+
+
+def _plugin_checks(cfg: Config) -> list[Check]:
+    """The installed parts' own checks. A part whose check breaks is one failed line, so the
+    report still shows everything else."""
+    checks: list[Check] = []
+    for plugin in sorted(metadata.entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        try:
+            run: PluginChecks = plugin.load()
+            checks.extend(run(cfg))
+        except Exception as exc:  # a broken plugin must not hide the other lines
+            checks.append(Check(plugin.name, False,
+                                f"check could not run: {type(exc).__name__}: {exc}"))
     return checks
 
 

@@ -39,7 +39,7 @@ from sync.engine import (
     outbox_command,
     resolve_conflict,
 )
-from sync.protocol import Command, PushResponse
+from sync.protocol import RESOLUTION_COMMAND, Command, PushResponse
 from sync.server.central import Central
 from sync.server.seed import seed_demo
 from sync.server.storage import Database, open_database
@@ -364,6 +364,43 @@ def assert_converged(db: Database, workstations: list[Workstation]) -> None:
             assert not differing, f"{ws.name}: {kind}s differ from the centre: {differing[:5]}"
 
 
+LedgerKeys = dict[tuple[str, str], list[str]]  # (ledger kind, command id) -> keys
+
+
+def _local_side(workstations: list[Workstation]) -> tuple[dict[str, tuple[str, str, str | None]],
+                                                          LedgerKeys]:
+    """Every outbox row (id -> type, status, error), and the documents and receipts issued at
+    the counters, by command."""
+    outbox: dict[str, tuple[str, str, str | None]] = {}
+    issued: LedgerKeys = {}
+    for ws in workstations:
+        q = ws.store.conn.execute
+        outbox |= {cid: (ctype, status, error) for cid, ctype, status, error in q(
+            "SELECT command_id, type, status, last_error FROM outbox")}
+        for cid, number in q("SELECT command_id, number FROM documents"):
+            issued.setdefault(("documents", cid), []).append(number)
+        for cid, number, storno in q("SELECT command_id, receipt_number, reverses IS NOT NULL "
+                                     "FROM cash_journal"):
+            issued.setdefault(("cash_journal", cid), []).append(
+                number + ("/storno" if storno else ""))
+    return outbox, issued
+
+
+def _central_side(db: Database, devices: list[str]) -> tuple[dict[str, str], LedgerKeys]:
+    """The central commands of these devices (id -> status), and their ledger entries."""
+    marks = ",".join("?" * len(devices))
+    ledger: LedgerKeys = {}
+    with db.transaction(write=False) as tx:
+        commands = {cid: status for cid, status in tx.execute(
+            f"SELECT command_id, status FROM commands WHERE device IN ({marks})", devices)}
+        for kind, key, cid in tx.execute(
+                f"SELECT l.kind, l.key, l.command_id FROM ledger l JOIN commands c ON "
+                f"c.command_id = l.command_id WHERE c.device IN ({marks}) AND l.kind IN "
+                "('documents', 'cash_journal')", devices):
+            ledger.setdefault((kind, cid), []).append(key)
+    return commands, ledger
+
+
 def assert_exactly_once(db: Database, workstations: list[Workstation], *,
                         open_cases: frozenset[str] = frozenset()) -> None:
     """Every command of these workstations reached the centre exactly once, with its effect.
@@ -371,46 +408,30 @@ def assert_exactly_once(db: Database, workstations: list[Workstation], *,
     No outbox command is left pending; the central `commands` table holds exactly these
     workstations' commands (none lost, none invented), with the status the workstation recorded
     (applied, or discarded by a 'central' Klärfall decision); each command's documents and
-    receipts are in the central ledger once, under that command, and nowhere else. Commands in
-    `open_cases` may still wait in a Klärfall.
+    receipts are in the central ledger, under that command, exactly as issued at the counter.
+    Commands in `open_cases` may still wait in a Klärfall. A Klärfall decision the centre
+    bounced (the central version moved on after the clerk saw it; the case opened again) is
+    'rejected' locally and stored nowhere centrally.
     """
-    local: dict[str, tuple[str, str | None]] = {}
-    documents: dict[str, list[str]] = {}
-    receipts: dict[str, list[str]] = {}
-    for ws in workstations:
-        q = ws.store.conn.execute
-        local |= {cid: (status, error) for cid, status, error in q(
-            "SELECT command_id, status, last_error FROM outbox")}
-        for cid, number in q("SELECT command_id, number FROM documents"):
-            documents.setdefault(cid, []).append(number)
-        for cid, number, storno in q("SELECT command_id, receipt_number, reverses IS NOT NULL "
-                                     "FROM cash_journal"):
-            receipts.setdefault(cid, []).append(number + ("/storno" if storno else ""))
-    devices = [ws.name for ws in workstations]
-    marks = ",".join("?" * len(devices))
-    with db.transaction(write=False) as tx:
-        central = {cid: status for cid, status in tx.execute(
-            f"SELECT command_id, status FROM commands WHERE device IN ({marks})", devices)}
-        ledger: dict[tuple[str, str], list[str]] = {}
-        for kind, key, cid in tx.execute(
-                f"SELECT l.kind, l.key, l.command_id FROM ledger l JOIN commands c ON "
-                f"c.command_id = l.command_id WHERE c.device IN ({marks}) AND l.kind IN "
-                "('documents', 'cash_journal')", devices):
-            ledger.setdefault((kind, cid), []).append(key)
-    assert sorted(central) == sorted(local), "central commands differ from the outboxes"
-    for cid, (status, error) in local.items():
+    outbox, issued = _local_side(workstations)
+    central, ledger = _central_side(db, [ws.name for ws in workstations])
+    bounced = {cid for cid, (ctype, status, _) in outbox.items()
+               if ctype == RESOLUTION_COMMAND and status == "rejected"}
+    assert sorted(central) == sorted(set(outbox) - bounced), \
+        f"commands only local: {sorted(set(outbox) - bounced - set(central))}, " \
+        f"only central: {sorted(set(central) - set(outbox))}"
+    for cid, (ctype, status, error) in outbox.items():
         if cid in open_cases:
             assert status in ("conflict", "rejected"), f"{cid} should wait in a Klärfall"
-            continue
-        assert status != "pending", f"command {cid} still pending"
-        expected = "discarded" if (status, error) == ("rejected", DISCARDED) else "applied"
-        assert (status, central[cid]) in (("applied", "applied"), ("rejected", "discarded")), \
-            f"command {cid}: local {status}, central {central[cid]}"
-        assert central[cid] == expected
-        for kind, issued in (("documents", documents), ("cash_journal", receipts)):
-            central_keys = sorted(ledger.get((kind, cid), []))
-            assert central_keys == sorted(issued.get(cid, [])), \
-                f"{kind} of {cid} ({status}): central {central_keys}, local {issued.get(cid)}"
+        elif cid not in bounced:
+            assert status != "pending", f"{ctype} {cid} still pending"
+            expected = "discarded" if (status, error) == ("rejected", DISCARDED) else "applied"
+            assert (status, central[cid]) == ({"applied": "applied", "discarded": "rejected"}[
+                expected], expected), f"{ctype} {cid}: local {status}, central {central[cid]}"
+        for kind in ("documents", "cash_journal"):
+            here, there = sorted(issued.get((kind, cid), [])), sorted(ledger.get((kind, cid), []))
+            assert here == there or cid in open_cases, \
+                f"{kind} of {ctype} {cid} ({status}): central {there}, local {here}"
 
 
 def central_command_rows(db: Database) -> int:

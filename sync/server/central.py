@@ -7,8 +7,10 @@ final command returns the stored outcome ('duplicate'). A conflict is not final:
 is kept, and the clerk's resolution (a new command, `klaerfall_loesung`) settles it.
 
 A push batch is one transaction holding the change-sequence lock (so sequence numbers commit
-in order, see `storage`), each command inside its own savepoint: a database refusal of one
-command (a document number already taken) rejects that command, not the batch.
+in order, see `storage`). It runs first with its writes streamed to the database; should the
+database refuse one (a document number already taken), the batch is undone and run again with
+each command inside its own savepoint, so that the refusal rejects that command, not the batch.
+What the batch's commands read is read once for the whole batch (`sync.server.batch`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import logging
 import secrets
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +43,8 @@ from sync.protocol import (
     Hello,
     PushResponse,
 )
-from sync.server.replay import Hydrated, Outcome, journal_row, referenced, sandbox
+from sync.server.batch import BatchReads, Written, hydrated, read_named
+from sync.server.replay import Hydrated, Outcome, referenced, sandbox
 from sync.server.storage import Database, Tx
 
 log = logging.getLogger(__name__)
@@ -151,10 +155,24 @@ class Central:
     # --- push ----------------------------------------------------------------------------
 
     def push(self, commands: Sequence[Command]) -> PushResponse:
+        try:
+            return self._push_batch(commands, careful=False)
+        except INTEGRITY_ERRORS as exc:
+            # A number of the batch is taken centrally. The batch was undone; done again with
+            # a savepoint per command, only the command concerned is rejected.
+            log.info("push batch refused by the database (%s); again command by command",
+                     type(exc).__name__)
+            return self._push_batch(commands, careful=True)
+
+    def _push_batch(self, commands: Sequence[Command], *, careful: bool) -> PushResponse:
+        """One batch in one transaction. Not `careful`: no savepoints, and the writes stream to
+        the database without waiting for each answer (all but a few per cent of the time
+        there is nothing to refuse, and the database works while the next command replays);
+        a refusal then aborts the whole batch."""
         results: list[CommandResult] = []
-        with self.db.transaction() as tx:
+        with self.db.transaction() as tx, nullcontext() if careful else tx.pipeline():
             seq = tx.lock_sequence()
-            known = self._known(tx, commands)
+            reads = BatchReads(tx, commands)
             failed: set[str] = set()
             for command in commands:
                 if set(command.persons) & failed:
@@ -162,9 +180,8 @@ class Central:
                         command_id=command.command_id, status="deferred",
                         reason="Wartet auf die Klärung eines früheren Auftrags."))
                     continue
-                result, seq = self._push_one(tx, command, seq,
-                                             stored=command.command_id in known)
-                known.add(command.command_id)
+                result, seq = self._push_one(tx, command, seq, reads, careful)
+                reads.stored(command.command_id)
                 if result.status in ("conflict", "rejected") or \
                         result.final_status == "rejected":
                     failed |= set(command.persons)
@@ -172,61 +189,66 @@ class Central:
             tx.execute("UPDATE counter SET value = ? WHERE name = 'seq'", (seq,))
         return PushResponse(results=results, high_water_mark=seq)
 
-    @staticmethod
-    def _known(tx: Tx, commands: Sequence[Command]) -> set[str]:
-        """The batch's command ids the service has stored before: one query for the batch
-        instead of one per command (a fresh push is mostly new commands). Read under the
-        sequence lock, so no other push adds any meanwhile."""
-        ids = sorted({c.command_id for c in commands})
-        if not ids:
-            return set()
-        return {str(cid) for (cid,) in tx.execute(
-            f"SELECT command_id FROM commands WHERE command_id IN ({','.join('?' * len(ids))})",
-            ids)}
-
-    def _push_one(self, tx: Tx, command: Command, seq: int, *,
-                  stored: bool = True) -> tuple[CommandResult, int]:
-        """One command; `stored` False: it is known to have no row yet (no lookup)."""
-        rows = tx.execute("SELECT status, reason, result FROM commands WHERE command_id = ?",
-                          (command.command_id,)) if stored else []
+    def _push_one(self, tx: Tx, command: Command, seq: int, reads: BatchReads,
+                  careful: bool) -> tuple[CommandResult, int]:
+        fresh = reads.fresh(command.command_id)  # nothing stored about it: nothing to look up
+        rows = [] if fresh else tx.execute(
+            "SELECT status, reason, result FROM commands WHERE command_id = ?",
+            (command.command_id,))
         if rows and rows[0][0] in FINAL:
             status, reason, result = rows[0]
             return CommandResult(command_id=command.command_id, status="duplicate",
                                  final_status=status, reason=reason,
                                  result=json.loads(result)), seq
         if command.type == RESOLUTION_COMMAND:
+            reads.stale()  # the decision writes by its own path and settles later commands
             return self._resolve(tx, command, seq)
         if command.type == ARCHIVE_COMMAND:
             return self._archive(tx, command), seq
-        state = self._hydrate(tx, command)
-        if tx.execute("SELECT 1 FROM settled_commands WHERE command_id = ?",
-                      (command.command_id,)):
-            return self._settle(tx, command, state, self._ledger_only(command, state), seq)
-        outcome = sandbox().replay(command, state)
-        return self._settle(tx, command, state, outcome, seq)
+        state = reads.hydrate(command)
+        if state is None:
+            state = self._hydrate(tx, command)
+        if not fresh and tx.execute("SELECT 1 FROM settled_commands WHERE command_id = ?",
+                                    (command.command_id,)):
+            outcome = self._ledger_only(command, state)
+        else:
+            outcome = sandbox().replay(command, state)
+        return self._settle(tx, command, state, outcome, seq, reads=reads, careful=careful)
 
     @staticmethod
     def _ledger_only(command: Command, state: Hydrated) -> Outcome:
         """A command whose persons a Klärfall settled: what happened at the counter
         (documents, payments, audit) is recorded; its register change is not, because the
         Klärfall decided the persons' state."""
-        outcome = sandbox().replay(command, state, force=True)
+        outcome = sandbox().replay(command, state, ledger_only=True)
         if outcome.status != "applied":
+            log.warning("command %s settled by a Klärfall without its ledger entries "
+                        "(replay %s)", command.command_id, outcome.status)
             return Outcome("applied", result={})
-        outcome.changed = []
+        # A household the command made stays, as on the workstation (a household never changes
+        # once made, and one without members is normal): the persons decide who lives in it.
+        outcome.changed = [c for c in outcome.changed if c[0] == HOUSEHOLD]
         return outcome
 
     def _settle(self, tx: Tx, command: Command, state: Hydrated, outcome: Outcome,
-                seq: int, *, final: str = "applied") -> tuple[CommandResult, int]:
-        """Store the outcome; the command's effect and its row commit together."""
+                seq: int, *, final: str = "applied",
+                reads: BatchReads | None = None,
+                careful: bool = True) -> tuple[CommandResult, int]:
+        """Store the outcome; the command's effect and its row commit together (`careful`:
+        in a savepoint, so that a database refusal rejects just this command)."""
         if outcome.status == "applied":
             try:
-                with tx.savepoint():
-                    seq = self._write(tx, command.command_id, outcome, seq)
+                written: Written = []
+                with tx.savepoint() if careful else nullcontext():
+                    seq = self._write(tx, command.command_id, outcome, seq, written)
                     self._store_command(tx, command, final, None, outcome.result, seq)
+                if reads is not None:
+                    reads.wrote(written, outcome.ledger)
                 return CommandResult(command_id=command.command_id, status="applied",
                                      final_status=final, result=outcome.result), seq
             except INTEGRITY_ERRORS as exc:
+                if not careful:
+                    raise  # part of the command may be written: the batch is done again
                 log.warning("command %s refused by the database: %s", command.command_id, exc)
                 outcome = Outcome("rejected", reason="Eine Nummer dieses Auftrags (Dokument oder "
                                                      "Quittung) ist zentral schon vergeben.")
@@ -243,7 +265,7 @@ class Central:
         payload = command.payload
         if command.type == ARCHIVE_COMMAND:  # the file is in `files`, not twice
             payload = {k: v for k, v in payload.items() if k != "pdf_base64"}
-        tx.execute(
+        tx.write(
             "INSERT INTO commands (command_id, device, clerk, type, payload, base_versions, "
             "persons, created_at, received_at, status, reason, result, applied_seq) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -255,44 +277,29 @@ class Central:
              status, reason, _dump(result), applied_seq))
 
     def _hydrate(self, tx: Tx, command: Command) -> Hydrated:
-        """The aggregates and journal entries a command names, in one query (one round trip
-        to the database per command; `kind IN` lets both databases use the (kind, id) key:
-        by id alone they scan the whole register)."""
-        ids, receipts = referenced(command)
-        state = Hydrated()
-        if not ids and not receipts:
-            return state
-        rows = tx.execute(
-            f"SELECT kind, id, seq, data FROM aggregates WHERE kind IN (?, ?) "
-            f"AND id IN ({','.join('?' * len(ids)) or 'NULL'}) AND deleted = 0 UNION ALL "
-            f"SELECT kind, key, 0, data FROM ledger WHERE kind = 'cash_journal' "
-            f"AND key IN ({','.join('?' * len(receipts)) or 'NULL'})",
-            [*KINDS, *ids, *receipts])
-        for kind, rid, seq, data in rows:
-            if kind == PERSON:
-                state.persons[rid] = (int(seq), json.loads(data))
-            elif kind == HOUSEHOLD:
-                state.households[rid] = (int(seq), json.loads(data))
-            else:
-                state.journal.append(journal_row(json.loads(data)))
-        return state
+        """The aggregates and journal entries a command names, as the database holds them."""
+        return hydrated(read_named(tx, *referenced(command)))
 
-    def _write(self, tx: Tx, command_id: str, outcome: Outcome, seq: int) -> int:
+    def _write(self, tx: Tx, command_id: str, outcome: Outcome, seq: int,
+               written: Written | None = None) -> int:
+        """Write the effect; the aggregates, at their new seq, are added to `written`."""
         for kind, rid, data in sorted(outcome.changed, key=lambda c: KINDS.index(c[0])):
             seq += 1
             self._put_aggregate(tx, kind, rid, seq, data)
-        # One multi-row INSERT: a command adds a few rows, and on PostgreSQL `executemany`
-        # costs a pipeline round of its own for each command.
+            if written is not None:
+                written.append((kind, rid, seq, data))
+        # One multi-row INSERT: a command adds a few rows (`executemany` on PostgreSQL would
+        # open and sync a pipeline of its own for each command).
         for start in range(0, len(outcome.ledger), LEDGER_ROWS):
             chunk = outcome.ledger[start:start + LEDGER_ROWS]
-            tx.execute("INSERT INTO ledger (kind, key, command_id, data) VALUES "
-                       + ", ".join(["(?, ?, ?, ?)"] * len(chunk)),
-                       [v for t, k, d in chunk for v in (t, k, command_id, _dump(d))])
+            tx.write("INSERT INTO ledger (kind, key, command_id, data) VALUES "
+                     + ", ".join(["(?, ?, ?, ?)"] * len(chunk)),
+                     [v for t, k, d in chunk for v in (t, k, command_id, _dump(d))])
         return seq
 
     @staticmethod
     def _put_aggregate(tx: Tx, kind: str, rid: str, seq: int, data: Aggregate | None) -> None:
-        tx.execute(
+        tx.write(
             "INSERT INTO aggregates (kind, id, seq, deleted, hash32, data) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, "
             "deleted = excluded.deleted, hash32 = excluded.hash32, data = excluded.data",

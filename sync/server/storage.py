@@ -100,6 +100,18 @@ class Tx(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
+    def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A statement whose answer is not needed now: inside `pipeline()` it is sent without
+        waiting, and a refusal (IntegrityError) is raised by a later statement or at the
+        pipeline's end."""
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Let `write`s go without waiting for their answers (PostgreSQL's pipeline mode: the
+        database works on them while the service computes the next ones; SQLite, in the same
+        process, has nothing to gain and writes at once)."""
+        yield
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     @contextmanager
@@ -115,6 +127,13 @@ class _SqliteTx:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(sql, tuple(params))
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        yield
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
@@ -141,10 +160,25 @@ class _SqliteTx:
 class _PgTx:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+        self._pipeline: Any = None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cur = self.conn.execute(sql.replace("?", "%s"), tuple(params))
+        if self._pipeline is not None:
+            self._pipeline.sync()  # the answer is wanted now (and earlier refusals surface)
         return list(cur.fetchall()) if cur.description else []
+
+    def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(sql.replace("?", "%s"), tuple(params))
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        with self.conn.pipeline() as pipeline:
+            self._pipeline = pipeline
+            try:
+                yield
+            finally:
+                self._pipeline = None
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.conn.cursor() as cur:

@@ -1,0 +1,141 @@
+"""First sync of a workstation: bootstrap of the whole register from the central service,
+against a bulk insert of the same rows into the same kind of store.
+
+    python benchmarks/bench_bootstrap.py [--residents 100000] [--database sqlite|postgresql]
+                                         [--runs 1]
+
+The central service (`clerk-app central serve`, a child process on 127.0.0.1) is seeded with
+the demo register. Measured: `SyncEngine.sync_once()` on a fresh encrypted register (street
+directory loaded, device enrolled): the bootstrap pages over HTTP (gzip), bulk-written into the
+register, the search index built; then the empty pull and the checksum comparison. Baseline, in
+the same run: the same rows (read from the central database beforehand, not timed) inserted
+into a fresh encrypted register (street directory loaded) with one `executemany` per table in
+one transaction (foreign keys off, as the bootstrap has them), and the search index built with
+`reindex_all`: both end states hold the register and its search index. Runs alternate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from common import OUT, seeded_central
+
+from clerk_app.keys import new_key
+from clerk_app.search_index import reindex_all
+from clerk_app.store.db import Actor, Store, open_store
+from clerk_app.streets import load_street_directory
+from sync.aggregates import CHILDREN
+from sync.engine import SyncEngine, SyncReport
+
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def register_rows(persons: Mapping[str, Any], households: Mapping[str, Any]) -> Rows:
+    """The central aggregates as the register's table rows, in foreign-key order."""
+    rows: Rows = {"households": list(households.values()),
+                  "persons": [a["person"] for a in persons.values()]}
+    for table in CHILDREN:
+        rows[table] = [row for a in persons.values() for row in a[table]]
+    return rows
+
+
+def fresh_store(path: Path) -> Store:
+    store = open_store(path, new_key(), Actor("bench", "bench"), create=True)
+    with store.transaction() as db:
+        load_street_directory(db)
+    return store
+
+
+def bulk_insert(store: Store, rows: Rows) -> float:
+    """The baseline: plain `executemany` per table in one transaction, then the index;
+    returns the seconds the index took."""
+    conn = store.conn
+    conn.execute("PRAGMA foreign_keys = OFF")
+    with store.transaction() as db:
+        for table, items in rows.items():
+            columns: Sequence[str] = list(items[0]) if items else ()
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) "
+                             f"VALUES ({', '.join('?' * len(columns))})",
+                             [tuple(r[c] for c in columns) for r in items])
+        started = time.perf_counter()
+        reindex_all(db)
+        index = time.perf_counter() - started
+    conn.execute("PRAGMA foreign_keys = ON")
+    return index
+
+
+def timed_bootstrap(engine: SyncEngine, into: dict[str, float]) -> None:
+    """Let the engine's own `sync_once` run unchanged, noting how long its bootstrap took."""
+    bootstrap: Callable[[SyncReport], None] = engine.bootstrap
+
+    def run(report: SyncReport) -> None:
+        started = time.perf_counter()
+        bootstrap(report)
+        into["bootstrap"] = time.perf_counter() - started
+
+    engine.bootstrap = run  # type: ignore[method-assign]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--residents", type=int, default=100_000)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="bootstrap-", dir=OUT))
+    try:
+        with seeded_central(args.database, args.residents, folder) as (server, central):
+            measure(args, folder, server, central)
+    finally:
+        shutil.rmtree(folder)
+
+
+def measure(args: argparse.Namespace, folder: Path, server: Any, central: Any) -> None:
+    from tests.sync_support import Workstation, central_aggregates
+
+    persons, households = central_aggregates(central.db)
+    rows = register_rows(persons, households)
+    baseline, index, sync, bootstrap = [], [], [], []
+    for run in range(args.runs):
+        store = fresh_store(folder / f"baseline-{run}.db")
+        started = time.perf_counter()
+        index.append(bulk_insert(store, rows))
+        baseline.append(time.perf_counter() - started)
+        store.close()
+
+        station = Workstation(folder, f"ws{run}", central, server.url)
+        engine = station.engine()
+        phases: dict[str, float] = {}
+        timed_bootstrap(engine, phases)
+        started = time.perf_counter()
+        report = engine.sync_once()
+        sync.append(time.perf_counter() - started)
+        bootstrap.append(phases["bootstrap"])
+        local = station.store.conn.execute("SELECT count(*) FROM persons").fetchone()[0]
+        station.close()
+        if (report.bootstrapped, local, report.checksum_ok) != (
+                len(persons) + len(households), len(persons), True):
+            raise SystemExit(f"bootstrap incomplete: {report.summary_en()}, {local} persons")
+        for path in folder.glob("*.db*"):
+            path.unlink()
+    base, boot, whole = (statistics.median(v) for v in (baseline, bootstrap, sync))
+    print(f"register: {len(persons)} persons, {len(households)} households, "
+          f"{sum(map(len, rows.values()))} rows; central database: {args.database}")
+    print(f"baseline bulk insert + search index: {base:.2f} s "
+          f"(of which the search index {statistics.median(index):.2f} s)")
+    print(f"bootstrap (pages over HTTP, gzip, bulk write, search index): {boot:.2f} s")
+    print(f"first sync (bootstrap + pull + checksum check): {whole:.2f} s")
+    print(f"ratio bootstrap / baseline: {boot / base:.2f}x (target <= 10x); "
+          f"first sync / baseline: {whole / base:.2f}x (medians of {args.runs} runs)")
+
+
+if __name__ == "__main__":
+    main()
