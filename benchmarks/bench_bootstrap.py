@@ -17,15 +17,13 @@ one transaction (foreign keys off, as the bootstrap has them), and the search in
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from common import OUT, seeded_central
+from common import measure_on_central
 
 from clerk_app.keys import new_key
 from clerk_app.search_index import reindex_all
@@ -88,14 +86,7 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=100_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--runs", type=int, default=1)
-    args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="bootstrap-", dir=OUT))
-    try:
-        with seeded_central(args.database, args.residents, folder) as (server, central):
-            measure(args, folder, server, central)
-    finally:
-        shutil.rmtree(folder)
+    measure_on_central("bootstrap-", parser.parse_args(), measure)
 
 
 def measure(args: argparse.Namespace, folder: Path, server: Any, central: Any) -> None:

@@ -27,15 +27,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import statistics
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from common import OUT, seeded_central
+from common import measure_on_central
 
 from sync.engine import SyncReport
 from sync.server.storage import Database
@@ -134,14 +132,7 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=10_000)
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--baseline-runs", type=int, default=3)
-    args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="push-", dir=OUT))
-    try:
-        with seeded_central(args.database, args.residents, folder) as (server, central):
-            measure(args, folder, server, central)
-    finally:
-        shutil.rmtree(folder)
+    measure_on_central("push-", parser.parse_args(), measure)
 
 
 def measure(args: argparse.Namespace, folder: Path, server: Any, central: Any) -> None:

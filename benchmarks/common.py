@@ -7,14 +7,16 @@ ignores it) and reused while the generator's seed and size are the same.
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from clerk_app.config import Config
 from clerk_app.session import open_register, remove_demo_register
@@ -83,3 +85,16 @@ def seeded_central(kind: str, residents: int, folder: Path) -> Iterator[
         print(f"central service on {kind}, seeded with {residents} residents in "
               f"{time.perf_counter() - started:.1f} s")
         yield server, central
+
+
+def measure_on_central(prefix: str, args: Any,
+                       measure: Callable[[Any, Path, CentralServer, Central], None]) -> None:
+    """Run `measure(args, folder, server, central)` against a seeded central service (kind
+    `args.database`, `args.residents`), in a scratch folder removed afterwards."""
+    OUT.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=OUT))
+    try:
+        with seeded_central(args.database, args.residents, folder) as (server, central):
+            measure(args, folder, server, central)
+    finally:
+        shutil.rmtree(folder)
