@@ -172,7 +172,9 @@ class Sandbox:
             return Outcome("rejected", reason=exc.message_de)
         except (KeyError, TypeError, ValueError, AttributeError,
                 sqlcipher3.IntegrityError) as exc:
-            log.warning("command %s rejected as malformed: %r", command.command_id, exc)
+            # The error's type only: its text may quote a value from the payload (a name).
+            log.warning("command %s rejected as malformed: %s", command.command_id,
+                        type(exc).__name__)
             return Outcome("rejected", reason="Der Auftrag ist unvollständig oder fehlerhaft und "
                                               "kann zentral nicht verarbeitet werden.")
         finally:
