@@ -23,6 +23,8 @@ from sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
+    AccessLogReceipt,
+    AccessLogUpload,
     ArchiveReceipt,
     BootstrapPage,
     ChangesPage,
@@ -145,6 +147,10 @@ class CentralClient:
 
     def checksum(self, exclude: list[str]) -> Checksum:
         return self._call("POST", "/checksum", Checksum, body=ChecksumRequest(exclude=exclude))
+
+    def access_log(self, entries: list[dict[str, Any]]) -> AccessLogReceipt:
+        return self._call("POST", "/access-log", AccessLogReceipt,
+                          body=AccessLogUpload(entries=entries))
 
     def archive(self, command: Command) -> ArchiveReceipt:
         return self._call("POST", "/archive", ArchiveReceipt, body=command)

@@ -53,6 +53,8 @@ RESYNC = "sync.resync"
 LAST_SUCCESS = "sync.last_success"
 LAST_WARNING = "sync.warning"
 LAST_CHECK = "sync.last_check"
+ACCESS_LOG_SENT = "sync.access_log_sent"  # the last local audit entry the centre holds
+ACCESS_LOG_PAGE = 1000
 # A quiet sync (nothing pushed or pulled) compares checksums at most this often: reading every
 # aggregate of a large register costs seconds of a worker's time.
 CHECK_EVERY = 3600.0
@@ -76,6 +78,7 @@ class SyncReport:
     deferred: int = 0
     waiting: int = 0
     archived: int = 0
+    logged: int = 0
     pulled: int = 0
     held: int = 0
     bootstrapped: int = 0
@@ -85,7 +88,8 @@ class SyncReport:
     def summary_en(self) -> str:
         return (f"pushed {self.pushed} (applied {self.applied}, conflicts {self.conflicts}, "
                 f"rejected {self.rejected}, deferred {self.deferred}, waiting {self.waiting}), "
-                f"archived {self.archived}, pulled {self.pulled} (held {self.held}), "
+                f"archived {self.archived}, access log {self.logged}, "
+                f"pulled {self.pulled} (held {self.held}), "
                 f"bootstrap {self.bootstrapped}, checksum "
                 f"{'-' if self.checksum_ok is None else 'ok' if self.checksum_ok else 'MISMATCH'}")
 
@@ -188,6 +192,7 @@ class SyncEngine:
             get_setting(self.store, RESYNC) is not None or \
             get_setting(self.store, BOOTSTRAP) is not None
         self.push(report)  # drain first: nothing unsynced is ever at stake
+        self.upload_access_log(report)
         if needs_bootstrap:
             self.bootstrap(report)
         self.pull(report)
@@ -225,6 +230,21 @@ class SyncEngine:
                 self._upload(command, report)
             if any(settled):
                 last_seq = 0  # commands that waited for a settled Klärfall may go now
+
+    def upload_access_log(self, report: SyncReport) -> None:
+        """Send the audit entries written here since the last upload (who looked at whom is
+        answered centrally, for every workstation), in pages, each acknowledged before the
+        position moves on (a repeated page is stored once)."""
+        while True:
+            sent = int(get_setting(self.store, ACCESS_LOG_SENT) or 0)
+            entries = self.store.query("SELECT * FROM audit_log WHERE id > ? ORDER BY id "
+                                       "LIMIT ?", (sent, ACCESS_LOG_PAGE))
+            if not entries:
+                return
+            receipt = self.client.access_log(entries)
+            with self.store.transaction():
+                set_setting(self.store, ACCESS_LOG_SENT, str(receipt.last_id))
+            report.logged += len(entries)
 
     def _next_batch(self, after: int) -> tuple[list[Command], list[Command], int]:
         """The next commands to send, in outbox order, skipping those that wait for a

@@ -120,6 +120,18 @@ class Checksum(BaseModel):
     sums: dict[str, int]
 
 
+class AccessLogUpload(BaseModel):
+    """A workstation's access-log entries (who looked at or changed whom, when, why) in the
+    order written; `id` is the entry's local number, unique per device."""
+
+    entries: list[dict[str, Any]] = Field(max_length=5000)
+
+
+class AccessLogReceipt(BaseModel):
+    stored: int
+    last_id: int
+
+
 class ArchiveReceipt(BaseModel):
     command_id: str
     status: Status

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from clerk_app.cli import main
+from clerk_app.register import open_person
 from clerk_app.search import search
 from clerk_app.services.base import ServiceResult
 from sync.engine import (
@@ -229,3 +230,28 @@ def test_headless_sync_command(tmp_path: Path, central: tuple[CentralServer, Cen
     server.stop()
     assert main([*base, "sync", "--once"]) == 1
     assert "nicht erreichbar" in capsys.readouterr().err
+
+
+def test_who_looked_at_whom_reaches_the_centre_once(
+        stations: tuple[Workstation, Workstation],
+        central: tuple[CentralServer, Central]) -> None:
+    one, _ = stations
+    person = one.persons(1)[0]
+    open_person(one.store, person, "Auskunft am Schalter")
+    report = one.sync()
+    assert report.logged >= 1
+
+    def central_reads() -> list[dict[str, object]]:
+        with central[1].db.transaction(write=False) as tx:
+            rows = tx.execute("SELECT data FROM ledger WHERE kind = 'access_log'")
+        return [e for e in (json.loads(d) for (d,) in rows)
+                if e["action"] == "read" and e["person_id"] == person]
+
+    [entry] = central_reads()
+    assert (entry["purpose"], entry["workstation"], entry["clerk"]) == (
+        "Auskunft am Schalter", one.name, f"clerk-{one.name}")
+    assert one.sync().logged == 0  # nothing new: nothing sent again
+    with one.store.transaction():  # the position lost: the same entries again, stored once
+        one.store.conn.execute("DELETE FROM settings WHERE key = 'sync.access_log_sent'")
+    assert one.sync().logged >= 1
+    assert len(central_reads()) == 1

@@ -275,7 +275,8 @@ def test_the_openapi_document_lists_the_protocol(service: Service) -> None:
     assert spec["info"]["version"].startswith(f"{PROTOCOL_VERSION}.")
     wanted = {"/v1/hello": "get", "/v1/enrol": "post", "/v1/push": "post",
               "/v1/changes": "get", "/v1/bootstrap": "get", "/v1/checksum": "post",
-              "/v1/archive": "post", "/v1/documents/{number}": "get"}
+              "/v1/archive": "post", "/v1/documents/{number}": "get",
+              "/v1/access-log": "post"}
     for path, method in wanted.items():
         assert method in spec["paths"].get(path, {}), path
     assert "426" in spec["paths"]["/v1/push"]["post"]["responses"]

@@ -24,6 +24,8 @@ from sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
+    AccessLogReceipt,
+    AccessLogUpload,
     ArchiveReceipt,
     BootstrapPage,
     ChangesPage,
@@ -124,6 +126,11 @@ def create_app(central: Central) -> FastAPI:
     @app.post(f"{API_PREFIX}/checksum", response_model=Checksum, responses=errors)
     def checksum(body: ChecksumRequest, _: Device) -> Checksum:
         return central.checksum(body.exclude)
+
+    @app.post(f"{API_PREFIX}/access-log", response_model=AccessLogReceipt,
+              responses={**errors, 422: {"model": Problem}})
+    def access_log(body: AccessLogUpload, device_id: Device) -> AccessLogReceipt:
+        return central.store_access_log(device_id, body.entries)
 
     @app.post(f"{API_PREFIX}/archive", response_model=ArchiveReceipt,
               responses={**errors, 422: {"model": Problem}})

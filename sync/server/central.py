@@ -32,6 +32,7 @@ from sync.protocol import (
     ACCEPTED_SCHEMAS,
     ARCHIVE_COMMAND,
     RESOLUTION_COMMAND,
+    AccessLogReceipt,
     AggregateRecord,
     ArchiveReceipt,
     BootstrapPage,
@@ -370,6 +371,32 @@ class Central:
         self._store_command(tx, command, status, reason, result or {}, None)
         return CommandResult(command_id=command.command_id, status=status,  # type: ignore[arg-type]
                              final_status=status, reason=reason, result=result or {})
+
+    # --- access log ------------------------------------------------------------------------
+
+    def store_access_log(self, device_id: str,
+                         entries: Sequence[dict[str, Any]]) -> AccessLogReceipt:
+        """Keep a workstation's access-log entries centrally (§ 10 BMG requests and data
+        protection checks are answered from the centre). Idempotent: an entry is keyed by
+        device and its local number, a repeated upload stores nothing twice."""
+        rows = []
+        for entry in entries:
+            try:
+                local_id = int(entry["id"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CentralError(422, "Ein Protokolleintrag ist unvollständig.",
+                                   "access log entry without id") from exc
+            rows.append(("access_log", f"{device_id}/{local_id}", "",
+                         _dump({**entry, "device_id": device_id})))
+        with self.db.transaction() as tx:
+            for start in range(0, len(rows), LEDGER_ROWS):
+                chunk = rows[start:start + LEDGER_ROWS]
+                tx.execute("INSERT INTO ledger (kind, key, command_id, data) VALUES "
+                           + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+                           + " ON CONFLICT (kind, key) DO NOTHING",
+                           [v for row in chunk for v in row])
+        return AccessLogReceipt(stored=len(rows),
+                                last_id=max((int(e["id"]) for e in entries), default=0))
 
     # --- document archive ------------------------------------------------------------------
 
