@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import keyring
@@ -64,22 +65,44 @@ def load_or_create_key(cfg: Config, *, create: bool) -> str:
 
 
 def _keyring_key(account: str, *, create: bool) -> str:
-    if not keyring_usable():
-        raise KeyStoreError(NO_KEYRING_DE, "no usable keyring backend and no key_file configured")
-    try:
-        key = keyring.get_password(KEYRING_SERVICE, account)
-        if key is None and create:
-            key = new_key()
-            keyring.set_password(KEYRING_SERVICE, account, key)
-            log.info("generated a new register key and stored it in the keyring")
-    except keyring.errors.KeyringError as exc:
-        raise KeyStoreError(NO_KEYRING_DE, f"keyring failed: {exc}") from exc
-    if key is None:
-        raise KeyStoreError(
+    return keyring_secret(
+        account,
+        unusable=KeyStoreError(NO_KEYRING_DE,
+                               "no usable keyring backend and no key_file configured"),
+        missing=KeyStoreError(
             "Für dieses Melderegister ist kein Schlüssel im Schlüsselspeicher hinterlegt.",
-            "no key for this register in the keyring",
-        )
-    return key
+            "no key for this register in the keyring"),
+        generate=new_key if create else None)
+
+
+def keyring_secret(account: str, *, unusable: KeyStoreError, missing: KeyStoreError,
+                   generate: Callable[[], str] | None = None) -> str:
+    """A secret of this app from the OS keyring (register key, seal key, device token); with
+    `generate`, one is made and stored when there is none. `unusable` and `missing` are what
+    the caller's clerk is told when no keyring works or the secret is not there."""
+    if not keyring_usable():
+        raise unusable
+    try:
+        secret = keyring.get_password(KEYRING_SERVICE, account)
+        if secret is None and generate is not None:
+            secret = generate()
+            keyring.set_password(KEYRING_SERVICE, account, secret)
+            log.info("generated a new secret and stored it in the keyring")
+    except keyring.errors.KeyringError as exc:
+        raise KeyStoreError(unusable.message_de, f"keyring failed: {exc}") from exc
+    if not secret:
+        raise missing
+    return secret
+
+
+def store_keyring_secret(account: str, secret: str, *, unusable: KeyStoreError) -> None:
+    """Put (or replace) a secret of this app in the OS keyring."""
+    if not keyring_usable():
+        raise unusable
+    try:
+        keyring.set_password(KEYRING_SERVICE, account, secret)
+    except keyring.errors.KeyringError as exc:
+        raise KeyStoreError(unusable.message_de, f"keyring failed: {exc}") from exc
 
 
 def _file_key(path: Path, *, create: bool) -> str:

@@ -30,24 +30,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import keyring
-import keyring.errors
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, KeyStoreError
-from clerk_app.keys import KEYRING_SERVICE, keyring_usable
+from clerk_app.keys import keyring_secret, read_secret_file, write_secret_file
 
 if TYPE_CHECKING:
     from clerk_app.doctor import Check
@@ -277,21 +273,19 @@ def load_seal_key(cfg: Config, *, create: bool) -> SealKey:
 
 
 def _keyring_key(account: str, *, create: bool) -> SealKey:
-    if not keyring_usable():
-        raise KeyStoreError(NO_KEYRING_DE, "no usable keyring backend and no seal_key_file")
-    try:
-        text = keyring.get_password(KEYRING_SERVICE, account)
-        if text is None and create:
-            key = SealKey.generate()
-            text = key.private.private_bytes_raw().hex()
-            keyring.set_password(KEYRING_SERVICE, account, text)
-            log.info("generated a new office seal key %s in the keyring", key.key_id)
-    except keyring.errors.KeyringError as exc:
-        raise KeyStoreError(NO_KEYRING_DE, f"keyring failed: {exc}") from exc
-    if text is None:
-        raise KeyStoreError("Im Schlüsselspeicher ist kein Schlüssel für das Dienstsiegel "
-                            "hinterlegt.", "no office seal key in the keyring")
+    text = keyring_secret(
+        account,
+        unusable=KeyStoreError(NO_KEYRING_DE, "no usable keyring backend and no seal_key_file"),
+        missing=KeyStoreError("Im Schlüsselspeicher ist kein Schlüssel für das Dienstsiegel "
+                              "hinterlegt.", "no office seal key in the keyring"),
+        generate=_new_private_hex if create else None)
     return _parse_private(text, "keyring")
+
+
+def _new_private_hex() -> str:
+    key = SealKey.generate()
+    log.info("generated a new office seal key %s", key.key_id)
+    return key.private.private_bytes_raw().hex()
 
 
 def _file_key(path: Path, *, create: bool) -> SealKey:
@@ -299,19 +293,11 @@ def _file_key(path: Path, *, create: bool) -> SealKey:
         if not create:
             raise KeyStoreError(f"Die Schlüsseldatei des Dienstsiegels {path} fehlt.",
                                 f"seal key file {path} is missing")
-        return _create_key_file(path)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if os.name == "posix" and mode & 0o077:
-        raise KeyStoreError(
-            f"Die Schlüsseldatei des Dienstsiegels {path} ist für andere lesbar (Rechte "
-            f"{mode:o}); erlaubt sind nur 0600.",
-            f"seal key file {path} has mode {mode:o}, must be 0600")
-    try:
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KeyStoreError(f"Die Schlüsseldatei des Dienstsiegels {path} kann nicht gelesen "
-                            "werden.", f"cannot read seal key file {path}: {exc}") from exc
-    return _parse_private(text, str(path))
+        text = _new_private_hex()
+        write_secret_file(path, text)
+        log.info("created seal key file %s", path)
+        return _parse_private(text, str(path))
+    return _parse_private(read_secret_file(path), str(path))
 
 
 def _parse_private(text: str, origin: str) -> SealKey:
@@ -320,21 +306,6 @@ def _parse_private(text: str, origin: str) -> SealKey:
         raise KeyStoreError(f"Der Schlüssel des Dienstsiegels ({origin}) ist ungültig.",
                             f"seal key in {origin} is not 64 hex digits")
     return SealKey.from_hex(cleaned)
-
-
-def _create_key_file(path: Path) -> SealKey:
-    key = SealKey.generate()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(key.private.private_bytes_raw().hex() + "\n")
-    except OSError as exc:
-        raise KeyStoreError(
-            f"Die Schlüsseldatei des Dienstsiegels {path} kann nicht angelegt werden "
-            f"({exc.strerror}).", f"cannot create seal key file {path}: {exc}") from exc
-    log.info("created seal key file %s (key id %s)", path, key.key_id)
-    return key
 
 
 def publish_public_key(store: Store, key: SealKey) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keyring
-import keyring.errors
-
 from clerk_app.config import Config
 from clerk_app.errors import KeyStoreError
-from clerk_app.keys import KEYRING_SERVICE, keyring_usable, read_secret_file, write_secret_file
+from clerk_app.keys import (
+    keyring_secret,
+    read_secret_file,
+    store_keyring_secret,
+    write_secret_file,
+)
 
 NOT_ENROLLED_DE = ("Dieser Arbeitsplatz ist noch nicht bei der Zentrale angemeldet: "
                    "„clerk-app sync enrol CODE“ mit dem Anmeldecode der IT ausführen.")
@@ -31,33 +33,24 @@ def token_file(cfg: Config) -> Path | None:
     return None
 
 
+NO_KEYRING = KeyStoreError("Kein Schlüsselspeicher für das Gerätetoken verfügbar; die IT "
+                           "kann „device_token_file“ (Rechte 0600) einrichten.",
+                           "no keyring and no device_token_file")
+
+
 def load_token(cfg: Config) -> str:
     path = token_file(cfg)
-    if path is not None:
-        if not path.exists():
-            raise KeyStoreError(NOT_ENROLLED_DE, f"no device token file {path}")
-        return read_secret_file(path)
-    if not keyring_usable():
-        raise KeyStoreError("Kein Schlüsselspeicher für das Gerätetoken verfügbar; die IT "
-                            "kann „device_token_file“ (Rechte 0600) einrichten.",
-                            "no keyring and no device_token_file")
-    try:
-        token = keyring.get_password(KEYRING_SERVICE, _account(cfg))
-    except keyring.errors.KeyringError as exc:
-        raise KeyStoreError("Der Schlüsselspeicher ist nicht erreichbar.",
-                            f"keyring failed: {exc}") from exc
-    if not token:
-        raise KeyStoreError(NOT_ENROLLED_DE, "no device token in the keyring")
-    return token
+    if path is None:
+        return keyring_secret(_account(cfg), unusable=NO_KEYRING, missing=KeyStoreError(
+            NOT_ENROLLED_DE, "no device token in the keyring"))
+    if not path.exists():
+        raise KeyStoreError(NOT_ENROLLED_DE, f"no device token file {path}")
+    return read_secret_file(path)
 
 
 def save_token(cfg: Config, token: str) -> None:
     path = token_file(cfg)
-    if path is not None:
+    if path is None:
+        store_keyring_secret(_account(cfg), token, unusable=NO_KEYRING)
+    else:
         write_secret_file(path, token, replace=True)
-        return
-    try:
-        keyring.set_password(KEYRING_SERVICE, _account(cfg), token)
-    except keyring.errors.KeyringError as exc:
-        raise KeyStoreError("Das Gerätetoken kann nicht im Schlüsselspeicher abgelegt werden.",
-                            f"keyring failed: {exc}") from exc
