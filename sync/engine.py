@@ -23,7 +23,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -372,7 +373,7 @@ class SyncEngine:
         while True:
             cursor = int(get_setting(self.store, CURSOR) or 0)
             page = self.client.changes(cursor, self.page)
-            with self._writing():
+            with _pull_transaction(self.store):
                 pinned = pinned_persons(self.store)
                 for change in page.changes:
                     if change.kind == PERSON and change.id in pinned:
@@ -385,11 +386,6 @@ class SyncEngine:
                 self._release_held()
             if not page.more:
                 return
-
-    def _writing(self) -> Any:
-        """A pull transaction. Foreign keys are off while it runs: the central register is
-        the authority on references, and a tombstone leaves issued documents in place."""
-        return _PullTransaction(self.store)
 
     def _apply(self, change: AggregateRecord) -> None:
         aggregates.apply_change(self.store, change.kind, change.id, change.data)
@@ -435,7 +431,7 @@ class SyncEngine:
         while True:
             page = self.client.bootstrap(state["after_kind"], state["after_id"], state["hwm"],
                                          self.bootstrap_page)
-            with self._writing():
+            with _pull_transaction(self.store):
                 self._bootstrap_page(page.items, fresh=bool(state["fresh"]))
                 if page.items:
                     state["after_kind"], state["after_id"] = page.items[-1].kind, \
@@ -445,7 +441,7 @@ class SyncEngine:
             report.bootstrapped += len(page.items)
             if not page.more:
                 break
-        with self._writing():
+        with _pull_transaction(self.store):
             if not state["fresh"]:
                 self._remove_unseen()
             reindex_all(self.store.db)
@@ -522,21 +518,16 @@ class SyncEngine:
                 set_setting(self.store, LAST_WARNING, CHECKSUM_WARNING)
 
 
-class _PullTransaction:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._inner: Any = None
-
-    def __enter__(self) -> None:
-        self.store.conn.execute("PRAGMA foreign_keys = OFF")
-        self._inner = self.store.transaction()
-        self._inner.__enter__()
-
-    def __exit__(self, *exc: Any) -> None:
-        try:
-            self._inner.__exit__(*exc)
-        finally:
-            self.store.conn.execute("PRAGMA foreign_keys = ON")
+@contextmanager
+def _pull_transaction(store: Store) -> Iterator[None]:
+    """A pull transaction. Foreign keys are off while it runs: the central register is the
+    authority on references, and a tombstone leaves issued documents in place."""
+    store.conn.execute("PRAGMA foreign_keys = OFF")  # no effect inside a transaction: first
+    try:
+        with store.transaction():
+            yield
+    finally:
+        store.conn.execute("PRAGMA foreign_keys = ON")
 
 
 # --- Klärfälle -------------------------------------------------------------------------------
