@@ -319,6 +319,12 @@ def outbox_commands(ws: Workstation, statuses: tuple[str, ...] = ("pending",)) -
         f"({','.join('?' * len(statuses))}) ORDER BY seq", statuses)]
 
 
+def commands_of(ws: Workstation, *command_ids: str) -> list[Command]:
+    """These outbox commands (whatever their local status), in outbox order."""
+    every = outbox_commands(ws, ("pending", "applied", "conflict", "rejected"))
+    return [c for c in every if c.command_id in command_ids]
+
+
 def sync_until_quiet(workstations: list[Workstation], *, rounds: int = 8) -> list[SyncReport]:
     """Sync every workstation in turn until a round moves nothing and every checksum agrees.
 

@@ -15,18 +15,14 @@ import pytest
 from clerk_app.cli import main
 from clerk_app.register import open_person
 from clerk_app.search import search
-from clerk_app.services.base import ServiceResult
 from sync.engine import (
-    OUTBOX_COLUMNS,
     RESYNC,
     SyncReport,
     get_setting,
     open_conflicts,
-    outbox_command,
     resolve_conflict,
     status,
 )
-from sync.protocol import Command
 from sync.server.central import Central
 from tests.sync_support import (
     CentralServer,
@@ -34,6 +30,7 @@ from tests.sync_support import (
     anmeldung,
     central_aggregates,
     command_counts,
+    commands_of,
     meldebescheinigung,
     running_central,
     ummeldung,
@@ -92,7 +89,7 @@ def test_offline_work_reaches_the_centre_once_and_the_other_workstation(
     assert report.checksum_ok is True
     assert all(one.status_of(r.command_id) == "applied" for r in (moved, cert, new))
     # Pushing the same commands again applies nothing twice.
-    again = one.client.push(_commands(one, moved, cert, new))
+    again = one.client.push(commands_of(one, *(r.command_id for r in (moved, cert, new))))
     assert {r.status for r in again.results} == {"duplicate"}
     assert command_counts(central[1].db) == {"applied": 3}
     two.sync()
@@ -102,15 +99,6 @@ def test_offline_work_reaches_the_centre_once_and_the_other_workstation(
     streets = [r["street"] for r in two.aggregates()[0][person]["residences"]
                if r["move_out"] is None]
     assert streets == ["Palmstraße"]
-
-
-def _commands(ws: Workstation, *results: ServiceResult) -> list[Command]:
-    """The outbox rows of these results, as the engine pushes them."""
-    ids = [r.command_id for r in results]
-    rows = ws.store.conn.execute(
-        f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE command_id IN "
-        f"({', '.join('?' * len(ids))}) ORDER BY seq", ids).fetchall()
-    return [outbox_command(row) for row in rows]
 
 
 def test_a_person_with_unsynced_work_is_not_overwritten_and_the_conflict_waits_for_a_clerk(

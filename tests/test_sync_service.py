@@ -56,6 +56,7 @@ from tests.sync_support import (
     central_aggregates,
     central_database,
     command_counts,
+    commands_of,
     free_port,
     meldebescheinigung,
     outbox_commands,
@@ -145,12 +146,6 @@ def count(db: Database, sql: str, params: tuple[Any, ...] = ()) -> int:
 def certificate(result: ServiceResult) -> str:
     """The number of the Meldebescheinigung a service issued (beside its receipt)."""
     return next(d.number for d in result.documents if d.type.startswith("meldebescheinigung"))
-
-
-def commands_of(ws: Workstation, *command_ids: str) -> list[Command]:
-    """These outbox commands (whatever their local status), in outbox order."""
-    every = outbox_commands(ws, ("pending", "applied", "conflict", "rejected"))
-    return [c for c in every if c.command_id in command_ids]
 
 
 # --- enrolment and device tokens ---------------------------------------------------------------
