@@ -63,13 +63,13 @@ def add_commands(sub: Any) -> dict[str, Handler]:
 
 def _sync(cfg: Config, args: argparse.Namespace) -> int:
     from clerk_app.session import open_register
-    from sync import engine
+    from sync import engine, state
 
     if args.sync_command == "enrol":
         return _enrol(cfg, args.code)
     with open_register(cfg) as store:
         if args.sync_command == "status":
-            print(json.dumps(asdict(engine.status(store)), ensure_ascii=False, indent=2))
+            print(json.dumps(asdict(state.status(store)), ensure_ascii=False, indent=2))
             return 0
         if args.sync_command == "conflicts":
             print(json.dumps(engine.open_conflicts(store), ensure_ascii=False, indent=2))
@@ -83,8 +83,8 @@ def _sync(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
-    from sync.client import CentralRefused, CentralUnavailable
     from sync.engine import SyncEngine
+    from sync.errors import CentralRefused, CentralUnavailable
     from sync.schedule import Backoff
     from sync.session import connect
 

@@ -16,8 +16,8 @@ from urllib.parse import quote, urlparse
 import requests
 from pydantic import BaseModel, ValidationError
 
-from clerk_app.errors import ClerkError
 from clerk_app.store.migrations import SCHEMA_VERSION
+from sync.errors import CentralRefused, CentralUnavailable
 from sync.protocol import (
     API_PREFIX,
     PROTOCOL_HEADER,
@@ -46,14 +46,6 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 120.0  # a push batch of replays or a bootstrap page on a slow line
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-class CentralUnavailable(ClerkError):
-    """The central service cannot be reached now; the work waits in the outbox."""
-
-
-class CentralRefused(ClerkError):
-    """The central service refused the request; retrying will not help."""
 
 
 def check_url(url: str) -> str:

@@ -97,7 +97,7 @@ def _local_checks(cfg: Config) -> list[Check]:
     if not cfg.register_path.exists():
         return []
     from clerk_app.session import open_register
-    from sync.engine import status
+    from sync.state import status
 
     try:
         with open_register(cfg) as store:

@@ -25,7 +25,6 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,16 +44,22 @@ from sync.protocol import (
     Command,
     CommandResult,
 )
+from sync.state import (
+    ACCESS_LOG_SENT,
+    BOOTSTRAP,
+    CHECKSUM_WARNING,
+    CURSOR,
+    LAST_CHECK,
+    LAST_SUCCESS,
+    LAST_WARNING,
+    RESYNC,
+    SyncReport,
+    get_setting,
+    set_setting,
+)
 
 log = logging.getLogger(__name__)
 
-CURSOR = "sync.cursor"
-BOOTSTRAP = "sync.bootstrap"
-RESYNC = "sync.resync"
-LAST_SUCCESS = "sync.last_success"
-LAST_WARNING = "sync.warning"
-LAST_CHECK = "sync.last_check"
-ACCESS_LOG_SENT = "sync.access_log_sent"  # the last local audit entry the centre holds
 ACCESS_LOG_PAGE = 1000
 # A quiet sync (nothing pushed or pulled) compares checksums at most this often: reading every
 # aggregate of a large register costs seconds of a worker's time.
@@ -63,74 +68,10 @@ BATCH = 100
 PAGE = 1000
 BOOTSTRAP_PAGE = 2000
 DISCARDED = "Klärfall: zentrale Fassung übernommen, die Änderung hier wurde verworfen."
-CHECKSUM_WARNING = ("Der Datenabgleich mit der Zentrale hat Abweichungen gefunden; das "
-                    "Melderegister wird vollständig neu abgeglichen. Nicht übertragene Arbeit "
-                    "bleibt erhalten.")
-
-
-@dataclass
-class SyncReport:
-    """What one sync did: for the status bar, the log and `clerk-app sync`."""
-
-    pushed: int = 0
-    applied: int = 0
-    conflicts: int = 0
-    rejected: int = 0
-    deferred: int = 0
-    waiting: int = 0
-    archived: int = 0
-    logged: int = 0
-    pulled: int = 0
-    held: int = 0
-    bootstrapped: int = 0
-    checksum_ok: bool | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    def summary_en(self) -> str:
-        return (f"pushed {self.pushed} (applied {self.applied}, conflicts {self.conflicts}, "
-                f"rejected {self.rejected}, deferred {self.deferred}, waiting {self.waiting}), "
-                f"archived {self.archived}, access log {self.logged}, "
-                f"pulled {self.pulled} (held {self.held}), "
-                f"bootstrap {self.bootstrapped}, checksum "
-                f"{'-' if self.checksum_ok is None else 'ok' if self.checksum_ok else 'MISMATCH'}")
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    """The local side's state, read cheaply (status bar, doctor)."""
-
-    pending: int
-    open_conflicts: int
-    last_success: str | None
-    warning: str | None
-    cursor: int | None
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def get_setting(store: Store, key: str) -> str | None:
-    row = store.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-    return None if row is None else str(row[0])
-
-
-def set_setting(store: Store, key: str, value: str | None) -> None:
-    if value is None:
-        store.conn.execute("DELETE FROM settings WHERE key = ?", (key,))
-    else:
-        store.conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
-                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
-
-
-def status(store: Store) -> SyncStatus:
-    pending = store.conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'"
-                                 ).fetchone()[0]
-    open_conflicts = store.conn.execute("SELECT count(*) FROM conflicts WHERE state != 'resolved'"
-                                        ).fetchone()[0]
-    cursor = get_setting(store, CURSOR)
-    return SyncStatus(int(pending), int(open_conflicts), get_setting(store, LAST_SUCCESS),
-                      get_setting(store, LAST_WARNING), int(cursor) if cursor else None)
 
 
 def _persons_of(result_json: str) -> set[str]:

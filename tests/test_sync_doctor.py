@@ -22,9 +22,9 @@ from clerk_app.session import open_register
 from clerk_app.store.migrations import SCHEMA_VERSION
 from clerk_app.streets import find_streets
 from sync.doctor import clock_check, version_problem
-from sync.engine import status
 from sync.protocol import PROTOCOL_VERSION, Hello
 from sync.server.central import Central
+from sync.state import status
 from tests.sync_support import (
     CentralServer,
     Workstation,

@@ -15,15 +15,9 @@ import pytest
 from clerk_app.cli import main
 from clerk_app.register import open_person
 from clerk_app.search import search
-from sync.engine import (
-    RESYNC,
-    SyncReport,
-    get_setting,
-    open_conflicts,
-    resolve_conflict,
-    status,
-)
+from sync.engine import open_conflicts, resolve_conflict
 from sync.server.central import Central
+from sync.state import RESYNC, SyncReport, get_setting, status
 from tests.sync_support import (
     CentralServer,
     Workstation,

@@ -32,9 +32,10 @@ from clerk_app.ids import uuid7
 from clerk_app.search import search
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.migrations import SCHEMA_VERSION
-from sync.client import CentralClient, CentralRefused, CentralUnavailable, check_url
+from sync.client import CentralClient, check_url
 from sync.credentials import load_token, token_file
-from sync.engine import BOOTSTRAP, CURSOR, SyncEngine, get_setting, open_conflicts
+from sync.engine import SyncEngine, open_conflicts
+from sync.errors import CentralRefused, CentralUnavailable
 from sync.protocol import (
     API_PREFIX,
     PROTOCOL_HEADER,
@@ -47,6 +48,7 @@ from sync.protocol import (
 from sync.server.central import Central
 from sync.server.seed import seed_demo
 from sync.server.storage import Database, open_database
+from sync.state import BOOTSTRAP, CURSOR, get_setting
 from tests.factories import make_cfg
 from tests.sync_support import (
     ROOT,

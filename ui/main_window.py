@@ -27,6 +27,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMetaMethod, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -61,7 +62,6 @@ from clerk_app.mrz import looks_like_mrz
 from clerk_app.search import hits_for
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
-from ui.conflicts import ConflictsDialog
 from ui.db_worker import DbWorker
 from ui.drafts import drafts_status, startup_drafts
 from ui.formatting import fmt_date
@@ -72,6 +72,9 @@ from ui.printing import PersonDocument, PrintService, person_documents
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.status import StatusBarWidgets
 from ui.sync_worker import SyncController
+
+if TYPE_CHECKING:
+    from ui.conflicts import ConflictsDialog
 
 log = logging.getLogger(__name__)
 
@@ -805,6 +808,9 @@ class MainWindow(QMainWindow):
             self.conflicts_dialog.raise_()
             self.conflicts_dialog.activateWindow()
             return
+        # Imported on first use: it loads the sync engine, which the window's start does not need.
+        from ui.conflicts import ConflictsDialog
+
         dialog = ConflictsDialog(self.db, self)
         dialog.decided.connect(self.sync.local_work_done)
         self.sync.synced.connect(dialog.reload)

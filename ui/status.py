@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QStatusBar, QWidget
 
 from clerk_app.config import Config
-from sync.engine import CHECKSUM_WARNING
+from sync.state import CHECKSUM_WARNING
 from ui.formatting import fmt_date
 from ui.forms import ERROR_RED, NOTICE_BACKGROUND, NOTICE_BORDER
 from ui.i18n import tr

@@ -38,9 +38,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, ConfigError, KeyStoreError
-from sync.client import CentralClient, CentralRefused, CentralUnavailable
-from sync.engine import SyncEngine, SyncReport, SyncStatus, status
+from sync.errors import CentralRefused, CentralUnavailable
 from sync.schedule import Backoff
+from sync.state import SyncReport, SyncStatus, status
 from ui.db_worker import UNEXPECTED_DE, DbWorker
 from ui.i18n import message_text, tr
 from ui.status import SyncView
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from PySide6.QtNetwork import QNetworkInformation
 
     from clerk_app.store.db import Store
+    from sync.client import CentralClient
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +144,13 @@ class SyncWorker(QObject):
     def _sync(self) -> SyncOutcome:
         """One sync; every failure becomes an outcome (logged in English, said in German)."""
         try:
+            # Imported here, in the sync thread: the protocol and HTTP libraries are not
+            # needed to show the window.
+            from sync.engine import SyncEngine
+            from sync.session import connect
+
             store = self._open_store()
             if self._client is None:
-                from sync.session import connect
-
                 self._client = connect(self._cfg)
             report = SyncEngine(store, self._client).sync_once()
             return SyncOutcome(OK, status(store), report)

@@ -1,0 +1,14 @@
+"""The two ways a call to the central service fails, told apart because the sync treats them
+differently (and kept light: the window catches them without loading the HTTP client)."""
+
+from __future__ import annotations
+
+from clerk_app.errors import ClerkError
+
+
+class CentralUnavailable(ClerkError):
+    """The central service cannot be reached now; the work waits in the outbox."""
+
+
+class CentralRefused(ClerkError):
+    """The central service refused the request; retrying will not help."""
