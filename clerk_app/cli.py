@@ -33,6 +33,18 @@ Handler = Callable[[Config, argparse.Namespace], int]
 PLUGIN_GROUP = "clerk_app.commands"
 
 
+def resident_count(text: str) -> int:
+    """`--residents N` (demo register, central seed): a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"„{text}“ ist keine Anzahl (ganze Zahl, 0 oder mehr)")
+    return value
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     parser = argparse.ArgumentParser(
         prog="clerk-app", description="Arbeitsplatz Bürgerbüro (Melderegister, Bescheinigungen).")
@@ -51,7 +63,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     search.add_argument("--purpose", default="Suche über die Kommandozeile",
                         help="Zweck der Abfrage (wird protokolliert)")
     demo = sub.add_parser("demo-data", help="Demo-Melderegister (synthetisch) erzeugen")
-    demo.add_argument("--residents", type=int, default=None)
+    demo.add_argument("--residents", type=resident_count, default=None)
     demo.add_argument("--seed", type=int, default=91379)
     demo.add_argument("--force", action="store_true", help="bestehendes Demo-Register ersetzen")
     doctor = sub.add_parser("doctor", help="Selbsttest für die IT")

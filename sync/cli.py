@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from clerk_app.cli import resident_count
 from clerk_app.config import Config
 from clerk_app.errors import ConfigError
 
@@ -50,7 +51,7 @@ def add_commands(sub: Any) -> dict[str, Handler]:
     serve.add_argument("--tls-key", help="privater Schlüssel zum Zertifikat (PEM)")
     seed = central_sub.add_parser("seed", help="Demo-Melderegister in die Zentrale laden")
     seed.add_argument("--database")
-    seed.add_argument("--residents", type=int, default=None)
+    seed.add_argument("--residents", type=resident_count, default=None)
     seed.add_argument("--seed", type=int, default=91379)
     code = central_sub.add_parser("enrol-code", help="Einmal-Anmeldecode für einen "
                                                      "Arbeitsplatz ausgeben")

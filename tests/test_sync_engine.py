@@ -237,3 +237,15 @@ def test_who_looked_at_whom_reaches_the_centre_once(
         one.store.conn.execute("DELETE FROM settings WHERE key = 'sync.access_log_sent'")
     assert one.sync().logged >= 1
     assert len(central_reads()) == 1
+
+
+def test_seed_refuses_bad_counts_and_a_central_register_that_is_not_empty(
+        tmp_path: Path, central: tuple[CentralServer, Central],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    server, _ = central
+    base = ["--data-dir", str(tmp_path / "seed"), "central", "seed", "--database", server.db_url]
+    with pytest.raises(SystemExit):
+        main([*base, "--residents", "-5"])
+    assert "keine Anzahl" in capsys.readouterr().err
+    assert main([*base, "--residents", "5"]) == 2  # seeded by the fixture already
+    assert "bereits ein Melderegister" in capsys.readouterr().err

@@ -25,6 +25,7 @@ from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from clerk_app.errors import StoreError
 from clerk_app.ids import new_id
 from sync import aggregates
 from sync.aggregates import HOUSEHOLD, KINDS, PERSON, Aggregate
@@ -509,9 +510,14 @@ class Central:
 
     def load_aggregates(self, persons: dict[str, Aggregate],
                         households: dict[str, Aggregate]) -> int:
-        """Bulk load (seed, migration from the old central register): one transaction."""
+        """Bulk load (seed, migration from the old central register) into an empty central
+        register: one transaction."""
         with self.db.transaction() as tx:
             seq = tx.lock_sequence()
+            if tx.execute("SELECT 1 FROM aggregates LIMIT 1"):
+                raise StoreError("Die Zentrale enthält bereits ein Melderegister; Demodaten "
+                                 "werden nur in eine leere Zentrale geladen.",
+                                 "seed refused: the central register is not empty")
             rows = []
             for kind, items in ((HOUSEHOLD, households), (PERSON, persons)):
                 for rid in sorted(items):
