@@ -36,7 +36,7 @@ from PySide6.QtGui import QFont, QPageSize, QPainter, QPdfWriter, QTextDocument
 from clerk_app.config import Config
 from clerk_app.documents import build_model
 from clerk_app.seal import office_seal
-from clerk_app.session import open_register
+from clerk_app.store.opening import open_register
 from ui.document_samples import issue_samples
 from ui.rendering import ensure_application, render_pdf
 

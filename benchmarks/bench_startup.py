@@ -54,7 +54,7 @@ APP = REPORT + textwrap.dedent("""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
     from clerk_app.config import Config
-    from ui.app import application, run
+    from ui.start_window import application, run
     from ui.main_window import MainWindow
     cfg = replace(Config(), mode="demo", data_dir={data_dir!r}, workstation="bench",
                   clerk="bench")

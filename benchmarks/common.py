@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clerk_app.config import Config
-from clerk_app.session import open_register, remove_demo_register
 from clerk_app.store.db import Store
+from clerk_app.store.opening import open_register, remove_demo_register
 
 if TYPE_CHECKING:
     from sync.server.central import Central

@@ -2,7 +2,7 @@
 
 import sys
 
-from clerk_app.cli import main
+from clerk_app.command_line import main
 
 if __name__ == "__main__":
     sys.exit(main())

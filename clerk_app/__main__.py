@@ -1,5 +1,5 @@
 """`python -m clerk_app` does what the `clerk-app` command does."""
 
-from clerk_app.cli import main
+from clerk_app.command_line import main
 
 raise SystemExit(main())

@@ -24,7 +24,7 @@ from typing import Any
 
 from clerk_app.errors import ConfigError, FormError, NotFoundError, ValidationError
 from clerk_app.fees import fee_for, fee_schedule, format_cents
-from clerk_app.forms import Section
+from clerk_app.form_reading import Section
 from clerk_app.services.base import IssuedDocument, Receipt, ServiceContext, register
 from clerk_app.store.db import Store, fetch_dicts
 

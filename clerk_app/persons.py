@@ -4,7 +4,7 @@ Shared by every service that creates or moves persons (Anmeldung, Ummeldung, Abm
 later corrections), so that one set of rules decides what a valid new person, address or
 residence is, and one set of writers keeps versions, search index and households consistent.
 
-The forms are read with `clerk_app.forms.Section`, which collects every problem under the
+The forms are read with `clerk_app.form_reading.Section`, which collects every problem under the
 field's path ("persons.0.family_name"); this module adds what a person or an address must be.
 """
 
@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from clerk_app import names, rules
-from clerk_app.forms import Section, country_name_de
+from clerk_app.form_reading import Section, country_name_de
 from clerk_app.models import (
     MARITAL_LABELS,
     RELIGION_LABELS,
@@ -34,7 +34,7 @@ from clerk_app.services.base import ServiceContext
 from clerk_app.store.db import Store, fetch_dicts
 from clerk_app.streets import parse_house_number, street_by_id
 
-# Section and country_name_de live in clerk_app.forms; listed here too because the UI and the
+# Section and country_name_de live in clerk_app.form_reading; listed here too because the UI and the
 # tests import them from here, with the person helpers.
 __all__ = [
     "CITY",

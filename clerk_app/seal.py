@@ -46,7 +46,7 @@ from clerk_app.errors import ClerkError, KeyStoreError
 from clerk_app.keys import keyring_secret, read_secret_file, write_secret_file
 
 if TYPE_CHECKING:
-    from clerk_app.doctor import Check
+    from clerk_app.self_test import Check
     from clerk_app.store.db import Store
 
 __all__ = [
@@ -555,7 +555,7 @@ def qr_modules(payload_text: str) -> tuple[bytes, ...]:
 def seal_check(cfg: Config) -> Check:
     """One `clerk-app doctor` line: key id and fingerprint of this workstation's seal key and
     whether it matches the configured public key. Never creates a key."""
-    from clerk_app.doctor import Check
+    from clerk_app.self_test import Check
 
     configured = None
     if cfg.seal_public_key:

@@ -17,7 +17,7 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from clerk_app.store.migrations import SCHEMA_VERSION
-from sync.errors import CentralRefused, CentralUnavailable
+from sync.central_errors import CentralRefused, CentralUnavailable
 from sync.protocol import (
     API_PREFIX,
     PROTOCOL_HEADER,

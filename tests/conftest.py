@@ -90,13 +90,13 @@ def window(qtbot: QtBot, cfg: Config) -> Iterator[MainWindow]:
 
 @pytest.fixture(autouse=True)
 def _no_drafts_left(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A window closed with a service dialog open keeps the typed work as a draft (ui.drafts),
+    """A window closed with a service dialog open keeps the typed work as a draft (ui.draft_keeper),
     as it should; in a module's shared register the next test's dialog would then open with
     it. Removed after each test that uses `cfg` (once its window and worker are gone)."""
     cfg = request.getfixturevalue("cfg") if "cfg" in request.fixturenames else None
     yield
     if isinstance(cfg, Config) and cfg.register_path.exists():
-        from clerk_app.session import open_register
+        from clerk_app.store.opening import open_register
 
         with open_register(cfg) as store, store.transaction():
             store.conn.execute("DELETE FROM drafts")

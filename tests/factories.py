@@ -19,13 +19,13 @@ import keyring
 from keyring.backend import KeyringBackend
 from pypdf import PdfReader
 
-from clerk_app import session
 from clerk_app.config import Config
 from clerk_app.errors import FormError
 from clerk_app.ids import uuid7
 from clerk_app.names import search_form
 from clerk_app.search_index import reindex_person
 from clerk_app.services.base import SERVICES, Service, ServiceContext, ServiceResult, run_service
+from clerk_app.store import opening
 from clerk_app.store.db import Store
 from clerk_app.streets import Street, load_street_directory
 
@@ -50,7 +50,7 @@ def demo_register(cfg: Config, residents: int) -> Iterator[Store]:
     (Faker) is imported here, where it is used, not with the tests."""
     from clerk_app.demo import build_demo_register
 
-    with session.open_register(cfg, create=True) as store:
+    with opening.open_register(cfg, create=True) as store:
         build_demo_register(store, residents=residents)
         yield store
 

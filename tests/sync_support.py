@@ -29,6 +29,7 @@ from clerk_app.services.base import ServiceResult, run_service
 from clerk_app.store.db import Actor, open_store
 from clerk_app.streets import find_streets, load_street_directory
 from sync import aggregates
+from sync.central_errors import CentralUnavailable
 from sync.client import CentralClient
 from sync.engine import (
     DISCARDED,
@@ -39,7 +40,6 @@ from sync.engine import (
     outbox_command,
     resolve_conflict,
 )
-from sync.errors import CentralUnavailable
 from sync.protocol import RESOLUTION_COMMAND, Command, PushResponse
 from sync.server.central import Central
 from sync.server.seed import seed_demo

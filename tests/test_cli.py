@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from clerk_app.cli import main
+from clerk_app.command_line import main
 from clerk_app.config import load_config
-from clerk_app.session import open_register
+from clerk_app.store.opening import open_register
 from tests.factories import add_person
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clerk_app.drafts import discard_draft, load_drafts, purge_old_drafts, save_draft
+from clerk_app.draft_store import discard_draft, load_drafts, purge_old_drafts, save_draft
 from clerk_app.errors import FormError
 from clerk_app.ids import uuid7
 from clerk_app.services.base import run_service

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from clerk_app import audit, rules
 from clerk_app.errors import FormError
 from clerk_app.keys import new_key
+from clerk_app.person_record import load_person
 from clerk_app.persons import country_name_de, likely_duplicates
-from clerk_app.register import load_person
 from clerk_app.search import search
 from clerk_app.services import registration
 from clerk_app.services.base import ServiceContext, ServiceResult, run_service

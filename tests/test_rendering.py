@@ -21,7 +21,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
-from clerk_app.cli import main
+from clerk_app.command_line import main
 from clerk_app.config import Config
 from clerk_app.documents import (
     SEALED_TYPES,
@@ -33,8 +33,8 @@ from clerk_app.documents import (
     read_seal_metadata,
 )
 from clerk_app.seal import SealKey, office_seal, qr_modules, verify
-from clerk_app.session import open_register
 from clerk_app.store.db import Store
+from clerk_app.store.opening import open_register
 from tests.document_cases import REPRINT_DAY, Issued, config, issue_all
 from tests.factories import text_of
 

@@ -8,7 +8,7 @@ import pytest
 
 from clerk_app import audit
 from clerk_app.errors import ValidationError
-from clerk_app.register import open_person
+from clerk_app.person_record import open_person
 from clerk_app.search import MAX_QUERY_CHARS, parse_query, search
 from clerk_app.store.db import Store
 from tests.factories import add_person

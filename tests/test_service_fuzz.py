@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clerk_app.errors import ClerkError, FormError
-from clerk_app.forms import Section
+from clerk_app.form_reading import Section
 from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
 from clerk_app.services.base import load_services, run_service

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from clerk_app.cli import main
+from clerk_app.command_line import main
 from clerk_app.config import Config, load_config
 from clerk_app.ids import uuid7
 from clerk_app.services.base import run_service
-from clerk_app.session import open_register
 from clerk_app.store.migrations import SCHEMA_VERSION
+from clerk_app.store.opening import open_register
 from clerk_app.streets import find_streets
-from sync.doctor import clock_check, version_problem
+from sync.connection_checks import clock_check, version_problem
 from sync.protocol import PROTOCOL_VERSION, Hello
 from sync.server.central import Central
 from sync.state import status
@@ -173,7 +173,7 @@ def test_another_protocol_or_schema_is_named() -> None:
 
 
 def test_the_core_doctor_does_not_import_the_sync_layer() -> None:
-    code = ("import sys, clerk_app.doctor, clerk_app.cli; "
+    code = ("import sys, clerk_app.self_test, clerk_app.command_line; "
             "print(sorted(m for m in sys.modules if m == 'sync' or m.startswith('sync.')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60, check=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from clerk_app.cli import main
-from clerk_app.register import open_person
+from clerk_app.command_line import main
+from clerk_app.person_record import open_person
 from clerk_app.search import search
 from sync.engine import open_conflicts, resolve_conflict
 from sync.server.central import Central

@@ -35,9 +35,9 @@ import pytest
 
 from clerk_app.errors import ClerkError
 from clerk_app.store.db import Actor, open_store
+from sync.central_errors import CentralUnavailable
 from sync.client import CentralClient
 from sync.engine import SyncEngine, resolve_conflict
-from sync.errors import CentralUnavailable
 from sync.server.central import Central
 from tests.sync_support import (
     ROOT,
@@ -380,7 +380,7 @@ WORKER = textwrap.dedent("""
     from clerk_app.errors import ClerkError
     from clerk_app.store.db import Actor, open_store
     from sync.client import CentralClient
-    from sync.errors import CentralUnavailable
+    from sync.central_errors import CentralUnavailable
     from sync.engine import SyncEngine
     from tests.sync_support import meldebescheinigung, ummeldung
 

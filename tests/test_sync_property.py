@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clerk_app.errors import ClerkError
+from sync.central_errors import CentralUnavailable
 from sync.engine import SyncEngine
-from sync.errors import CentralUnavailable
 from sync.server.central import Central
 from tests.sync_support import (
     FaultyClient,

@@ -32,10 +32,10 @@ from clerk_app.ids import uuid7
 from clerk_app.search import search
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.migrations import SCHEMA_VERSION
+from sync.central_errors import CentralRefused, CentralUnavailable
 from sync.client import CentralClient, check_url
 from sync.credentials import load_token, token_file
 from sync.engine import SyncEngine, open_conflicts
-from sync.errors import CentralRefused, CentralUnavailable
 from sync.protocol import (
     API_PREFIX,
     PROTOCOL_HEADER,

@@ -17,12 +17,12 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from clerk_app import session
 from clerk_app.config import Config
 from clerk_app.keys import new_key
+from clerk_app.store import opening
 from tests import factories
 from tests.factories import add_person
-from ui import app as ui_app
+from ui import start_window
 from ui.main_window import MainWindow
 
 pytestmark = pytest.mark.usefixtures("german")
@@ -54,7 +54,7 @@ class Watcher:
             self.messages.append((modal.windowTitle(), modal.text()))
             modal.accept()
             return
-        if isinstance(modal, ui_app.DemoProgressDialog):
+        if isinstance(modal, start_window.DemoProgressDialog):
             self.saw_progress = True
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, MainWindow) and widget.isVisible() and widget.db.is_running \
@@ -81,20 +81,20 @@ def watcher(qtbot: QtBot) -> Iterator[Watcher]:
 def test_first_start_builds_the_demo_register_then_shows_the_window(
         tmp_path: Path, watcher: Watcher) -> None:
     cfg = make_cfg(tmp_path)
-    assert not session.register_exists(cfg)
-    assert ui_app.run(cfg) == 0
+    assert not opening.register_exists(cfg)
+    assert start_window.run(cfg) == 0
     assert watcher.messages == []
     assert watcher.saw_progress, "the build shows its progress"
     assert "DEMO" in str(watcher.main_window["title"])
     assert "DEMO" in str(watcher.main_window["badge"])
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         assert store.query("SELECT count(*) AS n FROM persons")[0]["n"] == 300
 
 
 def test_missing_key_file_is_a_german_message_and_exit_code_1(
         tmp_path: Path, watcher: Watcher) -> None:
     cfg = make_cfg(tmp_path, mode="production", key_file=str(tmp_path / "fehlt.key"))
-    assert ui_app.run(cfg) == 1
+    assert start_window.run(cfg) == 1
     assert len(watcher.messages) == 1
     title, text = watcher.messages[0]
     assert title == "Melderegister kann nicht geöffnet werden"
@@ -109,7 +109,7 @@ def test_damaged_register_is_a_german_message(tmp_path: Path, watcher: Watcher) 
     key_file = cfg.register_path.with_suffix(".key")
     key_file.write_text(new_key() + "\n", encoding="ascii")
     key_file.chmod(0o600)
-    assert ui_app.run(cfg) == 1
+    assert start_window.run(cfg) == 1
     assert len(watcher.messages) == 1
     assert "beschädigte Datei" in watcher.messages[0][1]
 
@@ -118,7 +118,7 @@ def test_demo_build_that_cannot_write_says_so(tmp_path: Path, watcher: Watcher) 
     blocker = tmp_path / "eine-datei"
     blocker.write_text("kein Ordner", encoding="utf-8")
     cfg = make_cfg(blocker / "daten")
-    assert ui_app.run(cfg) == 1
+    assert start_window.run(cfg) == 1
     assert len(watcher.messages) == 1
     title, text = watcher.messages[0]
     assert title == "Demo-Register"
@@ -128,7 +128,7 @@ def test_demo_build_that_cannot_write_says_so(tmp_path: Path, watcher: Watcher) 
 def test_english_error_message(tmp_path: Path, watcher: Watcher) -> None:
     cfg = make_cfg(tmp_path, mode="production", key_file=str(tmp_path / "missing.key"),
                    language="en")
-    assert ui_app.run(cfg) == 1
+    assert start_window.run(cfg) == 1
     title, text = watcher.messages[0]
     assert title == "Cannot open the population register"
     assert "missing" in text
@@ -139,7 +139,7 @@ def test_font_scale_enlarges_the_application_font(qtbot: QtBot, tmp_path: Path) 
     assert isinstance(app, QApplication)
     before = QFont(app.font())
     try:
-        ui_app.application(make_cfg(tmp_path, font_scale=1.5))
+        start_window.application(make_cfg(tmp_path, font_scale=1.5))
         assert app.font().pointSizeF() == pytest.approx(before.pointSizeF() * 1.5)
         assert app.applicationName() == "clerk-app"
         assert QApplication.translate("QPlatformTheme", "Cancel") == "Abbrechen"
@@ -149,7 +149,7 @@ def test_font_scale_enlarges_the_application_font(qtbot: QtBot, tmp_path: Path) 
 
 def test_normal_start_does_not_load_the_demo_generator(tmp_path: Path) -> None:
     cfg = make_cfg(tmp_path)
-    with session.open_register(cfg, create=True) as store:
+    with opening.open_register(cfg, create=True) as store:
         add_person(store, "Müller", "Anna")
     script = textwrap.dedent("""
         import dataclasses, json, os, sys
@@ -157,7 +157,7 @@ def test_normal_start_does_not_load_the_demo_generator(tmp_path: Path) -> None:
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
         from clerk_app.config import Config
-        from ui import app as ui_app
+        from ui import start_window
         from ui.main_window import MainWindow
 
         qapp = QApplication([])
@@ -175,7 +175,7 @@ def test_normal_start_does_not_load_the_demo_generator(tmp_path: Path) -> None:
             QTimer.singleShot(10, look)
 
         QTimer.singleShot(0, look)
-        code = ui_app.run(cfg)
+        code = start_window.run(cfg)
         print(json.dumps({"code": code, **seen}))
     """)
     out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO,

@@ -9,10 +9,11 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from clerk_app import cashbook, session
+from clerk_app import cashbook
 from clerk_app.config import Config
 from clerk_app.ids import uuid7
 from clerk_app.services.base import run_service
+from clerk_app.store import opening
 from tests.factories import add_person, demo_register, make_cfg
 from tests.ui_support import focused, norm, rows, save_shot, type_keys, unnamed_controls
 from ui.cash_desk import CashDeskDialog
@@ -138,7 +139,7 @@ def test_tagesabschluss_with_difference(qtbot: QtBot, window: MainWindow, cfg: C
     assert "Kassendifferenz -1,50 €" in norm(dialog.feedback.text())
     assert "Tagesabschluss erfolgt" in dialog.state_label.text()
     assert not dialog.storno_button.isEnabled() and not dialog.counted.isEnabled()
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         closing = store.query("SELECT * FROM closings")
         assert cashbook.is_closed(store, "Schalter 9", dialog.day)
     assert len(closing) == 1

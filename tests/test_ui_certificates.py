@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from clerk_app import session
 from clerk_app.config import Config
+from clerk_app.store import opening
 from clerk_app.store.db import Store
 from tests.factories import add_person, make_cfg
 from tests.ui_support import (
@@ -62,7 +62,7 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
 
 
 def counts(cfg: Config, person_id: str) -> dict[str, int]:
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         return _counts(store, person_id)
 
 
@@ -123,7 +123,7 @@ def test_speed_meldebescheinigung_cash_exact_in_two_keys(
     assert (entry["method"], entry["amount_cents"], entry["given_cents"],
             entry["change_cents"]) == ("bar", 700, 700, 0)
     assert entry["service"] == "meldebescheinigung_einfach"
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         documents = store.query("SELECT type FROM documents WHERE command_id = ? ORDER BY type",
                                 (dialog.command_id,))
         outbox = store.query("SELECT type FROM outbox WHERE command_id = ?",
@@ -341,7 +341,7 @@ def test_blocked_person_warning_and_acknowledgement(
     keys.press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     wait_done(qtbot, dialog)
     assert counts(cfg, people["berta"])["certificates"] == before["certificates"] + 1
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         detail = store.query("SELECT detail FROM audit_log WHERE person_id = ? AND "
                              "action = 'issue' ORDER BY rowid DESC LIMIT 1",
                              (people["berta"],))[0]["detail"]
@@ -442,7 +442,7 @@ def test_personenstandsurkunde_own_birth_end_to_end(
     after = counts(cfg, people["otto"])
     assert after["certificates"] == before["certificates"] + 1
     assert after["journal"] == before["journal"] + 1
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         request = store.query("SELECT status, payload FROM requests WHERE command_id = ?",
                               (dialog.command_id,))
     assert len(request) == 1 and request[0]["status"] == "queued"

@@ -18,13 +18,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
-from clerk_app import session
 from clerk_app.config import Config
-from clerk_app.drafts import load_drafts, save_draft
+from clerk_app.draft_store import load_drafts, save_draft
+from clerk_app.store import opening
 from tests.factories import make_cfg
 from tests.ui_support import open_window
 from ui.certificate_dialogs import MeldebescheinigungDialog
-from ui.drafts import AUTOSAVE_MS, drafts_status
+from ui.draft_keeper import AUTOSAVE_MS, drafts_status
 from ui.i18n import set_language
 from ui.main_window import MainWindow
 from ui.registration_actions import RegistrationActions
@@ -40,7 +40,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from clerk_app.demo import build_demo_register
 
     folder = tmp_path_factory.mktemp("drafts_register")
-    with session.open_register(make_cfg(folder, demo_residents=RESIDENTS), create=True) as store:
+    with opening.open_register(make_cfg(folder, demo_residents=RESIDENTS), create=True) as store:
         build_demo_register(store, residents=RESIDENTS)
     return folder
 
@@ -49,7 +49,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cfg(data_dir: Path) -> Iterator[Config]:
     cfg = make_cfg(data_dir, demo_residents=RESIDENTS)
     yield cfg
-    with session.open_register(cfg) as store:   # every test starts without drafts
+    with opening.open_register(cfg) as store:   # every test starts without drafts
         store.conn.execute("DELETE FROM drafts")
 
 
@@ -81,12 +81,12 @@ def open_anmeldung(qtbot: QtBot, window: MainWindow) -> AnmeldungDialog:
 
 
 def drafts_of(cfg: Config) -> list[Any]:
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         return load_drafts(store, cfg.clerk, cfg.workstation)
 
 
 def persons_named(cfg: Config, family: str) -> int:
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         return int(store.conn.execute("SELECT count(*) FROM persons WHERE family_name = ?",
                                       (family,)).fetchone()[0])
 
@@ -252,7 +252,7 @@ def test_escape_with_discard_deletes_the_draft(qtbot: QtBot, window: MainWindow,
 
 def test_alt_w_throws_the_restored_draft_away(qtbot: QtBot, window: MainWindow,
                                               cfg: Config) -> None:
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         save_draft(store, "anmeldung", "0190a000-0000-7000-8000-000000000001",
                    {"fields": {"persons.0.family_name": "Altlast"}, "persons": 1})
     dialog = open_anmeldung(qtbot, window)
@@ -270,7 +270,7 @@ def test_alt_w_throws_the_restored_draft_away(qtbot: QtBot, window: MainWindow,
 
 def test_certificate_draft_is_kept_per_person_without_the_confirmations(
         qtbot: QtBot, window: MainWindow, cfg: Config) -> None:
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         person_id = str(store.conn.execute("SELECT id FROM persons LIMIT 1").fetchone()[0])
     with qtbot.waitSignal(window.db.person_done, timeout=5000):
         window.open_person(person_id)

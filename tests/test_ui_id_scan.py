@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from clerk_app import session
 from clerk_app.id_scan import NewPersonPrefill
+from clerk_app.store import opening
 from tests.factories import add_person, make_cfg
 from tests.ui_support import Register, module_register, settle
 from ui.main_window import MainWindow, is_mrz_typing
@@ -163,7 +163,7 @@ def test_holders_listed_for_a_card_are_read_again_on_refresh(
     row = next(i for i, h in enumerate(window.model.hits) if h.id == people["twin2"])
     window.table.selectRow(row)
     zone = window.search.text()
-    with session.open_register(make_cfg(data_dir)) as store, store.conn:
+    with opening.open_register(make_cfg(data_dir)) as store, store.conn:
         store.conn.execute("UPDATE residences SET house_number = '9' WHERE person_id = ? "
                            "AND move_out IS NULL", (people["twin2"],))
     window.refresh_search()

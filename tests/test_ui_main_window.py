@@ -10,9 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
-from clerk_app import audit, session
+from clerk_app import audit
 from clerk_app.config import Config
 from clerk_app.names import search_form
+from clerk_app.store import opening
 from tests.factories import add_person, make_cfg
 from tests.ui_support import (
     Register,
@@ -98,7 +99,7 @@ def test_arrow_down_and_enter_open_the_person_with_an_audit_entry(
     current = record.current_residences[0].address
     assert f"{current.street} {current.house_number}" in page_text
     assert window.search.hasFocus()
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         entries = audit.entries_for(store, chosen.id)
     reads = [e for e in entries if e["action"] == audit.READ]
     assert reads, "opening a person is audited"
@@ -244,7 +245,7 @@ def test_hostile_input_finds_nothing_and_breaks_nothing(
     assert window.message.text() == "" or "⚠" in window.message.text()
     if window.model.rowCount() == 0 and effective_query(text):
         assert window.count.text() == "Keine Treffer"
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         assert store.query("SELECT count(*) AS n FROM persons")[0]["n"] >= RESIDENTS
     qtbot.keyClick(window.search, Qt.Key.Key_Escape)
     type_search(qtbot, window, "mueller")
@@ -276,7 +277,7 @@ def test_a_half_typed_date_keeps_the_hits(qtbot: QtBot, window: MainWindow) -> N
 
 def test_household_member_opens_from_the_person_view_by_keyboard(
         qtbot: QtBot, window: MainWindow, cfg: Config) -> None:
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         row = store.query(
             "SELECT p.family_name, p.first_names, p.birth_date FROM persons p "
             "WHERE p.household_id IN (SELECT household_id FROM persons GROUP BY household_id "

@@ -18,7 +18,6 @@ from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from clerk_app import session
 from clerk_app.config import Config
 from clerk_app.documents import (
     ARCHIVE_COMMAND,
@@ -28,6 +27,7 @@ from clerk_app.documents import (
 )
 from clerk_app.ids import uuid7
 from clerk_app.services.base import run_service
+from clerk_app.store import opening
 from tests.factories import add_person, make_cfg, text_of
 from tests.ui_support import (
     Keys,
@@ -58,7 +58,7 @@ pytestmark = pytest.mark.usefixtures("german")
 def register(tmp_path: Path) -> tuple[Config, dict[str, str]]:
     """A fresh register with two persons (every test starts with no document)."""
     cfg = make_cfg(tmp_path / "data")
-    with session.open_register(cfg, create=True) as store:
+    with opening.open_register(cfg, create=True) as store:
         people = {"anna": add_person(store, "Müller", "Anna Maria", "1964-08-12"),
                   "otto": add_person(store, "Zwirbel", "Otto", "1972-05-05")}
     return cfg, people
@@ -143,7 +143,7 @@ def test_meldebescheinigung_is_archived_off_the_ui_thread(
     outbox = rows(cfg, "SELECT payload FROM outbox WHERE type = ?", ARCHIVE_COMMAND)
     assert len(outbox) == 2
     assert all(number in "".join(o["payload"] for o in outbox) for number in numbers)
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         assert documents_without_pdf(store) == []
     close_window(w)
 
@@ -151,7 +151,7 @@ def test_meldebescheinigung_is_archived_off_the_ui_thread(
 def test_start_up_archives_documents_a_crash_left_without_pdf(
         qtbot: QtBot, register: tuple[Config, dict[str, str]]) -> None:
     cfg, people = register
-    with session.open_register(cfg) as store:   # the service ran, the app died before rendering
+    with opening.open_register(cfg) as store:   # the service ran, the app died before rendering
         run_service(store, "lebensbescheinigung", {
             "person_id": people["otto"], "institution": "Deutsche Rentenversicherung",
             "id_document_checked": True}, uuid7())
@@ -163,7 +163,7 @@ def test_start_up_archives_documents_a_crash_left_without_pdf(
     stale.write_bytes(b"%PDF-old")
     os.utime(stale, (time.time() - 2 * 86400,) * 2)
     w, _opened = open_printing_window(qtbot, cfg)   # waits for the catch-up to finish
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         assert documents_without_pdf(store) == []
         assert [f.kind for f in archived_files(store, left[0])] == ["original"]
     assert not stale.exists(), "print files older than a day are deleted at start-up"
@@ -197,7 +197,7 @@ def test_f5_without_printer_saves_a_private_pdf_and_opens_it(
         assert path.parent == folder and path.name == f"{doc.number}.pdf"
         assert path.name in message
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        with session.open_register(cfg) as store:
+        with opening.open_register(cfg) as store:
             (original,) = archived_files(store, doc.number)
             assert path.read_bytes() == archived_pdf(store, original.id)
     assert str(folder) in w.statusBar().currentMessage()
@@ -236,7 +236,7 @@ def test_f5_prints_the_same_pages_as_the_archived_pdf(
     assert printed.exists()
     result = dialog.service_result
     assert result is not None
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         certificate = next(d.number for d in result.documents if d.type != "quittung")
         (original,) = archived_files(store, certificate)
         archived = archived_pdf(store, original.id)
@@ -335,7 +335,7 @@ def test_zweitschrift_from_the_person_view(
     qtbot.waitUntil(lambda: w.service_dialog is None, timeout=3000)
     view = w.person_view
     qtbot.waitUntil(lambda: certificate in view.document_numbers, timeout=5000)
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         (original,) = archived_files(store, certificate)
         original_bytes = archived_pdf(store, original.id)
 
@@ -348,7 +348,7 @@ def test_zweitschrift_from_the_person_view(
     qtbot.keyClick(view.documents, Qt.Key.Key_F10)
     qtbot.waitUntil(lambda: len(opened.paths) == 1, timeout=15_000)
 
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         files = archived_files(store, certificate)
         assert [f.kind for f in files] == ["original", "zweitschrift"]
         assert files[0].sha256 == original.sha256 == hashlib.sha256(original_bytes).hexdigest()

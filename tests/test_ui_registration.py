@@ -20,11 +20,11 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from clerk_app import session
 from clerk_app.config import Config
 from clerk_app.id_scan import NewPersonPrefill
 from clerk_app.names import search_form
 from clerk_app.services.registration import DOMESTIC_MOVE_REFUSED
+from clerk_app.store import opening
 from tests.factories import add_person
 from tests.ui_support import Register, focused, module_register, type_keys, unnamed_controls
 from ui import registration_actions
@@ -158,7 +158,7 @@ def shot(widget: QWidget, name: str, tmp_path: Path, popup: QWidget | None = Non
 
 
 def count(cfg: Config, sql: str, params: Any = ()) -> int:
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         return int(store.conn.execute(sql, params).fetchone()[0])
 
 
@@ -637,7 +637,7 @@ def test_scanned_card_without_match_prefills_the_anmeldung(qtbot: QtBot,
 
 def household_of(cfg: Config, size: int, exclude: frozenset[str] = frozenset()) -> list[str]:
     """Ids of a demo household of `size` members all living at one domestic address."""
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         rows = store.query(
             "SELECT p.household_id AS h, group_concat(p.id) AS ids, "
             "count(DISTINCT r.street || r.house_number) AS places, count(*) AS n "
@@ -835,7 +835,7 @@ def test_english_dialog(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_ummeldung_asks_which_nebenwohnung_is_left(qtbot: QtBot, window: MainWindow,
                                                    cfg: Config) -> None:
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         pid = add_person(store, "Zweitwohner", "Karl", "1970-01-01")
         with store.transaction() as db:
             for number in ("3", "5"):

@@ -19,8 +19,8 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
-from clerk_app import session
 from clerk_app.config import Config
+from clerk_app.store import opening
 from clerk_app.store.db import Store
 from tests.factories import demo_register, make_cfg
 from ui.certificate_dialogs import CertificateDialog
@@ -160,7 +160,7 @@ def wait_done(qtbot: QtBot, dialog: CertificateDialog) -> None:
 
 def rows(cfg: Config, sql: str, *args: Any) -> list[dict[str, Any]]:
     """Rows of `sql` in `cfg`'s register, read outside the window."""
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         return store.query(sql, args)
 
 

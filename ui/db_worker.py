@@ -52,7 +52,7 @@ class _Worker(QObject):
 
     @Slot()
     def open(self) -> None:
-        from clerk_app.session import open_register
+        from clerk_app.store.opening import open_register
 
         try:
             self._store = open_register(self._cfg, create=False)
@@ -201,7 +201,7 @@ class DbWorker(QObject):
 
     def open_person(self, person_id: str) -> int:
         """Open (and audit) one person; the latest request wins here too."""
-        from clerk_app.register import open_person
+        from clerk_app.person_record import open_person
 
         self._person_seq += 1
         request = self._person_seq

@@ -29,8 +29,8 @@ from clerk_app.documents import build_model
 from clerk_app.ids import uuid7
 from clerk_app.seal import office_seal
 from clerk_app.services.base import ServiceResult, run_service
-from clerk_app.session import open_register
 from clerk_app.store.db import Store
+from clerk_app.store.opening import open_register
 from clerk_app.streets import find_streets, load_street_directory
 
 SAMPLE_DAY = date(2026, 11, 25)

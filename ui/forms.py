@@ -85,7 +85,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.drafts import DraftKeeper, connect_edits, set_widget_state, widget_state
+from ui.draft_keeper import DraftKeeper, connect_edits, set_widget_state, widget_state
 from ui.formatting import fmt_date
 from ui.i18n import message_text, tr
 
@@ -873,7 +873,7 @@ class FormDialog(QDialog):
         """Every focusable widget of the form in visual order (subclasses)."""
         return []
 
-    # Drafts (see ui.drafts)
+    # Drafts (see ui.draft_keeper)
 
     @property
     def draft_person_id(self) -> str | None:

@@ -63,7 +63,7 @@ from clerk_app.search import hits_for
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
-from ui.drafts import drafts_status, startup_drafts
+from ui.draft_keeper import drafts_status, startup_drafts
 from ui.formatting import fmt_date
 from ui.forms import ERROR_RED, EnterKeyFilter, FormDialog
 from ui.i18n import error_text, message_text, tr

@@ -1424,7 +1424,7 @@ class PersonPicker(FormSection):
             ids = [row.person.id for row in self.rows[1:]]
 
             def load(store: Store) -> list[PersonRecord]:
-                from clerk_app.register import open_person
+                from clerk_app.person_record import open_person
                 return [open_person(store, pid, purpose) for pid in ids]
 
             db.run(load, self._on_members, lambda _de, _en: None, "load household members")

@@ -50,17 +50,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", default="1280x800")
     args = parser.parse_args(argv)
 
-    from clerk_app import session
     from clerk_app.demo import build_demo_register
-    from ui.app import application
+    from clerk_app.store import opening
     from ui.i18n import set_language
     from ui.main_window import MainWindow
+    from ui.start_window import application
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = dataclasses.replace(Config(), data_dir=tmp, mode="demo",
                                   demo_residents=args.residents, workstation="Schalter 3",
                                   clerk="mmuster", language=args.language)
-        with session.open_register(cfg, create=True) as store:
+        with opening.open_register(cfg, create=True) as store:
             build_demo_register(store, residents=args.residents)
         query = args.query or (_blocked_family(cfg) if args.blocked else "mueller")
         set_language(cfg.language)
@@ -91,9 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _blocked_family(cfg: Config) -> str:
-    from clerk_app import session
+    from clerk_app.store import opening
 
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         rows = store.query(
             "SELECT p.family_name FROM information_blocks b JOIN persons p "
             "ON p.id = b.person_id WHERE b.until IS NULL ORDER BY p.family_name LIMIT 1")
@@ -107,12 +107,12 @@ def _interesting(window: object, hits: list[PersonHit], blocked: bool) -> int:
             if hit.blocked:
                 return row
         return 0
-    from clerk_app import session
-    from clerk_app.register import load_person
+    from clerk_app.person_record import load_person
+    from clerk_app.store import opening
 
     cfg = window.cfg  # type: ignore[attr-defined]
     best, best_score = 0, -1
-    with session.open_register(cfg) as store:
+    with opening.open_register(cfg) as store:
         for row, hit in enumerate(hits[:30]):
             r = load_person(store, hit.id)
             score = (len(r.residences) + len(r.household) + len(r.documents)

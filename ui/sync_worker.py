@@ -4,8 +4,8 @@ Two parts:
 
 * `SyncWorker` – a thread of its own with its own `Store` (opened in that thread, as the DB
   worker opens its own: an SQLCipher connection belongs to the thread that opened it) and its
-  own `CentralClient` (`sync.session.connect`). It runs one sync per request and reports a
-  `SyncOutcome`. A plain daemon thread, not a QThread: a sync may wait minutes for a slow
+  own `CentralClient` (`sync.central_connection.connect`). It runs one sync per request and
+  reports a `SyncOutcome`. A plain daemon thread, not a QThread: a sync may wait minutes for a slow
   central service (the client's read timeout), and closing the window must not wait for that.
   A sync cut off at exit is safe by design: each step is one local transaction and the next
   start resumes where it stopped.
@@ -38,7 +38,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, ConfigError, KeyStoreError
-from sync.errors import CentralRefused, CentralUnavailable
+from sync.central_errors import CentralRefused, CentralUnavailable
 from sync.schedule import Backoff
 from sync.state import SyncReport, SyncStatus, status
 from ui.db_worker import UNEXPECTED_DE, DbWorker
@@ -146,8 +146,8 @@ class SyncWorker(QObject):
         try:
             # Imported here, in the sync thread: the protocol and HTTP libraries are not
             # needed to show the window.
+            from sync.central_connection import connect
             from sync.engine import SyncEngine
-            from sync.session import connect
 
             store = self._open_store()
             if self._client is None:
@@ -171,7 +171,7 @@ class SyncWorker(QObject):
 
     def _open_store(self) -> Store:
         if self._store is None:
-            from clerk_app.session import open_register
+            from clerk_app.store.opening import open_register
 
             self._store = open_register(self._cfg)
         return self._store

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import sqlcipher3
 
 from clerk_app import audit
-from clerk_app.drafts import delete_draft
+from clerk_app.draft_store import delete_draft
 from clerk_app.errors import NotFoundError, ValidationError
 from clerk_app.store.db import Store
 

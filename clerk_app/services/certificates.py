@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from clerk_app import blocks, cashbook
 from clerk_app.errors import NotFoundError
-from clerk_app.forms import Section, country_name_de
+from clerk_app.form_reading import Section, country_name_de
 from clerk_app.models import (
     MARITAL_LABELS,
     RELIGION_LABELS,
@@ -38,7 +38,7 @@ from clerk_app.models import (
     PersonRecord,
     Residence,
 )
-from clerk_app.register import load_person
+from clerk_app.person_record import load_person
 from clerk_app.services.base import IssuedDocument, ServiceContext, register
 from clerk_app.store.db import Store
 

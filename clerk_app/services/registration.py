@@ -48,10 +48,11 @@ from typing import Any
 
 from clerk_app import audit, rules
 from clerk_app.errors import NotFoundError
-from clerk_app.forms import Section, country_name_de
+from clerk_app.form_reading import Section, country_name_de
 from clerk_app.ids import new_id
 from clerk_app.models import RESIDENCE_LABELS, PersonRecord, Residence
 from clerk_app.names import DataType
+from clerk_app.person_record import load_person
 from clerk_app.persons import (
     DOMESTIC,
     MAIN_KINDS,
@@ -71,7 +72,6 @@ from clerk_app.persons import (
     set_residence_kind,
     touch_person,
 )
-from clerk_app.register import load_person
 from clerk_app.rules import RegistrationKind, format_date
 from clerk_app.search_index import reindex_person
 from clerk_app.services.base import IssuedDocument, ServiceContext, register

@@ -1,5 +1,5 @@
 """The central service's logic, without HTTP: enrolment, push, pull, bootstrap, checksums,
-the document archive. `sync.server.app` puts it on the wire; tests and the seed use it too.
+the document archive. `sync.server.http_api` puts it on the wire; tests and the seed use it too.
 
 Exactly once: every command id is stored under a unique key with its outcome. A command is
 applied, or finally rejected, in the same transaction that stores that outcome; a replay of a

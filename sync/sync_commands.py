@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from clerk_app.cli import resident_count
+from clerk_app.command_line import resident_count
 from clerk_app.config import Config
 from clerk_app.errors import ConfigError
 
@@ -63,7 +63,7 @@ def add_commands(sub: Any) -> dict[str, Handler]:
 # --- workstation ---------------------------------------------------------------------------
 
 def _sync(cfg: Config, args: argparse.Namespace) -> int:
-    from clerk_app.session import open_register
+    from clerk_app.store.opening import open_register
     from sync import engine, state
 
     if args.sync_command == "enrol":
@@ -84,10 +84,10 @@ def _sync(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
+    from sync.central_connection import connect
+    from sync.central_errors import CentralRefused, CentralUnavailable
     from sync.engine import SyncEngine
-    from sync.errors import CentralRefused, CentralUnavailable
     from sync.schedule import Backoff
-    from sync.session import connect
 
     backoff = Backoff(interval=float(cfg.sync_interval))
     while True:
@@ -117,9 +117,9 @@ def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
 
 
 def _enrol(cfg: Config, code: str) -> int:
+    from sync.central_connection import require_url
     from sync.client import CentralClient
     from sync.credentials import save_token
-    from sync.session import require_url
 
     client = CentralClient(require_url(cfg), ca_bundle=cfg.ca_bundle or None)
     try:
@@ -191,7 +191,7 @@ def _check_tls(host: str, cert: str | None, key: str | None) -> None:
 def _serve(central: Any, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from sync.server.app import create_app
+    from sync.server.http_api import create_app
 
     uvicorn.run(create_app(central), host=args.host, port=args.port,
                 ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, log_level="warning",

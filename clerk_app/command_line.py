@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _search(cfg: Config, query: str, limit: int, as_json: bool, purpose: str,
             out: TextIO) -> int:
     from clerk_app.search import search
-    from clerk_app.session import open_register
+    from clerk_app.store.opening import open_register
 
     with open_register(cfg) as store:
         hits = search(store, query, limit=limit)
@@ -136,7 +136,7 @@ def _search(cfg: Config, query: str, limit: int, as_json: bool, purpose: str,
 
 def _demo_data(cfg: Config, residents: int | None, seed: int, force: bool, out: TextIO) -> int:
     from clerk_app.demo import build_demo_register
-    from clerk_app.session import open_register, remove_demo_register
+    from clerk_app.store.opening import open_register, remove_demo_register
 
     if not cfg.is_demo:
         print("Fehler: Demodaten werden nur im Demomodus erzeugt (mode = \"demo\"); "
@@ -155,8 +155,8 @@ def _demo_data(cfg: Config, residents: int | None, seed: int, force: bool, out: 
 
 
 def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
-    from clerk_app.doctor import run_checks
     from clerk_app.seal import seal_check
+    from clerk_app.self_test import run_checks
 
     checks = [*run_checks(cfg), seal_check(cfg)]
     if as_json:
@@ -240,7 +240,7 @@ def _verification_keys(cfg: Config, public_key: str | None) -> list[Ed25519Publi
         return [parse_public_key(text)]
     keys = public_keys(cfg)
     if cfg.register_path.exists():
-        from clerk_app.session import open_register
+        from clerk_app.store.opening import open_register
 
         try:
             with open_register(cfg) as store:

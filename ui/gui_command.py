@@ -12,7 +12,7 @@ from clerk_app.config import Config
 
 
 def _run_gui(cfg: Config, _args: argparse.Namespace) -> int:
-    from ui.app import run
+    from ui.start_window import run
 
     return int(run(cfg))
 

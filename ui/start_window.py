@@ -116,7 +116,7 @@ class _DemoBuilder(QObject):
         try:
             # Imported here only: the generator (and Faker) never load at a normal start.
             from clerk_app.demo import build_demo_register
-            from clerk_app.session import open_register
+            from clerk_app.store.opening import open_register
 
             store = open_register(self._cfg, create=True)
             try:
@@ -242,7 +242,7 @@ def build_demo_with_progress(cfg: Config, parent: QWidget | None = None) -> bool
 
 
 def _remove_half_built(cfg: Config) -> None:
-    from clerk_app.session import remove_demo_register
+    from clerk_app.store.opening import remove_demo_register
 
     try:
         remove_demo_register(cfg)
@@ -255,7 +255,7 @@ def run(cfg: Config) -> int:
     set_language(cfg.language)
     app = application(cfg)
     try:
-        from clerk_app.session import register_exists
+        from clerk_app.store.opening import register_exists
         from ui.main_window import MainWindow
 
         if cfg.is_demo and not register_exists(cfg) and not build_demo_with_progress(cfg):

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from clerk_app.drafts import Draft, discard_draft, load_drafts, purge_old_drafts, save_draft
+from clerk_app.draft_store import Draft, discard_draft, load_drafts, purge_old_drafts, save_draft
 from clerk_app.ids import uuid7
 from clerk_app.store.db import Store
 from ui.i18n import tr

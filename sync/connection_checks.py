@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from clerk_app.config import Config
-from clerk_app.doctor import Check
 from clerk_app.errors import ClerkError
+from clerk_app.self_test import Check
 from clerk_app.store.migrations import SCHEMA_VERSION
 from sync.client import CentralClient
 from sync.credentials import load_token
@@ -96,7 +96,7 @@ def _local_checks(cfg: Config) -> list[Check]:
     core's register line already says why."""
     if not cfg.register_path.exists():
         return []
-    from clerk_app.session import open_register
+    from clerk_app.store.opening import open_register
     from sync.state import status
 
     try:

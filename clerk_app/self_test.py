@@ -21,9 +21,9 @@ from clerk_app import __version__
 from clerk_app.config import Config, machine_config_path, user_config_path
 from clerk_app.errors import ClerkError
 from clerk_app.keys import keyring_backend_name, keyring_usable
-from clerk_app.session import open_register
 from clerk_app.store.db import SQLITE_HEADER
 from clerk_app.store.migrations import SCHEMA_VERSION
+from clerk_app.store.opening import open_register
 
 PLUGIN_GROUP = "clerk_app.doctor_checks"
 
