@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "din91379"
+DEFAULT_SOURCE = REPO / "tests" / "data" / "din91379"  # the lists as shipped, see SOURCE.md
 DEFAULT_OUTPUT = REPO / "clerk_app" / "data" / "din91379.json"
 
 LIST_FILE = "latin_list_1.3.txt"

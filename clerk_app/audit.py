@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from clerk_app.store.db import Store, fetch_dicts
+from clerk_app.store.db import Store
+from clerk_app.store.rows import fetch_dicts
 
 READ = "read"
 SEARCH = "search"

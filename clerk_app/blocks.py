@@ -17,7 +17,8 @@ from datetime import date
 from typing import Any
 
 from clerk_app.models import InformationBlock, parse_date
-from clerk_app.store.db import Store, fetch_dicts
+from clerk_app.store.db import Store
+from clerk_app.store.rows import fetch_dicts
 
 __all__ = [
     "ACKNOWLEDGE_FIELD",

@@ -1,12 +1,11 @@
-"""The cash journal (Kassenbuch): payments, receipts, reversals and the daily closing.
+"""The cash journal (Kassenbuch): taking a service's payment, and reading the journal.
 
 Every fee taken or waived is one journal row, written in the same transaction as the service
 it pays for, so a certificate is never issued without its payment or vice versa. The journal
 is append-only (the schema's triggers refuse UPDATE and DELETE): a mistake is corrected by a
-reversing entry (`storno`), never by changing history, so that the cash audit can follow every
-cent. A daily closing (`tagesabschluss`) freezes one workstation's day: it records what the
-journal says the drawer should hold, what was counted and the difference, and from then on
-that day takes no further entries.
+reversing entry, never by changing history, so that the cash audit can follow every cent. The
+reversal (Storno) and the daily closing (Tagesabschluss), which freezes one workstation's day,
+are counter services of their own in `clerk_app.services.cash`; they read the journal here.
 
 What must be the same on the workstation and the central service (receipt numbers, amounts,
 the business day, workstation and clerk) is fixed when a command is prepared and travels in
@@ -16,40 +15,39 @@ entry days later. This module never UPDATEs or DELETEs journal or closing rows.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from clerk_app.errors import ConfigError, FormError, NotFoundError, ValidationError
+from clerk_app.errors import ConfigError, ValidationError
 from clerk_app.fees import fee_for, fee_schedule, format_cents
 from clerk_app.form_reading import Section
-from clerk_app.services.base import IssuedDocument, Receipt, ServiceContext, register
-from clerk_app.store.db import Store, fetch_dicts
+from clerk_app.services.base import IssuedDocument, Receipt, ServiceContext
+from clerk_app.store.db import Store
+from clerk_app.store.rows import fetch_dicts
 
 __all__ = [
-    "MAX_COUNTED_CENTS",
     "MAX_GIVEN_CENTS",
     "METHODS",
     "ClosingTotals",
     "JournalEntry",
-    "Storno",
-    "Tagesabschluss",
     "Total",
     "apply_payment",
     "closing_preview",
     "is_closed",
+    "journal_entry",
     "journal_for_day",
     "prepare_payment",
     "read_payment",
+    "refuse_if_closed",
+    "service_name",
 ]
 
 # Payment methods as stored in the journal, with the wording on receipts and closings.
 METHODS = {"bar": "Barzahlung", "karte": "Kartenzahlung", "gebuehrenfrei": "Gebührenfrei"}
 # Plausibility limits: larger numbers are typing errors (an extra zero), not money.
 MAX_GIVEN_CENTS = 100_000
-MAX_COUNTED_CENTS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -170,7 +168,7 @@ def read_payment(ctx: ServiceContext, service_code: str, form: Section) -> dict[
                    if method is None else f"Unbekannte Zahlungsart „{method}“.")
     if form.has_errors():
         return payload
-    _refuse_if_closed(ctx.conn, ctx.workstation, ctx.today)
+    refuse_if_closed(ctx.conn, ctx.workstation, ctx.today)
     payload["receipt_number"] = ctx.number("Q")
     return payload
 
@@ -265,10 +263,10 @@ def is_closed(store: Store, workstation: str, day: date) -> bool:
 def _entries(conn: Any, workstation: str, day: date) -> list[JournalEntry]:
     rows = fetch_dicts(conn, "SELECT * FROM cash_journal WHERE workstation = ? "
                              "AND business_day = ? ORDER BY id", (workstation, day.isoformat()))
-    return [_entry(row) for row in rows]
+    return [journal_entry(row) for row in rows]
 
 
-def _entry(row: Mapping[str, Any]) -> JournalEntry:
+def journal_entry(row: Mapping[str, Any]) -> JournalEntry:
     return JournalEntry(**{**row, "business_day": date.fromisoformat(row["business_day"])})
 
 
@@ -292,7 +290,7 @@ def _closed(conn: Any, workstation: str, day: date) -> bool:
                         (workstation, day.isoformat())).fetchone() is not None
 
 
-def _refuse_if_closed(conn: Any, workstation: str, day: date) -> None:
+def refuse_if_closed(conn: Any, workstation: str, day: date) -> None:
     if _closed(conn, workstation, day):
         raise ValidationError(
             f"Der Tagesabschluss für den {day:%d.%m.%Y} ist bereits erfolgt. An diesem "
@@ -300,169 +298,8 @@ def _refuse_if_closed(conn: Any, workstation: str, day: date) -> None:
             "daily closing of this workstation and day is already done")
 
 
-def _service_name(code: str) -> str:
+def service_name(code: str) -> str:
     try:
         return fee_for(code).name
     except ConfigError:  # a service since removed from the schedule: its code still says it
         return code
-
-
-# --- reversal (Storno) -----------------------------------------------------------------------
-
-class Storno:
-    """Reverse a receipt: a negative entry that points at the original, which stays."""
-
-    type = "storno"
-
-    def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
-        f = Section.root(form)
-        number = f.text("receipt_number", required=True, max_length=40,
-                        ask="die Nummer der Quittung")
-        reason = f.text("reason", required=True, ask="den Grund der Stornierung")
-        f.raise_errors()
-        assert number is not None and reason is not None
-        number = number.upper()
-        original = _original(ctx.conn, number)
-        if _closed(ctx.conn, original.workstation, original.business_day):
-            raise FormError({"receipt_number": (
-                f"Die Quittung {number} gehört zum Tagesabschluss vom "
-                f"{original.business_day:%d.%m.%Y} ({original.workstation}), der bereits "
-                "erfolgt ist; sie kann nicht mehr storniert werden.")})
-        _refuse_if_closed(ctx.conn, ctx.workstation, ctx.today)
-        person = ctx.conn.execute("SELECT person_id FROM documents WHERE number = ?",
-                                  (number,)).fetchone()
-        return {"receipt_number": number, "reason": reason,
-                "person_id": person[0] if person else None,
-                "document_number": ctx.number("ST"), "business_day": ctx.today.isoformat(),
-                "workstation": ctx.workstation, "clerk": ctx.clerk,
-                "at": ctx.now.isoformat(timespec="seconds")}
-
-    def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
-        number = payload["receipt_number"]
-        # Found again by number, not by id: ids differ between workstation and central service.
-        found = fetch_dicts(ctx.conn, "SELECT * FROM cash_journal WHERE receipt_number = ? "
-                                      "AND reverses IS NULL", (number,))
-        if not found:
-            raise NotFoundError(f"Die Quittung {number} ist im Kassenbuch nicht vorhanden.",
-                                "receipt to reverse not found")
-        original = _entry(found[0])
-        ctx.conn.execute(
-            "INSERT INTO cash_journal (at, business_day, workstation, clerk, command_id, "
-            "receipt_number, service, method, amount_cents, exemption, reverses) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (payload["at"], payload["business_day"], payload["workstation"], payload["clerk"],
-             ctx.command_id, number, original.service, original.method,
-             -original.amount_cents, original.exemption, original.id))
-        ctx.receipt = Receipt(number=number, service=original.service, method=original.method,
-                              amount_cents=-original.amount_cents, exemption=original.exemption)
-        ctx.issue_document(IssuedDocument(
-            number=payload["document_number"], type="storno", title="Stornobeleg",
-            person_id=payload["person_id"], receipt_number=number, fields=(
-                ("Stornierte Quittung", number),
-                ("Quittung vom", f"{original.business_day:%d.%m.%Y}"),
-                ("Dienstleistung", _service_name(original.service)),
-                ("Zahlungsart", METHODS[original.method]),
-                ("Erstattet", format_cents(original.amount_cents)),
-                ("Grund", payload["reason"]),
-                ("Kasse", payload["workstation"]))))
-
-
-def _original(conn: Any, number: str) -> JournalEntry:
-    """The entry a storno form names, or a FormError saying why it cannot be reversed."""
-    rows = [_entry(r) for r in fetch_dicts(conn, "SELECT * FROM cash_journal "
-                                                 "WHERE receipt_number = ? ORDER BY id",
-                                           (number,))]
-    original = next((e for e in rows if not e.is_reversal), None)
-    reversal = next((e for e in rows if e.is_reversal), None)
-    if original is None:
-        is_storno = conn.execute("SELECT 1 FROM documents WHERE number = ? AND type = 'storno'",
-                                 (number,)).fetchone()
-        raise FormError({"receipt_number": (
-            f"{number} ist ein Stornobeleg; eine Stornierung kann nicht storniert werden."
-            if is_storno else f"Die Quittung {number} ist im Kassenbuch nicht vorhanden.")})
-    if reversal is not None:
-        raise FormError({"receipt_number": (
-            f"Die Quittung {number} wurde bereits am {reversal.business_day:%d.%m.%Y} "
-            "storniert.")})
-    return original
-
-
-# --- daily closing (Tagesabschluss) ----------------------------------------------------------
-
-class Tagesabschluss:
-    """Close one workstation's business day: totals, counted cash, difference; then no more
-    entries for that day. A difference is recorded, not refused: the count is a fact."""
-
-    type = "tagesabschluss"
-
-    def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
-        errors: dict[str, str] = {}
-        counted = form.get("counted_cash_cents")
-        if isinstance(counted, bool) or not isinstance(counted, int):
-            errors["counted_cash_cents"] = "Bitte den gezählten Bargeldbestand eingeben."
-        elif not 0 <= counted <= MAX_COUNTED_CENTS:
-            errors["counted_cash_cents"] = (f"Der gezählte Bestand ({format_cents(counted)}) "
-                                            "ist nicht plausibel; bitte prüfen.")
-        day = ctx.today
-        raw_day = form.get("business_day")
-        if raw_day:
-            try:
-                day = date.fromisoformat(str(raw_day))
-            except ValueError:
-                errors["business_day"] = f"„{raw_day}“ ist kein gültiges Datum (JJJJ-MM-TT)."
-            else:
-                if day > ctx.today:
-                    errors["business_day"] = ("Ein Tagesabschluss für einen künftigen Tag ist "
-                                              "nicht möglich.")
-        if errors:
-            raise FormError(errors)
-        _refuse_if_closed(ctx.conn, ctx.workstation, day)
-        return {"workstation": ctx.workstation, "business_day": day.isoformat(),
-                "clerk": ctx.clerk, "at": ctx.now.isoformat(timespec="seconds"),
-                "counted_cash_cents": counted,
-                "totals": _totals(ctx.conn, ctx.workstation, day).to_dict(),
-                "document_number": ctx.number("TA")}
-
-    def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
-        totals = ClosingTotals.from_dict(payload["totals"])
-        counted = int(payload["counted_cash_cents"])
-        difference = counted - totals.expected_cash_cents
-        last = ctx.conn.execute(
-            "SELECT coalesce(max(id), 0) FROM cash_journal WHERE workstation = ? "
-            "AND business_day = ?", (payload["workstation"], payload["business_day"])).fetchone()
-        ctx.conn.execute(
-            "INSERT INTO closings (workstation, business_day, clerk, at, last_entry_id, totals, "
-            "expected_cash_cents, counted_cash_cents, difference_cents) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (payload["workstation"], payload["business_day"], payload["clerk"], payload["at"],
-             int(last[0]), json.dumps(payload["totals"], ensure_ascii=False),
-             totals.expected_cash_cents, counted, difference))
-        ctx.issue_document(IssuedDocument(
-            number=payload["document_number"], type="tagesabschluss", title="Tagesabschluss",
-            person_id=None, fields=_closing_fields(totals, counted, difference)))
-        if difference:
-            ctx.notices.append(f"Kassendifferenz {format_cents(difference)} festgehalten "
-                               f"(Soll {format_cents(totals.expected_cash_cents)}, "
-                               f"gezählt {format_cents(counted)}).")
-
-
-def _closing_fields(totals: ClosingTotals, counted: int,
-                    difference: int) -> tuple[tuple[str, str], ...]:
-    def line(total: Total) -> str:
-        storno = f" (Stornierungen: {total.reversals})" if total.reversals else ""
-        return f"{total.count} × – {format_cents(total.cents)}{storno}"
-
-    fields = [("Kasse", totals.workstation),
-              ("Geschäftstag", f"{totals.business_day:%d.%m.%Y}"),
-              ("Buchungen", str(totals.entries)), ("Stornierungen", str(totals.reversals))]
-    fields += [(METHODS[m], line(t)) for m, t in totals.by_method.items()]
-    fields += [(_service_name(s), line(t)) for s, t in totals.by_service.items()]
-    fields += [("Summe", format_cents(totals.total_cents)),
-               ("Bargeld Soll", format_cents(totals.expected_cash_cents)),
-               ("Bargeld gezählt", format_cents(counted)),
-               ("Differenz", format_cents(difference))]
-    return tuple(fields)
-
-
-register(Storno())
-register(Tagesabschluss())

@@ -45,8 +45,9 @@ from clerk_app.fees import fee_schedule, format_cents
 from clerk_app.ids import uuid7
 from clerk_app.models import display_name
 from clerk_app.seal import SealedFacts, SealError, SealKey, qr_modules, seal
-from clerk_app.services.base import append_outbox
-from clerk_app.store.db import Store, fetch_dicts
+from clerk_app.store.db import Store
+from clerk_app.store.outbox import append_outbox
+from clerk_app.store.rows import fetch_dicts
 
 __all__ = [
     "ARCHIVE_COMMAND",

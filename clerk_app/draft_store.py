@@ -23,6 +23,7 @@ from typing import Any
 import sqlcipher3
 
 from clerk_app.store.db import Store
+from clerk_app.store.outbox import queued_result
 
 MAX_AGE = timedelta(days=7)
 
@@ -54,9 +55,7 @@ def save_draft(store: Store, kind: str, command_id: str, data: Mapping[str, Any]
     moment = (now or _now()).astimezone(UTC).isoformat(timespec="seconds")
     text = json.dumps(dict(data), ensure_ascii=False)
     with store.transaction():
-        done = store.conn.execute("SELECT 1 FROM outbox WHERE command_id = ?",
-                                  (command_id,)).fetchone()
-        if done is not None:
+        if queued_result(store.conn, command_id) is not None:
             store.conn.execute("DELETE FROM drafts WHERE command_id = ?", (command_id,))
             return False
         store.conn.execute(

@@ -23,7 +23,8 @@ from clerk_app.models import (
     display_name,
     parse_date,
 )
-from clerk_app.store.db import Store, fetch_dicts
+from clerk_app.store.db import Store
+from clerk_app.store.rows import fetch_dicts
 
 
 def open_person(store: Store, person_id: str, purpose: str, detail: str | None = None,

@@ -31,7 +31,8 @@ from clerk_app.models import (
 )
 from clerk_app.names import DataType
 from clerk_app.services.base import ServiceContext
-from clerk_app.store.db import Store, fetch_dicts
+from clerk_app.store.db import Store
+from clerk_app.store.rows import fetch_dicts
 from clerk_app.streets import parse_house_number, street_by_id
 
 # Section and country_name_de live in clerk_app.form_reading; listed here too because the UI and the

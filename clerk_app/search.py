@@ -20,7 +20,8 @@ from clerk_app.errors import ValidationError
 from clerk_app.models import PersonHit, parse_date
 from clerk_app.names import search_tokens
 from clerk_app.search_index import born_token, family_key_range
-from clerk_app.store.db import Store, fetch_dicts
+from clerk_app.store.db import Store
+from clerk_app.store.rows import fetch_dicts
 
 MAX_QUERY_CHARS = 200
 DEFAULT_LIMIT = 50

@@ -16,7 +16,7 @@ from anyascii import anyascii
 
 from clerk_app.errors import StoreError
 from clerk_app.names import search_form
-from clerk_app.store.db import fetch_dicts
+from clerk_app.store.rows import fetch_dicts
 
 if TYPE_CHECKING:
     import sqlite_utils

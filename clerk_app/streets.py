@@ -21,7 +21,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from clerk_app.names import search_form
-from clerk_app.store.db import Store, fetch_dicts
+from clerk_app.store.db import Store
+from clerk_app.store.rows import fetch_dicts
 
 if TYPE_CHECKING:
     import sqlite_utils

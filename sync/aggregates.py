@@ -25,7 +25,8 @@ from typing import Any
 import sqlcipher3
 
 from clerk_app.search_index import reindex_person
-from clerk_app.store.db import Store, fetch_dicts
+from clerk_app.store.db import Store
+from clerk_app.store.rows import fetch_dicts
 
 PERSON = "person"
 HOUSEHOLD = "household"

@@ -32,8 +32,8 @@ from clerk_app import audit
 from clerk_app.errors import ValidationError
 from clerk_app.ids import uuid7
 from clerk_app.search_index import reindex_all
-from clerk_app.services.base import append_outbox
 from clerk_app.store.db import Store
+from clerk_app.store.outbox import append_outbox
 from sync import aggregates
 from sync.aggregates import HOUSEHOLD, PERSON
 from sync.client import CentralClient

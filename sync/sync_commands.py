@@ -8,6 +8,7 @@ reachable (the message says which), 2 = bad input or configuration.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import ipaddress
 import json
 import logging
@@ -23,6 +24,9 @@ from clerk_app.config import Config
 from clerk_app.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+# What the `central` extra adds (import names): the central service's web stack and PostgreSQL.
+CENTRAL_PACKAGES = ("fastapi", "uvicorn", "psycopg", "psycopg_pool")
 
 Handler = Callable[[Config, argparse.Namespace], int]
 
@@ -142,14 +146,24 @@ def database_url(cfg: Config, given: str | None) -> str:
     return f"sqlite:///{Path(cfg.data_dir) / 'central' / 'central.db'}"
 
 
+def require_central_packages() -> None:
+    """Refuse, naming the extra to install, where the central service's packages are missing:
+    a workstation's `pip install .` and the counter bundle leave them out."""
+    # The counter bundle leaves out sync.server itself, too.
+    missing = [name for name in ("sync.server", *CENTRAL_PACKAGES)
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            "Der zentrale Dienst ist in dieser Installation nicht enthalten. Er braucht die "
+            "Zusatzpakete für die Zentrale; bitte auf dem Server installieren mit: "
+            'pip install "clerk-app[central]"',
+            f"central service packages missing: {', '.join(missing)}")
+
+
 def _central(cfg: Config, args: argparse.Namespace) -> int:
-    try:
-        from sync.server.central import Central
-        from sync.server.storage import open_database
-    except ImportError as exc:  # the counter bundle leaves the central service out
-        raise ConfigError("Der zentrale Dienst ist in dieser Installation nicht enthalten; er "
-                          "wird aus dem Python-Paket auf dem Server betrieben.",
-                          f"central service not installed: {exc}") from exc
+    require_central_packages()
+    from sync.server.central import Central
+    from sync.server.storage import open_database
 
     url = database_url(cfg, args.database)
     if args.central_command == "serve":
@@ -189,11 +203,8 @@ def _check_tls(host: str, cert: str | None, key: str | None) -> None:
 
 
 def _serve(central: Any, args: argparse.Namespace) -> int:
-    import uvicorn
+    from sync.server.http_api import serve
 
-    from sync.server.http_api import create_app
-
-    uvicorn.run(create_app(central), host=args.host, port=args.port,
-                ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, log_level="warning",
-                access_log=False)  # URLs name document numbers; no access log
+    serve(central, host=args.host, port=args.port, tls_cert=args.tls_cert,
+          tls_key=args.tls_key)
     return 0

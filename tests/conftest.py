@@ -31,9 +31,6 @@ if TYPE_CHECKING:   # Qt is imported by the UI tests only
     from tests.ui_support import Register
     from ui.main_window import MainWindow
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
 @pytest.fixture(autouse=True)
 def _isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLERK_APP_MACHINE_CONFIG", str(tmp_path / "machine.toml"))

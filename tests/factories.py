@@ -24,7 +24,8 @@ from clerk_app.errors import FormError
 from clerk_app.ids import uuid7
 from clerk_app.names import search_form
 from clerk_app.search_index import reindex_person
-from clerk_app.services.base import SERVICES, Service, ServiceContext, ServiceResult, run_service
+from clerk_app.services.base import Service, ServiceContext, ServiceResult
+from clerk_app.services.runner import SERVICES, run_service
 from clerk_app.store import opening
 from clerk_app.store.db import Store
 from clerk_app.streets import Street, load_street_directory

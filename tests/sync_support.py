@@ -25,7 +25,8 @@ from pydantic import BaseModel
 
 from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
-from clerk_app.services.base import ServiceResult, run_service
+from clerk_app.services.base import ServiceResult
+from clerk_app.services.runner import run_service
 from clerk_app.store.db import Actor, open_store
 from clerk_app.streets import find_streets, load_street_directory
 from sync import aggregates

@@ -29,7 +29,8 @@ from clerk_app.cashbook import (
 )
 from clerk_app.errors import FormError, ValidationError
 from clerk_app.keys import new_key
-from clerk_app.services.base import SERVICES, ServiceContext, ServiceResult, run_service
+from clerk_app.services.base import ServiceContext, ServiceResult
+from clerk_app.services.runner import SERVICES, run_service
 from clerk_app.store.db import Actor, Store, open_store
 from tests.factories import add_person, count
 

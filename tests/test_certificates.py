@@ -14,8 +14,9 @@ import pytest
 from clerk_app.errors import FormError, NotFoundError
 from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
-from clerk_app.services.base import SERVICES, IssuedDocument, ServiceContext, ServiceResult
+from clerk_app.services.base import IssuedDocument, ServiceContext, ServiceResult
 from clerk_app.services.certificates import certificate_warnings, parse_event_date
+from clerk_app.services.runner import SERVICES
 from clerk_app.store.db import Actor, Store, open_store
 from tests.factories import NOW, TODAY, add_person, count, issue
 

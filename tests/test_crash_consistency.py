@@ -29,7 +29,7 @@ WORKER = textwrap.dedent("""
     sys.path.insert(0, {repo!r})
     from pathlib import Path
     from clerk_app.ids import uuid7
-    from clerk_app.services.base import run_service
+    from clerk_app.services.runner import run_service
     from clerk_app.store.db import Actor, open_store
 
     store = open_store(Path({path!r}), {key!r}, Actor("mmuster", "Schalter 3"))

@@ -11,7 +11,7 @@ import pytest
 from clerk_app.draft_store import discard_draft, load_drafts, purge_old_drafts, save_draft
 from clerk_app.errors import FormError
 from clerk_app.ids import uuid7
-from clerk_app.services.base import run_service
+from clerk_app.services.runner import run_service
 from clerk_app.store.db import Actor, Store
 from tests.factories import HouseholdService, registered
 

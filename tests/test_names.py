@@ -1,8 +1,8 @@
 """DIN 91379 names: tested against every character and sequence of the official lists.
 
-The lists (String.Latin+ 1.3) live in ../shared/data/din91379 beside the checkout; the tests
-that need them are skipped, saying so, where that folder is absent. Expected results come from
-the lists themselves, never from the implementation's own table.
+The lists (String.Latin+ 1.3, CC BY 4.0) are shipped in tests/data/din91379 (see its SOURCE.md),
+so every test runs on a fresh clone. Expected results come from the lists themselves, never from
+the implementation's own table.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from clerk_app.names import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-LISTS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "din91379"
+LISTS = REPO / "tests" / "data" / "din91379"
 LIST_FILE = LISTS / "latin_list_1.3.txt"
 SEARCH_FILE = LISTS / "latin_list_search_form_1.3.txt"
 GENERATOR = REPO / "build_spec" / "gen_din91379_table.py"
@@ -72,9 +72,6 @@ class Entry:
 
 
 def _read(path: Path) -> list[Entry]:
-    if not path.is_file():
-        pytest.skip(f"official DIN 91379 lists not found at {LISTS} "
-                    "(expected ../shared/data/din91379 beside the checkout)")
     entries = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -380,8 +377,6 @@ def test_data_type_accepts_plain_strings() -> None:
 
 def test_packaged_table_matches_the_official_lists() -> None:
     """Fails while clerk_app/data/din91379.json is stale: run build_spec/gen_din91379_table.py."""
-    if not LIST_FILE.is_file():
-        pytest.skip(f"official DIN 91379 lists not found at {LISTS}")
     spec = importlib.util.spec_from_file_location("gen_din91379_table", GENERATOR)
     assert spec is not None and spec.loader is not None
     generator = importlib.util.module_from_spec(spec)

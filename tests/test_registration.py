@@ -25,13 +25,14 @@ from clerk_app.person_record import load_person
 from clerk_app.persons import country_name_de, likely_duplicates
 from clerk_app.search import search
 from clerk_app.services import registration
-from clerk_app.services.base import ServiceContext, ServiceResult, run_service
+from clerk_app.services.base import ServiceContext, ServiceResult
 from clerk_app.services.registration import (
     DOMESTIC_MOVE_REFUSED,
     MELDEBESTAETIGUNG_FIELDS,
     Anmeldung,
     mark_everyday_name,
 )
+from clerk_app.services.runner import run_service
 from clerk_app.store.db import Actor, Store, open_store
 from clerk_app.streets import find_streets
 from tests.factories import add_person, count, load_streets

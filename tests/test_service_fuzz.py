@@ -30,7 +30,7 @@ from clerk_app.errors import ClerkError, FormError
 from clerk_app.form_reading import Section
 from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
-from clerk_app.services.base import load_services, run_service
+from clerk_app.services.runner import SERVICES, run_service
 from clerk_app.store.db import Actor, Store, open_store
 from clerk_app.streets import find_streets
 from tests.factories import add_person, load_streets
@@ -203,7 +203,7 @@ PATHS: dict[str, tuple[str, ...]] = {
 
 def services() -> list[str]:
     """The registered services of the application (not the tests' own)."""
-    return sorted(t for t, s in load_services().items()
+    return sorted(t for t, s in SERVICES.items()
                   if type(s).__module__.startswith("clerk_app."))
 
 

@@ -13,7 +13,7 @@ import pytest
 from clerk_app.errors import FormError, ValidationError
 from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
-from clerk_app.services.base import run_service
+from clerk_app.services.runner import run_service
 from clerk_app.store.db import Actor, Store, open_store
 from tests.factories import HouseholdService, count, registered
 

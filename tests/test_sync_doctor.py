@@ -17,7 +17,7 @@ import pytest
 from clerk_app.command_line import main
 from clerk_app.config import Config, load_config
 from clerk_app.ids import uuid7
-from clerk_app.services.base import run_service
+from clerk_app.services.runner import run_service
 from clerk_app.store.migrations import SCHEMA_VERSION
 from clerk_app.store.opening import open_register
 from clerk_app.streets import find_streets

@@ -376,7 +376,7 @@ WORKER = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from pathlib import Path
     from clerk_app.ids import uuid7
-    from clerk_app.services.base import run_service
+    from clerk_app.services.runner import run_service
     from clerk_app.errors import ClerkError
     from clerk_app.store.db import Actor, open_store
     from sync.client import CentralClient

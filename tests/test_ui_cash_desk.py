@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from clerk_app import cashbook
 from clerk_app.config import Config
 from clerk_app.ids import uuid7
-from clerk_app.services.base import run_service
+from clerk_app.services.runner import run_service
 from clerk_app.store import opening
 from tests.factories import add_person, demo_register, make_cfg
 from tests.ui_support import focused, norm, rows, save_shot, type_keys, unnamed_controls

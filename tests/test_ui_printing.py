@@ -26,7 +26,7 @@ from clerk_app.documents import (
     documents_without_pdf,
 )
 from clerk_app.ids import uuid7
-from clerk_app.services.base import run_service
+from clerk_app.services.runner import run_service
 from clerk_app.store import opening
 from tests.factories import add_person, make_cfg, text_of
 from tests.ui_support import (

@@ -25,7 +25,8 @@ from pytestqt.qtbot import QtBot
 from clerk_app.config import Config
 from clerk_app.ids import uuid7
 from clerk_app.keys import write_secret_file
-from clerk_app.services.base import ServiceResult, run_service
+from clerk_app.services.base import ServiceResult
+from clerk_app.services.runner import run_service
 from sync.server.central import Central
 from tests.factories import make_cfg
 from tests.sync_support import (

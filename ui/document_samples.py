@@ -28,7 +28,8 @@ from clerk_app.config import Config
 from clerk_app.documents import build_model
 from clerk_app.ids import uuid7
 from clerk_app.seal import office_seal
-from clerk_app.services.base import ServiceResult, run_service
+from clerk_app.services.base import ServiceResult
+from clerk_app.services.runner import run_service
 from clerk_app.store.db import Store
 from clerk_app.store.opening import open_register
 from clerk_app.streets import find_streets, load_street_directory

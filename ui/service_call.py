@@ -22,7 +22,8 @@ from datetime import date
 from typing import Any, Generic, TypeVar
 
 from clerk_app.errors import FormError
-from clerk_app.services.base import ServiceResult, run_service
+from clerk_app.services.base import ServiceResult
+from clerk_app.services.runner import run_service
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker, FailureCallback
 

@@ -1,4 +1,5 @@
 """Counter services: each completed service is one command, applied in one transaction.
 
-See `base.run_service`. Each service module registers its command types in `base.SERVICES`.
+`base` is what a service is made of, `runner` knows them all and runs one (`run_service`);
+`registration`, `certificates` and `cash` hold the services themselves.
 """

@@ -1,4 +1,4 @@
-"""Running a counter service as one command, in one local transaction.
+"""What a counter service is made of: its context, its result, its documents and receipt.
 
 A service has two steps. `prepare` turns what the clerk entered into the command's payload:
 it validates, and mints everything that must be the same on both ends (new record ids,
@@ -7,24 +7,21 @@ both run in one transaction together with the payment, the documents, the audit 
 the outbox row, so a crash leaves all of it or none of it. The central service later runs
 `apply` alone on the same payload: one definition, used by both ends.
 
-A double submit (double click, Enter twice) carries the same command id, minted when the
-form opened: the second call finds the outbox row and returns the stored result.
+`clerk_app.services.runner` knows every service and runs one; this module is what the
+service modules themselves import, so it imports none of them.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import sqlcipher3
 
 from clerk_app import audit
-from clerk_app.draft_store import delete_draft
-from clerk_app.errors import NotFoundError, ValidationError
+from clerk_app.errors import NotFoundError
 from clerk_app.store.db import Store
 
 
@@ -172,75 +169,3 @@ class Service(Protocol):
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]: ...
 
     def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None: ...
-
-
-SERVICES: dict[str, Service] = {}
-# The modules that define services; each registers its command types when imported.
-SERVICE_MODULES = ("clerk_app.cashbook", "clerk_app.services.certificates",
-                   "clerk_app.services.registration")
-
-
-def register(service: Service) -> Service:
-    SERVICES[service.type] = service
-    return service
-
-
-def load_services() -> dict[str, Service]:
-    """Import every service module once, so that every command type is known.
-
-    Imported late, not at module level: the service modules import this framework.
-    """
-    for module in SERVICE_MODULES:
-        importlib.import_module(module)
-    return SERVICES
-
-
-def stored_result(store: Store, command_id: str) -> ServiceResult | None:
-    row = store.conn.execute("SELECT result FROM outbox WHERE command_id = ?",
-                             (command_id,)).fetchone()
-    return ServiceResult.from_json(row[0]) if row else None
-
-
-def run_service(store: Store, service_type: str, form: dict[str, Any], command_id: str, *,
-                now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                today: date | None = None) -> ServiceResult:
-    """Validate, apply and queue one service in one transaction; idempotent per command id."""
-    previous = stored_result(store, command_id)
-    if previous is not None:
-        return previous
-    service = load_services().get(service_type)
-    if service is None:
-        raise ValidationError(f"Unbekannte Dienstleistung „{service_type}“.",
-                              f"unknown service type {service_type!r}")
-    moment = now()
-    ctx = ServiceContext(store, command_id, moment, today or moment.astimezone().date())
-    with store.transaction():
-        # Checked again under the write lock: a second submit from another worker that passed
-        # the first check waits here until the first one committed, then finds its row.
-        previous = stored_result(store, command_id)
-        if previous is not None:
-            return previous
-        payload = service.prepare(ctx, form)
-        service.apply(ctx, payload)
-        result = ServiceResult(command_id, service_type, tuple(ctx.changed_persons),
-                               tuple(ctx.documents), ctx.receipt, tuple(ctx.notices))
-        append_outbox(store, command_id, service_type, payload, moment,
-                      base_versions=ctx.base_versions, result=result.to_json())
-        delete_draft(store.conn, command_id)   # the dialog's typed work is done now
-    return result
-
-
-def append_outbox(store: Store, command_id: str, command_type: str, payload: Mapping[str, Any],
-                  created_at: datetime, *, base_versions: Mapping[str, int] | None = None,
-                  result: str = "{}") -> None:
-    """Queue one command for the central service, in the caller's transaction.
-
-    The one place that writes outbox rows (services here, the document archive in
-    `clerk_app.documents`), so every command carries device, clerk and time the same way.
-    """
-    store.conn.execute(
-        "INSERT INTO outbox (command_id, type, payload, base_versions, device, clerk, "
-        "created_at, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (command_id, command_type, json.dumps(payload, ensure_ascii=False),
-         json.dumps(dict(base_versions or {})), store.actor.workstation, store.actor.clerk,
-         created_at.isoformat(timespec="milliseconds"), result))

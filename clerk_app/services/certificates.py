@@ -39,7 +39,7 @@ from clerk_app.models import (
     Residence,
 )
 from clerk_app.person_record import load_person
-from clerk_app.services.base import IssuedDocument, ServiceContext, register
+from clerk_app.services.base import IssuedDocument, ServiceContext
 from clerk_app.store.db import Store
 
 __all__ = [
@@ -703,8 +703,3 @@ class PersonenstandsurkundeAntrag:
 
 def _json(data: Mapping[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
-
-
-register(Meldebescheinigung())
-register(Lebensbescheinigung())
-register(PersonenstandsurkundeAntrag())

@@ -74,7 +74,7 @@ from clerk_app.persons import (
 )
 from clerk_app.rules import RegistrationKind, format_date
 from clerk_app.search_index import reindex_person
-from clerk_app.services.base import IssuedDocument, ServiceContext, register
+from clerk_app.services.base import IssuedDocument, ServiceContext
 
 __all__ = [
     "ABMELDUNG_REASONS",
@@ -656,8 +656,3 @@ def _foreign_residence(abroad: tuple[str, str], moved: date, left: Sequence[Resi
     return {"id": new_id(), "kind": "alleinig", "country": country, "foreign_address": address,
             "move_in": moved.isoformat(), "move_out": moved.isoformat(),
             "previous_address": main.address.one_line()}
-
-
-register(Anmeldung())
-register(Ummeldung())
-register(Abmeldung())

@@ -1,5 +1,5 @@
-"""The local register: one SQLCipher-encrypted SQLite file, used through sqlite-utils."""
+"""The local register: one SQLCipher-encrypted SQLite file, used through sqlite-utils.
 
-from clerk_app.store.db import Store, open_store
-
-__all__ = ["Store", "open_store"]
+`db` opens it and runs transactions, `migrations` holds its schema, `rows` reads query results,
+`outbox` queues commands for the central service, `opening` finds the file from the config.
+"""

@@ -21,6 +21,7 @@ import sqlcipher3
 
 from clerk_app.errors import StoreError
 from clerk_app.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from clerk_app.store.rows import fetch_dicts
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -88,13 +89,6 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def fetch_dicts(conn: sqlcipher3.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-    """Rows as dicts keyed by column name (sqlite-utils' own helpers want a table name)."""
-    cur = conn.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
 def open_store(path: Path, key: str, actor: Actor, *, create: bool = False,

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import sqlcipher3
 
+from clerk_app.search_index import reindex_all
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -267,9 +269,6 @@ def _v1(db: sqlite_utils.Database) -> None:
 
 
 def _v2(db: sqlite_utils.Database) -> None:
-    # Imported here: the index builder belongs to the search module, which needs this schema.
-    from clerk_app.search_index import reindex_all
-
     run_script(db.conn, V2_SEARCH)
     reindex_all(db)
 

@@ -143,3 +143,13 @@ def create_app(central: Central) -> FastAPI:
         return central.verify_document(number, sha256)
 
     return app
+
+
+def serve(central: Central, *, host: str, port: int, tls_cert: str | None,
+          tls_key: str | None) -> None:
+    """Run the service on uvicorn until stopped (`clerk-app central serve`)."""
+    import uvicorn
+
+    uvicorn.run(create_app(central), host=host, port=port, ssl_certfile=tls_cert,
+                ssl_keyfile=tls_key, log_level="warning",
+                access_log=False)  # URLs name document numbers; no access log

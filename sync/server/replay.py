@@ -27,8 +27,10 @@ from typing import Any
 import sqlcipher3
 
 from clerk_app.errors import ClerkError
-from clerk_app.services.base import ServiceContext, ServiceResult, load_services
-from clerk_app.store.db import Actor, Store, fetch_dicts, open_scratch
+from clerk_app.services.base import ServiceContext, ServiceResult
+from clerk_app.services.runner import SERVICES
+from clerk_app.store.db import Actor, Store, open_scratch
+from clerk_app.store.rows import fetch_dicts
 from clerk_app.streets import load_street_directory
 from sync import aggregates
 from sync.aggregates import HOUSEHOLD, PERSON, Aggregate
@@ -142,7 +144,6 @@ class Sandbox:
             load_street_directory(db)
             for statement in CAPTURE.split(";\n"):
                 conn.execute(statement.rstrip(";"))
-        load_services()
 
     def replay(self, command: Command, state: Hydrated, *, force: bool = False,
                ledger_only: bool = False) -> Outcome:
@@ -209,7 +210,7 @@ class Sandbox:
         return None
 
     def _apply(self, command: Command, *, lenient: bool = False) -> Outcome:
-        service = load_services().get(command.type)
+        service = SERVICES.get(command.type)
         if service is None:
             return Outcome("rejected", reason=f"Unbekannte Dienstleistung „{command.type}“.")
         moment = datetime.fromisoformat(command.created_at)
