@@ -37,7 +37,7 @@ def demo_config(residents: int) -> Config:
 
 def demo_register(residents: int) -> Store:
     """Open (building at first use) the demo register with `residents` persons."""
-    from clerk_app.demo import build_demo_register
+    from clerk_app.demo.build import build_demo_register
 
     cfg = demo_config(residents)
     if cfg.register_path.exists():

@@ -4,9 +4,9 @@
 `verify-document` work without a screen. The command line is a thin layer: every sub-command
 calls the core.
 
-The core never imports the UI or the sync layer, so their sub-commands (`gui`, later `sync`)
-plug in through the entry-point group `clerk_app.commands`: each entry is a function that adds
-its sub-parsers and returns a handler per command name.
+The core never imports the UI or the sync layer, so their sub-commands (`gui`; `sync` and
+`central`) plug in through the entry-point group `clerk_app.commands`: each entry is a function
+that adds its sub-parsers and returns a handler per command name.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def _search(cfg: Config, query: str, limit: int, as_json: bool, purpose: str,
 
 
 def _demo_data(cfg: Config, residents: int | None, seed: int, force: bool, out: TextIO) -> int:
-    from clerk_app.demo import build_demo_register
+    from clerk_app.demo.build import build_demo_register
     from clerk_app.store.opening import open_register, remove_demo_register
 
     if not cfg.is_demo:

@@ -4,7 +4,7 @@ A dialog saves what the clerk typed (its field values as a JSON object) under it
 while the clerk works; the next time a dialog of that kind opens on this workstation for this
 clerk, the newest draft fills it again and keeps its command id, so a draft submitted after a
 crash can never register twice. Completing the service deletes the draft in the same
-transaction (`clerk_app.services.base.run_service`); a draft is never saved for a command that
+transaction (`clerk_app.services.runner.run_service`); a draft is never saved for a command that
 is already completed.
 
 Drafts hold personal data: they live only in the encrypted register, never in files, and are

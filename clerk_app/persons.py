@@ -1,8 +1,8 @@
 """Reading person and address forms, and writing persons and residences, for the services.
 
-Shared by every service that creates or moves persons (Anmeldung, Ummeldung, Abmeldung, and
-later corrections), so that one set of rules decides what a valid new person, address or
-residence is, and one set of writers keeps versions, search index and households consistent.
+Shared by every service that creates or moves persons (Anmeldung, Ummeldung, Abmeldung), so
+that one set of rules decides what a valid new person, address or residence is, and one set of
+writers keeps versions, search index and households consistent.
 
 The forms are read with `clerk_app.form_reading.Section`, which collects every problem under the
 field's path ("persons.0.family_name"); this module adds what a person or an address must be.

@@ -4,7 +4,7 @@ One `sync_once` is: (bootstrap or full resync if needed, after draining the outb
 pending commands in order and in batches, upload archived documents, pull changes page by
 page, release held changes, compare counts and checksums with the central register.
 
-Rules (see ../shared/docs/sync.md and docs/sync-protocol.md):
+Rules (see docs/sync-protocol.md):
 
 * A person with commands not yet accepted centrally ("pinned": pending, or in an open
   Klärfall) is never overwritten by a pull: the central change is held in `sync_held` and

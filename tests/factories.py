@@ -49,7 +49,7 @@ def demo_register(cfg: Config, residents: int) -> Iterator[Store]:
     """A new register for `cfg` with `residents` made-up residents (and the street
     directory), open for the hand-made persons a test module adds. The demo generator
     (Faker) is imported here, where it is used, not with the tests."""
-    from clerk_app.demo import build_demo_register
+    from clerk_app.demo.build import build_demo_register
 
     with opening.open_register(cfg, create=True) as store:
         build_demo_register(store, residents=residents)

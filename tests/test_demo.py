@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from clerk_app import names
-from clerk_app.demo import DEMO_AS_OF, DemoSummary, build_demo_register
+from clerk_app.demo.build import DemoSummary, build_demo_register
+from clerk_app.demo.generator import DEMO_AS_OF
 from clerk_app.errors import StoreError
 from clerk_app.keys import new_key
 from clerk_app.models import MARITAL_LABELS, RELIGION_LABELS
@@ -351,7 +352,7 @@ def test_tiny_and_empty_builds(tmp_path: Path) -> None:
 HASH_SCRIPT = """
 import hashlib, sys
 from pathlib import Path
-from clerk_app.demo import build_demo_register
+from clerk_app.demo.build import build_demo_register
 from clerk_app.keys import new_key
 from clerk_app.store.db import Actor, open_store
 store = open_store(Path(sys.argv[1]), new_key(), Actor("test", "ws"), create=True)

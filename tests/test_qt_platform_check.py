@@ -111,3 +111,11 @@ def test_the_check_loads_no_qt() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_readme_names_packages_the_check_knows() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("`libxcb-cursor0")
+    named = readme[start + 1:readme.index("`", start + 1)].split()
+    assert "libxcb-cursor0" in named and "libxkbcommon-x11-0" in named
+    assert set(named) <= set(qt_platform_check.PACKAGES.values())

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.usefixtures("german")
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from clerk_app.demo import build_demo_register
+    from clerk_app.demo.build import build_demo_register
 
     folder = tmp_path_factory.mktemp("drafts_register")
     with opening.open_register(make_cfg(folder, demo_residents=RESIDENTS), create=True) as store:

@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", default="1280x800")
     args = parser.parse_args(argv)
 
-    from clerk_app.demo import build_demo_register
+    from clerk_app.demo.build import build_demo_register
     from clerk_app.store import opening
     from ui.i18n import set_language
     from ui.main_window import MainWindow

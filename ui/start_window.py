@@ -115,7 +115,7 @@ class _DemoBuilder(QObject):
     def run(self) -> None:
         try:
             # Imported here only: the generator (and Faker) never load at a normal start.
-            from clerk_app.demo import build_demo_register
+            from clerk_app.demo.build import build_demo_register
             from clerk_app.store.opening import open_register
 
             store = open_register(self._cfg, create=True)

@@ -4,7 +4,7 @@ and a seeded central service agree from the first sync."""
 
 from __future__ import annotations
 
-from clerk_app.demo import build_demo_register
+from clerk_app.demo.build import build_demo_register
 from clerk_app.store.db import Actor, open_scratch
 from sync import aggregates
 from sync.server.central import Central

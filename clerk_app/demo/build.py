@@ -1,0 +1,121 @@
+"""Building the demo register: the generator's rows written in one transaction.
+
+The app builds it at first start (50,000 residents by default), so the whole build is one
+transaction with bulk inserts and a larger page cache; an interrupted first start leaves no
+half-built register behind.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from clerk_app.demo.generator import DEMO_AS_OF, Generator
+from clerk_app.demo.name_pools import Origin, german_origin
+from clerk_app.errors import StoreError
+from clerk_app.search_index import reindex_all
+from clerk_app.store.db import Store
+from clerk_app.streets import load_street_directory
+
+PROGRESS_STEP = 1000
+BATCH = 5000
+BUILD_CACHE_KIB = -65536  # PRAGMA cache_size during the build: 64 MiB
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What the build wrote: shown after `clerk-app demo-data` and checked by the tests."""
+
+    persons: int
+    households: int
+    residences: int
+    blocks: int
+    streets: int
+
+    def __str__(self) -> str:
+        return (f"{self.persons} Personen, {self.households} Haushalte, "
+                f"{self.residences} Wohnungen, {self.blocks} Auskunftssperren, "
+                f"{self.streets} Straßen")
+
+
+INSERTS = {
+    "households": "INSERT INTO households (id, created_at) VALUES (?, ?)",
+    "persons": (
+        "INSERT INTO persons (id, version, family_name, birth_name, first_names, everyday_name, "
+        "doctorate, religious_name, artist_name, birth_date, birth_place, birth_country, sex, "
+        "nationalities, religion, marital_status, marital_date, marital_place, household_id, "
+        "family_sf, given_sf, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+    "former": "INSERT INTO former_names (person_id, kind, name, valid_until) VALUES (?, ?, ?, ?)",
+    "residences": (
+        "INSERT INTO residences (id, person_id, kind, street_id, street, house_number, "
+        "postal_code, city, district, country, foreign_address, move_in, move_out, "
+        "previous_address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+    "documents": (
+        "INSERT INTO id_documents (id, person_id, doc_type, number, authority, issued_on, "
+        "valid_until) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+    "blocks": (
+        "INSERT INTO information_blocks (id, person_id, kind, legal_basis, reason, since, "
+        "until) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+}
+
+
+def build_demo_register(store: Store, residents: int = 50_000, seed: int = 91379,
+                        progress: Callable[[int, int], None] | None = None, *,
+                        as_of: date = DEMO_AS_OF) -> DemoSummary:
+    """Fill an empty register with `residents` synthetic residents of Lörrach.
+
+    One transaction: the register holds the whole demo or nothing (an interrupted first start
+    leaves no half-built register behind). Also loads the street directory and rebuilds the
+    search index. `progress(done, total)` is called every thousand residents (for a progress
+    bar at first start). Same seed, same `as_of` -> the same rows, byte for byte.
+    """
+    if residents < 0:
+        raise ValueError("residents must not be negative")
+    rng = random.Random(seed)
+    german = german_origin(seed)
+    # Random UUID keys scatter the index writes; a bigger page cache for the build keeps the
+    # B-trees in memory (100,000 residents: 14 s instead of 19 s on a 2-core laptop).
+    cache_size = store.conn.execute("PRAGMA cache_size").fetchone()[0]
+    store.conn.execute(f"PRAGMA cache_size = {BUILD_CACHE_KIB}")
+    try:
+        summary = _build(store, rng, german, residents, progress, as_of)
+    finally:
+        store.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+    if progress:
+        progress(residents, residents)
+    return summary
+
+
+def _build(store: Store, rng: random.Random, german: Origin, residents: int,
+           progress: Callable[[int, int], None] | None, as_of: date) -> DemoSummary:
+    with store.transaction() as db:
+        if db.conn.execute("SELECT EXISTS (SELECT 1 FROM persons)").fetchone()[0]:
+            raise StoreError(
+                "Das Melderegister enthält bereits Personen; Demodaten werden nur in ein "
+                "leeres Register geschrieben.",
+                "demo data refused: the register already holds persons")
+        streets = load_street_directory(db)
+        gen = Generator(rng, streets, german, as_of)
+        done, reported = 0, 0
+        while done < residents:
+            done += gen.household(residents - done)
+            if progress and done - reported >= PROGRESS_STEP:
+                reported = done
+                progress(done, residents)
+        gen.information_blocks(residents)
+        rows = gen.rows
+        summary = DemoSummary(persons=len(rows.persons), households=len(rows.households),
+                              residences=len(rows.residences), blocks=len(rows.blocks),
+                              streets=len(streets))
+        for table, data in (("households", rows.households), ("persons", rows.persons),
+                            ("former", rows.former), ("residences", rows.residences),
+                            ("documents", rows.documents), ("blocks", rows.blocks)):
+            for start in range(0, len(data), BATCH):
+                db.conn.executemany(INSERTS[table], data[start:start + BATCH])
+            data.clear()  # the rows are in the register now; keep the peak memory down
+        del gen, rows
+        reindex_all(db)
+    return summary
