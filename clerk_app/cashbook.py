@@ -46,7 +46,7 @@ __all__ = [
 
 # Payment methods as stored in the journal, with the wording on receipts and closings.
 METHODS = {"bar": "Barzahlung", "karte": "Kartenzahlung", "gebuehrenfrei": "Gebührenfrei"}
-# Plausibility limits: larger numbers are typing errors (an extra zero), not money.
+# Plausibility limit of the cash handed over: more is a typing error (an extra zero), not money.
 MAX_GIVEN_CENTS = 100_000
 
 

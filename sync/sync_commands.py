@@ -146,7 +146,7 @@ def database_url(cfg: Config, given: str | None) -> str:
     return f"sqlite:///{Path(cfg.data_dir) / 'central' / 'central.db'}"
 
 
-def require_central_packages() -> None:
+def _require_central_packages() -> None:
     """Refuse, naming the extra to install, where the central service's packages are missing:
     a workstation's `pip install .` and the counter bundle leave them out."""
     # The counter bundle leaves out sync.server itself, too.
@@ -161,7 +161,7 @@ def require_central_packages() -> None:
 
 
 def _central(cfg: Config, args: argparse.Namespace) -> int:
-    require_central_packages()
+    _require_central_packages()
     from sync.server.central import Central
     from sync.server.storage import open_database
 
