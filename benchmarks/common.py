@@ -32,7 +32,7 @@ OUT = REPO / "benchmarks" / "out"
 
 def demo_config(residents: int) -> Config:
     return replace(Config(), mode="demo", data_dir=str(OUT / f"demo-{residents}"),
-                   demo_residents=residents, workstation="bench", clerk="bench")
+                   demo_residents=residents, workstation="bench")
 
 
 def demo_register(residents: int) -> Store:

@@ -286,8 +286,19 @@ def _totals(conn: Any, workstation: str, day: date) -> ClosingTotals:
 
 
 def _closed(conn: Any, workstation: str, day: date) -> bool:
-    return conn.execute("SELECT 1 FROM closings WHERE workstation = ? AND business_day = ?",
-                        (workstation, day.isoformat())).fetchone() is not None
+    """A closing of the day that Teamleitung has not reopened."""
+    return conn.execute(
+        "SELECT 1 FROM closings c WHERE workstation = ? AND business_day = ? AND NOT EXISTS "
+        "(SELECT 1 FROM day_reopenings r WHERE r.workstation = c.workstation AND "
+        "r.business_day = c.business_day AND r.closing_round = c.round)",
+        (workstation, day.isoformat())).fetchone() is not None
+
+
+def last_round(conn: Any, workstation: str, day: date) -> int:
+    """How many times the day was closed (0: never)."""
+    return int(conn.execute("SELECT coalesce(max(round), 0) FROM closings WHERE "
+                            "workstation = ? AND business_day = ?",
+                            (workstation, day.isoformat())).fetchone()[0])
 
 
 def refuse_if_closed(conn: Any, workstation: str, day: date) -> None:

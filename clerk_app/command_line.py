@@ -12,6 +12,7 @@ that adds its sub-parsers and returns a handler per command name.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -20,12 +21,14 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from clerk_app import __version__, audit
+from clerk_app import __version__
 from clerk_app.config import Config, load_config, parse_override
 from clerk_app.errors import ClerkError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from clerk_app.clerks import Actor
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     demo.add_argument("--residents", type=resident_count, default=None)
     demo.add_argument("--seed", type=int, default=91379)
     demo.add_argument("--force", action="store_true", help="bestehendes Demo-Register ersetzen")
+    access = sub.add_parser("access-log", help="Zugriffsprotokoll: Kette prüfen, Löschfrist")
+    access.add_argument("action", choices=("verify", "retention"),
+                        help="verify: Hash-Kette prüfen; retention: Einträge nach § 40 BMG "
+                             "hinter einem signierten Prüfpunkt löschen")
     doctor = sub.add_parser("doctor", help="Selbsttest für die IT")
     doctor.add_argument("--json", action="store_true")
     verify = sub.add_parser("verify-document",
@@ -101,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _search(cfg, args.query, args.limit, args.json, args.purpose, sys.stdout)
         if command == "demo-data":
             return _demo_data(cfg, args.residents, args.seed, args.force, sys.stdout)
+        if command == "access-log":
+            return _access_log(cfg, args.action, sys.stdout)
         if command == "verify-document":
             return _verify_document(cfg, args.file, args.public_key, args.json, sys.stdout)
         return _doctor(cfg, args.json, sys.stdout)
@@ -110,14 +119,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _search(cfg: Config, query: str, limit: int, as_json: bool, purpose: str,
-            out: TextIO) -> int:
-    from clerk_app.search import search
+def cli_actor(cfg: Config) -> Actor:
+    """The clerk a command-line call works as: in demo mode the demo clerk; in production
+    the clerk who logs in here (name and password asked on the terminal). Never the
+    operating system's user name or anything else from the environment."""
+    from clerk_app.clerks import demo_actor, system_actor
+    from clerk_app.login import log_in
     from clerk_app.store.opening import open_register
 
-    with open_register(cfg) as store:
+    if cfg.is_demo:
+        return demo_actor(cfg.workstation)
+    try:
+        login = input("Anmeldename: ")
+        password = getpass.getpass("Passwort: ")
+    except EOFError as exc:
+        raise ClerkError("Anmeldung abgebrochen: Anmeldename und Passwort werden gebraucht.",
+                         "command-line login aborted (no input)") from exc
+    with open_register(cfg, system_actor("login", cfg.workstation)) as store:
+        session = log_in(cfg, store, login, password)
+    if session.must_change_password:
+        raise ClerkError("Bitte zuerst in der Anwendung ein neues Passwort festlegen.",
+                         "password change due before command-line use")
+    return session.actor
+
+
+def _search(cfg: Config, query: str, limit: int, as_json: bool, purpose: str,
+            out: TextIO) -> int:
+    from clerk_app.search import record_shown, search
+    from clerk_app.store.opening import open_register
+
+    with open_register(cfg, cli_actor(cfg)) as store:
         hits = search(store, query, limit=limit)
-        audit.record(store, audit.SEARCH, None, purpose, f"{len(hits)} Treffer")
+        record_shown(store, hits, purpose)
     if as_json:
         json.dump([{"id": h.id, "family_name": h.family_name, "first_names": h.first_names,
                     "doctorate": h.doctorate,
@@ -132,6 +165,30 @@ def _search(cfg: Config, query: str, limit: int, as_json: bool, purpose: str,
         out.write(f"{h.display_name}  *{born}  {h.address}{block}\n")
     out.write(f"{len(hits)} Treffer\n")
     return 0
+
+
+def _access_log(cfg: Config, action: str, out: TextIO) -> int:
+    """Check the access log's hash chain (exit 1 if it does not hold), or apply the
+    retention of § 40 BMG: a system task of the workstation, signed with the office seal."""
+    from datetime import date
+
+    from clerk_app.access_chain import apply_retention, verify
+    from clerk_app.clerks import system_actor
+    from clerk_app.seal import office_seal, public_keys
+    from clerk_app.store.opening import open_register
+
+    with open_register(cfg, system_actor("access-log", cfg.workstation)) as store:
+        if action == "retention":
+            deleted = apply_retention(store, office_seal(cfg, store), date.today())
+            out.write(f"{deleted} Einträge nach Ablauf der Frist gelöscht (signierter "
+                      "Prüfpunkt gesetzt).\n")
+            return 0
+        problems = verify(store, public_keys(cfg, store))
+    for problem in problems:
+        out.write(f"[FEHLER] Eintrag {problem.entry_id}: {problem.kind} ({problem.detail})\n")
+    out.write("Zugriffsprotokoll: Kette intakt.\n" if not problems else
+              f"Zugriffsprotokoll: {len(problems)} Befund(e).\n")
+    return 1 if problems else 0
 
 
 def _demo_data(cfg: Config, residents: int | None, seed: int, force: bool, out: TextIO) -> int:
@@ -240,10 +297,11 @@ def _verification_keys(cfg: Config, public_key: str | None) -> list[Ed25519Publi
         return [parse_public_key(text)]
     keys = public_keys(cfg)
     if cfg.register_path.exists():
+        from clerk_app.clerks import system_actor
         from clerk_app.store.opening import open_register
 
         try:
-            with open_register(cfg) as store:
+            with open_register(cfg, system_actor("verify-document", cfg.workstation)) as store:
                 keys = public_keys(cfg, store)
         except ClerkError as exc:
             log.info("register not usable for seal keys: %s", exc.message_en)

@@ -9,12 +9,11 @@ reported by name (the app refuses to start on an invalid value rather than guess
 
 from __future__ import annotations
 
-import getpass
 import os
 import socket
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +70,12 @@ KEYS: dict[str, KeySpec] = {
                              "exponentially, with jitter, up to 15 minutes).", int),
     "central_database": KeySpec("Central service only: database URL, 'postgresql://…' in "
                                 "production; empty = SQLite file in the data folder.", str),
+    "idle_lock_minutes": KeySpec("Minutes without input after which the window locks "
+                                 "(1 to 15, BSI IT-Grundschutz); IT may lock the value.", int,
+                                 user_may_set=True),
+    "offline_login_days": KeySpec("Days a clerk may log in offline (mobile office) after the "
+                                  "last online login on this workstation; 0 = never offline.",
+                                  int),
     "language": KeySpec("UI language: 'de' or 'en'.", str, user_may_set=True,
                         choices=("de", "en")),
     "font_scale": KeySpec("UI font size factor (1.0 = system size).", float, user_may_set=True),
@@ -78,6 +83,9 @@ KEYS: dict[str, KeySpec] = {
                          choices=("DEBUG", "INFO", "WARNING", "ERROR")),
 }
 POLICY_KEYS = ("unlock", "lock")
+# Keys whose value must lie in a range (inclusive).
+RANGES: dict[str, tuple[int, int]] = {"idle_lock_minutes": (1, 15),
+                                      "offline_login_days": (0, 30)}
 
 
 @dataclass(frozen=True)
@@ -103,10 +111,11 @@ class Config:
     device_token_file: str = ""
     sync_interval: int = 60
     central_database: str = ""
+    idle_lock_minutes: int = 10
+    offline_login_days: int = 7
     language: str = "de"
     font_scale: float = 1.0
     log_level: str = "INFO"
-    clerk: str = field(default_factory=lambda: _login_name())
     sources: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -127,13 +136,6 @@ class Config:
     @property
     def log_path(self) -> Path:
         return self.data_path / "logs"
-
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unbekannt"
 
 
 def machine_config_path() -> Path:
@@ -177,8 +179,14 @@ def _coerce(key: str, value: object, origin: str) -> object:
         ok = False
     if spec.kind is int and ok and isinstance(value, int) and value < 0:
         ok = False
+    low, high = RANGES.get(key, (None, None))
+    if ok and isinstance(value, int) and low is not None and high is not None and \
+            not low <= value <= high:
+        ok = False
     if not ok:
         allowed = ", ".join(spec.choices) if spec.choices else spec.kind.__name__
+        if key in RANGES:
+            allowed = f"{RANGES[key][0]}–{RANGES[key][1]}"
         raise ConfigError(
             f"Ungültiger Wert für „{key}“ in {origin} (erlaubt: {allowed}).",
             f"invalid value for '{key}' in {origin} (allowed: {allowed})",
@@ -209,6 +217,7 @@ def load_config(overrides: Mapping[str, object] | None = None,
     warnings: list[str] = []
     sources: list[str] = []
     user_keys = {k for k, spec in KEYS.items() if spec.user_may_set}
+    locked: set[str] = set()
 
     def apply(layer: Mapping[str, object], origin: str,
               allowed: Callable[[str], bool] = lambda _k: True) -> None:
@@ -229,7 +238,8 @@ def load_config(overrides: Mapping[str, object] | None = None,
         if machine:
             sources.append(f"machine:{machine_path}")
             user_keys |= set(_str_list(machine.get("unlock", []), "unlock", machine_path))
-            user_keys -= set(_str_list(machine.get("lock", []), "lock", machine_path))
+            locked = set(_str_list(machine.get("lock", []), "lock", machine_path))
+            user_keys -= locked
             apply(machine, f"machine config {machine_path}")
         user_path = user_config_path()
         user = _read_toml(user_path)
@@ -237,6 +247,12 @@ def load_config(overrides: Mapping[str, object] | None = None,
             sources.append(f"user:{user_path}")
             apply(user, f"user config {user_path}", lambda k: k in user_keys)
     if overrides:
+        refused = sorted(k for k in overrides if k in locked)
+        if refused:
+            raise ConfigError(
+                f"Die Einstellung „{', '.join(refused)}“ ist von der IT gesperrt und kann "
+                "nicht über die Kommandozeile geändert werden.",
+                f"command line sets key(s) {refused} locked in the machine config")
         sources.append("command line")
         apply(overrides, "command line")
 

@@ -37,7 +37,7 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
-from clerk_app import __version__, audit
+from clerk_app import __version__, audit, clerks
 from clerk_app.cashbook import METHODS
 from clerk_app.config import Config
 from clerk_app.errors import NotFoundError, ValidationError
@@ -283,6 +283,7 @@ class RenderModel:
     reprint_on: date | None = None
     reprint_clerk: str | None = None
     view: Mapping[str, Any] = field(default_factory=dict)
+    clerk_name: str = ""  # the issuing clerk's display name (the login is in the document)
 
     @property
     def number(self) -> str:
@@ -362,7 +363,18 @@ def build_model(store: Store, cfg: Config, number: str, *, seal_key: SealKey | N
         issued_on=doc.issued_on, office_id=cfg.office_id,
         fee=fee_line(store, doc.receipt_number) if doc.doc_type not in NO_FEE_LINE else None,
         seal=payload, seal_key_id=key_id, seal_modules=modules, reprint_on=reprint_on,
-        reprint_clerk=store.actor.clerk if reprint_on else None, view=_view(doc))
+        reprint_clerk=store.actor.name if reprint_on else None, view=_view(doc),
+        clerk_name=clerk_display_name(store, doc.clerk))
+
+
+def clerk_display_name(store: Store, login: str) -> str:
+    """The name a document prints for the clerk who issued it: the logged-in clerk's own, or
+    the one the central service confirmed at that clerk's last login here."""
+    if login == store.actor.clerk:
+        return store.actor.name
+    row = store.conn.execute("SELECT display_name FROM clerk_logins WHERE login = ?",
+                             (login,)).fetchone()
+    return str(row[0]) if row else login
 
 
 def _view(doc: StoredDocument) -> dict[str, Any]:
@@ -606,6 +618,8 @@ def archive_pdf(store: Store, document_number: str, pdf_bytes: bytes, reprint: b
     if not pdf_bytes.startswith(b"%PDF-"):
         raise ValidationError("Die Datei ist kein PDF-Dokument.", "archive refused non-PDF")
     kind = ZWEITSCHRIFT if reprint else ORIGINAL
+    if reprint:
+        store.actor.require(clerks.DOCUMENT_REPRINT)
     moment = now or datetime.now(UTC)
     digest = hashlib.sha256(pdf_bytes).hexdigest()
     payload_seal = seal_from_pdf(pdf_bytes)

@@ -10,7 +10,7 @@ import json
 from datetime import date
 from typing import Any
 
-from clerk_app import audit
+from clerk_app import audit, clerks
 from clerk_app.errors import NotFoundError
 from clerk_app.models import (
     Address,
@@ -30,6 +30,7 @@ from clerk_app.store.rows import fetch_dicts
 def open_person(store: Store, person_id: str, purpose: str, detail: str | None = None,
                 ) -> PersonRecord:
     """The full record of one person, with an audit entry for the read."""
+    store.actor.require(clerks.PERSON_READ)
     record = load_person(store, person_id)
     audit.record(store, audit.READ, person_id, purpose, detail)
     return record

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from clerk_app import audit, clerks
 from clerk_app.errors import ValidationError
 from clerk_app.models import PersonHit, parse_date
 from clerk_app.names import search_tokens
@@ -99,8 +100,10 @@ def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
            today: date | None = None) -> list[PersonHit]:
     """Persons matching `text`: exact family-name matches first, then alphabetical.
 
-    Reading hit lists is not audited per keystroke; opening a person is (see `register`).
+    Reading hit lists is not audited per keystroke: the persons of a result that is shown
+    are (`record_shown`), and opening a person is (see `person_record`).
     """
+    store.actor.require(clerks.PERSON_SEARCH)
     today = today or date.today()
     query = parse_query(text, today)
     if query.is_empty:
@@ -136,6 +139,7 @@ def hits_for(store: Store, person_ids: list[str], today: date | None = None, *,
              rank: Callable[[str], int] = lambda _pid: 0) -> list[PersonHit]:
     """Result lines for known persons (a search page, or the holders of a scanned ID card),
     alphabetical within each `rank`."""
+    store.actor.require(clerks.PERSON_SEARCH)
     today = today or date.today()
     rows = fetch_dicts(store.conn, HITS_SQL, {"ids": json.dumps(person_ids),
                                               "today": today.isoformat()})
@@ -146,3 +150,9 @@ def hits_for(store: Store, person_ids: list[str], today: date | None = None, *,
                       doctorate=r["doctorate"], birth_date=parse_date(r["birth_date"]),
                       address=r["address"] or "", blocked=bool(r["blocked"]))
             for r in rows]
+
+
+def record_shown(store: Store, hits: list[PersonHit], purpose: str) -> None:
+    """Log each person of a search result the clerk is shown (§ 40 BMG: every hit listed is a
+    retrieval), in one transaction."""
+    audit.record_many(store, audit.SEARCH, [h.id for h in hits], purpose, f"{len(hits)} Treffer")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from clerk_app import __version__
+from clerk_app.clerks import system_actor
 from clerk_app.config import Config, machine_config_path, user_config_path
 from clerk_app.errors import ClerkError
 from clerk_app.keys import keyring_backend_name, keyring_usable
@@ -112,7 +113,7 @@ def _register_checks(cfg: Config) -> list[Check]:
     checks = [Check("encryption", not plain,
                     "the register file is NOT encrypted" if plain else "SQLCipher, file encrypted")]
     try:
-        with open_register(cfg) as store:
+        with open_register(cfg, system_actor("doctor", cfg.workstation)) as store:
             cipher = store.conn.execute("PRAGMA cipher_version").fetchone()
             sqlite = store.conn.execute("SELECT sqlite_version()").fetchone()[0]
             version = store.schema_version

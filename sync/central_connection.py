@@ -15,5 +15,8 @@ def require_url(cfg: Config) -> str:
     return cfg.central_url
 
 
-def connect(cfg: Config) -> CentralClient:
-    return CentralClient(require_url(cfg), load_token(cfg), ca_bundle=cfg.ca_bundle or None)
+def connect(cfg: Config, clerk_session: str | None = None) -> CentralClient:
+    """A client with this workstation's device token (and the logged-in clerk's session, if
+    any: the centre records that clerk for the commands the clerk made)."""
+    return CentralClient(require_url(cfg), load_token(cfg), ca_bundle=cfg.ca_bundle or None,
+                         clerk_session=clerk_session)

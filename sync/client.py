@@ -20,9 +20,11 @@ from clerk_app.store.migrations import SCHEMA_VERSION
 from sync.central_errors import CentralRefused, CentralUnavailable
 from sync.protocol import (
     API_PREFIX,
+    CLERK_SESSION_HEADER,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
+    AccessLogAlerts,
     AccessLogReceipt,
     AccessLogUpload,
     ArchiveReceipt,
@@ -30,6 +32,10 @@ from sync.protocol import (
     ChangesPage,
     Checksum,
     ChecksumRequest,
+    ClerkAdminAnswer,
+    ClerkAdminRequest,
+    ClerkLoginRequest,
+    ClerkLoginResponse,
     Command,
     DocumentVerification,
     EnrolRequest,
@@ -63,13 +69,16 @@ def check_url(url: str) -> str:
 
 class CentralClient:
     def __init__(self, base_url: str, token: str | None = None, *,
-                 ca_bundle: str | None = None, read_timeout: float = READ_TIMEOUT) -> None:
+                 ca_bundle: str | None = None, read_timeout: float = READ_TIMEOUT,
+                 clerk_session: str | None = None) -> None:
         self.base_url = check_url(base_url)
         self.session = requests.Session()
         self.session.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION),
                                      SCHEMA_HEADER: str(SCHEMA_VERSION)})
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
+        if clerk_session:  # the logged-in clerk: the centre records commands as theirs
+            self.session.headers[CLERK_SESSION_HEADER] = clerk_session
         self.session.verify = ca_bundle or True
         self.timeout = (CONNECT_TIMEOUT, read_timeout)
 
@@ -122,6 +131,21 @@ class CentralClient:
     def enrol(self, code: str, device_name: str) -> EnrolResponse:
         return self._call("POST", "/enrol", EnrolResponse,
                           body=EnrolRequest(code=code, device_name=device_name))
+
+    def clerk_login(self, login: str, password: str,
+                    new_password: str | None = None) -> ClerkLoginResponse:
+        return self._call("POST", "/clerk-login", ClerkLoginResponse,
+                          body=ClerkLoginRequest(login=login, password=password,
+                                                 new_password=new_password))
+
+    def clerks(self) -> ClerkAdminAnswer:
+        return self._call("GET", "/clerks", ClerkAdminAnswer)
+
+    def administer_clerk(self, request: ClerkAdminRequest) -> ClerkAdminAnswer:
+        return self._call("POST", "/clerks", ClerkAdminAnswer, body=request)
+
+    def access_log_alerts(self) -> AccessLogAlerts:
+        return self._call("GET", "/access-log/alerts", AccessLogAlerts)
 
     def push(self, commands: list[Command]) -> PushResponse:
         return self._call("POST", "/push", PushResponse, body=PushRequest(commands=commands))

@@ -96,11 +96,12 @@ def _local_checks(cfg: Config) -> list[Check]:
     core's register line already says why."""
     if not cfg.register_path.exists():
         return []
+    from clerk_app.clerks import system_actor
     from clerk_app.store.opening import open_register
     from sync.state import status
 
     try:
-        with open_register(cfg) as store:
+        with open_register(cfg, system_actor("doctor", cfg.workstation)) as store:
             state = status(store)
     except ClerkError:
         return []

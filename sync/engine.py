@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from clerk_app import audit
+from clerk_app import audit, clerks
 from clerk_app.errors import ValidationError
 from clerk_app.ids import uuid7
 from clerk_app.search_index import reindex_all
@@ -498,6 +498,7 @@ def resolve_conflict(store: Store, command_id: str, decision: str) -> str:
     """
     if decision not in ("local", "central"):
         raise ValueError(f"unknown decision {decision!r}")
+    store.actor.require(clerks.CONFLICT_RESOLVE)
     conn = store.conn
     with store.transaction():
         row = conn.execute("SELECT c.state, o.result, c.server_records FROM conflicts c "

@@ -17,6 +17,7 @@ from clerk_app.store.migrations import SCHEMA_VERSION
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Clerk-Protocol"
 SCHEMA_HEADER = "X-Clerk-Schema"
+CLERK_SESSION_HEADER = "X-Clerk-Session"  # the clerk session of /v1/clerk-login
 API_PREFIX = "/v1"
 # The register schemas whose commands this build's service can replay (only additive changes
 # keep an old offline client's commands valid; see sync.md).
@@ -61,6 +62,9 @@ class Command(BaseModel):
     clerk: str
     created_at: str
     persons: list[str] = []
+    # Set by the central service only (whatever a client sends is overwritten): the clerk
+    # session of the push is this command's clerk.
+    clerk_verified: bool = Field(default=False, exclude=True)
 
 
 class PushRequest(BaseModel):
@@ -118,6 +122,47 @@ class Checksum(BaseModel):
     high_water_mark: int
     counts: dict[str, int]
     sums: dict[str, int]
+
+
+class ClerkLoginRequest(BaseModel):
+    login: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    new_password: str | None = Field(default=None, max_length=256)
+
+
+class ClerkLoginResponse(BaseModel):
+    """A clerk's login: who, which roles, and the clerk session bound to this device (no
+    session while a new password is due: `must_change_password`)."""
+
+    login: str
+    display_name: str
+    roles: list[str]
+    must_change_password: bool
+    session_token: str | None = None
+    expires_at: str | None = None
+
+
+class ClerkAdminRequest(BaseModel):
+    """An administrator's change to a clerk account (needs a session with clerks.manage)."""
+
+    action: Literal["add", "disable", "enable", "reset", "roles", "secrecy"]
+    login: str = Field(min_length=1, max_length=64)
+    display_name: str | None = Field(default=None, max_length=200)
+    roles: list[str] | None = None
+    secrecy_date: str | None = None  # ISO date
+
+
+class ClerkAdminAnswer(BaseModel):
+    """The accounts after the change; a new or reset account's one-time password."""
+
+    accounts: list[dict[str, Any]]
+    one_time_password: str | None = None
+
+
+class AccessLogAlerts(BaseModel):
+    """What the centre found in the workstations' access-log chains (for Datenschutz)."""
+
+    alerts: list[dict[str, Any]]
 
 
 class AccessLogUpload(BaseModel):

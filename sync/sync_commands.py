@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -61,18 +62,62 @@ def add_commands(sub: Any) -> dict[str, Handler]:
                                                      "Arbeitsplatz ausgeben")
     code.add_argument("--database")
     code.add_argument("--device", required=True, help="Name des Arbeitsplatzes")
+    _add_clerk_commands(central_sub)
+    alerts = central_sub.add_parser("access-log-alerts",
+                                    help="Befunde der Prüfung der Zugriffsprotokolle "
+                                         "(Lücken, Brüche) für den Datenschutz")
+    alerts.add_argument("--database")
     return {"sync": _sync, "central": _central}
+
+
+def _add_clerk_commands(central_sub: Any) -> None:
+    clerks = central_sub.add_parser("clerks", help="Konten der Sachbearbeitung verwalten")
+    clerks.add_argument("--database")
+    sub = clerks.add_subparsers(dest="clerks_command", required=True)
+    add = sub.add_parser("add", help="Konto anlegen (gibt ein Einmal-Passwort aus)")
+    add.add_argument("login")
+    add.add_argument("--name", required=True, help="Name, wie er auf Dokumenten steht")
+    add.add_argument("--roles", required=True, type=_role_list,
+                     help="Rollen, durch Komma getrennt (z. B. sachbearbeitung,kasse)")
+    add.add_argument("--secrecy-date", type=_day, help="Tag der Verpflichtung auf das "
+                                                       "Datengeheimnis (§ 7 BMG), JJJJ-MM-TT")
+    for name, text in (("disable", "Konto deaktivieren"), ("enable", "Konto aktivieren"),
+                       ("reset", "Neues Einmal-Passwort, Sperre aufheben")):
+        sub.add_parser(name, help=text).add_argument("login")
+    roles = sub.add_parser("roles", help="Rollen eines Kontos setzen")
+    roles.add_argument("login")
+    roles.add_argument("roles", type=_role_list)
+    secrecy = sub.add_parser("secrecy", help="Tag der Verpflichtung auf das Datengeheimnis")
+    secrecy.add_argument("login")
+    secrecy.add_argument("date", type=_day)
+    sub.add_parser("list", help="Konten auflisten (JSON)")
+
+
+def _role_list(text: str) -> list[str]:
+    return [r.strip().lower() for r in text.split(",") if r.strip()]
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"„{text}“ ist kein Datum (JJJJ-MM-TT)") from exc
 
 
 # --- workstation ---------------------------------------------------------------------------
 
 def _sync(cfg: Config, args: argparse.Namespace) -> int:
+    from clerk_app.clerks import system_actor
+    from clerk_app.command_line import cli_actor
     from clerk_app.store.opening import open_register
     from sync import engine, state
 
     if args.sync_command == "enrol":
         return _enrol(cfg, args.code)
-    with open_register(cfg) as store:
+    # A Klärfall is decided by a logged-in clerk; the rest is the sync's own bookkeeping.
+    actor = cli_actor(cfg) if args.sync_command == "resolve" else \
+        system_actor("sync", cfg.workstation)
+    with open_register(cfg, actor) as store:
         if args.sync_command == "status":
             print(json.dumps(asdict(state.status(store)), ensure_ascii=False, indent=2))
             return 0
@@ -177,6 +222,11 @@ def _central(cfg: Config, args: argparse.Namespace) -> int:
         if args.central_command == "enrol-code":
             print(central.issue_enrolment_code(args.device))
             return 0
+        if args.central_command == "clerks":
+            return _clerks(central, args)
+        if args.central_command == "access-log-alerts":
+            print(json.dumps(central.access_log_alerts(), ensure_ascii=False, indent=2))
+            return 0
         if args.central_command == "seed":
             from sync.server.seed import seed_demo
 
@@ -186,6 +236,37 @@ def _central(cfg: Config, args: argparse.Namespace) -> int:
         return _serve(central, args)
     finally:
         db.close()
+
+
+def _clerks(central: Any, args: argparse.Namespace) -> int:
+    from sync.server.central import CentralError
+    from sync.server.clerk_accounts import ClerkAccounts
+
+    accounts = ClerkAccounts(central.db)
+    command = args.clerks_command
+    try:
+        if command == "list":
+            print(json.dumps([a.to_dict() for a in accounts.accounts()], ensure_ascii=False,
+                             indent=2))
+            return 0
+        password = accounts.administer(
+            command, args.login, getattr(args, "name", None), getattr(args, "roles", None),
+            getattr(args, "secrecy_date", None) or getattr(args, "date", None))
+    except CentralError as exc:
+        print(f"Fehler: {exc.message_de}", file=sys.stderr)
+        return 2
+    print(f"Konto „{args.login}“: {DONE_DE[command]}.")
+    if password:
+        print(f"Einmal-Passwort (bei der ersten Anmeldung zu ändern): {password}")
+    if command == "add" and args.secrecy_date is None:
+        print("Hinweis: Anmeldung erst nach Eintrag der Verpflichtung auf das Datengeheimnis "
+              "(„clerks secrecy“).")
+    return 0
+
+
+DONE_DE = {"add": "angelegt", "disable": "deaktiviert", "enable": "aktiviert",
+           "reset": "zurückgesetzt, Sperre aufgehoben", "roles": "Rollen gesetzt",
+           "secrecy": "Verpflichtung auf das Datengeheimnis eingetragen"}
 
 
 def _check_tls(host: str, cert: str | None, key: str | None) -> None:

@@ -23,7 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from clerk_app.config import Config
 from clerk_app.keys import new_key
 from clerk_app.store.db import Actor, Store, open_store
-from tests.factories import make_cfg
+from tests.factories import COUNTER_ROLES, make_cfg
 
 if TYPE_CHECKING:   # Qt is imported by the UI tests only
     from pytestqt.qtbot import QtBot
@@ -46,7 +46,8 @@ def demo_cfg(tmp_path: Path) -> Config:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """An empty, migrated, encrypted register."""
-    with open_store(tmp_path / "register.db", new_key(), Actor("mmuster", "Schalter 3"),
+    with open_store(tmp_path / "register.db", new_key(),
+                    Actor("mmuster", "Schalter 3", COUNTER_ROLES),
                     create=True) as s:
         yield s
 

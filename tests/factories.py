@@ -30,6 +30,9 @@ from clerk_app.store import opening
 from clerk_app.store.db import Store
 from clerk_app.streets import Street, load_street_directory
 
+# The roles of the counter clerks the tests work as (services, cash desk, closing the day).
+COUNTER_ROLES = ("sachbearbeitung", "kasse", "teamleitung")
+
 # The day the service tests issue on (`issue`), and the moment.
 TODAY = date(2026, 11, 25)
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -38,9 +41,10 @@ NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 # --- configuration and registers -------------------------------------------------------------
 
 def make_cfg(data_dir: Path, **changes: object) -> Config:
-    """A demo configuration for Schalter 3, clerk mmuster, with its data in `data_dir`."""
+    """A demo configuration for Schalter 3 (the demo clerk works there), with its data in
+    `data_dir`."""
     values: dict[str, object] = {"mode": "demo", "demo_residents": 1500,
-                                 "workstation": "Schalter 3", "clerk": "mmuster", **changes}
+                                 "workstation": "Schalter 3", **changes}
     return dataclasses.replace(Config(), data_dir=str(data_dir), **values)  # type: ignore[arg-type]
 
 
@@ -146,6 +150,7 @@ class HouseholdService:
     it fails validation ({"fail": "validation"}) or crashes half way ({"id": "crash"})."""
 
     type = "test_household"
+    permission = "registration"
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
         if form.get("fail") == "validation":

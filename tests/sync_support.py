@@ -45,6 +45,7 @@ from sync.protocol import RESOLUTION_COMMAND, Command, PushResponse
 from sync.server.central import Central
 from sync.server.seed import seed_demo
 from sync.server.storage import Database, open_database
+from tests.factories import COUNTER_ROLES
 
 PG_ADMIN = os.environ.get("CLERK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,7 +168,8 @@ class Workstation:
         self.name = name
         self.path = folder / f"{name}.db"
         self.key = new_key()
-        self.store = open_store(self.path, self.key, Actor(f"clerk-{name}", name), create=True)
+        self.store = open_store(self.path, self.key, Actor(f"clerk-{name}", name, COUNTER_ROLES),
+                                create=True)
         with self.store.transaction() as db:
             load_street_directory(db)
         code = central.issue_enrolment_code(name)

@@ -27,12 +27,14 @@ from clerk_app.cashbook import (
     journal_for_day,
     prepare_payment,
 )
+from clerk_app.clerks import PermissionDenied
 from clerk_app.errors import FormError, ValidationError
 from clerk_app.keys import new_key
+from clerk_app.login import OnlineAccount, log_in
 from clerk_app.services.base import ServiceContext, ServiceResult
 from clerk_app.services.runner import SERVICES, run_service
 from clerk_app.store.db import Actor, Store, open_store
-from tests.factories import add_person, count
+from tests.factories import COUNTER_ROLES, add_person, count, make_cfg
 
 DAY = date(2026, 11, 25)
 WS = "Schalter 3"
@@ -42,6 +44,7 @@ class _Gebuehr:
     """Test-only service: nothing but the fee of `form['service']`."""
 
     type = "test_gebuehr"
+    permission = "payment"
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
         return {"person_id": form.get("person_id"),
@@ -73,6 +76,26 @@ def pay(store: Store, payment: dict[str, Any], service: str = "meldebescheinigun
 def run(store: Store, service: str, form: dict[str, Any], day: date = DAY) -> ServiceResult:
     return run_service(store, service, form, str(uuid.uuid4()), now=lambda: _at(day),
                        today=day)
+
+
+TEAM_PASSWORD = "Zwei Augen sehen mehr als eins"
+
+
+def cache_login(store: Store, login: str, roles: tuple[str, ...],
+                password: str = TEAM_PASSWORD) -> None:
+    """`login` logged in at this workstation before (its verifier is cached here)."""
+    def centre(_cfg: Any, name: str, _pw: str, _new: str | None = None) -> OnlineAccount:
+        return OnlineAccount(name, name.title(), roles, "token")
+
+    log_in(make_cfg(Path("unused"), central_url="https://z.example"), store, login, password,
+           online=centre)
+
+
+def confirmed_difference(store: Store, reason: str) -> dict[str, str]:
+    """The form fields of a cash difference confirmed by Teamleitung (tleitung)."""
+    cache_login(store, "tleitung", ("teamleitung",))
+    return {"difference_reason": reason, "confirm_login": "tleitung",
+            "confirm_password": TEAM_PASSWORD}
 
 
 def nbsp(text: str) -> str:
@@ -290,7 +313,8 @@ def test_closing_totals_per_method_and_per_service(store: Store) -> None:
 def test_closing_records_the_difference_and_issues_a_document(store: Store) -> None:
     _a_day_of_business(store)
     preview = closing_preview(store, WS, DAY)
-    result = run(store, "tagesabschluss", {"counted_cash_cents": 600})
+    result = run(store, "tagesabschluss", {"counted_cash_cents": 600, **confirmed_difference(
+        store, "Wechselgeld falsch herausgegeben")})
 
     [row] = store.query("SELECT * FROM closings")
     last_id = max(e.id for e in journal_for_day(store, WS, DAY))
@@ -354,8 +378,8 @@ def test_closing_an_earlier_day_and_form_errors(store: Store) -> None:
 
 def test_closing_counts_only_its_own_workstation(tmp_path: Path) -> None:
     path, key = tmp_path / "shared.db", new_key()
-    with open_store(path, key, Actor("mmuster", WS), create=True) as one, \
-            open_store(path, key, Actor("eschmidt", "Schalter 5")) as five:
+    with open_store(path, key, Actor("mmuster", WS, COUNTER_ROLES), create=True) as one, \
+            open_store(path, key, Actor("eschmidt", "Schalter 5", COUNTER_ROLES)) as five:
         pay(one, {"method": "bar", "given_cents": 700})
         other = pay(five, {"method": "bar", "given_cents": 900}, "meldebescheinigung_erweitert")
         assert other.receipt is not None and other.receipt.number.startswith("Q-SCHALTER5-")
@@ -390,3 +414,70 @@ def test_the_cashbook_never_updates_or_deletes(store: Store) -> None:
     touching = [s for s in statements if re.search(r"\b(cash_journal|closings)\b", s)]
     assert any(s.lstrip().upper().startswith("INSERT") for s in touching)
     assert not [s for s in touching if re.match(r"\s*(UPDATE|DELETE)\b", s, re.IGNORECASE)]
+
+
+# --- four eyes on a cash difference, reopening a closed day ------------------------------------
+
+def test_a_cash_difference_needs_its_reason_and_a_second_clerk_with_teamleitung(
+        store: Store) -> None:
+    pay(store, {"method": "bar", "given_cents": 700})
+    cache_login(store, "tleitung", ("teamleitung",))
+    cache_login(store, "kollege", ("sachbearbeitung",))
+    short = {"counted_cash_cents": 650}
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({}, "difference_reason"),
+        ({"difference_reason": "Rückgeld"}, "confirm_login"),
+        ({"difference_reason": "Rückgeld", "confirm_login": "mmuster",
+          "confirm_password": TEAM_PASSWORD}, "confirm_login"),          # not a second person
+        ({"difference_reason": "Rückgeld", "confirm_login": "kollege",
+          "confirm_password": TEAM_PASSWORD}, "confirm_login"),          # no Teamleitung
+        ({"difference_reason": "Rückgeld", "confirm_login": "tleitung",
+          "confirm_password": "geraten"}, "confirm_password")]
+    for extra, field in cases:
+        with pytest.raises(FormError) as info:
+            run(store, "tagesabschluss", {**short, **extra})
+        assert field in info.value.errors, (extra, info.value.errors)
+    assert count(store, "closings") == 0
+    result = run(store, "tagesabschluss", {**short, "difference_reason": "Rückgeld",
+                                           "confirm_login": "TLeitung",
+                                           "confirm_password": TEAM_PASSWORD})
+    [row] = store.query("SELECT difference_cents, difference_reason, confirmed_by, round "
+                        "FROM closings")
+    assert row == {"difference_cents": -50, "difference_reason": "Rückgeld",
+                   "confirmed_by": "tleitung", "round": 1}
+    fields = dict(result.documents[0].fields)
+    assert fields["Grund der Differenz"] == "Rückgeld"
+    assert fields["Bestätigt von (Teamleitung)"] == "tleitung"
+    outbox = json.loads(store.query("SELECT payload FROM outbox WHERE type = 'tagesabschluss'"
+                                    )[0]["payload"])
+    assert TEAM_PASSWORD not in json.dumps(outbox), "the password never leaves the form"
+
+
+def test_no_difference_needs_no_confirmation(store: Store) -> None:
+    pay(store, {"method": "bar", "given_cents": 700})
+    run(store, "tagesabschluss", {"counted_cash_cents": 700})
+    assert store.query("SELECT confirmed_by FROM closings") == [{"confirmed_by": None}]
+
+
+def test_only_teamleitung_reopens_a_closed_day_with_a_reason(store: Store) -> None:
+    pay(store, {"method": "bar", "given_cents": 700})
+    run(store, "tagesabschluss", {"counted_cash_cents": 700})
+    counter = Store(store.conn, store.path, Actor("kasse1", WS, ("kasse", "sachbearbeitung")))
+    with pytest.raises(PermissionDenied):
+        run(counter, "tagesabschluss_aufheben", {"reason": "Nachbuchung"})
+    with pytest.raises(FormError) as info:
+        run(store, "tagesabschluss_aufheben", {})
+    assert "reason" in info.value.errors
+    result = run(store, "tagesabschluss_aufheben", {"reason": "Karte nachbuchen"})
+    assert not is_closed(store, WS, DAY) and result.notices
+    [row] = store.query("SELECT clerk, reason, closing_round FROM day_reopenings")
+    assert row == {"clerk": "mmuster", "reason": "Karte nachbuchen", "closing_round": 1}
+    with pytest.raises(sqlcipher3.IntegrityError):
+        store.conn.execute("DELETE FROM day_reopenings")
+    # Bookings again, then the day is closed anew in a second round.
+    assert pay(store, {"method": "karte"}).receipt is not None
+    run(store, "tagesabschluss", {"counted_cash_cents": 700})
+    assert is_closed(store, WS, DAY)
+    assert [r["round"] for r in store.query("SELECT round FROM closings ORDER BY id")] == [1, 2]
+    with pytest.raises(FormError):
+        run(store, "tagesabschluss_aufheben", {"reason": "x", "business_day": "2026-11-20"})

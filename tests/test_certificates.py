@@ -18,7 +18,7 @@ from clerk_app.services.base import IssuedDocument, ServiceContext, ServiceResul
 from clerk_app.services.certificates import certificate_warnings, parse_event_date
 from clerk_app.services.runner import SERVICES
 from clerk_app.store.db import Actor, Store, open_store
-from tests.factories import NOW, TODAY, add_person, count, issue
+from tests.factories import COUNTER_ROLES, NOW, TODAY, add_person, count, issue
 
 CASH = {"method": "bar", "given_cents": 1000}
 BLOCK_WARNING = ("Für diese Person besteht eine Auskunftssperre (§ 51 BMG) seit 01.01.2020. "
@@ -554,7 +554,7 @@ def test_apply_alone_reproduces_the_printed_document_elsewhere(store: Store,
     result = issue(store, "meldebescheinigung", {"person_id": pid, "variant": "erweitert",
                                                  "payment": CASH, "purpose": "Visum"}, cid)
     (row,) = store.query("SELECT payload FROM outbox")
-    with open_store(tmp_path / "central.db", new_key(), Actor("zentral", "Server"),
+    with open_store(tmp_path / "central.db", new_key(), Actor("zentral", "Server", COUNTER_ROLES),
                     create=True) as central:
         copy_person(store, central, pid)
         with central.transaction() as db:

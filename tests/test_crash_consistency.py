@@ -21,7 +21,7 @@ import pytest
 
 from clerk_app.keys import new_key
 from clerk_app.store.db import Actor, Store, open_store
-from tests.factories import add_person
+from tests.factories import COUNTER_ROLES, add_person
 
 REPO = Path(__file__).resolve().parents[1]
 WORKER = textwrap.dedent("""
@@ -32,7 +32,8 @@ WORKER = textwrap.dedent("""
     from clerk_app.services.runner import run_service
     from clerk_app.store.db import Actor, open_store
 
-    store = open_store(Path({path!r}), {key!r}, Actor("mmuster", "Schalter 3"))
+    store = open_store(Path({path!r}), {key!r},
+                       Actor("mmuster", "Schalter 3", ("sachbearbeitung", "kasse", "teamleitung")))
     print("ready", flush=True)
     while True:
         run_service(store, "meldebescheinigung", {{
@@ -44,7 +45,7 @@ WORKER = textwrap.dedent("""
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 def test_killed_mid_service_leaves_all_or_nothing(tmp_path: Path) -> None:
     key, path = new_key(), tmp_path / "register.db"
-    with open_store(path, key, Actor("mmuster", "Schalter 3"), create=True) as store:
+    with open_store(path, key, Actor("mmuster", "Schalter 3", COUNTER_ROLES), create=True) as store:
         person = add_person(store, "Wróbel", "Łukasz")
     rng = random.Random(1)
     for _ in range(6):
@@ -56,9 +57,9 @@ def test_killed_mid_service_leaves_all_or_nothing(tmp_path: Path) -> None:
         time.sleep(rng.uniform(0.05, 0.4))
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
-        with open_store(path, key, Actor("check", "check")) as store:
+        with open_store(path, key, Actor("check", "check", COUNTER_ROLES)) as store:
             assert_consistent(store)
-    with open_store(path, key, Actor("check", "check")) as store:
+    with open_store(path, key, Actor("check", "check", COUNTER_ROLES)) as store:
         commands = store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
     assert commands > 6, "the child should have completed services between the kills"
 

@@ -28,6 +28,7 @@ from clerk_app.models import MARITAL_LABELS, RELIGION_LABELS
 from clerk_app.search import search
 from clerk_app.store.db import Actor, Store, open_store
 from clerk_app.streets import read_directory, valid_house_number
+from tests.factories import COUNTER_ROLES
 
 RESIDENTS = 2000
 NAME_SAMPLE = 5000
@@ -41,7 +42,7 @@ TABLES = {
 
 
 def _open(path: Path) -> Store:
-    return open_store(path, new_key(), Actor("test", "ws"), create=True)
+    return open_store(path, new_key(), Actor("test", "ws", COUNTER_ROLES), create=True)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from clerk_app.errors import FormError
 from clerk_app.ids import uuid7
 from clerk_app.services.runner import run_service
 from clerk_app.store.db import Actor, Store
-from tests.factories import HouseholdService, registered
+from tests.factories import COUNTER_ROLES, HouseholdService, registered
 
 NOW = datetime(2026, 11, 25, 13, 32, tzinfo=UTC)
 
@@ -59,7 +59,7 @@ def test_save_is_an_upsert_by_command_id(store: Store) -> None:
 
 
 def test_drafts_are_the_actors_own(store: Store) -> None:
-    other = Store(store.conn, store.path, Actor("kkollege", "Schalter 4"))
+    other = Store(store.conn, store.path, Actor("kkollege", "Schalter 4", COUNTER_ROLES))
     save_draft(other, "anmeldung", uuid7(), {}, now=NOW)
     save_draft(store, "anmeldung", uuid7(), {}, now=NOW)
     assert len(load_drafts(store, "mmuster", "Schalter 3")) == 1

@@ -35,7 +35,7 @@ from clerk_app.services.registration import (
 from clerk_app.services.runner import run_service
 from clerk_app.store.db import Actor, Store, open_store
 from clerk_app.streets import find_streets
-from tests.factories import add_person, count, load_streets
+from tests.factories import COUNTER_ROLES, add_person, count, load_streets
 
 TODAY = date(2026, 11, 12)
 GERMAN_DATE = re.compile(r"\d{2}\.\d{2}\.\d{4}")
@@ -634,7 +634,7 @@ def test_the_payload_applies_to_the_same_effect_elsewhere(
     """The central service re-applies the payload: same rows, no new ids or numbers."""
     run(store, "anmeldung", anmeldung(streets("Hauptstraße")), "cmd-3")
     payload = json.loads(one(store, "SELECT payload FROM outbox")["payload"])
-    with open_store(tmp_path / "central.db", new_key(), Actor("zentral", "Server"),
+    with open_store(tmp_path / "central.db", new_key(), Actor("zentral", "Server", COUNTER_ROLES),
                     create=True) as central:
         load_streets(central)
         moment = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)

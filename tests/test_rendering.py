@@ -21,6 +21,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
+from clerk_app.clerks import demo_actor
 from clerk_app.command_line import main
 from clerk_app.config import Config
 from clerk_app.documents import (
@@ -41,6 +42,9 @@ from tests.factories import text_of
 pytestmark = pytest.mark.usefixtures("qapp")
 
 ISSUE_DATE = "25.11.2026"
+
+# Documents issued in the demo register print the demo clerk's display name.
+DEMO_NAME = demo_actor("Schalter 3").name
 
 
 @dataclass
@@ -175,7 +179,7 @@ def test_every_field_is_printed(rendered: Rendered, name: str) -> None:
     # The frame of every document: office, title, number, date, clerk, workstation, page.
     for expected in (model.title, "Stadt Lörrach", "Bürgerbüro Lörrach", "Luisenstraße 16",
                      "79539 Lörrach", "Öffnungszeiten: Mo–Fr 8–12 Uhr, Do 14–18 Uhr",
-                     doc.number, ISSUE_DATE, "mmuster", "Schalter 3", "Seite 1 von 1",
+                     doc.number, ISSUE_DATE, DEMO_NAME, "Schalter 3", "Seite 1 von 1",
                      f"Lörrach, {ISSUE_DATE}"):
         assert expected in text, expected
     if doc.receipt_number and doc.receipt_number != doc.number:
@@ -251,7 +255,7 @@ def test_zweitschrift_is_marked_on_every_page_and_the_original_stays(rendered: R
     text = text_of(rendered.pdfs["zweitschrift"])
     assert "ZWEITSCHRIFT – Ausdruck vom 26.11.2026" in text
     assert f"Zweitschrift des am {ISSUE_DATE} ausgestellten Originals, ausgedruckt von " \
-           "mmuster" in text
+           f"{DEMO_NAME}" in text
     assert "ZWEITSCHRIFT" not in text_of(rendered.pdfs["meldebescheinigung_einfach"])
     assert read_seal_metadata(rendered.pdfs["zweitschrift"])["Copy"] == "zweitschrift"
     assert read_seal_metadata(rendered.pdfs["meldebescheinigung_einfach"])["Copy"] == "original"

@@ -33,16 +33,16 @@ from clerk_app.keys import new_key
 from clerk_app.services.runner import SERVICES, run_service
 from clerk_app.store.db import Actor, Store, open_store
 from clerk_app.streets import find_streets
-from tests.factories import add_person, load_streets
+from tests.factories import COUNTER_ROLES, add_person, load_streets
 
 TODAY = date(2026, 11, 25)
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-ACTOR = Actor("mmuster", "Schalter 3")
+ACTOR = Actor("mmuster", "Schalter 3", COUNTER_ROLES)
 
 # What a refused service must leave as it was.
 TABLES = ("outbox", "counters", "documents", "cash_journal", "closings", "registrations",
           "persons", "residences", "households", "id_documents", "former_names", "audit_log",
-          "requests")
+          "requests", "day_reopenings")
 
 
 # --- the prepared register ---------------------------------------------------------------------
@@ -80,6 +80,8 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
             "person_id": adult, "variant": "einfach",
             "payment": {"method": "bar", "given_cents": 1000}})
         assert result.receipt is not None
+        # Yesterday closed: a day Teamleitung may reopen.
+        _run(store, "tagesabschluss", {"counted_cash_cents": 0, "business_day": _day(1)})
         return Register(path, key, adult, blocked, minor, _street(store, "Hauptstraße"),
                         _street(store, "Am Alten Markt"), result.receipt.number)
 
@@ -163,6 +165,8 @@ def base_form(reg: Register, service: str) -> dict[str, Any]:
             "country": "CHE", "foreign_address": "Bahnhofstrasse 1, 8001 Zürich"},
         "storno": {"receipt_number": reg.receipt, "reason": "Doppelt kassiert"},
         "tagesabschluss": {"counted_cash_cents": 700, "business_day": TODAY.isoformat()},
+        "tagesabschluss_aufheben": {"reason": "Kartenzahlung nachbuchen",
+                                    "business_day": _day(1)},
     }
     return forms[service]
 
@@ -198,6 +202,7 @@ PATHS: dict[str, tuple[str, ...]] = {
     "abmeldung": (*PERSONS, "reason", "move_out", "country", "foreign_address"),
     "storno": ("receipt_number", "reason"),
     "tagesabschluss": ("counted_cash_cents", "business_day"),
+    "tagesabschluss_aufheben": ("reason", "business_day"),
 }
 
 

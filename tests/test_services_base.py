@@ -15,7 +15,7 @@ from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
 from clerk_app.services.runner import run_service
 from clerk_app.store.db import Actor, Store, open_store
-from tests.factories import HouseholdService, count, registered
+from tests.factories import COUNTER_ROLES, HouseholdService, count, registered
 
 
 @pytest.fixture(autouse=True)
@@ -54,11 +54,11 @@ def test_failure_leaves_nothing(store: Store, form: dict[str, Any]) -> None:
 def test_two_threads_submitting_the_same_command_apply_it_once(tmp_path: Path) -> None:
     """Enter pressed twice, two workers: each with its own connection, as in the app."""
     key, path = new_key(), tmp_path / "r.db"
-    open_store(path, key, Actor("a", "b"), create=True).close()
+    open_store(path, key, Actor("a", "b", COUNTER_ROLES), create=True).close()
     cid, results, barrier = uuid7(), [], threading.Barrier(2)
 
     def submit() -> None:
-        with open_store(path, key, Actor("a", "b")) as store:
+        with open_store(path, key, Actor("a", "b", COUNTER_ROLES)) as store:
             barrier.wait()
             results.append(run_service(store, "test_household", {"id": "h1"}, cid))
 
@@ -68,7 +68,7 @@ def test_two_threads_submitting_the_same_command_apply_it_once(tmp_path: Path) -
     for t in threads:
         t.join()
     assert sorted(r.replayed for r in results) == [False, True]
-    with open_store(path, key, Actor("a", "b")) as store:
+    with open_store(path, key, Actor("a", "b", COUNTER_ROLES)) as store:
         assert count(store, "households") == 1 and count(store, "outbox") == 1
 
 

@@ -19,8 +19,9 @@ from clerk_app.keys import new_key
 from clerk_app.search_index import reindex_person
 from clerk_app.store.db import SQLITE_HEADER, Actor, Store, open_store
 from clerk_app.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from tests.factories import COUNTER_ROLES
 
-ACTOR = Actor("mmuster", "Schalter 3")
+ACTOR = Actor("mmuster", "Schalter 3", COUNTER_ROLES)
 REPO = Path(__file__).resolve().parents[1]
 
 

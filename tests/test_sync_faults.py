@@ -39,6 +39,7 @@ from sync.central_errors import CentralUnavailable
 from sync.client import CentralClient
 from sync.engine import SyncEngine, resolve_conflict
 from sync.server.central import Central
+from tests.factories import COUNTER_ROLES
 from tests.sync_support import (
     ROOT,
     CentralServer,
@@ -363,7 +364,8 @@ def sync_when_held(ws: Workstation, proxy: TcpProxy) -> None:
     try:
         while not proxy.faults(Fault.HOLD):
             time.sleep(0.01)
-        with open_store(ws.path, ws.key, Actor(f"clerk-{ws.name}", ws.name)) as store:
+        actor = Actor(f"clerk-{ws.name}", ws.name, COUNTER_ROLES)
+        with open_store(ws.path, ws.key, actor) as store:
             SyncEngine(store, CentralClient(ws.url, ws.token)).sync_once()
     finally:
         proxy.release()
@@ -382,10 +384,12 @@ WORKER = textwrap.dedent("""
     from sync.client import CentralClient
     from sync.central_errors import CentralUnavailable
     from sync.engine import SyncEngine
+    from tests.factories import COUNTER_ROLES
     from tests.sync_support import meldebescheinigung, ummeldung
 
     job = json.loads(sys.argv[1])
-    store = open_store(Path(job["path"]), job["key"], Actor(job["clerk"], job["name"]))
+    actor = Actor(job["clerk"], job["name"], COUNTER_ROLES)
+    store = open_store(Path(job["path"]), job["key"], actor)
     engine = SyncEngine(store, CentralClient(job["url"], job["token"]), batch=3)
     rng = random.Random(job["seed"])
     print("ready", flush=True)
@@ -446,7 +450,7 @@ def assert_register_intact(ws: Workstation) -> None:
     """SQLite's integrity check, on a new connection: a long-lived one may hold FTS5 index
     structure cached from before the killed process wrote, which the check (SQLite 3.53)
     reports as corruption although the file is sound (FTS5's own check agrees it is)."""
-    with open_store(ws.path, ws.key, Actor("pruefung", ws.name)) as store:
+    with open_store(ws.path, ws.key, Actor("pruefung", ws.name, COUNTER_ROLES)) as store:
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 

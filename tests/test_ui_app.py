@@ -162,7 +162,7 @@ def test_normal_start_does_not_load_the_demo_generator(tmp_path: Path) -> None:
 
         qapp = QApplication([])
         cfg = dataclasses.replace(Config(), data_dir=sys.argv[1], mode="demo",
-                                  workstation="Schalter 3", clerk="mmuster")
+                                  workstation="Schalter 3")
         seen = {}
 
         def look():

@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from clerk_app import cashbook
 from clerk_app.config import Config
 from clerk_app.ids import uuid7
+from clerk_app.login import DEMO_TEAMLEITUNG
 from clerk_app.services.runner import run_service
 from clerk_app.store import opening
 from tests.factories import add_person, demo_register, make_cfg
@@ -124,6 +125,14 @@ def test_tagesabschluss_with_difference(qtbot: QtBot, window: MainWindow, cfg: C
         return len(asked) > 1      # "Noch nicht" the first time
 
     dialog.confirm_closing = confirm
+    differences: list[int] = []
+
+    def four_eyes(cents: int) -> dict[str, str]:
+        differences.append(cents)   # the demo's Teamleitung confirms without a password
+        return {"difference_reason": "Wechselgeld", "confirm_login": DEMO_TEAMLEITUNG,
+                "confirm_password": ""}
+
+    dialog.confirm_difference = four_eyes
     dialog.counted.setFocus()
     type_keys(qtbot, focused(), "12,50")
     assert norm(dialog.difference_label.text()) == "⚠ Differenz: −1,50 € (Fehlbetrag)"
@@ -145,6 +154,9 @@ def test_tagesabschluss_with_difference(qtbot: QtBot, window: MainWindow, cfg: C
     assert len(closing) == 1
     assert (closing[0]["expected_cash_cents"], closing[0]["counted_cash_cents"],
             closing[0]["difference_cents"]) == (1400, 1250, -150)
+    assert differences == [-150]
+    assert (closing[0]["difference_reason"], closing[0]["confirmed_by"]) == (
+        "Wechselgeld", DEMO_TEAMLEITUNG)
     save_shot(dialog, "screenshot-kasse-abschluss.png")
     qtbot.keyClick(focused(), Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: window.service_dialog is None, timeout=3000)

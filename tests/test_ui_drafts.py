@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
+from clerk_app.clerks import DEMO_CLERK
 from clerk_app.config import Config
 from clerk_app.draft_store import load_drafts, save_draft
 from clerk_app.store import opening
@@ -82,7 +83,7 @@ def open_anmeldung(qtbot: QtBot, window: MainWindow) -> AnmeldungDialog:
 
 def drafts_of(cfg: Config) -> list[Any]:
     with opening.open_register(cfg) as store:
-        return load_drafts(store, cfg.clerk, cfg.workstation)
+        return load_drafts(store, DEMO_CLERK, cfg.workstation)
 
 
 def persons_named(cfg: Config, family: str) -> int:
@@ -112,7 +113,7 @@ CHILD = textwrap.dedent("""
 
     app = QApplication([])
     cfg = dataclasses.replace(Config(), data_dir=sys.argv[1], mode="demo", demo_residents=300,
-                              workstation="Schalter 3", clerk="mmuster")
+                              workstation="Schalter 3")
     window = MainWindow(cfg)
     window.show()
     window.start()

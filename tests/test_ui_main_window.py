@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from clerk_app import audit
+from clerk_app.clerks import DEMO_CLERK, Actor, demo_actor
 from clerk_app.config import Config
 from clerk_app.names import search_form
 from clerk_app.store import opening
@@ -104,7 +105,7 @@ def test_arrow_down_and_enter_open_the_person_with_an_audit_entry(
     reads = [e for e in entries if e["action"] == audit.READ]
     assert reads, "opening a person is audited"
     assert reads[0]["purpose"] == COUNTER_PURPOSE
-    assert reads[0]["clerk"] == "mmuster" and reads[0]["workstation"] == "Schalter 3"
+    assert reads[0]["clerk"] == DEMO_CLERK and reads[0]["workstation"] == "Schalter 3"
 
 
 def test_person_view_marks_the_everyday_name(
@@ -317,7 +318,8 @@ def test_status_bar_and_title_say_where_and_who(window: MainWindow) -> None:
     # No central service configured: offline-only (the sync itself: tests/test_ui_sync.py).
     assert status.connection.accessibleName() == ("Verbindung: Offline, nur lokal – keine "
                                                   "Zentrale eingerichtet")
-    assert status.who.text() == "Arbeitsplatz Schalter 3 · Sachbearbeitung mmuster"
+    assert status.who.text() == ("Arbeitsplatz Schalter 3 · Sachbearbeitung "
+                                 f"{demo_actor('Schalter 3').name}")
     assert status.office.text() == "Bürgerbüro Lörrach"
     assert status.demo_badge is not None and "DEMO" in status.demo_badge.text()
     assert status.demo_badge.isVisible()
@@ -372,7 +374,7 @@ def test_closing_the_window_stops_the_worker(qtbot: QtBot, cfg: Config) -> None:
 
 
 def test_latest_search_wins_and_stale_answers_are_dropped(qtbot: QtBot, cfg: Config) -> None:
-    db = DbWorker(cfg)
+    db = DbWorker(cfg, demo_actor(cfg.workstation))
     answers: list[tuple[int, str]] = []
     db.search_done.connect(lambda seq, text, _hits, _more: answers.append((seq, text)))
     try:
@@ -391,8 +393,10 @@ def test_latest_search_wins_and_stale_answers_are_dropped(qtbot: QtBot, cfg: Con
 
 
 def test_production_window_says_no_demo(qtbot: QtBot, tmp_path: Path) -> None:
-    w = MainWindow(make_cfg(tmp_path, mode="production"))
+    clerk = Actor("emeier", "Schalter 3", ("sachbearbeitung",), "Eva Meier")
+    w = MainWindow(make_cfg(tmp_path, mode="production"), clerk)
     qtbot.addWidget(w)
+    assert w.status.who.text() == "Arbeitsplatz Schalter 3 · Sachbearbeitung Eva Meier"
     assert "DEMO" not in w.windowTitle()
     assert w.status.demo_badge is None
     assert all("DEMO" not in label.text() for label in w.findChildren(QLabel))

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -51,6 +52,7 @@ from clerk_app.fees import fee_for, fee_schedule, format_cents, parse_cents
 from clerk_app.ids import uuid7
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
+from ui.cash_confirmation import ask_difference
 from ui.db_worker import DbWorker
 from ui.formatting import fmt_date
 from ui.forms import (
@@ -113,7 +115,8 @@ class CashDeskDialog(QDialog):
     completed = Signal(object)   # a ServiceResult (Storno or Tagesabschluss)
 
     def __init__(self, db: DbWorker, parent: QWidget | None = None, *,
-                 demo: bool = False, today: date | None = None) -> None:
+                 demo: bool = False, today: date | None = None,
+                 may_reopen: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("cashDesk")
         title = tr("Kasse")
@@ -132,6 +135,13 @@ class CashDeskDialog(QDialog):
         self._alive = True
         # Asked before the final closing; tests replace it.
         self.confirm_closing: Callable[[str], bool] = self._ask_closing
+        # Asked for a cash difference (reason, Teamleitung's login and password); tests too.
+        self.confirm_difference: Callable[[int], dict[str, str] | None] = \
+            lambda cents: ask_difference(cents, self)
+        # Teamleitung only: the reason for reopening a closed day (None = cancelled).
+        self.may_reopen = may_reopen
+        self.ask_reopen_reason: Callable[[], str | None] = self._ask_reopen_reason
+        self.reopen_command_id = uuid7()
         self.finished.connect(self._on_finished)
 
         self.heading = _bold(QLabel(tr("Kasse · Geschäftstag {day}").format(
@@ -289,8 +299,47 @@ class CashDeskDialog(QDialog):
         self.counted.returnPressed.connect(self.book_closing)
         self.counted.textChanged.connect(self._update_difference)
         grid.addWidget(self.closing_button, 4, 0, 1, 2, Qt.AlignmentFlag.AlignRight)
+        self.reopen_button = QPushButton(tr("Tag &wieder öffnen (Teamleitung) …"))
+        self.reopen_button.setObjectName("reopenButton")
+        self.reopen_button.setAutoDefault(False)
+        self.reopen_button.clicked.connect(self.reopen_day)
+        self.reopen_button.hide()
+        grid.addWidget(self.reopen_button, 5, 0, 1, 2, Qt.AlignmentFlag.AlignRight)
         grid.setColumnStretch(1, 1)
         return box
+
+    def _ask_reopen_reason(self) -> str | None:
+        text, ok = QInputDialog.getText(self, tr("Tag wieder öffnen"),
+                                        tr("Grund für das Wiederöffnen (wird protokolliert):"))
+        return text if ok else None
+
+    def reopen_day(self) -> None:
+        """Teamleitung reopens the closed day (the core checks the role and the reason)."""
+        if self._busy or self.cash_day is None or not self.cash_day.closed:
+            return
+        reason = self.ask_reopen_reason()
+        if reason is None:
+            return
+        form = {"reason": reason, "business_day": self.cash_day.day.isoformat()}
+        self._set_busy(True)
+        run_service_call(self.db, "tagesabschluss_aufheben", form, self.reopen_command_id,
+                         self._on_reopened, self._on_reopen_errors, self._on_failed)
+
+    def _on_reopened(self, result: ServiceResult) -> None:
+        if not self._alive:
+            return
+        self._set_busy(False)
+        self.reopen_command_id = uuid7()
+        self.closing_command_id = uuid7()   # the day is closed anew by a new command
+        self.results.append(result)
+        self.completed.emit(result)
+        self.feedback.setText(" ".join(result.notices))
+        self.reload()
+
+    def _on_reopen_errors(self, errors: dict[str, str]) -> None:
+        if self._alive:
+            self._set_busy(False)
+            self.banner.show_message(" ".join(errors.values()))
 
     # Loading
 
@@ -322,6 +371,7 @@ class CashDeskDialog(QDialog):
         for widget in (self.receipt, self.reason, self.storno_button, self.counted,
                        self.closing_button):
             widget.setEnabled(open_ and not self._busy)
+        self.reopen_button.setVisible(cash_day.closed and self.may_reopen)
         self._update_difference()
 
     def _fill_journal(self, cash_day: CashDay) -> None:
@@ -501,6 +551,12 @@ class CashDeskDialog(QDialog):
             return
         form: dict[str, Any] = {"counted_cash_cents": counted,
                                 "business_day": self.cash_day.day.isoformat()}
+        if counted != expected:
+            confirmation = self.confirm_difference(counted - expected)
+            if confirmation is None:
+                self.counted.setFocus()
+                return
+            form.update(confirmation)
         self._set_busy(True)
         run_service_call(self.db, "tagesabschluss", form, self.closing_command_id,
                          self._on_closing_done, self._on_closing_errors, self._on_failed)

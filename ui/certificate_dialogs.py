@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from clerk_app import blocks
+from clerk_app.cashbook import is_closed
 from clerk_app.fees import Fee, fee_for, format_cents
 from clerk_app.ids import uuid7
 from clerk_app.models import PersonRecord
@@ -191,6 +192,8 @@ class CertificateDialog(FormDialog):
         day = self.today
         db.run(lambda store: _warnings_in_worker(store, person_id, day),
                self._on_warnings, self._on_warnings_failed, "certificate warnings")
+        db.run(lambda store: is_closed(store, store.actor.workstation, day),
+               self._on_day_closed, None, "day closed")
 
     @property
     def draft_person_id(self) -> str | None:
@@ -267,6 +270,10 @@ class CertificateDialog(FormDialog):
         if blocked:
             self.ack.setFocus(Qt.FocusReason.OtherFocusReason)
         self._release_waiting_submit()
+
+    def _on_day_closed(self, closed: bool) -> None:
+        if self.alive:
+            self.payment.set_day_closed(closed)
 
     def _on_warnings_failed(self, message_de: str, message_en: str) -> None:
         if not self.alive:

@@ -18,8 +18,10 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from clerk_app.clerks import Actor
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError
+from clerk_app.models import PersonHit
 from clerk_app.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 FailureCallback = Callable[[str, str], None]
 COUNTER_PURPOSE = "Auskunft am Schalter"
+SEARCH_PURPOSE = "Suche am Schalter (angezeigte Treffer)"
 UNEXPECTED_DE = ("Unerwarteter Fehler im Programm. Bitte den Vorgang wiederholen; "
                  "tritt der Fehler erneut auf, bitte die IT verständigen.")
 
@@ -42,9 +45,10 @@ class _Worker(QObject):
     op_failed = Signal(int, str, str)              # op id, message_de, message_en
     closed = Signal()
 
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, actor: Actor) -> None:
         super().__init__()
         self._cfg = cfg
+        self._actor = actor
         self._store: Store | None = None
         self._closing = False
         # Written by the UI thread (a plain int assignment is atomic), read here.
@@ -55,7 +59,7 @@ class _Worker(QObject):
         from clerk_app.store.opening import open_register
 
         try:
-            self._store = open_register(self._cfg, create=False)
+            self._store = open_register(self._cfg, self._actor, create=False)
         except ClerkError as exc:
             log.error("cannot open the register: %s", exc.message_en)
             self.open_failed.emit(exc.message_de, exc.message_en)
@@ -88,10 +92,14 @@ class _Worker(QObject):
     def search(self, seq: int, text: str, limit: int) -> None:
         if self._closing or seq != self.latest_search or self._store is None:
             return  # stale (the clerk has typed on), or opening failed (the window says so)
-        from clerk_app.search import search
+        from clerk_app.search import record_shown, search
 
-        hits, message_de, message_en = self._call(
-            lambda store: search(store, text, limit=limit + 1), "search")
+        def shown(store: Store) -> list[PersonHit]:
+            hits = search(store, text, limit=limit + 1)
+            record_shown(store, hits[:limit], SEARCH_PURPOSE)
+            return hits
+
+        hits, message_de, message_en = self._call(shown, "search")
         if message_de:
             self.search_failed.emit(seq, message_de, message_en)
             return
@@ -138,11 +146,11 @@ class DbWorker(QObject):
     _request_op = Signal(int, object, str)
     _request_close = Signal()
 
-    def __init__(self, cfg: Config, parent: QObject | None = None) -> None:
+    def __init__(self, cfg: Config, actor: Actor, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread = QThread()
         self._thread.setObjectName("clerk-db-worker")
-        self._worker = _Worker(cfg)
+        self._worker = _Worker(cfg, actor)
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
         self._request_open.connect(self._worker.open)

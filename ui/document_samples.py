@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         cfg = dataclasses.replace(Config(), data_dir=tmp, mode="demo",
-                                  workstation="Schalter 3", clerk="mmuster")
+                                  workstation="Schalter 3")
         with open_register(cfg, create=True) as store:
             numbers = issue_samples(store)
             key = office_seal(cfg, store)

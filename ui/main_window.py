@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clerk_app.clerks import CASH_REOPEN_DAY, Actor
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError
 from clerk_app.id_scan import NewPersonPrefill, ScanOutcome, scan
@@ -62,6 +63,8 @@ from clerk_app.mrz import looks_like_mrz
 from clerk_app.search import hits_for
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
+from clerk_app.store.opening import actor_of
+from ui import clerk_screens
 from ui.db_worker import DbWorker
 from ui.draft_keeper import drafts_status, startup_drafts
 from ui.formatting import fmt_date
@@ -70,6 +73,7 @@ from ui.i18n import error_text, message_text, tr
 from ui.person_view import PersonView
 from ui.printing import PersonDocument, PrintService, person_documents
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
+from ui.screen_lock import ScreenLock
 from ui.status import StatusBarWidgets
 from ui.sync_worker import SyncController
 
@@ -139,9 +143,14 @@ class MainWindow(QMainWindow):
     # A counter service completed (a `ServiceResult`), after the open person was re-read.
     service_completed = Signal(object)
 
-    def __init__(self, cfg: Config, parent: QWidget | None = None) -> None:
+    def __init__(self, cfg: Config, actor: Actor | None = None,
+                 parent: QWidget | None = None, *, clerk_session: str | None = None) -> None:
         super().__init__(parent)
         self.cfg = cfg
+        # The logged-in clerk (the demo clerk in demo mode): every register read and service
+        # of this window runs as this clerk.
+        self.actor = actor_of(cfg, actor)
+        self.clerk_session = clerk_session   # the central clerk session (None: offline, demo)
         self.setObjectName("mainWindow")
         title = tr("Melderegister – {office}").format(office=cfg.office_name)
         if cfg.is_demo:
@@ -150,7 +159,7 @@ class MainWindow(QMainWindow):
         self.setAccessibleName(title)
         self.resize(1280, 800)
 
-        self.db = DbWorker(cfg, self)
+        self.db = DbWorker(cfg, self.actor, self)
         self._register_open = False
         self._pending_open = False
         self._last_query = ""
@@ -184,7 +193,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 11)
         self.splitter.setSizes([640, 620])
 
-        self.status = StatusBarWidgets(cfg, self.statusBar())
+        self.status = StatusBarWidgets(cfg, self.actor, self.statusBar())
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(12, 10, 12, 6)
@@ -197,7 +206,7 @@ class MainWindow(QMainWindow):
 
         # The sync with the central service runs in a thread of its own (ui.sync_worker);
         # it starts once the register is open and is nudged after every completed service.
-        self.sync = SyncController(cfg, self.db, self)
+        self.sync = SyncController(cfg, self.db, self, clerk_session=clerk_session)
         self.sync.changed.connect(self.status.show_sync)
         self.status.conflicts.clicked.connect(self.open_conflicts)
         self.service_completed.connect(lambda _result: self.sync.local_work_done())
@@ -232,6 +241,9 @@ class MainWindow(QMainWindow):
         from ui import registration_actions
 
         registration_actions.install(self)
+        clerk_screens.install(self)   # the keys this clerk's roles grant, and F11
+        # Idle lock and Ctrl+L (ui.screen_lock); last, so that it finds every key to turn off.
+        self.screen_lock = ScreenLock(self, cfg.idle_lock_minutes)
 
     # Building
 
@@ -763,7 +775,9 @@ class MainWindow(QMainWindow):
             return
         from ui.cash_desk import CashDeskDialog
 
-        self._show_service_dialog(CashDeskDialog(self.db, self, demo=self.cfg.is_demo))
+        self._show_service_dialog(CashDeskDialog(
+            self.db, self, demo=self.cfg.is_demo,
+            may_reopen=self.actor.may(CASH_REOPEN_DAY)))
 
     def raise_service_dialog(self) -> bool:
         """One service at a time: a dialog already open comes to the front instead."""

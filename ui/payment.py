@@ -117,6 +117,18 @@ class PaymentSection(QGroupBox):
         self.free_label.setObjectName("freeHint")
         self.free_label.setWordWrap(True)
 
+        # After the day's Tagesabschluss the drawer is counted: no cash (nor any other
+        # booking, the core refuses them) is offered until Teamleitung reopens the day.
+        self.day_closed = False
+        self.closed_label = QLabel(tr("Der Tagesabschluss für heute ist erfolgt: an diesem "
+                                      "Arbeitsplatz wird heute nichts mehr kassiert. Die "
+                                      "Teamleitung kann den Tag in der Kasse (F9) wieder "
+                                      "öffnen."))
+        self.closed_label.setObjectName("dayClosedHint")
+        self.closed_label.setWordWrap(True)
+        self.closed_label.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.closed_label.hide()
+
         box = QVBoxLayout(self)
         box.setContentsMargins(10, 8, 10, 8)
         box.setSpacing(6)
@@ -126,7 +138,7 @@ class PaymentSection(QGroupBox):
         fee_row.addWidget(self.fee_label, 1)
         box.addLayout(fee_row)
         for widget in (self.method_box, self.given_box, self.card_label, self.exemption_box,
-                       self.free_label):
+                       self.free_label, self.closed_label):
             box.addWidget(widget)
         self.given.setFixedWidth(self.given.fontMetrics().horizontalAdvance("0000,00") + 28)
 
@@ -189,15 +201,22 @@ class PaymentSection(QGroupBox):
             self.bar.setChecked(True)
         self._on_method()
 
+    def set_day_closed(self, closed: bool) -> None:
+        """The workstation's day is closed: offer no payment (see `closed_label`)."""
+        self.day_closed = closed
+        self._on_method()
+
     def _on_method(self, *_args: object) -> None:
         method = self.method
         free = self.is_free
-        self.method_box.setVisible(not free)
-        self.given_box.setVisible(not free and method == BAR)
-        self.change_label.setVisible(not free and method == BAR)
-        self.card_label.setVisible(not free and method == KARTE)
-        self.exemption_box.setVisible(not free and method == FREI)
+        paying = not free and not self.day_closed
+        self.method_box.setVisible(paying)
+        self.given_box.setVisible(paying and method == BAR)
+        self.change_label.setVisible(paying and method == BAR)
+        self.card_label.setVisible(paying and method == KARTE)
+        self.exemption_box.setVisible(paying and method == FREI)
         self.free_label.setVisible(free)
+        self.closed_label.setVisible(not free and self.day_closed)
         checked = self.methods.checkedButton()
         if checked is not None:
             self.methods_widget.setFocusProxy(checked)

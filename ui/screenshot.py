@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = dataclasses.replace(Config(), data_dir=tmp, mode="demo",
                                   demo_residents=args.residents, workstation="Schalter 3",
-                                  clerk="mmuster", language=args.language)
+                                  language=args.language)
         with opening.open_register(cfg, create=True) as store:
             build_demo_register(store, residents=args.residents)
         query = args.query or (_blocked_family(cfg) if args.blocked else "mueller")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QEventLoop,
@@ -38,6 +39,9 @@ from clerk_app.config import Config
 from clerk_app.errors import ClerkError
 from ui.formatting import fmt_int
 from ui.i18n import error_text, set_language, tr
+
+if TYPE_CHECKING:
+    from clerk_app.login import ClerkSession
 
 log = logging.getLogger(__name__)
 
@@ -251,25 +255,64 @@ def _remove_half_built(cfg: Config) -> None:
 
 
 def run(cfg: Config) -> int:
-    """Show the main window and run until it closes; 0 = normal end, 1 = could not start."""
+    """Log a clerk in, show the main window and run until it closes; after a logout (from the
+    lock) the login comes back for the next clerk. 0 = normal end, 1 = could not start."""
     set_language(cfg.language)
     app = application(cfg)
+    if not cfg.is_demo and _register_problem(cfg):
+        return 1
+    while True:
+        session = _log_in(cfg)
+        if session is None:
+            return 0   # the clerk closed the login
+        code, logged_out = _run_window(cfg, session, app)
+        if not logged_out:
+            return code
+
+
+def _log_in(cfg: Config) -> ClerkSession | None:
+    """The clerk for the next window: the demo clerk in demo mode (no password), else whoever
+    logs in (None if the login was closed)."""
+    from clerk_app.login import demo_session
+    from ui.login_screen import ask_login
+
+    return demo_session(cfg) if cfg.is_demo else ask_login(cfg)
+
+
+def _register_problem(cfg: Config) -> bool:
+    """Open the register once before the login (whose offline verifiers live in it): a
+    missing key or a damaged file is said now, in words, not as a failed login."""
+    from clerk_app.clerks import system_actor
+    from clerk_app.store.opening import open_register
+
+    try:
+        open_register(cfg, system_actor("login", cfg.workstation)).close()
+    except ClerkError as exc:
+        log.error("cannot open the register: %s", exc.message_en)
+        show_error(None, tr("Melderegister kann nicht geöffnet werden"), error_text(exc))
+        return True
+    return False
+
+
+def _run_window(cfg: Config, session: ClerkSession, app: QApplication) -> tuple[int, bool]:
+    """The main window for `session` until it closes: (exit code, whether the clerk logged
+    out)."""
     try:
         from clerk_app.store.opening import register_exists
         from ui.main_window import MainWindow
 
         if cfg.is_demo and not register_exists(cfg) and not build_demo_with_progress(cfg):
-            return 1
-        window = MainWindow(cfg)
+            return 1, False
+        window = MainWindow(cfg, session.actor, clerk_session=session.token)
     except ClerkError as exc:
         log.error("cannot start: %s", exc.message_en)
         show_error(None, tr("Start nicht möglich"), error_text(exc))
-        return 1
+        return 1, False
     except Exception:
         log.exception("unexpected error at start")
         show_error(None, tr("Start nicht möglich"),
                    tr("Unerwarteter Fehler beim Start. Bitte die IT verständigen."))
-        return 1
+        return 1, False
 
     failed: list[int] = []
 
@@ -288,4 +331,6 @@ def run(cfg: Config) -> int:
     window.start()
     code = app.exec()
     window.db.shutdown()
-    return 1 if failed else int(code)
+    logged_out = window.screen_lock.logged_out and not failed
+    window.deleteLater()
+    return (1 if failed else int(code)), logged_out

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QStatusBar, QWidget
 
+from clerk_app.clerks import Actor
 from clerk_app.config import Config
 from sync.state import CHECKSUM_WARNING
 from ui.formatting import fmt_date
@@ -110,7 +111,7 @@ def _separator() -> QFrame:
 class StatusBarWidgets:
     """Fills the window's status bar once; keeps references for later updates."""
 
-    def __init__(self, cfg: Config, bar: QStatusBar) -> None:
+    def __init__(self, cfg: Config, actor: Actor, bar: QStatusBar) -> None:
         bar.setAccessibleName(tr("Statusleiste"))
         self.connection = ConnectionIndicator()
         self.pending = QLabel()
@@ -130,7 +131,7 @@ class StatusBarWidgets:
         self.conflicts.setStyleSheet(
             f"#conflictsButton {{ color: {ERROR_RED}; font-weight: bold; padding: 0 4px; }}")
         self.who = QLabel(tr("Arbeitsplatz {workstation} · Sachbearbeitung {clerk}").format(
-            workstation=cfg.workstation, clerk=cfg.clerk))
+            workstation=cfg.workstation, clerk=actor.name))
         self.who.setObjectName("workstation")
         self.who.setAccessibleName(self.who.text())
         self.office = QLabel(cfg.office_name)

@@ -36,6 +36,7 @@ from urllib.parse import urlparse
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from clerk_app.clerks import system_actor
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, ConfigError, KeyStoreError
 from sync.central_errors import CentralRefused, CentralUnavailable
@@ -85,9 +86,10 @@ class SyncWorker(QObject):
     finished = Signal(object)   # a SyncOutcome
     probed = Signal(bool)       # the central service's port answered (True) or not
 
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, clerk_session: str | None = None) -> None:
         super().__init__()
         self._cfg = cfg
+        self._clerk_session = clerk_session
         self._requests: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="clerk-sync", daemon=True)
@@ -151,7 +153,7 @@ class SyncWorker(QObject):
 
             store = self._open_store()
             if self._client is None:
-                self._client = connect(self._cfg)
+                self._client = connect(self._cfg, self._clerk_session)
             report = SyncEngine(store, self._client).sync_once()
             return SyncOutcome(OK, status(store), report)
         except CentralUnavailable as exc:
@@ -173,7 +175,7 @@ class SyncWorker(QObject):
         if self._store is None:
             from clerk_app.store.opening import open_register
 
-            self._store = open_register(self._cfg)
+            self._store = open_register(self._cfg, system_actor("sync", self._cfg.workstation))
         return self._store
 
     def _failed(self, kind: str, message_de: str, message_en: str) -> SyncOutcome:
@@ -218,9 +220,11 @@ class SyncController(QObject):
     changed = Signal(object)   # a SyncView for the status bar
     synced = Signal()          # a sync ended, successfully or not (the Klärfälle list reloads)
 
-    def __init__(self, cfg: Config, db: DbWorker, parent: QObject | None = None) -> None:
+    def __init__(self, cfg: Config, db: DbWorker, parent: QObject | None = None, *,
+                 clerk_session: str | None = None) -> None:
         super().__init__(parent)
         self._cfg = cfg
+        self._clerk_session = clerk_session
         self._db = db
         self._backoff = Backoff(interval=float(max(cfg.sync_interval, MIN_INTERVAL_S)),
                                 first_retry=RETRY_S)
@@ -263,7 +267,7 @@ class SyncController(QObject):
         self.refresh_status()
         if not self.view.configured or self._worker is not None:
             return
-        self._worker = SyncWorker(self._cfg)
+        self._worker = SyncWorker(self._cfg, self._clerk_session)
         self._worker.finished.connect(self._on_finished)
         self._worker.probed.connect(self._on_probed)
         self._worker.start()

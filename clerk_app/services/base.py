@@ -162,9 +162,11 @@ class ServiceContext:
 
 
 class Service(Protocol):
-    """A counter service: its command type, how a form becomes a payload, how it applies."""
+    """A counter service: its command type, the permission a clerk needs for it
+    (`clerk_app.clerks`), how a form becomes a payload, how it applies."""
 
     type: str
+    permission: str
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]: ...
 

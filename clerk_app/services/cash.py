@@ -15,6 +15,7 @@ import json
 from datetime import date
 from typing import Any
 
+from clerk_app import clerks
 from clerk_app.cashbook import (
     METHODS,
     ClosingTotals,
@@ -23,6 +24,7 @@ from clerk_app.cashbook import (
     closing_preview,
     is_closed,
     journal_entry,
+    last_round,
     refuse_if_closed,
     service_name,
 )
@@ -40,6 +42,7 @@ class Storno:
     """Reverse a receipt: a negative entry that points at the original, which stays."""
 
     type = "storno"
+    permission = clerks.CASH_STORNO
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
         f = Section.root(form)
@@ -119,6 +122,7 @@ class Tagesabschluss:
     entries for that day. A difference is recorded, not refused: the count is a fact."""
 
     type = "tagesabschluss"
+    permission = clerks.CASH_CLOSE_DAY
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, str] = {}
@@ -142,10 +146,15 @@ class Tagesabschluss:
         if errors:
             raise FormError(errors)
         refuse_if_closed(ctx.conn, ctx.workstation, day)
+        totals = closing_preview(ctx.store, ctx.workstation, day)
+        assert isinstance(counted, int)
+        reason, confirmed_by = _difference_confirmed(ctx, form,
+                                                     counted - totals.expected_cash_cents)
         return {"workstation": ctx.workstation, "business_day": day.isoformat(),
                 "clerk": ctx.clerk, "at": ctx.now.isoformat(timespec="seconds"),
-                "counted_cash_cents": counted,
-                "totals": closing_preview(ctx.store, ctx.workstation, day).to_dict(),
+                "counted_cash_cents": counted, "totals": totals.to_dict(),
+                "round": last_round(ctx.conn, ctx.workstation, day) + 1,
+                "difference_reason": reason, "confirmed_by": confirmed_by,
                 "document_number": ctx.number("TA")}
 
     def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
@@ -155,20 +164,44 @@ class Tagesabschluss:
         last = ctx.conn.execute(
             "SELECT coalesce(max(id), 0) FROM cash_journal WHERE workstation = ? "
             "AND business_day = ?", (payload["workstation"], payload["business_day"])).fetchone()
+        reason, confirmed_by = payload.get("difference_reason"), payload.get("confirmed_by")
         ctx.conn.execute(
-            "INSERT INTO closings (workstation, business_day, clerk, at, last_entry_id, totals, "
-            "expected_cash_cents, counted_cash_cents, difference_cents) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (payload["workstation"], payload["business_day"], payload["clerk"], payload["at"],
-             int(last[0]), json.dumps(payload["totals"], ensure_ascii=False),
-             totals.expected_cash_cents, counted, difference))
+            "INSERT INTO closings (workstation, business_day, round, clerk, at, last_entry_id, "
+            "totals, expected_cash_cents, counted_cash_cents, difference_cents, "
+            "difference_reason, confirmed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (payload["workstation"], payload["business_day"], int(payload.get("round", 1)),
+             payload["clerk"], payload["at"], int(last[0]),
+             json.dumps(payload["totals"], ensure_ascii=False), totals.expected_cash_cents,
+             counted, difference, reason, confirmed_by))
+        fields = _closing_fields(totals, counted, difference)
+        if reason:
+            fields += (("Grund der Differenz", str(reason)),
+                       ("Bestätigt von (Teamleitung)", str(confirmed_by)))
         ctx.issue_document(IssuedDocument(
             number=payload["document_number"], type="tagesabschluss", title="Tagesabschluss",
-            person_id=None, fields=_closing_fields(totals, counted, difference)))
+            person_id=None, fields=fields))
         if difference:
             ctx.notices.append(f"Kassendifferenz {format_cents(difference)} festgehalten "
                                f"(Soll {format_cents(totals.expected_cash_cents)}, "
                                f"gezählt {format_cents(counted)}).")
+
+
+def _difference_confirmed(ctx: ServiceContext, form: dict[str, Any],
+                          difference: int) -> tuple[str | None, str | None]:
+    """A cash difference is recorded only with its reason and a second clerk's confirmation
+    (Teamleitung, four eyes); (reason, confirming clerk), or (None, None) without one."""
+    if not difference:
+        return None, None
+    from clerk_app.login import confirm_second_clerk
+
+    reason = str(form.get("difference_reason") or "").strip()
+    if not reason:
+        raise FormError({"difference_reason": (
+            f"Kassendifferenz {format_cents(difference)}: bitte den Grund angeben.")})
+    confirmer = confirm_second_clerk(ctx.store, str(form.get("confirm_login") or ""),
+                                     str(form.get("confirm_password") or ""),
+                                     clerks.CASH_CONFIRM_DIFFERENCE)
+    return reason[:500], confirmer.clerk
 
 
 def _closing_fields(totals: ClosingTotals, counted: int,
@@ -188,3 +221,38 @@ def _closing_fields(totals: ClosingTotals, counted: int,
                ("Differenz", format_cents(difference))]
     return tuple(fields)
 
+
+
+class TagesabschlussAufheben:
+    """Reopen a closed day (Teamleitung only, with the reason): bookings are possible again
+    and the day is closed anew in a further round. The closing stays as it was."""
+
+    type = "tagesabschluss_aufheben"
+    permission = clerks.CASH_REOPEN_DAY
+
+    def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
+        f = Section.root(form)
+        reason = f.text("reason", required=True, ask="den Grund für das Wiederöffnen")
+        raw_day = f.text("business_day")
+        f.raise_errors()
+        try:
+            day = date.fromisoformat(raw_day) if raw_day else ctx.today
+        except ValueError as exc:
+            raise FormError({"business_day": f"„{raw_day}“ ist kein gültiges Datum "
+                                             "(JJJJ-MM-TT)."}) from exc
+        if not is_closed(ctx.store, ctx.workstation, day):
+            raise FormError({"business_day": f"Der {day:%d.%m.%Y} ist an diesem Arbeitsplatz "
+                                             "nicht abgeschlossen."})
+        return {"workstation": ctx.workstation, "business_day": day.isoformat(),
+                "closing_round": last_round(ctx.conn, ctx.workstation, day),
+                "reason": reason, "clerk": ctx.clerk,
+                "at": ctx.now.isoformat(timespec="seconds")}
+
+    def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
+        ctx.conn.execute(
+            "INSERT INTO day_reopenings (workstation, business_day, closing_round, clerk, at, "
+            "reason, command_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (payload["workstation"], payload["business_day"], int(payload["closing_round"]),
+             payload["clerk"], payload["at"], payload["reason"], ctx.command_id))
+        day = date.fromisoformat(payload["business_day"])
+        ctx.notices.append(f"Tagesabschluss vom {day:%d.%m.%Y} wieder geöffnet.")

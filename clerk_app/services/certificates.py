@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
 
-from clerk_app import blocks, cashbook
+from clerk_app import blocks, cashbook, clerks
 from clerk_app.errors import NotFoundError
 from clerk_app.form_reading import Section, country_name_de
 from clerk_app.models import (
@@ -398,6 +398,7 @@ class Meldebescheinigung:
     """
 
     type = "meldebescheinigung"
+    permission = clerks.CERTIFICATES
     FIELDS: ClassVar[frozenset[str]] = frozenset({
         "person_id", "variant", "purpose", "sections", "payment", blocks.ACKNOWLEDGE_FIELD})
 
@@ -459,6 +460,7 @@ class Lebensbescheinigung:
     """
 
     type = "lebensbescheinigung"
+    permission = clerks.CERTIFICATES
     FIELDS: ClassVar[frozenset[str]] = frozenset({
         "person_id", "institution", "reference", "id_document_checked", "payment",
         blocks.ACKNOWLEDGE_FIELD})
@@ -554,6 +556,7 @@ class PersonenstandsurkundeAntrag:
     """
 
     type = "personenstandsurkunde_antrag"
+    permission = clerks.CERTIFICATES
     FIELDS: ClassVar[frozenset[str]] = frozenset({
         "person_id", "certificate", "subject", "entitlement", "copies", "delivery",
         "id_document_checked", "payment", blocks.ACKNOWLEDGE_FIELD})

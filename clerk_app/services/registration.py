@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from clerk_app import audit, rules
+from clerk_app import audit, clerks, rules
 from clerk_app.errors import NotFoundError
 from clerk_app.form_reading import Section, country_name_de
 from clerk_app.ids import new_id
@@ -447,6 +447,7 @@ class Anmeldung:
     """
 
     type = "anmeldung"
+    permission = clerks.REGISTRATION
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
         f = Section.root(form)
@@ -513,6 +514,7 @@ class Ummeldung:
     """
 
     type = "ummeldung"
+    permission = clerks.REGISTRATION
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
         f = Section.root(form)
@@ -591,6 +593,7 @@ class Abmeldung:
     """
 
     type = "abmeldung"
+    permission = clerks.REGISTRATION
 
     def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
         f = Section.root(form)

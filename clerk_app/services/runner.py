@@ -26,7 +26,7 @@ SERVICES: dict[str, Service] = {service.type: service for service in (
     registration.Anmeldung(), registration.Ummeldung(), registration.Abmeldung(),
     certificates.Meldebescheinigung(), certificates.Lebensbescheinigung(),
     certificates.PersonenstandsurkundeAntrag(),
-    cash.Storno(), cash.Tagesabschluss(),
+    cash.Storno(), cash.Tagesabschluss(), cash.TagesabschlussAufheben(),
 )}
 
 
@@ -47,6 +47,7 @@ def run_service(store: Store, service_type: str, form: dict[str, Any], command_i
     if service is None:
         raise ValidationError(f"Unbekannte Dienstleistung „{service_type}“.",
                               f"unknown service type {service_type!r}")
+    store.actor.require(service.permission)
     moment = now()
     ctx = ServiceContext(store, command_id, moment, today or moment.astimezone().date())
     with store.transaction():

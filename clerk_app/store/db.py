@@ -12,13 +12,13 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlcipher3
 
+from clerk_app.clerks import Actor as Actor  # re-exported: who works with a Store
 from clerk_app.errors import StoreError
 from clerk_app.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from clerk_app.store.rows import fetch_dicts
@@ -30,14 +30,6 @@ log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who works with the register: written into every audit entry."""
-
-    clerk: str
-    workstation: str
 
 
 class Store:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import sqlcipher3
 
 from clerk_app.search_index import reindex_all
+from clerk_app.store.chain_hash import chain_existing
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -375,5 +376,94 @@ def _v6(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V6_SYNC)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6]
+# The access log made tamper-evident (§ 40 BMG): each entry carries the hash of the previous one
+# (`clerk_app.access_chain`), and triggers refuse UPDATE and DELETE. The only deletion is the
+# retention's: entries up to a signed checkpoint, which keeps the rest of the chain verifiable.
+# A Tagesabschluss with a cash difference names its reason and the Teamleitung clerk who
+# confirmed it; Teamleitung may reopen a closed day (`day_reopenings`, with the reason), and
+# the day is then closed again in a further round (`closings.round`).
+# `clerk_logins` caches, per clerk, what the last online login confirmed (roles, display name,
+# an argon2id verifier of the password) for an offline login within `offline_login_days`.
+V7_ACCESS_CHAIN = """
+ALTER TABLE audit_log ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE audit_checkpoints (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    last_id INTEGER NOT NULL,
+    last_hash TEXT NOT NULL,
+    deleted INTEGER NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'access log checkpoints are final'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'access log checkpoints are final'); END;
+CREATE TABLE closings_v7 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workstation TEXT NOT NULL,
+    business_day TEXT NOT NULL,
+    round INTEGER NOT NULL DEFAULT 1,
+    clerk TEXT NOT NULL,
+    at TEXT NOT NULL,
+    last_entry_id INTEGER NOT NULL,
+    totals TEXT NOT NULL,
+    expected_cash_cents INTEGER NOT NULL,
+    counted_cash_cents INTEGER NOT NULL,
+    difference_cents INTEGER NOT NULL,
+    difference_reason TEXT,
+    confirmed_by TEXT,
+    UNIQUE (workstation, business_day, round)
+);
+INSERT INTO closings_v7 (id, workstation, business_day, clerk, at, last_entry_id, totals,
+    expected_cash_cents, counted_cash_cents, difference_cents)
+SELECT id, workstation, business_day, clerk, at, last_entry_id, totals, expected_cash_cents,
+    counted_cash_cents, difference_cents FROM closings;
+DROP TABLE closings;
+ALTER TABLE closings_v7 RENAME TO closings;
+CREATE TRIGGER closings_no_update BEFORE UPDATE ON closings
+BEGIN SELECT RAISE(ABORT, 'closings are final'); END;
+CREATE TRIGGER closings_no_delete BEFORE DELETE ON closings
+BEGIN SELECT RAISE(ABORT, 'closings are final'); END;
+CREATE TABLE day_reopenings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workstation TEXT NOT NULL,
+    business_day TEXT NOT NULL,
+    closing_round INTEGER NOT NULL,
+    clerk TEXT NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    command_id TEXT NOT NULL,
+    UNIQUE (workstation, business_day, closing_round)
+);
+CREATE TRIGGER day_reopenings_no_update BEFORE UPDATE ON day_reopenings
+BEGIN SELECT RAISE(ABORT, 'reopenings are final'); END;
+CREATE TRIGGER day_reopenings_no_delete BEFORE DELETE ON day_reopenings
+BEGIN SELECT RAISE(ABORT, 'reopenings are final'); END;
+CREATE TABLE clerk_logins (
+    login TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    verifier TEXT NOT NULL,
+    online_at TEXT NOT NULL
+);
+"""
+V7_TRIGGERS = """
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+WHEN old.id > (SELECT coalesce(max(last_id), 0) FROM audit_checkpoints)
+BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;
+"""
+
+
+def _v7(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V7_ACCESS_CHAIN)
+    chain_existing(db.conn)
+    run_script(db.conn, V7_TRIGGERS)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)

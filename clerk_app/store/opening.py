@@ -1,30 +1,41 @@
 """From configuration to an open register: the one way every front end opens its data.
 
 The UI opens one `Store` per thread through `open_register`, so all of them agree on where the
-file is, where its key comes from and who the actor in the audit log is.
+file is, where its key comes from and that the actor in the audit log is the logged-in clerk.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from clerk_app.clerks import PermissionDenied, demo_actor
 from clerk_app.config import Config
 from clerk_app.keys import demo_key_path, load_or_create_key
 from clerk_app.store.db import Actor, Store, open_store
 
 
-def actor_of(cfg: Config) -> Actor:
-    return Actor(clerk=cfg.clerk, workstation=cfg.workstation)
+def actor_of(cfg: Config, actor: Actor | None) -> Actor:
+    """The clerk who opens the register: the logged-in session's, or in demo mode the demo
+    clerk. Never the operating system's login name (anyone can set $LOGNAME)."""
+    if actor is not None:
+        return actor
+    if cfg.is_demo:
+        return demo_actor(cfg.workstation)
+    raise PermissionDenied("Bitte zuerst anmelden: das Melderegister wird nur für eine "
+                           "angemeldete Sachbearbeiterin oder einen angemeldeten "
+                           "Sachbearbeiter geöffnet.", "no clerk session")
 
 
 def register_exists(cfg: Config) -> bool:
     return cfg.register_path.exists()
 
 
-def open_register(cfg: Config, *, create: bool = False) -> Store:
-    """Unlock and open the configured register (creating file and key only when asked)."""
+def open_register(cfg: Config, actor: Actor | None = None, *, create: bool = False) -> Store:
+    """Unlock and open the configured register for `actor` (the logged-in clerk; the demo
+    clerk in demo mode), creating file and key only when asked."""
+    who = actor_of(cfg, actor)
     key = load_or_create_key(cfg, create=create and not cfg.register_path.exists())
-    return open_store(cfg.register_path, key, actor_of(cfg), create=create)
+    return open_store(cfg.register_path, key, who, create=create)
 
 
 def remove_demo_register(cfg: Config) -> None:

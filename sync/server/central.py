@@ -45,7 +45,9 @@ from sync.protocol import (
     Hello,
     PushResponse,
 )
+from sync.server.access_log_check import alerts, check_upload
 from sync.server.batch import BatchReads, Written, hydrated, read_named
+from sync.server.command_clerks import CommandClerks
 from sync.server.replay import Hydrated, Outcome, referenced, sandbox
 from sync.server.storage import Database, Tx
 
@@ -156,7 +158,13 @@ class Central:
 
     # --- push ----------------------------------------------------------------------------
 
-    def push(self, commands: Sequence[Command]) -> PushResponse:
+    def push(self, commands: Sequence[Command],
+             session_clerk: str | None = None) -> PushResponse:
+        """Replay a batch; `session_clerk` is the login of the push's clerk session (None:
+        no session), the proven clerk of the commands that name that clerk."""
+        for command in commands:
+            command.clerk_verified = session_clerk is not None and \
+                command.clerk == session_clerk
         try:
             return self._push_batch(commands, careful=False)
         except INTEGRITY_ERRORS as exc:
@@ -175,6 +183,7 @@ class Central:
         with self.db.transaction() as tx, nullcontext() if careful else tx.pipeline():
             seq = tx.lock_sequence()
             reads = BatchReads(tx, commands)
+            clerks = CommandClerks(tx)
             failed: set[str] = set()
             for command in commands:
                 if set(command.persons) & failed:
@@ -182,7 +191,7 @@ class Central:
                         command_id=command.command_id, status="deferred",
                         reason="Wartet auf die Klärung eines früheren Auftrags."))
                     continue
-                result, seq = self._push_one(tx, command, seq, reads, careful)
+                result, seq = self._push_one(tx, command, seq, reads, careful, clerks)
                 reads.stored(command.command_id)
                 if result.status in ("conflict", "rejected") or \
                         result.final_status == "rejected":
@@ -192,7 +201,7 @@ class Central:
         return PushResponse(results=results, high_water_mark=seq)
 
     def _push_one(self, tx: Tx, command: Command, seq: int, reads: BatchReads,
-                  careful: bool) -> tuple[CommandResult, int]:
+                  careful: bool, clerks: CommandClerks) -> tuple[CommandResult, int]:
         fresh = reads.fresh(command.command_id)  # nothing stored about it: nothing to look up
         rows = [] if fresh else tx.execute(
             "SELECT status, reason, result FROM commands WHERE command_id = ?",
@@ -202,6 +211,9 @@ class Central:
             return CommandResult(command_id=command.command_id, status="duplicate",
                                  final_status=status, reason=reason,
                                  result=json.loads(result)), seq
+        refusal = clerks.refusal(command)
+        if refusal is not None:
+            return self._final(tx, command, "rejected", refusal), seq
         if command.type == RESOLUTION_COMMAND:
             reads.stale()  # the decision writes by its own path and settles later commands
             return self._resolve(tx, command, seq)
@@ -269,14 +281,14 @@ class Central:
             payload = {k: v for k, v in payload.items() if k != "pdf_base64"}
         tx.write(
             "INSERT INTO commands (command_id, device, clerk, type, payload, base_versions, "
-            "persons, created_at, received_at, status, reason, result, applied_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "persons, created_at, received_at, status, reason, result, applied_seq, "
+            "clerk_verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (command_id) DO UPDATE SET status = excluded.status, "
             "reason = excluded.reason, result = excluded.result, "
             "applied_seq = excluded.applied_seq, received_at = excluded.received_at",
             (command.command_id, command.device, command.clerk, command.type, _dump(payload),
              _dump(command.base_versions), _dump(command.persons), command.created_at, _now(),
-             status, reason, _dump(result), applied_seq))
+             status, reason, _dump(result), applied_seq, int(command.clerk_verified)))
 
     def _hydrate(self, tx: Tx, command: Command) -> Hydrated:
         """The aggregates and journal entries a command names, as the database holds them."""
@@ -390,6 +402,7 @@ class Central:
             rows.append(("access_log", f"{device_id}/{local_id}", "",
                          _dump({**entry, "device_id": device_id})))
         with self.db.transaction() as tx:
+            check_upload(tx, device_id, entries)
             for start in range(0, len(rows), LEDGER_ROWS):
                 chunk = rows[start:start + LEDGER_ROWS]
                 tx.execute("INSERT INTO ledger (kind, key, command_id, data) VALUES "
@@ -398,6 +411,11 @@ class Central:
                            [v for row in chunk for v in row])
         return AccessLogReceipt(stored=len(rows),
                                 last_id=max((int(e["id"]) for e in entries), default=0))
+
+    def access_log_alerts(self) -> list[dict[str, Any]]:
+        """What the chain checks of the uploads found, newest first (for Datenschutz)."""
+        with self.db.transaction(write=False) as tx:
+            return alerts(tx)
 
     # --- document archive ------------------------------------------------------------------
 

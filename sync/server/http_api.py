@@ -1,6 +1,7 @@
 """The central service on HTTP (FastAPI): the documented, versioned sync protocol.
 
-Every /v1 request except /v1/hello and /v1/enrol needs a device token (`Authorization: Bearer`),
+Every /v1 request except /v1/hello and /v1/enrol needs a device token (`Authorization: Bearer`);
+a clerk's requests also carry the clerk session from /v1/clerk-login (`X-Clerk-Session`),
 and every /v1 request except /v1/hello must name the protocol and schema version it speaks;
 other versions get 426 with a message for the clerk. Answers are gzip-compressed when the
 client accepts it (bootstrap pages shrink about tenfold). OpenAPI: /openapi.json, /docs.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -18,12 +20,15 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from clerk_app import __version__
+from clerk_app.clerks import ACCESS_LOG_READ, CLERKS_MANAGE, Actor
+from clerk_app.errors import ClerkError
 from sync.protocol import (
     ACCEPTED_SCHEMAS,
     API_PREFIX,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
+    AccessLogAlerts,
     AccessLogReceipt,
     AccessLogUpload,
     ArchiveReceipt,
@@ -31,6 +36,10 @@ from sync.protocol import (
     ChangesPage,
     Checksum,
     ChecksumRequest,
+    ClerkAdminAnswer,
+    ClerkAdminRequest,
+    ClerkLoginRequest,
+    ClerkLoginResponse,
     Command,
     DocumentVerification,
     EnrolRequest,
@@ -41,6 +50,7 @@ from sync.protocol import (
     PushResponse,
 )
 from sync.server.central import Central, CentralError
+from sync.server.clerk_accounts import ClerkAccounts
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +76,24 @@ def _device(request: Request, authorization: Annotated[str | None, Header()] = N
 Device = Annotated[str, Depends(_device)]
 
 
+def _clerk(request: Request, device_id: Device,
+           x_clerk_session: Annotated[str | None, Header()] = None) -> Actor | None:
+    """The clerk of the request's clerk session (bound to the calling device), if it has one."""
+    if not x_clerk_session:
+        return None
+    accounts: ClerkAccounts = request.app.state.clerk_accounts
+    return accounts.session_actor(device_id, x_clerk_session)
+
+
+Clerk = Annotated["Actor | None", Depends(_clerk)]
+
+
 def create_app(central: Central) -> FastAPI:
     app = FastAPI(title="clerk-app central service", version=f"{PROTOCOL_VERSION}.{__version__}",
                   description="Sync protocol between counter workstations and the central "
                               "register. See docs/sync-protocol.md.")
     app.state.central = central
+    accounts = app.state.clerk_accounts = ClerkAccounts(central.db)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
 
     @app.middleware("http")
@@ -108,9 +131,68 @@ def create_app(central: Central) -> FastAPI:
         return EnrolResponse(device_id=device_id, token=token)
 
     @app.post(f"{API_PREFIX}/push", response_model=PushResponse, responses=errors)
-    async def push(body: PushRequest, _: Device) -> PushResponse:
+    async def push(body: PushRequest, _: Device, clerk: Clerk) -> PushResponse:
         # Off the event loop: a batch replays commands and writes in one transaction.
-        return await run_in_threadpool(central.push, body.commands)
+        return await run_in_threadpool(central.push, body.commands,
+                                       clerk.clerk if clerk else None)
+
+    @app.post(f"{API_PREFIX}/clerk-login", response_model=ClerkLoginResponse,
+              responses={**errors, 403: {"model": Problem}, 422: {"model": Problem},
+                         423: {"model": Problem}, 429: {"model": Problem}})
+    async def clerk_login(body: ClerkLoginRequest, device_id: Device) -> ClerkLoginResponse:
+        # Off the event loop: argon2id takes a tenth of a second on purpose.
+        result = await run_in_threadpool(accounts.login, device_id, body.login, body.password,
+                                         body.new_password)
+        return ClerkLoginResponse(
+            login=result.account.login, display_name=result.account.display_name,
+            roles=list(result.account.roles),
+            must_change_password=result.session_token is None,
+            session_token=result.session_token, expires_at=result.expires_at)
+
+    @app.post(f"{API_PREFIX}/clerk-logout", responses=errors)
+    def clerk_logout(_: Device, x_clerk_session: Annotated[str | None, Header()] = None
+                     ) -> dict[str, str]:
+        if x_clerk_session:
+            accounts.logout(x_clerk_session)
+        return {"status": "ok"}
+
+    def administrator(clerk: Actor | None) -> None:
+        if clerk is None or not clerk.may(CLERKS_MANAGE):
+            raise CentralError(403, "Nur die Rolle Administration verwaltet Konten.",
+                               "clerk administration needs clerks.manage")
+
+    @app.get(f"{API_PREFIX}/clerks", response_model=ClerkAdminAnswer,
+             responses={**errors, 403: {"model": Problem}})
+    def clerk_list(clerk: Clerk) -> ClerkAdminAnswer:
+        administrator(clerk)
+        return ClerkAdminAnswer(accounts=[a.to_dict() for a in accounts.accounts()])
+
+    @app.post(f"{API_PREFIX}/clerks", response_model=ClerkAdminAnswer,
+              responses={**errors, 403: {"model": Problem}, 404: {"model": Problem},
+                         409: {"model": Problem}, 422: {"model": Problem}})
+    def clerk_admin(body: ClerkAdminRequest, clerk: Clerk) -> ClerkAdminAnswer:
+        administrator(clerk)
+        try:
+            day = date.fromisoformat(body.secrecy_date) if body.secrecy_date else None
+            password = accounts.administer(body.action, body.login, body.display_name,
+                                           body.roles, day)
+        except ValueError as exc:
+            raise CentralError(422, "Das Datum ist ungültig (JJJJ-MM-TT).",
+                               "invalid secrecy date") from exc
+        except ClerkError as exc:   # an unknown role
+            raise CentralError(422, exc.message_de, exc.message_en) from exc
+        log.info("clerk account changed by an administrator (%s)", body.action)
+        return ClerkAdminAnswer(accounts=[a.to_dict() for a in accounts.accounts()],
+                                one_time_password=password)
+
+    @app.get(f"{API_PREFIX}/access-log/alerts", response_model=AccessLogAlerts,
+             responses={**errors, 403: {"model": Problem}})
+    def access_log_alerts(clerk: Clerk) -> AccessLogAlerts:
+        if clerk is None or not clerk.may(ACCESS_LOG_READ):
+            raise CentralError(403, "Nur die Rolle Datenschutz sieht die Prüfergebnisse des "
+                                    "Zugriffsprotokolls.", "access log alerts need "
+                                                           "access_log.read")
+        return AccessLogAlerts(alerts=central.access_log_alerts())
 
     @app.get(f"{API_PREFIX}/changes", response_model=ChangesPage, responses=errors)
     def changes(_: Device, since: Annotated[int, Query(ge=0)] = 0,

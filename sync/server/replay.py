@@ -49,12 +49,14 @@ LEDGER_KEYS: dict[str, tuple[str, ...]] = {
     "registrations": ("id",),
     "requests": ("id",),
     "cash_journal": ("receipt_number", "reverses"),
-    "closings": ("workstation", "business_day"),
+    "closings": ("workstation", "business_day", "round"),
+    "day_reopenings": ("workstation", "business_day", "closing_round"),
     "audit_log": ("id",),
 }
 LOCAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "cash_journal": ("id",),
     "closings": ("id", "last_entry_id"),
+    "day_reopenings": ("id",),
     "audit_log": ("id",),
 }
 OWNED = ("residences", "former_names", "id_documents", "information_blocks")

@@ -91,6 +91,46 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX files_document ON files (document_number);
     """,
+    # Clerk accounts (§ 7 BMG: no login before the secrecy binding), their failed logins (the
+    # throttle's state is here, not in a process: several service processes share it), the
+    # clerk sessions bound to a device; each command's clerk as the session proved it or as
+    # the workstation claimed it; each device's access-log chain head and what its checks found.
+    """
+    CREATE TABLE clerks (
+        login TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        secrecy_date TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        verifier TEXT NOT NULL,
+        must_change INTEGER NOT NULL DEFAULT 1,
+        failed INTEGER NOT NULL DEFAULT 0,
+        blocked_until TEXT,
+        locked INTEGER NOT NULL DEFAULT 0,
+        changed_at TEXT NOT NULL
+    );
+    CREATE TABLE clerk_sessions (
+        token_sha256 TEXT PRIMARY KEY,
+        login TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    ALTER TABLE commands ADD COLUMN clerk_verified INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE access_log_heads (
+        device_id TEXT PRIMARY KEY,
+        last_id BIGINT NOT NULL,
+        last_hash TEXT NOT NULL
+    );
+    CREATE TABLE access_log_alerts (
+        alert_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        detected_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        entry_id BIGINT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
