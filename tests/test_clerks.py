@@ -153,3 +153,13 @@ def test_idle_lock_minutes_is_a_clerks_choice_within_limits(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as err:
         load_config()
     assert "idle_lock_minutes" in err.value.message_de and "1–15" in err.value.message_de
+
+
+def test_doctor_opens_a_production_register_without_a_clerk(tmp_path: Path) -> None:
+    """IT's self-test is no clerk's work: it opens the register as a system task."""
+    from clerk_app.self_test import run_checks
+
+    cfg = make_cfg(tmp_path / "data", mode="production", key_file=str(tmp_path / "k.key"))
+    open_register(cfg, Actor("emeier", "Schalter 3"), create=True).close()
+    checks = {c.name: c for c in run_checks(cfg)}
+    assert all(c.ok for c in checks.values()), [c.detail for c in checks.values() if not c.ok]
