@@ -39,7 +39,7 @@ pytestmark = pytest.mark.usefixtures("german")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo register where Eva and Karl have logged in online before (their verifiers are
     cached for unlocking)."""
-    from clerk_app.demo import build_demo_register
+    from clerk_app.demo.build import build_demo_register
 
     folder = tmp_path_factory.mktemp("lock_register")
     cfg = make_cfg(folder, demo_residents=RESIDENTS)
