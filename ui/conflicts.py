@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 
 from clerk_app.models import MARITAL_LABELS, RESIDENCE_LABELS, SEX_LABELS, Address
 from clerk_app.store.db import Store
-from sync.engine import open_conflicts, resolve_conflict
+from sync.engine import conflicts_for_review, resolve_conflict
 from ui.db_worker import DbWorker
 from ui.formatting import NO_VALUE, fmt_date
 from ui.forms import ERROR_RED, MUTED, NOTICE_BACKGROUND, OK_GREEN
@@ -379,7 +379,7 @@ class ConflictsDialog(QDialog):
 
     def reload(self) -> None:
         """Read the open Klärfälle again (the DB worker); the selection stays if listed."""
-        self._db.run(load_conflicts, self._on_loaded, self._on_failed, "open Klärfälle")
+        self._db.run(conflicts_for_review, self._on_loaded, self._on_failed, "open Klärfälle")
 
     def _on_loaded(self, conflicts: list[dict[str, Any]]) -> None:
         if not self._alive:
@@ -525,17 +525,6 @@ class ConflictsDialog(QDialog):
 
     def _on_finished(self, _code: int) -> None:
         self._alive = False
-
-
-def load_conflicts(store: Store) -> list[dict[str, Any]]:
-    """In the DB worker: the open Klärfälle, each with the record versions its command was
-    based on (`base_versions`, {"persons/<id>": version}) for the side-by-side view."""
-    conflicts = open_conflicts(store)
-    for conflict in conflicts:
-        row = store.conn.execute("SELECT base_versions FROM outbox WHERE command_id = ?",
-                                 (conflict["command_id"],)).fetchone()
-        conflict["base_versions"] = json.loads(row[0]) if row and row[0] else {}
-    return conflicts
 
 
 def _resolve(store: Store, command_id: str, decision: str) -> str:

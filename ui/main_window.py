@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
 )
 
 from clerk_app.config import Config
+from clerk_app.documents import PersonDocument, person_documents
 from clerk_app.errors import ClerkError
 from clerk_app.id_scan import NewPersonPrefill, ScanOutcome, scan
 from clerk_app.models import PersonHit, PersonRecord
@@ -68,7 +69,7 @@ from ui.formatting import fmt_date
 from ui.forms import ERROR_RED, EnterKeyFilter, FormDialog
 from ui.i18n import error_text, message_text, tr
 from ui.person_view import PersonView
-from ui.printing import PersonDocument, PrintService, person_documents
+from ui.printing import PrintService
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.status import StatusBarWidgets
 from ui.sync_worker import SyncController

@@ -43,12 +43,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from clerk_app.config import Config
 from clerk_app.documents import (
-    ORIGINAL,
     RenderModel,
     archive_pdf,
     archived_pdf,
     build_model,
     documents_without_pdf,
+    original_file_id,
 )
 from clerk_app.errors import ClerkError
 from clerk_app.seal import SealKey, office_seal
@@ -218,12 +218,6 @@ class Printable:
     pdf: bytes
 
 
-def _original_file_id(store: Store, number: str) -> int | None:
-    row = store.conn.execute("SELECT id FROM document_files WHERE document_number = ? "
-                             "AND kind = ?", (number, ORIGINAL)).fetchone()
-    return int(row[0]) if row else None
-
-
 class _Keys:
     """The office seal key, loaded once in the worker thread."""
 
@@ -242,7 +236,7 @@ def ensure_original(store: Store, cfg: Config, keys: _Keys, number: str) -> Prin
     from ui.rendering import render_pdf
 
     model = build_model(store, cfg, number, seal_key=keys.get(store))
-    file_id = _original_file_id(store, number)
+    file_id = original_file_id(store, number)
     if file_id is not None:
         return Printable(number, model, archived_pdf(store, file_id))
     pdf = render_pdf(model)
@@ -259,28 +253,6 @@ def make_reprint(store: Store, cfg: Config, keys: _Keys, number: str,
     pdf = render_pdf(model)
     archive_pdf(store, number, pdf, reprint=True)
     return Printable(number, model, pdf)
-
-
-@dataclass(frozen=True)
-class PersonDocument:
-    number: str
-    doc_type: str
-    title: str
-    issued_on: date
-
-
-def person_documents(store: Store, person_id: str) -> list[PersonDocument]:
-    """The documents issued for a person, newest first (for the Zweitschrift list)."""
-    from clerk_app.documents import load_document
-
-    rows = store.conn.execute(
-        "SELECT number FROM documents WHERE person_id = ? ORDER BY issued_at DESC, rowid DESC",
-        (person_id,)).fetchall()
-    found = []
-    for (number,) in rows:
-        doc = load_document(store, str(number))
-        found.append(PersonDocument(doc.number, doc.doc_type, doc.title, doc.issued_on))
-    return found
 
 
 # --- the service -----------------------------------------------------------------------------
@@ -325,7 +297,7 @@ class PrintService(QObject):
         def work(store: Store) -> tuple[list[str], list[str]]:
             done, failed = [], []
             for number in numbers:
-                if _original_file_id(store, number) is not None:
+                if original_file_id(store, number) is not None:
                     continue   # a replayed service: its PDF is archived already
                 try:
                     ensure_original(store, cfg, keys, number)
@@ -374,7 +346,7 @@ class PrintService(QObject):
         cfg, keys = self.cfg, self._keys
         for number in numbers:
             def work(store: Store, number: str = number) -> str:
-                if _original_file_id(store, number) is None:
+                if original_file_id(store, number) is None:
                     ensure_original(store, cfg, keys, number)
                 return number
 
@@ -576,14 +548,12 @@ def add_print_bar(dialog: QWidget, layout: object, numbers: Sequence[str]) -> Pr
 
 
 __all__ = [
-    "PersonDocument",
     "PrintBar",
     "PrintService",
     "PrinterChoice",
     "PrinterSettings",
     "add_print_bar",
     "find_print_service",
-    "person_documents",
     "printers_available",
     "purge_private_folder",
     "write_private_pdf",
