@@ -488,7 +488,7 @@ def open_conflicts(store: Store) -> list[dict[str, Any]]:
 
 def conflicts_for_review(store: Store) -> list[dict[str, Any]]:
     """The open Klärfälle (`open_conflicts`), each with the record versions its command was
-    based on (`base_versions`, {"persons/<id>": version}) for the side-by-side view."""
+    based on (`base_versions`, {"persons/<id>": version, ...}) for the side-by-side view."""
     conflicts = open_conflicts(store)
     for conflict in conflicts:
         row = store.conn.execute("SELECT base_versions FROM outbox WHERE command_id = ?",

@@ -27,7 +27,7 @@ from clerk_app.search_index import reindex_person
 from clerk_app.services.base import SERVICES, Service, ServiceContext, ServiceResult, run_service
 from clerk_app.store import opening
 from clerk_app.store.db import Store
-from clerk_app.streets import Street, load_street_directory
+from clerk_app.streets import Street, store_street_directory
 
 # The day the service tests issue on (`issue`), and the moment.
 TODAY = date(2026, 11, 25)
@@ -82,8 +82,7 @@ def add_person(store: Store, family: str, first: str, born: str | None = "1964-0
 
 def load_streets(store: Store) -> list[Street]:
     """Load the street directory into `store`, in a transaction of its own."""
-    with store.transaction() as db:
-        return load_street_directory(db)
+    return store_street_directory(store)
 
 
 def count(store: Store, table: str, where: str = "1") -> int:
