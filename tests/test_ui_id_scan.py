@@ -123,7 +123,7 @@ def test_unknown_holder_is_offered_for_the_anmeldung(qtbot: QtBot,
 
 def test_without_registration_dialogs_the_prefill_is_shown_in_the_status_line(
         qtbot: QtBot, window: MainWindow) -> None:
-    from ui.registration_actions import RegistrationActions
+    from ui.registration.actions import RegistrationActions
 
     actions = window.findChild(RegistrationActions)
     assert actions is not None

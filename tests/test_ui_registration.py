@@ -23,26 +23,20 @@ from pytestqt.qtbot import QtBot
 from clerk_app.config import Config
 from clerk_app.id_scan import NewPersonPrefill
 from clerk_app.names import search_form
+from clerk_app.parsing import country_code, parse_date_input
 from clerk_app.services.registration import DOMESTIC_MOVE_REFUSED
 from clerk_app.store import opening
 from tests.factories import add_person
 from tests.ui_support import Register, focused, module_register, type_keys, unnamed_controls
-from ui import registration_actions
-from ui.forms import (
-    country_code,
-    parse_date_input,
-    remap_indexed_paths,
-)
+from ui.fields import remap_indexed_paths
 from ui.i18n import set_language
 from ui.main_window import MainWindow
-from ui.registration_actions import RegistrationActions
-from ui.registration_dialogs import (
-    AbmeldungDialog,
-    AnmeldungDialog,
-    PersonEntry,
-    RegistrationDialog,
-    UmmeldungDialog,
-)
+from ui.registration import actions as registration_actions
+from ui.registration.actions import RegistrationActions
+from ui.registration.anmeldung import AnmeldungDialog
+from ui.registration.dialog import RegistrationDialog
+from ui.registration.moves import AbmeldungDialog, UmmeldungDialog
+from ui.registration.person_entry import PersonEntry
 
 pytestmark = pytest.mark.usefixtures("german")
 
@@ -209,7 +203,7 @@ def persons_named(cfg: Config, family: str) -> int:
     return count(cfg, "SELECT count(*) FROM persons WHERE family_name = ?", (family,))
 
 
-# --- the helpers of ui/forms.py --------------------------------------------------------------
+# --- the field helpers (ui.fields, clerk_app.parsing) ---------------------------------------------
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("12.08.1964", date(1964, 8, 12)), ("12.8.64", date(1964, 8, 12)),

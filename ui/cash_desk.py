@@ -52,21 +52,14 @@ from clerk_app.ids import uuid7
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
+from ui.fields import ErrorLabel, FieldBox, Form
+from ui.form_dialog import EnterKeyFilter
 from ui.formatting import fmt_date
-from ui.forms import (
-    DIALOG_CSS,
-    ERROR_RED,
-    MUTED,
-    OK_GREEN,
-    EnterKeyFilter,
-    ErrorLabel,
-    FieldBox,
-    Form,
-)
 from ui.i18n import message_text, tr, tr_label
 from ui.printing import PrintBar, find_print_service
 from ui.service_call import run_service_call
 from ui.status import demo_badge
+from ui.style import DIALOG_CSS, ERROR_RED, MUTED, OK_GREEN
 
 COLUMNS = 8   # Zeit, Quittung, Dienstleistung, Zahlungsart, Betrag, Gegeben, Rückgeld, Hinweis
 

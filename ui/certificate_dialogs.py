@@ -56,12 +56,14 @@ from clerk_app.services.certificates import (
 )
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
+from ui.fields import ChoiceBox, FieldBox, FormSection
+from ui.form_dialog import FormDialog
 from ui.formatting import fmt_date
-from ui.forms import MUTED, OK_GREEN, ChoiceBox, FieldBox, FormDialog, FormSection
 from ui.i18n import message_text, tr, tr_label
 from ui.payment import PaymentSection
 from ui.service_call import run_service_call
 from ui.status import demo_badge
+from ui.style import MUTED, OK_GREEN
 
 BANNER_RED = "#b00020"
 

@@ -49,10 +49,10 @@ from clerk_app.store.db import Store
 from sync.engine import conflicts_for_review, resolve_conflict
 from ui.db_worker import DbWorker
 from ui.formatting import NO_VALUE, fmt_date
-from ui.forms import ERROR_RED, MUTED, NOTICE_BACKGROUND, OK_GREEN
 from ui.i18n import message_text, tr, tr_label
 from ui.person_view import DOC_TYPE_LABELS, NATIONALITY_LABELS
 from ui.status import fmt_moment
+from ui.style import ERROR_RED, MUTED, NOTICE_BACKGROUND, OK_GREEN
 
 Record = Mapping[str, Any]
 DIFFERS = "≠"

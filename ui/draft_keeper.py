@@ -42,7 +42,7 @@ from ui.i18n import tr
 
 if TYPE_CHECKING:
     from ui.db_worker import DbWorker
-    from ui.forms import FormDialog
+    from ui.form_dialog import FormDialog
 
 log = logging.getLogger(__name__)
 

@@ -65,13 +65,14 @@ from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
 from ui.draft_keeper import drafts_status, startup_drafts
+from ui.form_dialog import EnterKeyFilter, FormDialog
 from ui.formatting import fmt_date
-from ui.forms import ERROR_RED, EnterKeyFilter, FormDialog
 from ui.i18n import error_text, message_text, tr
 from ui.person_view import PersonView
 from ui.printing import PrintService
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.status import StatusBarWidgets
+from ui.style import ERROR_RED
 from ui.sync_worker import SyncController
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ class MainWindow(QMainWindow):
         # F2/F3/F4 (Anmeldung, Ummeldung, Abmeldung) come from the registration dialogs.
         # Imported here, not at the top: that module imports this one. No fallback on
         # purpose: without it the window would lack the registration keys unnoticed.
-        from ui import registration_actions
+        from ui.registration import actions as registration_actions
 
         registration_actions.install(self)
 

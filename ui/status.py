@@ -22,8 +22,8 @@ from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QStatusBar, QWidget
 from clerk_app.config import Config
 from sync.state import CHECKSUM_WARNING
 from ui.formatting import fmt_date
-from ui.forms import ERROR_RED, NOTICE_BACKGROUND, NOTICE_BORDER
 from ui.i18n import tr
+from ui.style import ERROR_RED, NOTICE_BACKGROUND, NOTICE_BORDER
 
 
 def fmt_moment(iso: str | None, today: date | None = None) -> str:

@@ -25,13 +25,10 @@ from PySide6.QtGui import QAction
 from clerk_app.id_scan import NewPersonPrefill
 from clerk_app.services.base import ServiceResult
 from ui.i18n import tr
-from ui.registration_dialogs import (
-    AbmeldungDialog,
-    AnmeldungDialog,
-    PersonRef,
-    RegistrationDialog,
-    UmmeldungDialog,
-)
+from ui.registration.anmeldung import AnmeldungDialog
+from ui.registration.common import PersonRef
+from ui.registration.dialog import RegistrationDialog
+from ui.registration.moves import AbmeldungDialog, UmmeldungDialog
 
 if TYPE_CHECKING:   # the window installs these in its constructor: no import cycle
     from ui.main_window import MainWindow
