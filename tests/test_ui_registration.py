@@ -1,5 +1,5 @@
 """Anmeldung, Ummeldung, Abmeldung driven like a clerk drives them: a real encrypted demo
-register, the real main window with the registration keys installed, real key events.
+register, the real main window (F2-F4 from its key table), real key events.
 
 Set SCREENSHOT_DIR to keep the dialogs' screenshots (they are always taken, into tmp_path
 otherwise, so that rendering problems fail here too).
@@ -29,9 +29,9 @@ from clerk_app.store import opening
 from tests.factories import add_person
 from tests.ui_support import Register, focused, module_register, type_keys, unnamed_controls
 from ui.fields import remap_indexed_paths
+from ui.function_keys import FUNCTION_KEYS
 from ui.i18n import set_language
 from ui.main_window import MainWindow
-from ui.registration import actions as registration_actions
 from ui.registration.actions import RegistrationActions
 from ui.registration.anmeldung import AnmeldungDialog
 from ui.registration.dialog import RegistrationDialog
@@ -55,9 +55,8 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
 
 @pytest.fixture
 def window(window: MainWindow) -> Iterator[MainWindow]:
-    """The main window with the registration keys installed; an open registration dialog is
-    thrown away unasked at the end."""
-    registration_actions.install(window)
+    """The main window (its key table binds F2-F4 to the registration dialogs); an open
+    registration dialog is thrown away unasked at the end."""
     yield window
     actions = window.findChild(RegistrationActions)
     if actions is not None and actions.dialog is not None:
@@ -933,19 +932,14 @@ def test_a_failure_of_the_register_keeps_the_form(qtbot: QtBot, window: MainWind
     assert dialog.service_result is not None, dialog.form.errors()
 
 
-def test_installed_from_the_window_constructor_once(qtbot: QtBot, cfg: Config) -> None:
-    """What the lead's one line in MainWindow.__init__ will do; a second install is a no-op."""
-
-    class Window(MainWindow):
-        def __init__(self, config: Config) -> None:
-            super().__init__(config)
-            registration_actions.install(self)
-
-    w = Window(cfg)
+def test_every_function_key_is_bound_once_from_the_one_table(qtbot: QtBot, cfg: Config) -> None:
+    """F2-F10 and F12 all come from `ui.function_keys`, registration first, each once."""
+    w = MainWindow(cfg)
     qtbot.addWidget(w)
-    registration_actions.install(w)
     texts = [a.text() for a in w.toolbar.actions() if a.text()]
     assert texts[:3] == ["F2 Anmeldung", "F3 Ummeldung", "F4 Abmeldung"]
+    assert [t.split(" ", 1)[0] for t in texts] == [k.key for k in FUNCTION_KEYS] == [
+        "F2", "F3", "F4", "F6", "F7", "F8", "F9", "F10", "F12"]
     assert texts.count("F2 Anmeldung") == 1
     assert len(w.findChildren(RegistrationActions)) == 1
     button = w.toolbar.widgetForAction(w.toolbar.actions()[0])

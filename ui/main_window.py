@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMetaMethod, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QAction,
     QCloseEvent,
     QFont,
     QFontMetrics,
@@ -67,9 +65,11 @@ from ui.db_worker import DbWorker
 from ui.draft_keeper import drafts_status, startup_drafts
 from ui.form_dialog import EnterKeyFilter, FormDialog
 from ui.formatting import fmt_date
+from ui.function_keys import bind_function_keys
 from ui.i18n import error_text, message_text, tr
 from ui.person_view import PersonView
 from ui.printing import PrintService
+from ui.registration.actions import RegistrationActions
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.status import StatusBarWidgets
 from ui.style import ERROR_RED
@@ -203,6 +203,8 @@ class MainWindow(QMainWindow):
         self.sync.changed.connect(self.status.show_sync)
         self.status.conflicts.clicked.connect(self.open_conflicts)
         self.service_completed.connect(lambda _result: self.sync.local_work_done())
+        # F2/F3/F4: the registration dialogs' opener (the dialogs load on the first key).
+        self.registration: RegistrationActions = RegistrationActions(self)
         self._build_actions()
         QWidget.setTabOrder(self.search, self.table)
         QWidget.setTabOrder(self.table, self.person_view.focus_target)
@@ -228,12 +230,6 @@ class MainWindow(QMainWindow):
         self.db.person_failed.connect(self._on_person_failed)
         self.statusBar().showMessage(tr("Melderegister wird geöffnet …"))
         self.search.setFocus()
-        # F2/F3/F4 (Anmeldung, Ummeldung, Abmeldung) come from the registration dialogs.
-        # Imported here, not at the top: that module imports this one. No fallback on
-        # purpose: without it the window would lack the registration keys unnoticed.
-        from ui.registration import actions as registration_actions
-
-        registration_actions.install(self)
 
     # Building
 
@@ -323,7 +319,7 @@ class MainWindow(QMainWindow):
         EnterKeyFilter(self.table, self.open_selected)
 
     def _build_actions(self) -> None:
-        """The function keys, each named on the tool bar ("F6 Meldebescheinigung")."""
+        """The function keys, from the one table in `ui.function_keys`, on the tool bar."""
         self.toolbar = QToolBar(tr("Dienstleistungen"))
         self.toolbar.setObjectName("serviceBar")
         self.toolbar.setAccessibleName(tr("Dienstleistungen"))
@@ -332,46 +328,16 @@ class MainWindow(QMainWindow):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.toolbar.setContextMenuPolicy(Qt.ContextMenuPolicy.PreventContextMenu)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
-        self.person_actions: list[QAction] = []
-        self.certificate_actions: dict[str, QAction] = {}
-        for key, kind, text in (
-                ("F6", "meldebescheinigung", tr("Meldebescheinigung")),
-                ("F7", "lebensbescheinigung", tr("Lebensbescheinigung")),
-                ("F8", "personenstandsurkunde_antrag", tr("Personenstandsurkunde"))):
-            action = self.add_function_action(
-                key, text, lambda _checked=False, k=kind: self.open_certificate(k),
-                needs_person=True)
-            self.certificate_actions[kind] = action
-        self.cash_action = self.add_function_action("F9", tr("Kasse"), self.open_cash_desk)
-        self.reprint_action = self.add_function_action(
-            "F10", tr("Zweitschrift"), lambda _checked=False: self.reprint_selected(),
-            needs_person=True)
-        self.conflicts_action = self.add_function_action(
-            "F12", tr("Klärfälle"), lambda _checked=False: self.open_conflicts())
+        self.function_actions = bind_function_keys(self, self.toolbar)
+        self.person_actions = [action for action in self.function_actions.values()
+                               if action.property("needs_person")]
+        self.certificate_actions = {"meldebescheinigung": self.function_actions["F6"],
+                                    "lebensbescheinigung": self.function_actions["F7"],
+                                    "personenstandsurkunde_antrag": self.function_actions["F8"]}
+        self.cash_action = self.function_actions["F9"]
+        self.reprint_action = self.function_actions["F10"]
+        self.conflicts_action = self.function_actions["F12"]
         self._update_actions()
-
-    def add_function_action(self, key: str, text: str, slot: Callable[..., object], *,
-                            needs_person: bool = False) -> QAction:
-        """A function-key action on the tool bar, its key shown first ("F6 Meldebescheinigung").
-
-        With `needs_person` it is enabled only while a person is open. For other modules too
-        (the registration dialogs add F2/F3/F4 here).
-        """
-        action = QAction(f"{key} {text}", self)
-        action.setObjectName(f"action{key}")
-        action.setShortcut(QKeySequence(key))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(f"{text} ({key})")
-        action.triggered.connect(slot)
-        self.toolbar.addAction(action)
-        button = self.toolbar.widgetForAction(action)
-        if button is not None:
-            button.setAccessibleName(f"{text}, {tr('Taste')} {key}")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # keys, not Tab stops
-        if needs_person:
-            self.person_actions.append(action)
-            action.setEnabled(self.person_view.record is not None)
-        return action
 
     def _update_actions(self) -> None:
         open_ = self.person_view.record is not None
