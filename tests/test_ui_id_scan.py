@@ -15,7 +15,8 @@ from clerk_app.id_scan import NewPersonPrefill
 from clerk_app.store import opening
 from tests.factories import add_person, make_cfg
 from tests.ui_support import Register, module_register, settle
-from ui.main_window import MainWindow, is_mrz_typing
+from ui.main_window import MainWindow
+from ui.search_panel import is_mrz_typing
 
 pytestmark = pytest.mark.usefixtures("german")
 

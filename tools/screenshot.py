@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_person and hits:
             row = args.row if args.row is not None else _interesting(window, hits, args.blocked)
             window.table.selectRow(row)
-            window.open_selected()
+            window.search_panel.open_selected()
             _wait_until(lambda: window.person_view.record is not None)
         _wait(100)
         args.output.parent.mkdir(parents=True, exist_ok=True)
