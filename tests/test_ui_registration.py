@@ -907,27 +907,27 @@ def test_a_failure_of_the_register_keeps_the_form(qtbot: QtBot, window: MainWind
     """Not a field problem (the disk is full, the register locked): said in the banner,
     nothing typed is lost, and sending again works."""
     from clerk_app.errors import StoreError
-    from ui import service_call
+    from ui import operation
 
     dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
     assert isinstance(dialog, AnmeldungDialog)
     keys = Keys(qtbot)
     fill_person(keys, "Festplatte", "Vera", "9.9.1999")
     fill_rest(keys, dialog)
-    real = service_call.run_service
+    real = operation.run_service
 
     def broken(*_args: object, **_kwargs: object) -> object:
         raise StoreError("Das Melderegister kann gerade nicht schreiben. Bitte erneut "
                          "versuchen.", "store not writable")
 
-    monkeypatch.setattr(service_call, "run_service", broken)
+    monkeypatch.setattr(operation, "run_service", broken)
     settle(qtbot, dialog)
     typed = dialog.form_data()
     submit(qtbot, keys, dialog)
     assert dialog.banner.message.startswith("Das Melderegister kann gerade nicht schreiben.")
     assert dialog.service_result is None and not dialog.is_done
     assert dialog.form_data() == typed
-    monkeypatch.setattr(service_call, "run_service", real)
+    monkeypatch.setattr(operation, "run_service", real)
     submit(qtbot, keys, dialog)
     assert dialog.service_result is not None, dialog.form.errors()
 

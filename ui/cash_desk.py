@@ -56,8 +56,8 @@ from ui.fields import ErrorLabel, FieldBox, Form
 from ui.form_dialog import EnterKeyFilter
 from ui.formatting import fmt_date
 from ui.i18n import message_text, tr, tr_label
-from ui.printing import PrintBar, find_print_service
-from ui.service_call import run_service_call
+from ui.operation import Op, ServiceOp
+from ui.printing import PrintBar, PrintService
 from ui.status import demo_badge
 from ui.style import DIALOG_CSS, ERROR_RED, MUTED, OK_GREEN
 
@@ -106,7 +106,8 @@ class CashDeskDialog(QDialog):
     completed = Signal(object)   # a ServiceResult (Storno or Tagesabschluss)
 
     def __init__(self, db: DbWorker, parent: QWidget | None = None, *,
-                 demo: bool = False, today: date | None = None) -> None:
+                 demo: bool = False, today: date | None = None,
+                 printing: PrintService | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("cashDesk")
         title = tr("Kasse")
@@ -116,16 +117,15 @@ class CashDeskDialog(QDialog):
         self.setAccessibleName(title)
         self.setStyleSheet(DIALOG_CSS)
         self.db = db
+        self.printing = printing   # F5/Strg+P for a booked Storno or closing (None: none)
         self.day = today or date.today()
         self.cash_day: CashDay | None = None
         self.storno_command_id = uuid7()
         self.closing_command_id = uuid7()
         self.results: list[ServiceResult] = []
         self._busy = False
-        self._alive = True
         # Asked before the final closing; tests replace it.
         self.confirm_closing: Callable[[str], bool] = self._ask_closing
-        self.finished.connect(self._on_finished)
 
         self.heading = _bold(QLabel(tr("Kasse · Geschäftstag {day}").format(
             day=fmt_date(self.day))), 1.4)
@@ -289,12 +289,10 @@ class CashDeskDialog(QDialog):
 
     def reload(self) -> None:
         day = self.day
-        self.db.run(lambda store: load_cash_day(store, day), self._on_loaded,
-                    self._on_failed, "cash journal")
+        Op(self, lambda store: load_cash_day(store, day), self._on_loaded,
+           what="cash journal").failure(self._on_failed).run(self.db)
 
     def _on_loaded(self, cash_day: CashDay) -> None:
-        if not self._alive:
-            return
         self.cash_day = cash_day
         self.heading.setText(tr("Kasse {workstation} · Geschäftstag {day}").format(
             workstation=cash_day.workstation, day=fmt_date(cash_day.day)))
@@ -373,13 +371,8 @@ class CashDeskDialog(QDialog):
             "</tr></table>")
 
     def _on_failed(self, message_de: str, message_en: str) -> None:
-        if not self._alive:
-            return
         self._set_busy(False)
         self.banner.show_message(message_text(message_de, message_en))
-
-    def _on_finished(self, _code: int) -> None:
-        self._alive = False
 
     # Storno
 
@@ -400,20 +393,14 @@ class CashDeskDialog(QDialog):
         form = {"receipt_number": self.receipt.text(), "reason": self.reason.text()}
         self.storno_form.clear_errors()
         self.banner.show_message("")
-        self._set_busy(True)
-        run_service_call(self.db, "storno", form, self.storno_command_id,
-                         self._on_storno_done, self._on_storno_errors, self._on_failed)
+        ServiceOp(self, "storno", form, self.storno_command_id).success(
+            self._on_storno_done).form_errors(self._on_storno_errors).failure(
+                self._on_failed).with_progress(self._set_busy).run(self.db)
 
     def _on_storno_errors(self, errors: dict[str, str]) -> None:
-        if not self._alive:
-            return
-        self._set_busy(False)
         self._show_errors(self.storno_form, errors)
 
     def _on_storno_done(self, result: ServiceResult) -> None:
-        if not self._alive:
-            return
-        self._set_busy(False)
         self.results.append(result)
         self.storno_command_id = uuid7()   # the next Storno is a new command
         receipt = result.receipt
@@ -494,9 +481,9 @@ class CashDeskDialog(QDialog):
             return
         form: dict[str, Any] = {"counted_cash_cents": counted,
                                 "business_day": self.cash_day.day.isoformat()}
-        self._set_busy(True)
-        run_service_call(self.db, "tagesabschluss", form, self.closing_command_id,
-                         self._on_closing_done, self._on_closing_errors, self._on_failed)
+        ServiceOp(self, "tagesabschluss", form, self.closing_command_id).success(
+            self._on_closing_done).form_errors(self._on_closing_errors).failure(
+                self._on_failed).with_progress(self._set_busy).run(self.db)
 
     def _ask_closing(self, question: str) -> bool:
         box = QMessageBox(self)
@@ -513,15 +500,9 @@ class CashDeskDialog(QDialog):
         return box.clickedButton() is book
 
     def _on_closing_errors(self, errors: dict[str, str]) -> None:
-        if not self._alive:
-            return
-        self._set_busy(False)
         self._show_errors(self.closing_form, errors)
 
     def _on_closing_done(self, result: ServiceResult) -> None:
-        if not self._alive:
-            return
-        self._set_busy(False)
         self.results.append(result)
         document = next((d for d in result.documents if d.type == "tagesabschluss"), None)
         text = tr("✔ Tagesabschluss gebucht (Beleg {number}, im Melderegister gespeichert "
@@ -542,10 +523,9 @@ class CashDeskDialog(QDialog):
         """F5/Strg+P for the documents just booked (Stornobeleg or Tagesabschluss)."""
         numbers = [d.number for d in result.documents]
         if self.print_bar is None:
-            service = find_print_service(self)
-            if service is None:
+            if self.printing is None:
                 return
-            self.print_bar = PrintBar(service, numbers)
+            self.print_bar = PrintBar(self.printing, numbers)
             self._buttons.insertWidget(1, self.print_bar)
         else:
             self.print_bar.set_numbers(numbers)

@@ -60,8 +60,9 @@ from ui.fields import ChoiceBox, FieldBox, FormSection
 from ui.form_dialog import FormDialog
 from ui.formatting import fmt_date
 from ui.i18n import message_text, tr, tr_label
+from ui.operation import Op, ServiceOp
 from ui.payment import PaymentSection
-from ui.service_call import run_service_call
+from ui.printing import PrintService, add_print_bar
 from ui.status import demo_badge
 from ui.style import MUTED, OK_GREEN
 
@@ -135,8 +136,10 @@ class CertificateDialog(FormDialog):
                                                           "id_document_checked"})
 
     def __init__(self, record: PersonRecord, db: DbWorker, parent: QWidget | None = None,
-                 *, demo: bool = False, today: date | None = None) -> None:
+                 *, demo: bool = False, today: date | None = None,
+                 printing: PrintService | None = None) -> None:
         super().__init__(self.window_title(), tr("Ausstellen"), parent)
+        self.printing = printing   # F5/Strg+P on the result page (None: no print bar)
         if demo:
             self.setWindowTitle(f"{self.windowTitle()} – {tr('DEMO')}")
         self.setObjectName(f"dialog_{self.service_type}")
@@ -191,8 +194,8 @@ class CertificateDialog(FormDialog):
 
         person_id = record.id
         day = self.today
-        db.run(lambda store: _warnings_in_worker(store, person_id, day),
-               self._on_warnings, self._on_warnings_failed, "certificate warnings")
+        Op(self, lambda store: _warnings_in_worker(store, person_id, day), self._on_warnings,
+           what="certificate warnings").failure(self._on_warnings_failed).run(db)
 
     @property
     def draft_person_id(self) -> str | None:
@@ -257,8 +260,6 @@ class CertificateDialog(FormDialog):
         return " · ".join(parts)
 
     def _on_warnings(self, answer: tuple[list[str], bool]) -> None:
-        if not self.alive:
-            return
         warnings, blocked = answer
         self.warnings_loaded = True
         self.blocked = blocked
@@ -271,8 +272,6 @@ class CertificateDialog(FormDialog):
         self._release_waiting_submit()
 
     def _on_warnings_failed(self, message_de: str, message_en: str) -> None:
-        if not self.alive:
-            return
         self.warnings_loaded = True
         self.status.setText("")
         self.show_banner(message_text(message_de, message_en))
@@ -307,12 +306,11 @@ class CertificateDialog(FormDialog):
         self.form.clear_errors()
         self.show_banner("")
         self.set_busy(True, tr("Wird ausgestellt …"))
-        run_service_call(self.db, self.service_type, self.full_form(), self.command_id,
-                         self._on_done, self.on_service_errors, self.on_service_failed)
+        ServiceOp(self, self.service_type, self.full_form(), self.command_id).success(
+            self._on_done).form_errors(self.on_service_errors).failure(
+                self.on_service_failed).run(self.db)
 
     def _on_done(self, result: ServiceResult) -> None:
-        if not self.alive:
-            return
         self.service_result = result
         self._fill_result(result)
         self.show_result_page()
@@ -325,9 +323,7 @@ class CertificateDialog(FormDialog):
         view = ResultView(result, document)
         self.result_view = view
         self.result_layout.addWidget(view)
-        from ui.printing import add_print_bar
-
-        self.print_bar = add_print_bar(self, self.result_layout,
+        self.print_bar = add_print_bar(self.printing, self.result_layout,
                                        [d.number for d in result.documents])
 
 
@@ -758,9 +754,9 @@ DIALOGS: Mapping[str, type[CertificateDialog]] = {
 
 def certificate_dialog(kind: str, record: PersonRecord, db: DbWorker,
                        parent: QWidget | None = None, *, demo: bool = False,
-                       ) -> CertificateDialog:
+                       printing: PrintService | None = None) -> CertificateDialog:
     """The dialog of the certificate service `kind` for the open person `record`."""
-    return DIALOGS[kind](record, db, parent, demo=demo)
+    return DIALOGS[kind](record, db, parent, demo=demo, printing=printing)
 
 
 __all__ = [

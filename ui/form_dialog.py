@@ -7,11 +7,11 @@
   a submit is running nothing closes or submits twice.
 
 Subclasses implement `submit()` and `input_chain()` and call `refresh_tab_order()` whenever
-fields appear or disappear. Core calls go through the window's `DbWorker` (a service through
-`ui.service_call.run_service_call`); a `FormError` is turned into `show_form_errors(errors)`,
-any other failure into `show_banner(message)` (`on_service_errors`/`on_service_failed` do
-that for a submit, and drop answers that come after the dialog closed). The form stays filled
-in either case. On success, fill `result_layout` and call `show_result_page()`.
+fields appear or disappear. Core calls are `ui.operation.Op`s owned by the dialog (a service:
+`ServiceOp`), so answers that come after the dialog closed are dropped; a `FormError` is
+turned into `show_form_errors(errors)`, any other failure into `show_banner(message)`
+(`on_service_errors`/`on_service_failed` do that for a submit). The form stays filled in
+either case. On success, fill `result_layout` and call `show_result_page()`.
 `confirm_discard` (a function) is the question asked before typed data is thrown away; tests
 replace it. See `ui/registration/` for dialogs built this way; the fields are in `ui.fields`.
 """
@@ -110,7 +110,6 @@ class FormDialog(QDialog):
         self.confirm_discard: Callable[[], bool] = lambda: ask_discard(self)
         self._busy = False
         self._done = False
-        self._alive = True   # answers from the worker that come after closing are dropped
         self._chain: list[QWidget] = []
         self.command_id = ""   # the service's command id (set by the subclass)
         self.drafts: DraftKeeper | None = None
@@ -317,11 +316,6 @@ class FormDialog(QDialog):
         return self._busy
 
     @property
-    def alive(self) -> bool:
-        """Not closed yet: a worker's answer that comes later is for nobody."""
-        return self._alive
-
-    @property
     def is_done(self) -> bool:
         return self._done
 
@@ -354,18 +348,14 @@ class FormDialog(QDialog):
             self.submit_button.setFocus()
 
     def on_service_errors(self, errors: Mapping[str, str]) -> None:
-        """A submit's `FormError` (`ui.service_call.run_service_call`): the submit is over,
-        each message goes next to its field."""
-        if not self._alive:
-            return
+        """A submit's `FormError` (`ui.operation.ServiceOp`): the submit is over, each
+        message goes next to its field."""
         self.set_busy(False)
         self.show_form_errors(errors)
 
     def on_service_failed(self, message_de: str, message_en: str) -> None:
         """A worker call failed for another reason (the register locked, the disk full): said
         in the banner, the form kept as it is."""
-        if not self._alive:
-            return
         self.set_busy(False)
         self.show_banner(message_text(message_de, message_en))
 
@@ -432,7 +422,6 @@ class FormDialog(QDialog):
         super().hideEvent(event)
 
     def done(self, result: int) -> None:
-        self._alive = False
         app = QApplication.instance()
         if isinstance(app, QApplication):
             with contextlib.suppress(RuntimeError, TypeError):

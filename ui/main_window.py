@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMetaMethod, Qt, Signal
+from PySide6.QtCore import QMetaMethod, Qt, Signal, SignalInstance
 from PySide6.QtGui import (
     QCloseEvent,
     QKeySequence,
@@ -52,6 +52,7 @@ from ui.draft_keeper import drafts_status, startup_drafts
 from ui.form_dialog import FormDialog
 from ui.function_keys import bind_function_keys
 from ui.i18n import error_text, message_text, tr
+from ui.operation import Op
 from ui.person_view import PersonView
 from ui.printing import PrintService
 from ui.registration.actions import RegistrationActions
@@ -109,10 +110,9 @@ class MainWindow(QMainWindow):
         self.search.escape_pressed.connect(self.reset)
         self.person_view.person_link_activated.connect(self.open_person)
         self.person_view.reprint_requested.connect(self.reprint_document)
-        # Archive, print and Zweitschrift (ui.printing); dialogs find it as `printing`.
+        # Archive, print and Zweitschrift (ui.printing); handed to each service dialog.
         self.printing = PrintService(cfg, self.db, self)
         self.printing.status.connect(self._show_status)
-        self._documents_seq = 0
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self.search_panel.register_opened()
         self.printing.catch_up()   # documents a crash left without their PDF
-        self.db.run(startup_drafts, self._on_drafts, None, "drafts at start")
+        Op(self, startup_drafts, self._on_drafts, what="drafts at start").run(self.db)
         self.sync.start()
 
     def _on_drafts(self, kinds: list[str]) -> None:
@@ -257,7 +257,7 @@ class MainWindow(QMainWindow):
         self.db.open_person(person_id)
         self.statusBar().showMessage(tr("Person wird geöffnet …"))
 
-    def _on_person_done(self, _request: int, record: object) -> None:
+    def _on_person_done(self, record: object) -> None:
         assert isinstance(record, PersonRecord)
         self.statusBar().clearMessage()
         self.search_panel.show_opened(record.id)
@@ -270,17 +270,14 @@ class MainWindow(QMainWindow):
     # Documents of the open person and the Zweitschrift
 
     def _load_documents(self, person_id: str) -> None:
-        self._documents_seq += 1
-        request = self._documents_seq
-        self.db.run(lambda store: person_documents(store, person_id),
-                    lambda docs: self._on_documents(request, person_id, docs),
-                    lambda de, en: self._show_status(message_text(de, en)),
-                    "person documents")
+        Op(self, lambda store: person_documents(store, person_id),
+           lambda docs: self._on_documents(person_id, docs), what="person documents").latest(
+               "documents").failure(
+                   lambda de, en: self._show_status(message_text(de, en))).run(self.db)
 
-    def _on_documents(self, request: int, person_id: str,
-                      documents: list[PersonDocument]) -> None:
+    def _on_documents(self, person_id: str, documents: list[PersonDocument]) -> None:
         record = self.person_view.record
-        if request != self._documents_seq or record is None or record.id != person_id:
+        if record is None or record.id != person_id:
             return
         selected = self.person_view.selected_document()
         self.person_view.show_documents(documents)
@@ -309,7 +306,7 @@ class MainWindow(QMainWindow):
 
         self.printing.reprint(number, report=done)
 
-    def _on_person_failed(self, _request: int, message_de: str, message_en: str) -> None:
+    def _on_person_failed(self, message_de: str, message_en: str) -> None:
         self.statusBar().clearMessage()
         self.search_panel.show_message(message_text(message_de, message_en))
 
@@ -351,12 +348,13 @@ class MainWindow(QMainWindow):
         from ui.certificate_dialogs import certificate_dialog
 
         try:
-            dialog = certificate_dialog(kind, record, self.db, self, demo=self.cfg.is_demo)
+            dialog = certificate_dialog(kind, record, self.db, self, demo=self.cfg.is_demo,
+                                        printing=self.printing)
         except ClerkError as exc:   # e.g. the fee schedule lacks the service: say so
             log.error("cannot open the %s dialog: %s", kind, exc.message_en)
             self.search_panel.show_message(error_text(exc))
             return
-        self._show_service_dialog(dialog)
+        self._show_service_dialog(dialog, dialog.completed)
 
     def open_cash_desk(self) -> None:
         """F9: today's cash journal, Storno and the daily closing."""
@@ -364,7 +362,8 @@ class MainWindow(QMainWindow):
             return
         from ui.cash_desk import CashDeskDialog
 
-        self._show_service_dialog(CashDeskDialog(self.db, self, demo=self.cfg.is_demo))
+        dialog = CashDeskDialog(self.db, self, demo=self.cfg.is_demo, printing=self.printing)
+        self._show_service_dialog(dialog, dialog.completed)
 
     def raise_service_dialog(self) -> bool:
         """One service at a time: a dialog already open comes to the front instead."""
@@ -375,13 +374,13 @@ class MainWindow(QMainWindow):
         dialog.activateWindow()
         return True
 
-    def _show_service_dialog(self, dialog: QDialog) -> None:
+    def _show_service_dialog(self, dialog: QDialog, completed: SignalInstance) -> None:
+        """Show `dialog`; its `completed(ServiceResult)` signal, given explicitly, reads the
+        open person again."""
         self.service_dialog = dialog
         if isinstance(dialog, FormDialog):
             dialog.start_drafts(self.db)
-        completed = getattr(dialog, "completed", None)
-        if completed is not None:
-            completed.connect(self._on_service_completed)
+        completed.connect(self._on_service_completed)
         dialog.finished.connect(self._on_service_dialog_closed)
         dialog.open()
 

@@ -55,6 +55,7 @@ from clerk_app.seal import SealKey, office_seal
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
 from ui.i18n import message_text, tr
+from ui.operation import Op
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +311,8 @@ class PrintService(QObject):
                     failed.append(number)
             return done, failed
 
-        self.db.run(work, self._on_archived, self._on_archive_failed, "archive documents")
+        Op(self, work, self._on_archived, what="archive documents").failure(
+            self._on_archive_failed).run(self.db)
 
     def _on_archived(self, answer: tuple[list[str], list[str]]) -> None:
         done, failed = answer
@@ -334,7 +336,8 @@ class PrintService(QObject):
             purge_private_folder(folder)
             return documents_without_pdf(store)
 
-        self.db.run(listing, self._catch_up_list, self._on_archive_failed, "list unarchived")
+        Op(self, listing, self._catch_up_list, what="list unarchived").failure(
+            self._on_archive_failed).run(self.db)
 
     def _catch_up_list(self, numbers: list[str]) -> None:
         if not numbers:
@@ -350,8 +353,9 @@ class PrintService(QObject):
                     ensure_original(store, cfg, keys, number)
                 return number
 
-            self.db.run(work, lambda _n: self._catch_up_step(True),
-                        lambda _de, _en: self._catch_up_step(False), "archive left document")
+            Op(self, work, lambda _n: self._catch_up_step(True),
+               what="archive left document").failure(
+                   lambda _de, _en: self._catch_up_step(False)).run(self.db)
 
     def _catch_up_step(self, ok: bool) -> None:
         self._catching_up -= 1
@@ -374,20 +378,20 @@ class PrintService(QObject):
         if not numbers:
             return
         cfg, keys = self.cfg, self._keys
-        self.db.run(lambda store: [ensure_original(store, cfg, keys, n) for n in numbers],
-                    lambda items: self._output(items, preview, report),
-                    lambda de, en: self._say(tr("Drucken nicht möglich: {message}").format(
-                        message=message_text(de, en)), report), "print documents")
+        Op(self, lambda store: [ensure_original(store, cfg, keys, n) for n in numbers],
+           lambda items: self._output(items, preview, report), what="print documents").failure(
+               lambda de, en: self._say(tr("Drucken nicht möglich: {message}").format(
+                   message=message_text(de, en)), report)).run(self.db)
 
     def reprint(self, number: str, *, report: Report | None = None,
                 today: date | None = None) -> None:
         """F10: a Zweitschrift of `number`, archived, then printed (or saved and opened)."""
         cfg, keys = self.cfg, self._keys
         day = today or date.today()
-        self.db.run(lambda store: [make_reprint(store, cfg, keys, number, day)],
-                    lambda items: self._output(items, False, report),
-                    lambda de, en: self._say(tr("Zweitschrift nicht möglich: {message}").format(
-                        message=message_text(de, en)), report), "reprint document")
+        Op(self, lambda store: [make_reprint(store, cfg, keys, number, day)],
+           lambda items: self._output(items, False, report), what="reprint document").failure(
+               lambda de, en: self._say(tr("Zweitschrift nicht möglich: {message}").format(
+                   message=message_text(de, en)), report)).run(self.db)
 
     def _output(self, items: list[Printable], preview: bool, report: Report | None) -> None:
         printer = self.printer_factory(self.settings.load())
@@ -449,24 +453,14 @@ class PrintService(QObject):
                          "geöffnet. Nur für Sie lesbar; wird nach einem Tag automatisch "
                          "gelöscht.").format(files=files, folder=folder), report)
 
-        self.db.run(write, written, lambda de, en: self._say(
+        Op(self, write, written, what="save print file").failure(lambda de, en: self._say(
             tr("Das PDF konnte nicht gespeichert werden: {message}").format(
-                message=message_text(de, en)), report), "save print file")
+                message=message_text(de, en)), report)).run(self.db)
 
     def _say(self, text: str, report: Report | None) -> None:
         self.status.emit(text)
         if report is not None:
             report(text)
-
-
-def find_print_service(widget: QWidget | None) -> PrintService | None:
-    """The print service of the window `widget` belongs to (dialogs: their parent window)."""
-    while widget is not None:
-        service = getattr(widget, "printing", None)
-        if isinstance(service, PrintService):
-            return service
-        widget = widget.parentWidget()
-    return None
 
 
 # --- the buttons on a result page ------------------------------------------------------------
@@ -536,10 +530,10 @@ class PrintBar(QWidget):
             pass
 
 
-def add_print_bar(dialog: QWidget, layout: object, numbers: Sequence[str]) -> PrintBar | None:
-    """Put a PrintBar for `numbers` into `layout` (a QBoxLayout) if the dialog belongs to a
-    window with printing; returns it (None without one, e.g. a dialog tested alone)."""
-    service = find_print_service(dialog)
+def add_print_bar(service: PrintService | None, layout: object,
+                  numbers: Sequence[str]) -> PrintBar | None:
+    """Put a PrintBar for `numbers` into `layout` (a QBoxLayout) if the dialog was given the
+    window's print service; returns it (None without one, e.g. a dialog tested alone)."""
     if service is None or not numbers:
         return None
     bar = PrintBar(service, numbers)
@@ -553,7 +547,6 @@ __all__ = [
     "PrinterChoice",
     "PrinterSettings",
     "add_print_bar",
-    "find_print_service",
     "printers_available",
     "purge_private_folder",
     "write_private_pdf",

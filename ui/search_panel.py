@@ -49,6 +49,7 @@ from ui.db_worker import DbWorker
 from ui.form_dialog import EnterKeyFilter
 from ui.formatting import fmt_date
 from ui.i18n import message_text, tr
+from ui.operation import Op, drop
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.style import ERROR_RED
 
@@ -124,11 +125,9 @@ class SearchPanel(QWidget):
         self._pending_open = False
         self._last_query = ""
         self._searching = False
-        self._scanning = 0          # request number of the MRZ scan in flight (0 = none)
-        self._scan_seq = 0
+        self._scanning = False      # an MRZ scan is in flight (op key "scan")
         self._refresh_seq = 0       # search number of the last `refresh_search`
-        self._relisting = 0         # request number of a scan's hits read again (0 = none)
-        self._relist_seq = 0
+        self._relisting = False     # a scan's hits are read again (op key "relist")
         self._build_search()
         self._build_results()
         rows = QVBoxLayout(self)
@@ -233,7 +232,7 @@ class SearchPanel(QWidget):
     @property
     def busy(self) -> bool:
         """A search is waiting for its debounce or for the worker's answer."""
-        return self._debounce.isActive() or self._searching or bool(self._relisting)
+        return self._debounce.isActive() or self._searching or self._relisting
 
     def register_opened(self) -> None:
         """The register is open: run what was typed while it opened."""
@@ -307,7 +306,8 @@ class SearchPanel(QWidget):
         self.db.cancel_search()
         self._last_query = ""
         self._searching = False
-        self._scanning = 0
+        self._scanning = False
+        drop(self, "scan")       # a scan in flight is for the last citizen
         self._pending_open = False
         self.model.clear()
         self.message.clear()
@@ -328,16 +328,13 @@ class SearchPanel(QWidget):
     def _relist(self, person_ids: list[str]) -> None:
         text = self.search.text()
         today = date.today()
-        self._relist_seq += 1
-        request = self._relisting = self._relist_seq
-        self.db.run(lambda store: hits_for(store, person_ids, today),
-                    lambda hits: self._on_relisted(request, text, hits),
-                    lambda _de, _en: self._on_relisted(request, text, None), "refresh hits")
+        self._relisting = True
+        Op(self, lambda store: hits_for(store, person_ids, today),
+           lambda hits: self._on_relisted(text, hits), what="refresh hits").latest(
+               "relist").failure(lambda _de, _en: self._on_relisted(text, None)).run(self.db)
 
-    def _on_relisted(self, request: int, text: str, hits: list[PersonHit] | None) -> None:
-        if request != self._relisting:
-            return
-        self._relisting = 0
+    def _on_relisted(self, text: str, hits: list[PersonHit] | None) -> None:
+        self._relisting = False
         if hits is not None and not self._scanning and self.search.text() == text:
             self._show_hits_keeping_selection(hits)
 
@@ -438,18 +435,13 @@ class SearchPanel(QWidget):
         self.model.clear()
         self.message.clear()
         self.count.setText(tr("Ausweis wird gelesen …"))
-        self._scan_seq += 1
-        request = self._scan_seq
-        self._scanning = request
+        self._scanning = True
         today = date.today()
-        self.db.run(lambda store: _scan_in_worker(store, text, today),
-                    lambda answer: self._on_scan_done(request, answer),
-                    lambda de, en: self._on_scan_failed(request, de, en), "id scan")
+        Op(self, lambda store: _scan_in_worker(store, text, today), self._on_scan_done,
+           what="id scan").latest("scan").failure(self._on_scan_failed).run(self.db)
 
-    def _on_scan_done(self, request: int, answer: tuple[ScanOutcome, list[PersonHit]]) -> None:
-        if request != self._scanning:
-            return   # the clerk typed on or pressed Esc meanwhile
-        self._scanning = 0
+    def _on_scan_done(self, answer: tuple[ScanOutcome, list[PersonHit]]) -> None:
+        self._scanning = False
         outcome, hits = answer
         self.search.selectAll()   # the next scan (or name) replaces the zone
         if outcome.problems_de:
@@ -471,10 +463,8 @@ class SearchPanel(QWidget):
         if outcome.prefill is not None:
             self._say_no_match(outcome.prefill)
 
-    def _on_scan_failed(self, request: int, message_de: str, message_en: str) -> None:
-        if request != self._scanning:
-            return
-        self._scanning = 0
+    def _on_scan_failed(self, message_de: str, message_en: str) -> None:
+        self._scanning = False
         self.count.clear()
         self.search.selectAll()
         self.show_message(message_text(message_de, message_en))

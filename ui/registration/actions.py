@@ -56,7 +56,8 @@ class RegistrationActions(QObject):
         prefill = self.window.scan_prefill
         # A scanned card is the citizen at the counter: no older draft over its data.
         self._show(AnmeldungDialog(self.window.db, candidate=candidate, prefill=prefill,
-                                   parent=self.window), restore=prefill is None)
+                                   parent=self.window, printing=self.window.printing),
+                   restore=prefill is None)
 
     def open_ummeldung(self) -> None:
         if self.window.raise_service_dialog():
@@ -67,7 +68,8 @@ class RegistrationActions(QObject):
             return
         from ui.registration.moves import UmmeldungDialog
 
-        self._show(UmmeldungDialog(self.window.db, record, parent=self.window))
+        self._show(UmmeldungDialog(self.window.db, record, parent=self.window,
+                                   printing=self.window.printing))
 
     def open_abmeldung(self) -> None:
         if self.window.raise_service_dialog():
@@ -78,7 +80,8 @@ class RegistrationActions(QObject):
             return
         from ui.registration.moves import AbmeldungDialog
 
-        self._show(AbmeldungDialog(self.window.db, record, parent=self.window))
+        self._show(AbmeldungDialog(self.window.db, record, parent=self.window,
+                                   printing=self.window.printing))
 
     def _say(self, text: str) -> None:
         self.window.statusBar().showMessage(text, STATUS_MS)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QWidget,
 )
-from shiboken6 import isValid
 
 from clerk_app import rules
 from clerk_app.models import (
@@ -33,6 +32,7 @@ from clerk_app.streets import Street, find_streets
 from ui.db_worker import DbWorker
 from ui.fields import ChoiceBox, CountryEdit, DateEdit, FieldBox, Form, FormSection
 from ui.i18n import tr
+from ui.operation import Op
 from ui.registration.common import (
     _TRAILING_NUMBER_RE,
     GERMANY,
@@ -61,7 +61,6 @@ class StreetEdit(QLineEdit):
         self._street: Street | None = None
         self._hits: list[Street] = []
         self._hits_for = ""
-        self._seq = 0
         self._running = False
         self._resolve_pending = False
         self.setPlaceholderText(tr("Straße eingeben, ↓ wählt"))
@@ -132,16 +131,12 @@ class StreetEdit(QLineEdit):
             self._model.setStringList([])
             self._finish_resolve()
             return
-        self._seq += 1
-        seq = self._seq
         self._running = True
-        self._db.run(lambda store: find_streets(store, query, STREET_LIMIT),
-                     lambda hits: self._on_hits(seq, query, hits),
-                     lambda _de, _en: self._on_hits(seq, query, []), "street lookup")
+        Op(self, lambda store: find_streets(store, query, STREET_LIMIT),
+           lambda hits: self._on_hits(query, hits), what="street lookup").latest(
+               "streets").failure(lambda _de, _en: self._on_hits(query, [])).run(self._db)
 
-    def _on_hits(self, seq: int, query: str, hits: list[Street]) -> None:
-        if not isValid(self) or seq != self._seq:
-            return   # the dialog was closed meanwhile, or the clerk typed on
+    def _on_hits(self, query: str, hits: list[Street]) -> None:
         self._running = False
         if query != self._query()[0]:   # typed on meanwhile: answers to an older text
             if not self._timer.isActive():
@@ -201,7 +196,6 @@ class AddressSection(FormSection):
         super().__init__(title)
         self._db = db
         self._today = today
-        self._seq = 0
         self.checked_address: DomesticAddress | None = None
         self.street = StreetEdit(db)
         self.number = line_edit(tr("z. B. 12a"), 20)
@@ -263,8 +257,6 @@ class AddressSection(FormSection):
         if street is None or street.id is None or not number:
             self.number_box.set_hint("")
             return
-        self._seq += 1
-        seq = self._seq
         form = {"address": {"street_id": street.id, "house_number": number}}
 
         def check(store: Store) -> tuple[DomesticAddress | None, dict[str, str]]:
@@ -272,8 +264,6 @@ class AddressSection(FormSection):
             return resolve_address(store, section), dict(section.errors)
 
         def done(answer: tuple[DomesticAddress | None, dict[str, str]]) -> None:
-            if not isValid(self) or seq != self._seq:
-                return
             address, errors = answer
             self.checked_address = address
             message = errors.get("address.house_number") or errors.get("address.street_id", "")
@@ -281,7 +271,7 @@ class AddressSection(FormSection):
             self.number_box.set_hint(
                 f"{address.postal_code} {address.city} ({address.district})" if address else "")
 
-        self._db.run(check, done, None, "house number check")
+        Op(self, check, done, what="house number check").latest("number").run(self._db)
 
 
 class PreviousAddressSection(FormSection):

@@ -28,6 +28,7 @@ from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
 from ui.fields import ErrorLabel, ErrorSlot
 from ui.i18n import tr
+from ui.printing import PrintService
 from ui.registration.address import (
     AddressSection,
     LandlordSection,
@@ -50,8 +51,8 @@ class AnmeldungDialog(RegistrationDialog):
 
     def __init__(self, db: DbWorker, *, candidate: PersonRef | None = None,
                  prefill: NewPersonPrefill | None = None, today: date | None = None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(db, tr("Anmeldung"), tr("Anmelden"), today, parent)
+                 parent: QWidget | None = None, printing: PrintService | None = None) -> None:
+        super().__init__(db, tr("Anmeldung"), tr("Anmelden"), today, parent, printing)
         self.done_title = tr("Anmeldung gespeichert")
         self.candidate = candidate
         self.entries: list[PersonEntry] = []

@@ -32,9 +32,10 @@ from ui.fields import notice_frame, remap_indexed_paths
 from ui.form_dialog import FormDialog
 from ui.formatting import NO_VALUE
 from ui.i18n import tr
+from ui.operation import ServiceOp, owner_gone
+from ui.printing import PrintService, add_print_bar
 from ui.registration.address import StreetEdit
 from ui.registration.common import STREET_WAIT_MS, Duplicates
-from ui.service_call import run_service_call
 from ui.style import MUTED, OK_GREEN
 
 # --- the dialogs -----------------------------------------------------------------------------
@@ -51,9 +52,10 @@ class RegistrationDialog(FormDialog):
     done_title = ""
 
     def __init__(self, db: DbWorker, title: str, submit_text: str, today: date | None,
-                 parent: QWidget | None) -> None:
+                 parent: QWidget | None, printing: PrintService | None) -> None:
         super().__init__(title, submit_text, parent)
         self.db = db
+        self.printing = printing   # F5/Strg+P on the result page (None: no print bar)
         self.today = today or date.today()
         self._fixed_today = today
         self.command_id = uuid7()
@@ -96,8 +98,8 @@ class RegistrationDialog(FormDialog):
         self.send_form()
 
     def _submit_when_ready(self) -> None:
-        if not self.alive:
-            return
+        if owner_gone(self):
+            return   # closed while the street was looked up
         if any(street.pending or street.resolving for street in self.streets()):
             QTimer.singleShot(STREET_WAIT_MS, self, self._submit_when_ready)
             return
@@ -115,29 +117,28 @@ class RegistrationDialog(FormDialog):
         check = self.duplicate_check()
         self.set_busy(True, tr("Wird gespeichert …"))
         self.show_banner("")
-        run_service_call(self.db, self.service_type, form, self.command_id, self._show_success,
-                         lambda errors: self.on_service_errors(self.remap_errors(errors)),
-                         self.on_service_failed, today=self._fixed_today, precheck=check,
-                         on_prechecked=self._on_duplicates)
+        op = ServiceOp(self, self.service_type, form, self.command_id,
+                       today=self._fixed_today).success(self._show_success).form_errors(
+            lambda errors: self.on_service_errors(self.remap_errors(errors))).failure(
+                self.on_service_failed)
+        if check is not None:
+            op.precheck(check, self._on_duplicates)
+        op.run(self.db)
 
     def _on_duplicates(self, outcome: Duplicates) -> None:
-        if self.alive:
-            self.set_busy(False)
-            self.on_duplicates(outcome)
+        self.set_busy(False)
+        self.on_duplicates(outcome)
 
     def on_duplicates(self, outcome: Duplicates) -> None:
         """Anmeldung only."""
 
     def on_service_failed(self, message_de: str, message_en: str) -> None:
         super().on_service_failed(message_de, message_en)
-        if self.alive:
-            self.submit_button.setFocus()   # Enter sends again
+        self.submit_button.setFocus()   # Enter sends again
 
     # The result
 
     def _show_success(self, result: ServiceResult) -> None:
-        if not self.alive:
-            return
         self.service_result = result
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -188,9 +189,7 @@ class RegistrationDialog(FormDialog):
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         scroll.setWidget(page)
         self.result_layout.addWidget(scroll)
-        from ui.printing import add_print_bar
-
-        self.print_bar = add_print_bar(self, self.result_layout,
+        self.print_bar = add_print_bar(self.printing, self.result_layout,
                                        [d.number for d in result.documents])
         self.show_result_page()
         self.completed.emit(result)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from clerk_app import rules
 from clerk_app.models import (
@@ -43,6 +42,8 @@ from ui.fields import (
 )
 from ui.formatting import fmt_date
 from ui.i18n import tr, tr_label
+from ui.operation import Op
+from ui.printing import PrintService
 from ui.registration.address import AddressSection, LandlordSection, StreetEdit
 from ui.registration.common import GERMANY, PersonRef, line_edit, name_check
 from ui.registration.dialog import RegistrationDialog
@@ -123,11 +124,9 @@ class PersonPicker(FormSection):
                 from clerk_app.person_record import open_person
                 return [open_person(store, pid, purpose) for pid in ids]
 
-            db.run(load, self._on_members, lambda _de, _en: None, "load household members")
+            Op(self, load, self._on_members, what="load household members").run(db)
 
     def _on_members(self, records: list[PersonRecord]) -> None:
-        if not isValid(self):
-            return   # the dialog was closed meanwhile
         for row, record in zip(self.rows[1:], records, strict=False):
             row.set_record(record)
         self.loaded = True
@@ -157,8 +156,8 @@ class UmmeldungDialog(RegistrationDialog):
     draft_kind = "ummeldung"
 
     def __init__(self, db: DbWorker, record: PersonRecord, *, today: date | None = None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(db, tr("Ummeldung"), tr("Ummelden"), today, parent)
+                 parent: QWidget | None = None, printing: PrintService | None = None) -> None:
+        super().__init__(db, tr("Ummeldung"), tr("Ummelden"), today, parent, printing)
         self.done_title = tr("Ummeldung gespeichert")
         self.record = record
         main = next((r.kind for r in domestic_current(record) if r.kind in MAIN_KINDS), None)
@@ -213,8 +212,8 @@ class AbmeldungDialog(RegistrationDialog):
     draft_kind = "abmeldung"
 
     def __init__(self, db: DbWorker, record: PersonRecord, *, today: date | None = None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(db, tr("Abmeldung"), tr("Abmelden"), today, parent)
+                 parent: QWidget | None = None, printing: PrintService | None = None) -> None:
+        super().__init__(db, tr("Abmeldung"), tr("Abmelden"), today, parent, printing)
         self.done_title = tr("Abmeldung gespeichert")
         self.record = record
         self.picker = PersonPicker(tr("Wer meldet sich ab?"), record, self.form, db,
