@@ -907,27 +907,27 @@ def test_a_failure_of_the_register_keeps_the_form(qtbot: QtBot, window: MainWind
     """Not a field problem (the disk is full, the register locked): said in the banner,
     nothing typed is lost, and sending again works."""
     from clerk_app.errors import StoreError
-    from ui import operation
+    from clerk_app.services import base as services_base
 
     dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
     assert isinstance(dialog, AnmeldungDialog)
     keys = Keys(qtbot)
     fill_person(keys, "Festplatte", "Vera", "9.9.1999")
     fill_rest(keys, dialog)
-    real = operation.run_service
+    real = services_base.run_service
 
     def broken(*_args: object, **_kwargs: object) -> object:
         raise StoreError("Das Melderegister kann gerade nicht schreiben. Bitte erneut "
                          "versuchen.", "store not writable")
 
-    monkeypatch.setattr(operation, "run_service", broken)
+    monkeypatch.setattr(services_base, "run_service", broken)
     settle(qtbot, dialog)
     typed = dialog.form_data()
     submit(qtbot, keys, dialog)
     assert dialog.banner.message.startswith("Das Melderegister kann gerade nicht schreiben.")
     assert dialog.service_result is None and not dialog.is_done
     assert dialog.form_data() == typed
-    monkeypatch.setattr(operation, "run_service", real)
+    monkeypatch.setattr(services_base, "run_service", real)
     submit(qtbot, keys, dialog)
     assert dialog.service_result is not None, dialog.form.errors()
 

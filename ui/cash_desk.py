@@ -52,8 +52,8 @@ from clerk_app.ids import uuid7
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
+from ui.enter_key import EnterKeyFilter
 from ui.fields import ErrorLabel, FieldBox, Form
-from ui.form_dialog import EnterKeyFilter
 from ui.formatting import fmt_date
 from ui.i18n import message_text, tr, tr_label
 from ui.operation import Op, ServiceOp

@@ -2,7 +2,9 @@
 
 SQLCipher connections belong to the thread that opened them, so the worker opens its own
 `Store` *in* its thread and closes it there. The window sends requests by signal and gets the
-answers by signal; nothing on the UI thread waits for the disk.
+answers by signal; nothing on the UI thread waits for the disk. Widgets do not call it
+directly: their work goes through `ui.operation.Op` (owner, latest request wins, failure),
+whose channel is `send`.
 
 Search requests carry a sequence number. While the clerk types, requests queue up faster than
 they may be answered; the worker skips every request that is no longer the latest, and the

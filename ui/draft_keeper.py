@@ -34,13 +34,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clerk_app.draft_store import Draft, discard_draft, load_drafts, purge_old_drafts, save_draft
 from clerk_app.ids import uuid7
-from clerk_app.store.db import Store
 from ui.i18n import tr
 from ui.operation import Op, owner_gone
 
 if TYPE_CHECKING:
+    from clerk_app.draft_store import Draft
+    from clerk_app.store.db import Store
     from ui.db_worker import DbWorker
     from ui.form_dialog import FormDialog
 
@@ -123,6 +123,8 @@ def connect_edits(widget: QWidget, slot: Callable[[], None]) -> None:
 
 def newest_draft(store: Store, kind: str, person_id: str | None) -> Draft | None:
     """The newest draft of `kind` (for `person_id`) of the store's clerk at its workstation."""
+    from clerk_app.draft_store import load_drafts
+
     for draft in load_drafts(store, store.actor.clerk, store.actor.workstation, kind=kind):
         if draft.person_id == person_id:
             return draft
@@ -184,6 +186,8 @@ class DraftKeeper(QObject):
         data = dialog.draft_data()
         kind, command_id, person_id = self.kind, dialog.command_id, self.person_id
         self.stored = True
+        from clerk_app.draft_store import save_draft
+
         Op(self, lambda store: save_draft(store, kind, command_id, data, person_id=person_id),
            self._on_saved, what="save draft").failure(self._on_save_failed).run(self.db)
 
@@ -194,6 +198,8 @@ class DraftKeeper(QObject):
             return
         self.stored = False
         command_id = self.dialog.command_id
+        from clerk_app.draft_store import discard_draft
+
         Op(self, lambda store: discard_draft(store, command_id), what="discard draft").run(
             self.db)
 
@@ -259,6 +265,8 @@ class DraftKeeper(QObject):
 def startup_drafts(store: Store) -> list[str]:
     """In the worker, once the register is open: drop old drafts; the kinds of the others
     (newest first) of this clerk at this workstation."""
+    from clerk_app.draft_store import load_drafts, purge_old_drafts
+
     removed = purge_old_drafts(store)
     if removed:
         log.info("%d old drafts removed", removed)

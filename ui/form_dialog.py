@@ -23,7 +23,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QFont,
     QHideEvent,
@@ -54,23 +54,6 @@ if TYPE_CHECKING:
     from ui.db_worker import DbWorker
 
 # --- the dialog ------------------------------------------------------------------------------
-
-class EnterKeyFilter(QObject):
-    """Enter in `widget` (a list or table of the window) calls `action` instead: open the
-    chosen hit, take the chosen receipt."""
-
-    def __init__(self, widget: QWidget, action: Callable[[], object]) -> None:
-        super().__init__(widget)
-        self._action = action
-        widget.installEventFilter(self)
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self._action()
-            return True
-        return False
-
 
 def ask_discard(parent: QWidget) -> bool:
     """Ask before typed data is thrown away; Enter and Esc keep it (the safe answer)."""

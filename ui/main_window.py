@@ -42,14 +42,10 @@ from PySide6.QtWidgets import (
 )
 
 from clerk_app.config import Config
-from clerk_app.documents import PersonDocument, person_documents
 from clerk_app.errors import ClerkError
-from clerk_app.id_scan import NewPersonPrefill
 from clerk_app.models import PersonHit, PersonRecord
-from clerk_app.services.base import ServiceResult
 from ui.db_worker import DbWorker
 from ui.draft_keeper import drafts_status, startup_drafts
-from ui.form_dialog import FormDialog
 from ui.function_keys import bind_function_keys
 from ui.i18n import error_text, message_text, tr
 from ui.operation import Op
@@ -61,6 +57,9 @@ from ui.status import StatusBarWidgets
 from ui.sync_worker import SyncController
 
 if TYPE_CHECKING:
+    from clerk_app.documents import PersonDocument
+    from clerk_app.id_scan import NewPersonPrefill
+    from clerk_app.services.base import ServiceResult
     from ui.conflicts import ConflictsDialog
 
 log = logging.getLogger(__name__)
@@ -206,6 +205,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.search_panel.stop()
+        from ui.form_dialog import FormDialog
+
         dialog = self.service_dialog
         if isinstance(dialog, FormDialog):
             dialog.save_draft_now()   # queued before the worker closes the register
@@ -270,6 +271,8 @@ class MainWindow(QMainWindow):
     # Documents of the open person and the Zweitschrift
 
     def _load_documents(self, person_id: str) -> None:
+        from clerk_app.documents import person_documents
+
         Op(self, lambda store: person_documents(store, person_id),
            lambda docs: self._on_documents(person_id, docs), what="person documents").latest(
                "documents").failure(
@@ -377,6 +380,8 @@ class MainWindow(QMainWindow):
     def _show_service_dialog(self, dialog: QDialog, completed: SignalInstance) -> None:
         """Show `dialog`; its `completed(ServiceResult)` signal, given explicitly, reads the
         open person again."""
+        from ui.form_dialog import FormDialog
+
         self.service_dialog = dialog
         if isinstance(dialog, FormDialog):
             dialog.start_drafts(self.db)
@@ -386,6 +391,8 @@ class MainWindow(QMainWindow):
 
     def _on_service_completed(self, result: object) -> None:
         """Read the open person again (the service may have changed it)."""
+        from clerk_app.services.base import ServiceResult
+
         assert isinstance(result, ServiceResult)
         record = self.person_view.record
         self.after_service(result, record.id if record is not None else None)

@@ -29,16 +29,18 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog
 from shiboken6 import isValid
 
 from clerk_app.errors import FormError
-from clerk_app.services.base import ServiceResult, run_service
-from clerk_app.store.db import Store
 from ui.db_worker import DbWorker, FailureCallback
+
+if TYPE_CHECKING:
+    from clerk_app.services.base import ServiceResult
+    from clerk_app.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +185,8 @@ class ServiceOp:
         check = self._check
 
         def call(store: Store) -> ServiceResult | FormError | _Stopped[Any]:
+            from clerk_app.services.base import run_service
+
             if check is not None:
                 answer = check(store)
                 if answer is not None:

@@ -36,7 +36,7 @@ from clerk_app.models import (
     PersonRecord,
     Residence,
 )
-from ui.form_dialog import EnterKeyFilter
+from ui.enter_key import EnterKeyFilter
 from ui.formatting import NO_VALUE, fmt_age, fmt_date
 from ui.i18n import tr, tr_label
 

@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
@@ -42,20 +43,15 @@ from PySide6.QtPrintSupport import QPrinter, QPrinterInfo, QPrintPreviewDialog
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from clerk_app.config import Config
-from clerk_app.documents import (
-    RenderModel,
-    archive_pdf,
-    archived_pdf,
-    build_model,
-    documents_without_pdf,
-    original_file_id,
-)
 from clerk_app.errors import ClerkError
-from clerk_app.seal import SealKey, office_seal
-from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
 from ui.i18n import message_text, tr
 from ui.operation import Op
+
+if TYPE_CHECKING:   # the documents, the seal and the renderer load with the first document
+    from clerk_app.documents import RenderModel
+    from clerk_app.seal import SealKey
+    from clerk_app.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +223,8 @@ class _Keys:
         self._key: SealKey | None = None
 
     def get(self, store: Store) -> SealKey:
+        from clerk_app.seal import office_seal
+
         if self._key is None:
             self._key = office_seal(self.cfg, store)
         return self._key
@@ -234,6 +232,7 @@ class _Keys:
 
 def ensure_original(store: Store, cfg: Config, keys: _Keys, number: str) -> Printable:
     """The document's model and its archived original; renders and archives it if missing."""
+    from clerk_app.documents import archive_pdf, archived_pdf, build_model, original_file_id
     from ui.rendering import render_pdf
 
     model = build_model(store, cfg, number, seal_key=keys.get(store))
@@ -248,6 +247,7 @@ def ensure_original(store: Store, cfg: Config, keys: _Keys, number: str) -> Prin
 def make_reprint(store: Store, cfg: Config, keys: _Keys, number: str,
                  today: date) -> Printable:
     """A Zweitschrift of `number` printed today: rendered and archived (audited)."""
+    from clerk_app.documents import archive_pdf, build_model
     from ui.rendering import render_pdf
 
     model = build_model(store, cfg, number, seal_key=keys.get(store), reprint_on=today)
@@ -296,6 +296,8 @@ class PrintService(QObject):
         cfg, keys = self.cfg, self._keys
 
         def work(store: Store) -> tuple[list[str], list[str]]:
+            from clerk_app.documents import original_file_id
+
             done, failed = [], []
             for number in numbers:
                 if original_file_id(store, number) is not None:
@@ -333,6 +335,8 @@ class PrintService(QObject):
         folder = self.folder
 
         def listing(store: Store) -> list[str]:
+            from clerk_app.documents import documents_without_pdf
+
             purge_private_folder(folder)
             return documents_without_pdf(store)
 
@@ -349,6 +353,8 @@ class PrintService(QObject):
         cfg, keys = self.cfg, self._keys
         for number in numbers:
             def work(store: Store, number: str = number) -> str:
+                from clerk_app.documents import original_file_id
+
                 if original_file_id(store, number) is None:
                     ensure_original(store, cfg, keys, number)
                 return number

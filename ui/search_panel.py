@@ -40,13 +40,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clerk_app.id_scan import NewPersonPrefill, ScanOutcome, scan
 from clerk_app.models import PersonHit
 from clerk_app.mrz import looks_like_mrz
-from clerk_app.search import hits_for
-from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
-from ui.form_dialog import EnterKeyFilter
+from ui.enter_key import EnterKeyFilter
 from ui.formatting import fmt_date
 from ui.i18n import message_text, tr
 from ui.operation import Op, drop
@@ -54,6 +51,8 @@ from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, Results
 from ui.style import ERROR_RED
 
 if TYPE_CHECKING:
+    from clerk_app.id_scan import NewPersonPrefill, ScanOutcome
+    from clerk_app.store.db import Store
     pass
 
 DEBOUNCE_MS = 80
@@ -329,6 +328,8 @@ class SearchPanel(QWidget):
         text = self.search.text()
         today = date.today()
         self._relisting = True
+        from clerk_app.search import hits_for
+
         Op(self, lambda store: hits_for(store, person_ids, today),
            lambda hits: self._on_relisted(text, hits), what="refresh hits").latest(
                "relist").failure(lambda _de, _en: self._on_relisted(text, None)).run(self.db)
@@ -484,6 +485,9 @@ class SearchPanel(QWidget):
 
 def _scan_in_worker(store: Store, text: str, today: date) -> tuple[ScanOutcome, list[PersonHit]]:
     """In the worker thread: read the zone, look the holder up, and the hit lines to list."""
+    from clerk_app.id_scan import scan
+    from clerk_app.search import hits_for
+
     outcome = scan(store, text, today=today)
     if not outcome.person_ids:
         return outcome, []

@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from clerk_app.id_scan import NewPersonPrefill
-from clerk_app.services.base import ServiceResult
 from ui.i18n import tr
 
 if TYPE_CHECKING:   # the window makes this in its constructor: no import cycle
@@ -87,6 +85,8 @@ class RegistrationActions(QObject):
         self.window.statusBar().showMessage(text, STATUS_MS)
 
     def _on_scan_without_match(self, prefill: object) -> None:
+        from clerk_app.id_scan import NewPersonPrefill
+
         if isinstance(prefill, NewPersonPrefill):
             self._say(tr("Keine Person zum Ausweis im Melderegister – F2 öffnet die Anmeldung "
                          "mit den gelesenen Daten. {hint}").format(hint=prefill.hint_de))
@@ -104,6 +104,8 @@ class RegistrationActions(QObject):
     def _on_completed(self, dialog: RegistrationDialog, result: object) -> None:
         """Show the registered person behind the dialog at once, with the hits searched
         again; tell the others."""
+        from clerk_app.services.base import ServiceResult
+
         assert isinstance(result, ServiceResult)
         record = getattr(dialog, "record", None)
         if record is not None and record.id in result.changed_persons:
