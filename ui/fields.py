@@ -70,9 +70,8 @@ from ui.style import (
     COLUMNS,
     ERROR_RED,
     MUTED,
-    NOTICE_BACKGROUND,
-    NOTICE_BORDER,
     REQUIRED_MARK,
+    notice_css,
 )
 
 # --- dates -----------------------------------------------------------------------------------
@@ -576,9 +575,7 @@ def notice_frame(lines: Iterable[str], parent: QWidget | None = None) -> QFrame:
     """Notices for the clerk (e.g. a late registration): amber box, ⚠ and words."""
     frame = QFrame(parent)
     frame.setObjectName("noticeFrame")
-    frame.setStyleSheet(f"#noticeFrame {{ background: {NOTICE_BACKGROUND}; "
-                        f"border: 1px solid {NOTICE_BORDER}; border-radius: 4px; }}"
-                        "#noticeFrame QLabel { color: #000; background: transparent; }")
+    frame.setStyleSheet(notice_css("noticeFrame"))
     layout = QVBoxLayout(frame)
     layout.setContentsMargins(10, 6, 10, 6)
     texts = list(lines)

@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 from ui.draft_keeper import DraftKeeper, set_widget_state, widget_state
 from ui.fields import ErrorLabel, Form
 from ui.i18n import message_text, tr
-from ui.style import DIALOG_CSS, MUTED, NOTICE_BACKGROUND, NOTICE_BORDER
+from ui.style import DIALOG_CSS, MUTED, notice_css
 
 if TYPE_CHECKING:
     from ui.db_worker import DbWorker
@@ -183,9 +183,7 @@ class FormDialog(QDialog):
         a draft filled the form."""
         line = QFrame()
         line.setObjectName("draftLine")
-        line.setStyleSheet(f"#draftLine {{ background: {NOTICE_BACKGROUND}; "
-                           f"border: 1px solid {NOTICE_BORDER}; border-radius: 4px; }}"
-                           "#draftLine QLabel { color: #000; background: transparent; }")
+        line.setStyleSheet(notice_css("draftLine"))
         row = QHBoxLayout(line)
         row.setContentsMargins(10, 4, 6, 4)
         self.draft_label = QLabel()

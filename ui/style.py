@@ -26,3 +26,10 @@ QGroupBox QLabel, QGroupBox QCheckBox, QGroupBox QRadioButton, QGroupBox QPushBu
 QGroupBox QListWidget {{ font-weight: normal; }}
 """
 
+
+def notice_css(object_name: str) -> str:
+    """The amber box of a notice (a late registration, a restored draft), for the widget
+    named `object_name`: black text on amber, a thin dark-amber frame."""
+    return (f"#{object_name} {{ background: {NOTICE_BACKGROUND}; "
+            f"border: 1px solid {NOTICE_BORDER}; border-radius: 4px; }}"
+            f"#{object_name} QLabel {{ color: #000; background: transparent; }}")
