@@ -284,8 +284,8 @@ def run(cfg: Config) -> int:
         app.exit(1)
 
     window.db.open_failed.connect(on_open_failed)
+    window.start()   # the register's key derivation runs in the worker while the window shows
     window.show()
-    window.start()
     code = app.exec()
     window.db.shutdown()
     return 1 if failed else int(code)
