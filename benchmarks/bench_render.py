@@ -37,7 +37,7 @@ from clerk_app.config import Config
 from clerk_app.documents import build_model
 from clerk_app.seal import office_seal
 from clerk_app.store.opening import open_register
-from ui.document_samples import issue_samples
+from tools.document_samples import issue_samples
 from ui.rendering import ensure_application, render_pdf
 
 PARAGRAPH = ("Aus dem Melderegister der Stadt Lörrach wird bescheinigt, dass Łukasz Tomasz "

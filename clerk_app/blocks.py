@@ -28,6 +28,7 @@ __all__ = [
     "block_from_snapshot",
     "block_snapshot",
     "block_warning",
+    "blocked_family_names",
     "fmt_date",
 ]
 
@@ -56,6 +57,15 @@ def active_blocks(store: Store, person_id: str, today: date) -> tuple[Informatio
                                date.fromisoformat(r["since"]), parse_date(r["until"]))
               for r in rows)
     return tuple(b for b in blocks if b.is_active_on(today))
+
+
+def blocked_family_names(store: Store, limit: int = 10) -> list[str]:
+    """Family names of persons with an open-ended block, alphabetical (for the developer
+    tools' demo screenshots: a blocked person to show)."""
+    rows = store.conn.execute(
+        "SELECT p.family_name FROM information_blocks b JOIN persons p ON p.id = b.person_id "
+        "WHERE b.until IS NULL ORDER BY p.family_name LIMIT ?", (limit,)).fetchall()
+    return [str(row[0]) for row in rows]
 
 
 def _describe(block: InformationBlock, *, article: bool = True) -> str:

@@ -684,6 +684,35 @@ def archived_files(store: Store, number: str) -> list[ArchivedFile]:
     return [ArchivedFile(**row) for row in rows]
 
 
+def original_file_id(store: Store, number: str) -> int | None:
+    """The id of the archived original PDF of document `number` (None: not rendered yet)."""
+    row = store.conn.execute("SELECT id FROM document_files WHERE document_number = ? "
+                             "AND kind = ?", (number, ORIGINAL)).fetchone()
+    return int(row[0]) if row else None
+
+
+@dataclass(frozen=True)
+class PersonDocument:
+    """One line of a person's document list (for the Zweitschrift)."""
+
+    number: str
+    doc_type: str
+    title: str
+    issued_on: date
+
+
+def person_documents(store: Store, person_id: str) -> list[PersonDocument]:
+    """The documents issued for a person, newest first (for the Zweitschrift list)."""
+    rows = store.conn.execute(
+        "SELECT number FROM documents WHERE person_id = ? ORDER BY issued_at DESC, rowid DESC",
+        (person_id,)).fetchall()
+    found = []
+    for (number,) in rows:
+        doc = load_document(store, str(number))
+        found.append(PersonDocument(doc.number, doc.doc_type, doc.title, doc.issued_on))
+    return found
+
+
 def archived_pdf(store: Store, file_id: int) -> bytes:
     """The bytes of one archived file, checked against its stored SHA-256."""
     row = store.conn.execute("SELECT pdf, sha256 FROM document_files WHERE id = ?",

@@ -38,6 +38,7 @@ __all__ = [
     "parse_house_number",
     "read_directory",
     "segment_for",
+    "store_street_directory",
     "street_by_id",
     "valid_house_number",
 ]
@@ -183,6 +184,12 @@ def _segment(key: str, raw: dict[str, Any]) -> Segment:
 
 
 # --- the directory in the register -----------------------------------------------------------
+
+def store_street_directory(store: Store) -> list[Street]:
+    """`load_street_directory` in a transaction of its own (a fresh register's directory)."""
+    with store.transaction() as db:
+        return load_street_directory(db)
+
 
 def load_street_directory(db: sqlite_utils.Database,
                           streets: tuple[Street, ...] | None = None) -> list[Street]:

@@ -486,6 +486,17 @@ def open_conflicts(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+def conflicts_for_review(store: Store) -> list[dict[str, Any]]:
+    """The open Klärfälle (`open_conflicts`), each with the record versions its command was
+    based on (`base_versions`, {"persons/<id>": version, ...}) for the side-by-side view."""
+    conflicts = open_conflicts(store)
+    for conflict in conflicts:
+        row = store.conn.execute("SELECT base_versions FROM outbox WHERE command_id = ?",
+                                 (conflict["command_id"],)).fetchone()
+        conflict["base_versions"] = json.loads(row[0]) if row and row[0] else {}
+    return conflicts
+
+
 def resolve_conflict(store: Store, command_id: str, decision: str) -> str:
     """The clerk's decision on a Klärfall, as a new command (returns its id).
 

@@ -28,7 +28,7 @@ from clerk_app.services.base import Service, ServiceContext, ServiceResult
 from clerk_app.services.runner import SERVICES, run_service
 from clerk_app.store import opening
 from clerk_app.store.db import Store
-from clerk_app.streets import Street, load_street_directory
+from clerk_app.streets import Street, store_street_directory
 
 # The roles of the counter clerks the tests work as (services, cash desk, closing the day).
 COUNTER_ROLES = ("sachbearbeitung", "kasse", "teamleitung")
@@ -87,8 +87,7 @@ def add_person(store: Store, family: str, first: str, born: str | None = "1964-0
 
 def load_streets(store: Store) -> list[Street]:
     """Load the street directory into `store`, in a transaction of its own."""
-    with store.transaction() as db:
-        return load_street_directory(db)
+    return store_street_directory(store)
 
 
 def count(store: Store, table: str, where: str = "1") -> int:

@@ -28,6 +28,8 @@ from clerk_app.documents import (
     document_html,
     documents_without_pdf,
     load_document,
+    original_file_id,
+    person_documents,
     record_reprint,
     sealed_facts,
     xmp_metadata,
@@ -217,6 +219,25 @@ def test_archive_stores_the_pdf_and_queues_it_in_one_transaction(store: Store,
     assert payload["sha256"] == archived.sha256
     assert base64.b64decode(payload["pdf_base64"]) == pdf
     assert count(store, "outbox") == outbox_before + 1
+
+
+def test_the_original_file_is_found_by_number_and_a_reprint_is_not_it(store: Store,
+                                                                       issued: Issued) -> None:
+    number = issued.numbers["meldebescheinigung_einfach"]
+    assert original_file_id(store, number) is None
+    original = archive_pdf(store, number, blank_pdf())
+    archive_pdf(store, number, blank_pdf("Zweitschrift"), reprint=True)
+    assert original_file_id(store, number) == original.id
+
+
+def test_a_persons_documents_are_listed_newest_first(store: Store, issued: Issued) -> None:
+    listed = person_documents(store, issued.wrobel)
+    numbers = [doc.number for doc in listed]
+    assert issued.numbers["meldebescheinigung_einfach"] in numbers
+    assert issued.numbers["lebensbescheinigung"] not in numbers   # Ødegård's
+    assert all(load_document(store, n).person_id == issued.wrobel for n in numbers)
+    assert [d.issued_on for d in listed] == sorted((d.issued_on for d in listed), reverse=True)
+    assert person_documents(store, "no-such-person") == []
 
 
 def test_archive_failure_leaves_neither_file_nor_outbox_row(store: Store, issued: Issued,

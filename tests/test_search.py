@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from clerk_app import audit
+from clerk_app.blocks import blocked_family_names
 from clerk_app.errors import ValidationError
 from clerk_app.person_record import open_person
 from clerk_app.search import MAX_QUERY_CHARS, parse_query, search
@@ -149,3 +150,11 @@ def test_page_is_alphabetical_and_exact_family_first(store: Store) -> None:
         (h.family_name, h.first_names) for h in hits)
     exact = search(store, "mustermann", limit=10)
     assert {h.family_name for h in exact} == {"Mustermann"}
+
+
+def test_blocked_family_names_lists_only_open_ended_blocks(store: Store) -> None:
+    add_person(store, "Zander", "Zora", block=True)
+    add_person(store, "Adler", "Anna", block=True)
+    add_person(store, "Frei", "Fritz")
+    assert blocked_family_names(store) == ["Adler", "Zander"]
+    assert blocked_family_names(store, limit=1) == ["Adler"]

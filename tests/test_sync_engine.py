@@ -15,7 +15,7 @@ import pytest
 from clerk_app.command_line import main
 from clerk_app.person_record import open_person
 from clerk_app.search import search
-from sync.engine import open_conflicts, resolve_conflict
+from sync.engine import conflicts_for_review, open_conflicts, resolve_conflict
 from sync.server.central import Central
 from sync.state import RESYNC, SyncReport, get_setting, status
 from tests.sync_support import (
@@ -126,6 +126,10 @@ def test_a_person_with_unsynced_work_is_not_overwritten_and_the_conflict_waits_f
     local_streets = {r["street"] for rec in case["local_records"]
                      for r in rec["residences"] if r["move_out"] is None}
     assert (server_streets, local_streets) == ({"Palmstraße"}, {"Hauptstraße"})
+    # The Klärfälle dialog's view: the same cases, each with the versions its command saw.
+    [review] = conflicts_for_review(two.store)
+    assert review["command_id"] == local_move.command_id
+    assert f"persons/{person}" in review["base_versions"]
     assert status(two.store).open_conflicts == 1
     # Another sync does not change anything while nobody decided.
     assert two.sync().pushed == 0

@@ -28,8 +28,9 @@ from ui.certificate_dialogs import MeldebescheinigungDialog
 from ui.draft_keeper import AUTOSAVE_MS, drafts_status
 from ui.i18n import set_language
 from ui.main_window import MainWindow
-from ui.registration_actions import RegistrationActions
-from ui.registration_dialogs import AnmeldungDialog, RegistrationDialog
+from ui.registration.actions import RegistrationActions
+from ui.registration.anmeldung import AnmeldungDialog
+from ui.registration.dialog import RegistrationDialog
 
 RESIDENTS = 300
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +110,7 @@ CHILD = textwrap.dedent("""
     from PySide6.QtWidgets import QApplication
     from clerk_app.config import Config
     from ui.main_window import MainWindow
-    from ui.registration_actions import RegistrationActions
+    from ui.registration.actions import RegistrationActions
 
     app = QApplication([])
     cfg = dataclasses.replace(Config(), data_dir=sys.argv[1], mode="demo", demo_residents=300,

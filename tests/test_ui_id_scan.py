@@ -15,7 +15,8 @@ from clerk_app.id_scan import NewPersonPrefill
 from clerk_app.store import opening
 from tests.factories import add_person, make_cfg
 from tests.ui_support import Register, module_register, settle
-from ui.main_window import MainWindow, is_mrz_typing
+from ui.main_window import MainWindow
+from ui.search_panel import is_mrz_typing
 
 pytestmark = pytest.mark.usefixtures("german")
 
@@ -123,7 +124,7 @@ def test_unknown_holder_is_offered_for_the_anmeldung(qtbot: QtBot,
 
 def test_without_registration_dialogs_the_prefill_is_shown_in_the_status_line(
         qtbot: QtBot, window: MainWindow) -> None:
-    from ui.registration_actions import RegistrationActions
+    from ui.registration.actions import RegistrationActions
 
     actions = window.findChild(RegistrationActions)
     assert actions is not None

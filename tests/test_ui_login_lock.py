@@ -24,7 +24,7 @@ from tests.test_ui_drafts import open_anmeldung
 from tests.ui_support import activate, start_window, type_keys
 from ui.login_screen import LoginDialog
 from ui.main_window import MainWindow
-from ui.registration_actions import RegistrationActions
+from ui.registration.actions import RegistrationActions
 from ui.screen_lock import LockPanel
 
 RESIDENTS = 200

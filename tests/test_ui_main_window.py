@@ -26,9 +26,10 @@ from tests.ui_support import (
 )
 from ui.db_worker import COUNTER_PURPOSE, DbWorker
 from ui.i18n import set_language
-from ui.main_window import MainWindow, effective_query
+from ui.main_window import MainWindow
 from ui.person_view import BlockBanner
 from ui.results_model import COL_BLOCK, COL_NAME
+from ui.search_panel import effective_query
 
 pytestmark = pytest.mark.usefixtures("german")
 

@@ -1,5 +1,5 @@
 """Anmeldung, Ummeldung, Abmeldung driven like a clerk drives them: a real encrypted demo
-register, the real main window with the registration keys installed, real key events.
+register, the real main window (F2-F4 from its key table), real key events.
 
 Set SCREENSHOT_DIR to keep the dialogs' screenshots (they are always taken, into tmp_path
 otherwise, so that rendering problems fail here too).
@@ -23,26 +23,20 @@ from pytestqt.qtbot import QtBot
 from clerk_app.config import Config
 from clerk_app.id_scan import NewPersonPrefill
 from clerk_app.names import search_form
+from clerk_app.parsing import country_code, parse_date_input
 from clerk_app.services.registration import DOMESTIC_MOVE_REFUSED
 from clerk_app.store import opening
 from tests.factories import add_person
 from tests.ui_support import Register, focused, module_register, type_keys, unnamed_controls
-from ui import registration_actions
-from ui.forms import (
-    country_code,
-    parse_date_input,
-    remap_indexed_paths,
-)
+from ui.fields import remap_indexed_paths
+from ui.function_keys import FUNCTION_KEYS
 from ui.i18n import set_language
 from ui.main_window import MainWindow
-from ui.registration_actions import RegistrationActions
-from ui.registration_dialogs import (
-    AbmeldungDialog,
-    AnmeldungDialog,
-    PersonEntry,
-    RegistrationDialog,
-    UmmeldungDialog,
-)
+from ui.registration.actions import RegistrationActions
+from ui.registration.anmeldung import AnmeldungDialog
+from ui.registration.dialog import RegistrationDialog
+from ui.registration.moves import AbmeldungDialog, UmmeldungDialog
+from ui.registration.person_entry import PersonEntry
 
 pytestmark = pytest.mark.usefixtures("german")
 
@@ -61,9 +55,8 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
 
 @pytest.fixture
 def window(window: MainWindow) -> Iterator[MainWindow]:
-    """The main window with the registration keys installed; an open registration dialog is
-    thrown away unasked at the end."""
-    registration_actions.install(window)
+    """The main window (its key table binds F2-F4 to the registration dialogs); an open
+    registration dialog is thrown away unasked at the end."""
     yield window
     actions = window.findChild(RegistrationActions)
     if actions is not None and actions.dialog is not None:
@@ -209,7 +202,7 @@ def persons_named(cfg: Config, family: str) -> int:
     return count(cfg, "SELECT count(*) FROM persons WHERE family_name = ?", (family,))
 
 
-# --- the helpers of ui/forms.py --------------------------------------------------------------
+# --- the field helpers (ui.fields, clerk_app.parsing) ---------------------------------------------
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("12.08.1964", date(1964, 8, 12)), ("12.8.64", date(1964, 8, 12)),
@@ -914,44 +907,39 @@ def test_a_failure_of_the_register_keeps_the_form(qtbot: QtBot, window: MainWind
     """Not a field problem (the disk is full, the register locked): said in the banner,
     nothing typed is lost, and sending again works."""
     from clerk_app.errors import StoreError
-    from ui import service_call
+    from clerk_app.services import base as services_base
 
     dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
     assert isinstance(dialog, AnmeldungDialog)
     keys = Keys(qtbot)
     fill_person(keys, "Festplatte", "Vera", "9.9.1999")
     fill_rest(keys, dialog)
-    real = service_call.run_service
+    real = services_base.run_service
 
     def broken(*_args: object, **_kwargs: object) -> object:
         raise StoreError("Das Melderegister kann gerade nicht schreiben. Bitte erneut "
                          "versuchen.", "store not writable")
 
-    monkeypatch.setattr(service_call, "run_service", broken)
+    monkeypatch.setattr(services_base, "run_service", broken)
     settle(qtbot, dialog)
     typed = dialog.form_data()
     submit(qtbot, keys, dialog)
     assert dialog.banner.message.startswith("Das Melderegister kann gerade nicht schreiben.")
     assert dialog.service_result is None and not dialog.is_done
     assert dialog.form_data() == typed
-    monkeypatch.setattr(service_call, "run_service", real)
+    monkeypatch.setattr(services_base, "run_service", real)
     submit(qtbot, keys, dialog)
     assert dialog.service_result is not None, dialog.form.errors()
 
 
-def test_installed_from_the_window_constructor_once(qtbot: QtBot, cfg: Config) -> None:
-    """What the lead's one line in MainWindow.__init__ will do; a second install is a no-op."""
-
-    class Window(MainWindow):
-        def __init__(self, config: Config) -> None:
-            super().__init__(config)
-            registration_actions.install(self)
-
-    w = Window(cfg)
+def test_every_function_key_is_bound_once_from_the_one_table(qtbot: QtBot, cfg: Config) -> None:
+    """F2-F10 and F12 all come from `ui.function_keys`, registration first, each once."""
+    w = MainWindow(cfg)
     qtbot.addWidget(w)
-    registration_actions.install(w)
     texts = [a.text() for a in w.toolbar.actions() if a.text()]
     assert texts[:3] == ["F2 Anmeldung", "F3 Ummeldung", "F4 Abmeldung"]
+    assert [t.split(" ", 1)[0] for t in texts] == [k.key for k in FUNCTION_KEYS] == [
+        "F2", "F3", "F4", "F6", "F7", "F8", "F9", "F10", "F12"]
     assert texts.count("F2 Anmeldung") == 1
     assert len(w.findChildren(RegistrationActions)) == 1
     button = w.toolbar.widgetForAction(w.toolbar.actions()[0])

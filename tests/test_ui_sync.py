@@ -121,8 +121,8 @@ def run_at_counter(qtbot: QtBot, w: MainWindow, service: str,
     done: list[ServiceResult] = []
     failed: list[str] = []
     command_id = uuid7()
-    w.db.run(lambda store: run_service(store, service, form, command_id), done.append,
-             lambda de, _en: failed.append(de), "test service")
+    w.db.send(lambda store: run_service(store, service, form, command_id), done.append,
+              lambda de, _en: failed.append(de), "test service")
     qtbot.waitUntil(lambda: bool(done or failed), timeout=10_000)
     assert not failed, failed
     return done[0]

@@ -33,6 +33,7 @@ from clerk_app.access_report import (
     report_html,
 )
 from ui.i18n import tr
+from ui.operation import Op
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -99,8 +100,8 @@ class AccessLogDialog(QDialog):
             return
         person_id = self.person_id
         self.show_button.setEnabled(False)
-        self.window_.db.run(lambda store: access_report(store, person_id, purpose),
-                            self._show, self._failed, "access log")
+        Op(self, lambda store: access_report(store, person_id, purpose), self._show,
+           what="access log").failure(self._failed).run(self.window_.db)
 
     def _show(self, report: object) -> None:
         assert isinstance(report, AccessReport)

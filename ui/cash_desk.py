@@ -54,21 +54,14 @@ from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
 from ui.cash_confirmation import ask_difference
 from ui.db_worker import DbWorker
+from ui.enter_key import EnterKeyFilter
+from ui.fields import ErrorLabel, FieldBox, Form
 from ui.formatting import fmt_date
-from ui.forms import (
-    DIALOG_CSS,
-    ERROR_RED,
-    MUTED,
-    OK_GREEN,
-    EnterKeyFilter,
-    ErrorLabel,
-    FieldBox,
-    Form,
-)
 from ui.i18n import message_text, tr, tr_label
-from ui.printing import PrintBar, find_print_service
-from ui.service_call import run_service_call
+from ui.operation import Op, ServiceOp
+from ui.printing import PrintBar, PrintService
 from ui.status import demo_badge
+from ui.style import DIALOG_CSS, ERROR_RED, MUTED, OK_GREEN
 
 COLUMNS = 8   # Zeit, Quittung, Dienstleistung, Zahlungsart, Betrag, Gegeben, Rückgeld, Hinweis
 
@@ -116,7 +109,7 @@ class CashDeskDialog(QDialog):
 
     def __init__(self, db: DbWorker, parent: QWidget | None = None, *,
                  demo: bool = False, today: date | None = None,
-                 may_reopen: bool = False) -> None:
+                 printing: PrintService | None = None, may_reopen: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("cashDesk")
         title = tr("Kasse")
@@ -126,13 +119,13 @@ class CashDeskDialog(QDialog):
         self.setAccessibleName(title)
         self.setStyleSheet(DIALOG_CSS)
         self.db = db
+        self.printing = printing   # F5/Strg+P for a booked Storno or closing (None: none)
         self.day = today or date.today()
         self.cash_day: CashDay | None = None
         self.storno_command_id = uuid7()
         self.closing_command_id = uuid7()
         self.results: list[ServiceResult] = []
         self._busy = False
-        self._alive = True
         # Asked before the final closing; tests replace it.
         self.confirm_closing: Callable[[str], bool] = self._ask_closing
         # Asked for a cash difference (reason, Teamleitung's login and password); tests too.
@@ -142,7 +135,6 @@ class CashDeskDialog(QDialog):
         self.may_reopen = may_reopen
         self.ask_reopen_reason: Callable[[], str | None] = self._ask_reopen_reason
         self.reopen_command_id = uuid7()
-        self.finished.connect(self._on_finished)
 
         self.heading = _bold(QLabel(tr("Kasse · Geschäftstag {day}").format(
             day=fmt_date(self.day))), 1.4)
@@ -321,14 +313,11 @@ class CashDeskDialog(QDialog):
         if reason is None:
             return
         form = {"reason": reason, "business_day": self.cash_day.day.isoformat()}
-        self._set_busy(True)
-        run_service_call(self.db, "tagesabschluss_aufheben", form, self.reopen_command_id,
-                         self._on_reopened, self._on_reopen_errors, self._on_failed)
+        ServiceOp(self, "tagesabschluss_aufheben", form, self.reopen_command_id).success(
+            self._on_reopened).form_errors(self._on_reopen_errors).failure(
+                self._on_failed).with_progress(self._set_busy).run(self.db)
 
     def _on_reopened(self, result: ServiceResult) -> None:
-        if not self._alive:
-            return
-        self._set_busy(False)
         self.reopen_command_id = uuid7()
         self.closing_command_id = uuid7()   # the day is closed anew by a new command
         self.results.append(result)
@@ -337,20 +326,16 @@ class CashDeskDialog(QDialog):
         self.reload()
 
     def _on_reopen_errors(self, errors: dict[str, str]) -> None:
-        if self._alive:
-            self._set_busy(False)
-            self.banner.show_message(" ".join(errors.values()))
+        self.banner.show_message(" ".join(errors.values()))
 
     # Loading
 
     def reload(self) -> None:
         day = self.day
-        self.db.run(lambda store: load_cash_day(store, day), self._on_loaded,
-                    self._on_failed, "cash journal")
+        Op(self, lambda store: load_cash_day(store, day), self._on_loaded,
+           what="cash journal").failure(self._on_failed).run(self.db)
 
     def _on_loaded(self, cash_day: CashDay) -> None:
-        if not self._alive:
-            return
         self.cash_day = cash_day
         self.heading.setText(tr("Kasse {workstation} · Geschäftstag {day}").format(
             workstation=cash_day.workstation, day=fmt_date(cash_day.day)))
@@ -430,13 +415,8 @@ class CashDeskDialog(QDialog):
             "</tr></table>")
 
     def _on_failed(self, message_de: str, message_en: str) -> None:
-        if not self._alive:
-            return
         self._set_busy(False)
         self.banner.show_message(message_text(message_de, message_en))
-
-    def _on_finished(self, _code: int) -> None:
-        self._alive = False
 
     # Storno
 
@@ -457,20 +437,14 @@ class CashDeskDialog(QDialog):
         form = {"receipt_number": self.receipt.text(), "reason": self.reason.text()}
         self.storno_form.clear_errors()
         self.banner.show_message("")
-        self._set_busy(True)
-        run_service_call(self.db, "storno", form, self.storno_command_id,
-                         self._on_storno_done, self._on_storno_errors, self._on_failed)
+        ServiceOp(self, "storno", form, self.storno_command_id).success(
+            self._on_storno_done).form_errors(self._on_storno_errors).failure(
+                self._on_failed).with_progress(self._set_busy).run(self.db)
 
     def _on_storno_errors(self, errors: dict[str, str]) -> None:
-        if not self._alive:
-            return
-        self._set_busy(False)
         self._show_errors(self.storno_form, errors)
 
     def _on_storno_done(self, result: ServiceResult) -> None:
-        if not self._alive:
-            return
-        self._set_busy(False)
         self.results.append(result)
         self.storno_command_id = uuid7()   # the next Storno is a new command
         receipt = result.receipt
@@ -557,9 +531,9 @@ class CashDeskDialog(QDialog):
                 self.counted.setFocus()
                 return
             form.update(confirmation)
-        self._set_busy(True)
-        run_service_call(self.db, "tagesabschluss", form, self.closing_command_id,
-                         self._on_closing_done, self._on_closing_errors, self._on_failed)
+        ServiceOp(self, "tagesabschluss", form, self.closing_command_id).success(
+            self._on_closing_done).form_errors(self._on_closing_errors).failure(
+                self._on_failed).with_progress(self._set_busy).run(self.db)
 
     def _ask_closing(self, question: str) -> bool:
         box = QMessageBox(self)
@@ -576,15 +550,9 @@ class CashDeskDialog(QDialog):
         return box.clickedButton() is book
 
     def _on_closing_errors(self, errors: dict[str, str]) -> None:
-        if not self._alive:
-            return
-        self._set_busy(False)
         self._show_errors(self.closing_form, errors)
 
     def _on_closing_done(self, result: ServiceResult) -> None:
-        if not self._alive:
-            return
-        self._set_busy(False)
         self.results.append(result)
         document = next((d for d in result.documents if d.type == "tagesabschluss"), None)
         text = tr("✔ Tagesabschluss gebucht (Beleg {number}, im Melderegister gespeichert "
@@ -605,10 +573,9 @@ class CashDeskDialog(QDialog):
         """F5/Strg+P for the documents just booked (Stornobeleg or Tagesabschluss)."""
         numbers = [d.number for d in result.documents]
         if self.print_bar is None:
-            service = find_print_service(self)
-            if service is None:
+            if self.printing is None:
                 return
-            self.print_bar = PrintBar(service, numbers)
+            self.print_bar = PrintBar(self.printing, numbers)
             self._buttons.insertWidget(1, self.print_bar)
         else:
             self.print_bar.set_numbers(numbers)

@@ -45,14 +45,14 @@ from PySide6.QtWidgets import (
 )
 
 from clerk_app.models import MARITAL_LABELS, RESIDENCE_LABELS, SEX_LABELS, Address
-from clerk_app.store.db import Store
-from sync.engine import open_conflicts, resolve_conflict
+from sync.engine import conflicts_for_review, resolve_conflict
 from ui.db_worker import DbWorker
 from ui.formatting import NO_VALUE, fmt_date
-from ui.forms import ERROR_RED, MUTED, NOTICE_BACKGROUND, OK_GREEN
 from ui.i18n import message_text, tr, tr_label
+from ui.operation import Op
 from ui.person_view import DOC_TYPE_LABELS, NATIONALITY_LABELS
 from ui.status import fmt_moment
+from ui.style import ERROR_RED, MUTED, NOTICE_BACKGROUND, OK_GREEN
 
 Record = Mapping[str, Any]
 DIFFERS = "≠"
@@ -256,10 +256,8 @@ class ConflictsDialog(QDialog):
         self.setAccessibleName(title)
         self.resize(1180, 760)
         self._db = db
-        self._alive = True   # answers from the worker after closing are dropped
         self._busy = False
         self.conflicts: list[dict[str, Any]] = []
-        self.finished.connect(self._on_finished)
 
         self.table = self._build_list()
         self.reason = QLabel()
@@ -379,11 +377,10 @@ class ConflictsDialog(QDialog):
 
     def reload(self) -> None:
         """Read the open Klärfälle again (the DB worker); the selection stays if listed."""
-        self._db.run(load_conflicts, self._on_loaded, self._on_failed, "open Klärfälle")
+        Op(self, conflicts_for_review, self._on_loaded, what="open Klärfälle").latest(
+            "list").failure(self._on_failed).run(self._db)
 
     def _on_loaded(self, conflicts: list[dict[str, Any]]) -> None:
-        if not self._alive:
-            return
         selected = self.selected()
         keep = selected["command_id"] if selected else None
         self.conflicts = conflicts
@@ -406,10 +403,9 @@ class ConflictsDialog(QDialog):
             self._say(tr("Keine offenen Klärfälle."), MUTED)
 
     def _on_failed(self, message_de: str, message_en: str) -> None:
-        if self._alive:
-            self._busy = False
-            self._say("⚠ " + message_text(message_de, message_en), ERROR_RED)
-            self._update_buttons()
+        self._busy = False
+        self._say("⚠ " + message_text(message_de, message_en), ERROR_RED)
+        self._update_buttons()
 
     def selected(self) -> dict[str, Any] | None:
         rows = self.table.selectionModel().selectedRows()
@@ -471,8 +467,8 @@ class ConflictsDialog(QDialog):
         self._update_buttons()
         self._say(tr("Entscheidung wird gespeichert …"), MUTED)
         command_id = str(conflict["command_id"])
-        self._db.run(lambda store: _resolve(store, command_id, decision), self._on_decided,
-                     self._on_failed, "resolve Klärfall")
+        Op(self, lambda store: resolve_conflict(store, command_id, decision), self._on_decided,
+           what="resolve Klärfall").failure(self._on_failed).run(self._db)
 
     def _confirm(self, decision: str, conflict: Record) -> bool:
         service, persons = command_label(conflict["type"]), persons_of(conflict)
@@ -510,8 +506,6 @@ class ConflictsDialog(QDialog):
         return confirmed
 
     def _on_decided(self, _resolution_id: str) -> None:
-        if not self._alive:
-            return
         self._busy = False
         self._say(tr("✔ Entscheidung gespeichert; sie wird mit dem nächsten Abgleich an die "
                      "Zentrale übertragen."), OK_GREEN)
@@ -522,25 +516,6 @@ class ConflictsDialog(QDialog):
         self.status.setText(text)
         self.status.setStyleSheet(f"color: {colour};")
         self.status.setAccessibleDescription(text)
-
-    def _on_finished(self, _code: int) -> None:
-        self._alive = False
-
-
-def load_conflicts(store: Store) -> list[dict[str, Any]]:
-    """In the DB worker: the open Klärfälle, each with the record versions its command was
-    based on (`base_versions`, {"persons/<id>": version}) for the side-by-side view."""
-    conflicts = open_conflicts(store)
-    for conflict in conflicts:
-        row = store.conn.execute("SELECT base_versions FROM outbox WHERE command_id = ?",
-                                 (conflict["command_id"],)).fetchone()
-        conflict["base_versions"] = json.loads(row[0]) if row and row[0] else {}
-    return conflicts
-
-
-def _resolve(store: Store, command_id: str, decision: str) -> str:
-    """In the DB worker: the decision as a new command."""
-    return resolve_conflict(store, command_id, decision)
 
 
 def _plain_table(table: QTableWidget) -> None:

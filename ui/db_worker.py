@@ -2,7 +2,9 @@
 
 SQLCipher connections belong to the thread that opened them, so the worker opens its own
 `Store` *in* its thread and closes it there. The window sends requests by signal and gets the
-answers by signal; nothing on the UI thread waits for the disk.
+answers by signal; nothing on the UI thread waits for the disk. Widgets do not call it
+directly: their work goes through `ui.operation.Op` (owner, latest request wins, failure),
+whose channel is `send`.
 
 Search requests carry a sequence number. While the clerk types, requests queue up faster than
 they may be answered; the worker skips every request that is no longer the latest, and the
@@ -138,8 +140,8 @@ class DbWorker(QObject):
     open_failed = Signal(str, str)
     search_done = Signal(int, str, object, bool)
     search_failed = Signal(int, str, str)
-    person_done = Signal(int, object)
-    person_failed = Signal(int, str, str)
+    person_done = Signal(object)             # the PersonRecord of the latest `open_person`
+    person_failed = Signal(str, str)
 
     _request_open = Signal()
     _request_search = Signal(int, str, int)
@@ -164,7 +166,6 @@ class DbWorker(QObject):
         self._worker.op_done.connect(self._on_op_done)
         self._worker.op_failed.connect(self._on_op_failed)
         self._search_seq = 0
-        self._person_seq = 0
         self._op_seq = 0
         self._callbacks: dict[int, tuple[Callable[[Any], None], FailureCallback]] = {}
         self._running = False
@@ -194,37 +195,29 @@ class DbWorker(QObject):
         self._search_seq += 1
         self._worker.latest_search = self._search_seq
 
-    def run(self, fn: Callable[[Store], T], on_done: Callable[[T], None],
-            on_failed: FailureCallback | None = None, what: str = "operation") -> int:
-        """Run `fn(store)` in the worker thread (Anki's CollectionOp/QueryOp).
+    def send(self, fn: Callable[[Store], T], on_done: Callable[[T], None],
+             on_failed: FailureCallback, what: str) -> int:
+        """Run `fn(store)` in the worker thread: the channel of `ui.operation.Op`, which the
+        widgets use (it drops answers for an owner that is gone, and stale ones).
 
         `on_done(result)` or `on_failed(message_de, message_en)` is then called on the UI
         thread. `fn` must not touch widgets; `what` names it in the log (English).
         """
         self._op_seq += 1
-        self._callbacks[self._op_seq] = (on_done, on_failed or (lambda _de, _en: None))
+        self._callbacks[self._op_seq] = (on_done, on_failed)
         if self._running:
             self._request_op.emit(self._op_seq, fn, what)
         return self._op_seq
 
-    def open_person(self, person_id: str) -> int:
-        """Open (and audit) one person; the latest request wins here too."""
+    def open_person(self, person_id: str) -> None:
+        """Open (and audit) one person: `person_done(record)`; the latest request wins here
+        too."""
         from clerk_app.person_record import open_person
+        from ui.operation import Op
 
-        self._person_seq += 1
-        request = self._person_seq
-
-        def done(record: object) -> None:
-            if request == self._person_seq:
-                self.person_done.emit(request, record)
-
-        def failed(message_de: str, message_en: str) -> None:
-            if request == self._person_seq:
-                self.person_failed.emit(request, message_de, message_en)
-
-        self.run(lambda store: open_person(store, person_id, COUNTER_PURPOSE), done, failed,
-                 "open person")
-        return request
+        Op(self, lambda store: open_person(store, person_id, COUNTER_PURPOSE),
+           self.person_done.emit, what="open person").latest("person").failure(
+               self.person_failed.emit).run(self)
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Close the register in its thread, stop the thread and wait for it."""

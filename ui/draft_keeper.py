@@ -33,16 +33,16 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QWidget,
 )
-from shiboken6 import isValid
 
-from clerk_app.draft_store import Draft, discard_draft, load_drafts, purge_old_drafts, save_draft
 from clerk_app.ids import uuid7
-from clerk_app.store.db import Store
 from ui.i18n import tr
+from ui.operation import Op, owner_gone
 
 if TYPE_CHECKING:
+    from clerk_app.draft_store import Draft
+    from clerk_app.store.db import Store
     from ui.db_worker import DbWorker
-    from ui.forms import FormDialog
+    from ui.form_dialog import FormDialog
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,8 @@ def connect_edits(widget: QWidget, slot: Callable[[], None]) -> None:
 
 def newest_draft(store: Store, kind: str, person_id: str | None) -> Draft | None:
     """The newest draft of `kind` (for `person_id`) of the store's clerk at its workstation."""
+    from clerk_app.draft_store import load_drafts
+
     for draft in load_drafts(store, store.actor.clerk, store.actor.workstation, kind=kind):
         if draft.person_id == person_id:
             return draft
@@ -159,8 +161,8 @@ class DraftKeeper(QObject):
         dialog.form.edited.connect(self._on_edited)
         self.looking = restore
         if restore:
-            self.db.run(lambda store: newest_draft(store, kind, person_id), self._on_found,
-                        self._on_lookup_failed, "look for a draft")
+            Op(self, lambda store: newest_draft(store, kind, person_id), self._on_found,
+               what="look for a draft").failure(self._on_lookup_failed).run(db)
 
     @property
     def pending(self) -> bool:
@@ -184,9 +186,10 @@ class DraftKeeper(QObject):
         data = dialog.draft_data()
         kind, command_id, person_id = self.kind, dialog.command_id, self.person_id
         self.stored = True
-        self.db.run(lambda store: save_draft(store, kind, command_id, data,
-                                             person_id=person_id),
-                    self._on_saved, self._on_save_failed, "save draft")
+        from clerk_app.draft_store import save_draft
+
+        Op(self, lambda store: save_draft(store, kind, command_id, data, person_id=person_id),
+           self._on_saved, what="save draft").failure(self._on_save_failed).run(self.db)
 
     def discard(self) -> None:
         """Delete the draft (the clerk threw the input away)."""
@@ -195,8 +198,10 @@ class DraftKeeper(QObject):
             return
         self.stored = False
         command_id = self.dialog.command_id
-        self.db.run(lambda store: discard_draft(store, command_id), lambda _found: None,
-                    None, "discard draft")
+        from clerk_app.draft_store import discard_draft
+
+        Op(self, lambda store: discard_draft(store, command_id), what="discard draft").run(
+            self.db)
 
     def finish(self, *, discard: bool) -> None:
         """The dialog is done with: completed (the service deleted the draft) or thrown away."""
@@ -206,27 +211,22 @@ class DraftKeeper(QObject):
         self.finished = True
 
     def _on_saved(self, _saved: object) -> None:
-        if isValid(self):
-            self.saved.emit()
+        self.saved.emit()
 
     def _on_save_failed(self, _de: str, message_en: str) -> None:
         log.warning("draft not saved: %s", message_en)   # English, no personal data
-        if isValid(self):
-            self.saved.emit()
+        self.saved.emit()
 
     # Restoring
 
     def _on_lookup_failed(self, _de: str, _en: str) -> None:
-        if isValid(self):
-            self.looking = False
-            self.looked_up.emit()
+        self.looking = False
+        self.looked_up.emit()
 
     def _on_found(self, draft: Draft | None) -> None:
-        if not isValid(self):
-            return   # the dialog was closed meanwhile
         self.looking = False
         dialog = self.dialog
-        if draft is not None and dialog.alive and not dialog.is_done \
+        if draft is not None and not owner_gone(dialog) and not dialog.is_done \
                 and not dialog.form.is_dirty():
             self._fill(draft.data)
             dialog.command_id = draft.command_id   # the same command: never registered twice
@@ -265,6 +265,8 @@ class DraftKeeper(QObject):
 def startup_drafts(store: Store) -> list[str]:
     """In the worker, once the register is open: drop old drafts; the kinds of the others
     (newest first) of this clerk at this workstation."""
+    from clerk_app.draft_store import load_drafts, purge_old_drafts
+
     removed = purge_old_drafts(store)
     if removed:
         log.info("%d old drafts removed", removed)

@@ -7,7 +7,7 @@ cash the "Gegeben" field is prefilled with the exact fee, so the common case (th
 exactly) needs no key at all; typing another amount shows the change live ("Rückgeld: 3,00 €").
 A free service (0 €) says "gebührenfrei" and asks nothing.
 
-The fields are `ui.forms.FieldBox`es under the cashbook's error paths (`payment.method`,
+The fields are `ui.fields.FieldBox`es under the cashbook's error paths (`payment.method`,
 `payment.given`, `payment.exemption`), registered in the dialog's `Form` by `register`, so a
 core FormError lands next to the field like every other error.
 """
@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from clerk_app.fees import Fee, format_cents, parse_cents
-from ui.forms import ERROR_RED, OK_GREEN, ChoiceBox, FieldBox, Form
+from ui.fields import ChoiceBox, FieldBox, Form
 from ui.i18n import tr, tr_label
+from ui.style import ERROR_RED, OK_GREEN
 
 BAR, KARTE, FREI = "bar", "karte", "gebuehrenfrei"
 

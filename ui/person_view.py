@@ -36,8 +36,8 @@ from clerk_app.models import (
     PersonRecord,
     Residence,
 )
+from ui.enter_key import EnterKeyFilter
 from ui.formatting import NO_VALUE, fmt_age, fmt_date
-from ui.forms import EnterKeyFilter
 from ui.i18n import tr, tr_label
 
 BANNER_RED = "#b00020"

@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
@@ -42,19 +43,15 @@ from PySide6.QtPrintSupport import QPrinter, QPrinterInfo, QPrintPreviewDialog
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from clerk_app.config import Config
-from clerk_app.documents import (
-    ORIGINAL,
-    RenderModel,
-    archive_pdf,
-    archived_pdf,
-    build_model,
-    documents_without_pdf,
-)
 from clerk_app.errors import ClerkError
-from clerk_app.seal import SealKey, office_seal
-from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
 from ui.i18n import message_text, tr
+from ui.operation import Op
+
+if TYPE_CHECKING:   # the documents, the seal and the renderer load with the first document
+    from clerk_app.documents import RenderModel
+    from clerk_app.seal import SealKey
+    from clerk_app.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -218,12 +215,6 @@ class Printable:
     pdf: bytes
 
 
-def _original_file_id(store: Store, number: str) -> int | None:
-    row = store.conn.execute("SELECT id FROM document_files WHERE document_number = ? "
-                             "AND kind = ?", (number, ORIGINAL)).fetchone()
-    return int(row[0]) if row else None
-
-
 class _Keys:
     """The office seal key, loaded once in the worker thread."""
 
@@ -232,6 +223,8 @@ class _Keys:
         self._key: SealKey | None = None
 
     def get(self, store: Store) -> SealKey:
+        from clerk_app.seal import office_seal
+
         if self._key is None:
             self._key = office_seal(self.cfg, store)
         return self._key
@@ -239,10 +232,11 @@ class _Keys:
 
 def ensure_original(store: Store, cfg: Config, keys: _Keys, number: str) -> Printable:
     """The document's model and its archived original; renders and archives it if missing."""
+    from clerk_app.documents import archive_pdf, archived_pdf, build_model, original_file_id
     from ui.rendering import render_pdf
 
     model = build_model(store, cfg, number, seal_key=keys.get(store))
-    file_id = _original_file_id(store, number)
+    file_id = original_file_id(store, number)
     if file_id is not None:
         return Printable(number, model, archived_pdf(store, file_id))
     pdf = render_pdf(model)
@@ -253,34 +247,13 @@ def ensure_original(store: Store, cfg: Config, keys: _Keys, number: str) -> Prin
 def make_reprint(store: Store, cfg: Config, keys: _Keys, number: str,
                  today: date) -> Printable:
     """A Zweitschrift of `number` printed today: rendered and archived (audited)."""
+    from clerk_app.documents import archive_pdf, build_model
     from ui.rendering import render_pdf
 
     model = build_model(store, cfg, number, seal_key=keys.get(store), reprint_on=today)
     pdf = render_pdf(model)
     archive_pdf(store, number, pdf, reprint=True)
     return Printable(number, model, pdf)
-
-
-@dataclass(frozen=True)
-class PersonDocument:
-    number: str
-    doc_type: str
-    title: str
-    issued_on: date
-
-
-def person_documents(store: Store, person_id: str) -> list[PersonDocument]:
-    """The documents issued for a person, newest first (for the Zweitschrift list)."""
-    from clerk_app.documents import load_document
-
-    rows = store.conn.execute(
-        "SELECT number FROM documents WHERE person_id = ? ORDER BY issued_at DESC, rowid DESC",
-        (person_id,)).fetchall()
-    found = []
-    for (number,) in rows:
-        doc = load_document(store, str(number))
-        found.append(PersonDocument(doc.number, doc.doc_type, doc.title, doc.issued_on))
-    return found
 
 
 # --- the service -----------------------------------------------------------------------------
@@ -323,9 +296,11 @@ class PrintService(QObject):
         cfg, keys = self.cfg, self._keys
 
         def work(store: Store) -> tuple[list[str], list[str]]:
+            from clerk_app.documents import original_file_id
+
             done, failed = [], []
             for number in numbers:
-                if _original_file_id(store, number) is not None:
+                if original_file_id(store, number) is not None:
                     continue   # a replayed service: its PDF is archived already
                 try:
                     ensure_original(store, cfg, keys, number)
@@ -338,7 +313,8 @@ class PrintService(QObject):
                     failed.append(number)
             return done, failed
 
-        self.db.run(work, self._on_archived, self._on_archive_failed, "archive documents")
+        Op(self, work, self._on_archived, what="archive documents").failure(
+            self._on_archive_failed).run(self.db)
 
     def _on_archived(self, answer: tuple[list[str], list[str]]) -> None:
         done, failed = answer
@@ -359,10 +335,13 @@ class PrintService(QObject):
         folder = self.folder
 
         def listing(store: Store) -> list[str]:
+            from clerk_app.documents import documents_without_pdf
+
             purge_private_folder(folder)
             return documents_without_pdf(store)
 
-        self.db.run(listing, self._catch_up_list, self._on_archive_failed, "list unarchived")
+        Op(self, listing, self._catch_up_list, what="list unarchived").failure(
+            self._on_archive_failed).run(self.db)
 
     def _catch_up_list(self, numbers: list[str]) -> None:
         if not numbers:
@@ -374,12 +353,15 @@ class PrintService(QObject):
         cfg, keys = self.cfg, self._keys
         for number in numbers:
             def work(store: Store, number: str = number) -> str:
-                if _original_file_id(store, number) is None:
+                from clerk_app.documents import original_file_id
+
+                if original_file_id(store, number) is None:
                     ensure_original(store, cfg, keys, number)
                 return number
 
-            self.db.run(work, lambda _n: self._catch_up_step(True),
-                        lambda _de, _en: self._catch_up_step(False), "archive left document")
+            Op(self, work, lambda _n: self._catch_up_step(True),
+               what="archive left document").failure(
+                   lambda _de, _en: self._catch_up_step(False)).run(self.db)
 
     def _catch_up_step(self, ok: bool) -> None:
         self._catching_up -= 1
@@ -402,20 +384,20 @@ class PrintService(QObject):
         if not numbers:
             return
         cfg, keys = self.cfg, self._keys
-        self.db.run(lambda store: [ensure_original(store, cfg, keys, n) for n in numbers],
-                    lambda items: self._output(items, preview, report),
-                    lambda de, en: self._say(tr("Drucken nicht möglich: {message}").format(
-                        message=message_text(de, en)), report), "print documents")
+        Op(self, lambda store: [ensure_original(store, cfg, keys, n) for n in numbers],
+           lambda items: self._output(items, preview, report), what="print documents").failure(
+               lambda de, en: self._say(tr("Drucken nicht möglich: {message}").format(
+                   message=message_text(de, en)), report)).run(self.db)
 
     def reprint(self, number: str, *, report: Report | None = None,
                 today: date | None = None) -> None:
         """F10: a Zweitschrift of `number`, archived, then printed (or saved and opened)."""
         cfg, keys = self.cfg, self._keys
         day = today or date.today()
-        self.db.run(lambda store: [make_reprint(store, cfg, keys, number, day)],
-                    lambda items: self._output(items, False, report),
-                    lambda de, en: self._say(tr("Zweitschrift nicht möglich: {message}").format(
-                        message=message_text(de, en)), report), "reprint document")
+        Op(self, lambda store: [make_reprint(store, cfg, keys, number, day)],
+           lambda items: self._output(items, False, report), what="reprint document").failure(
+               lambda de, en: self._say(tr("Zweitschrift nicht möglich: {message}").format(
+                   message=message_text(de, en)), report)).run(self.db)
 
     def _output(self, items: list[Printable], preview: bool, report: Report | None) -> None:
         printer = self.printer_factory(self.settings.load())
@@ -477,24 +459,14 @@ class PrintService(QObject):
                          "geöffnet. Nur für Sie lesbar; wird nach einem Tag automatisch "
                          "gelöscht.").format(files=files, folder=folder), report)
 
-        self.db.run(write, written, lambda de, en: self._say(
+        Op(self, write, written, what="save print file").failure(lambda de, en: self._say(
             tr("Das PDF konnte nicht gespeichert werden: {message}").format(
-                message=message_text(de, en)), report), "save print file")
+                message=message_text(de, en)), report)).run(self.db)
 
     def _say(self, text: str, report: Report | None) -> None:
         self.status.emit(text)
         if report is not None:
             report(text)
-
-
-def find_print_service(widget: QWidget | None) -> PrintService | None:
-    """The print service of the window `widget` belongs to (dialogs: their parent window)."""
-    while widget is not None:
-        service = getattr(widget, "printing", None)
-        if isinstance(service, PrintService):
-            return service
-        widget = widget.parentWidget()
-    return None
 
 
 # --- the buttons on a result page ------------------------------------------------------------
@@ -564,10 +536,10 @@ class PrintBar(QWidget):
             pass
 
 
-def add_print_bar(dialog: QWidget, layout: object, numbers: Sequence[str]) -> PrintBar | None:
-    """Put a PrintBar for `numbers` into `layout` (a QBoxLayout) if the dialog belongs to a
-    window with printing; returns it (None without one, e.g. a dialog tested alone)."""
-    service = find_print_service(dialog)
+def add_print_bar(service: PrintService | None, layout: object,
+                  numbers: Sequence[str]) -> PrintBar | None:
+    """Put a PrintBar for `numbers` into `layout` (a QBoxLayout) if the dialog was given the
+    window's print service; returns it (None without one, e.g. a dialog tested alone)."""
     if service is None or not numbers:
         return None
     bar = PrintBar(service, numbers)
@@ -576,14 +548,11 @@ def add_print_bar(dialog: QWidget, layout: object, numbers: Sequence[str]) -> Pr
 
 
 __all__ = [
-    "PersonDocument",
     "PrintBar",
     "PrintService",
     "PrinterChoice",
     "PrinterSettings",
     "add_print_bar",
-    "find_print_service",
-    "person_documents",
     "printers_available",
     "purge_private_folder",
     "write_private_pdf",

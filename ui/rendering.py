@@ -1,8 +1,8 @@
 """Painting issued documents: PDF/A-1b for the citizen and the archive, the same code for paper.
 
 `paint(model, device)` lays the document out on any `QPagedPaintDevice`: the `QPdfWriter` of
-`render_pdf` or, later, the `QPrinter` of the print dialogs, so the preview, the printout and
-the archived PDF are the same pages. Layout: the HTML from `clerk_app.documents` in a
+`render_pdf` or the `QPrinter` of `ui.printing` (F5, the preview), so the preview, the
+printout and the archived PDF are the same pages. Layout: the HTML from `clerk_app.documents` in a
 `QTextDocument` (letterhead, content, signature and the seal's QR code), cut into A4 pages;
 footer (office, document number, "Seite x von y") and, on a reprint, the ZWEITSCHRIFT
 watermark and notice painted on every page with `QPainter`.

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from clerk_app.login import unlock
 from ui.i18n import tr
+from ui.operation import Op
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -163,8 +164,8 @@ class ScreenLock(QObject):
         panel.password.clear()
         panel.unlock_button.setEnabled(False)
         actor = self.window.actor
-        self.window.db.run(lambda store: unlock(store, actor, password), self._on_checked,
-                           self._on_check_failed, "unlock")
+        Op(self, lambda store: unlock(store, actor, password), self._on_checked,
+           what="unlock").failure(self._on_check_failed).run(self.window.db)
 
     def _on_checked(self, ok: object) -> None:
         panel = self._panel

@@ -327,8 +327,8 @@ def _run_window(cfg: Config, session: ClerkSession, app: QApplication) -> tuple[
         app.exit(1)
 
     window.db.open_failed.connect(on_open_failed)
+    window.start()   # the register's key derivation runs in the worker while the window shows
     window.show()
-    window.start()
     code = app.exec()
     window.db.shutdown()
     logged_out = window.screen_lock.logged_out and not failed

@@ -23,8 +23,8 @@ from clerk_app.clerks import Actor
 from clerk_app.config import Config
 from sync.state import CHECKSUM_WARNING
 from ui.formatting import fmt_date
-from ui.forms import ERROR_RED, NOTICE_BACKGROUND, NOTICE_BORDER
 from ui.i18n import tr
+from ui.style import ERROR_RED, NOTICE_BACKGROUND, NOTICE_BORDER
 
 
 def fmt_moment(iso: str | None, today: date | None = None) -> str:

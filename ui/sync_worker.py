@@ -44,6 +44,7 @@ from sync.schedule import Backoff
 from sync.state import SyncReport, SyncStatus, status
 from ui.db_worker import UNEXPECTED_DE, DbWorker
 from ui.i18n import message_text, tr
+from ui.operation import Op
 from ui.status import SyncView
 
 if TYPE_CHECKING:
@@ -292,7 +293,7 @@ class SyncController(QObject):
 
     def refresh_status(self) -> None:
         """Read pending commands, Klärfälle and the last sync from the register (DB worker)."""
-        self._db.run(status, self._update, None, "sync status")
+        Op(self, status, self._update, what="sync status").run(self._db)
 
     def shutdown(self) -> None:
         """Stop scheduling; let the sync in flight end (see SyncWorker.shutdown)."""

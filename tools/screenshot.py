@@ -1,7 +1,7 @@
 """Grab the main window to PNG, as a clerk would see it (for the README and for review).
 
-    QT_QPA_PLATFORM=offscreen python -m ui.screenshot docs/screenshot-main.png
-    python -m ui.screenshot out.png --query "sperr" --blocked --language en
+    QT_QPA_PLATFORM=offscreen python -m tools.screenshot docs/screenshot-main.png
+    python -m tools.screenshot out.png --query "sperr" --blocked --language en
 
 Builds a small demo register in a temporary folder (never touches the real data folder),
 types the search, opens a person and saves `window.grab()`.
@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_person and hits:
             row = args.row if args.row is not None else _interesting(window, hits, args.blocked)
             window.table.selectRow(row)
-            window.open_selected()
+            window.search_panel.open_selected()
             _wait_until(lambda: window.person_view.record is not None)
         _wait(100)
         args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -91,13 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _blocked_family(cfg: Config) -> str:
+    from clerk_app.blocks import blocked_family_names
     from clerk_app.store import opening
 
     with opening.open_register(cfg) as store:
-        rows = store.query(
-            "SELECT p.family_name FROM information_blocks b JOIN persons p "
-            "ON p.id = b.person_id WHERE b.until IS NULL ORDER BY p.family_name LIMIT 1")
-    return str(rows[0]["family_name"]) if rows else "mueller"
+        names = blocked_family_names(store, limit=1)
+    return names[0] if names else "mueller"
 
 
 def _interesting(window: object, hits: list[PersonHit], blocked: bool) -> int:

@@ -1,7 +1,7 @@
 """Render one of every document type to PDF (and PNG pages), to look at them as a citizen would.
 
-    QT_QPA_PLATFORM=offscreen python -m ui.document_samples out/
-    python -m ui.document_samples out/ --png     # also pdftoppm -png -r 80 (poppler-utils)
+    QT_QPA_PLATFORM=offscreen python -m tools.document_samples out/
+    python -m tools.document_samples out/ --png     # also pdftoppm -png -r 80 (poppler-utils)
 
 Builds a small encrypted register in a temporary folder (never touches the real data folder),
 registers three households through the real Anmeldung service (names with diacritics:
@@ -32,7 +32,7 @@ from clerk_app.services.base import ServiceResult
 from clerk_app.services.runner import run_service
 from clerk_app.store.db import Store
 from clerk_app.store.opening import open_register
-from clerk_app.streets import find_streets, load_street_directory
+from clerk_app.streets import find_streets, store_street_directory
 
 SAMPLE_DAY = date(2026, 11, 25)
 
@@ -60,8 +60,7 @@ def _person(family: str, first: str, born: str, **more: Any) -> dict[str, Any]:
 
 def issue_samples(store: Store, day: date = SAMPLE_DAY) -> dict[str, str]:
     """Issue one document of each type; returns document type -> number."""
-    with store.transaction() as db:
-        load_street_directory(db)
+    store_street_directory(store)
     moved = (day - timedelta(days=3)).isoformat()
     landlord = {"presented": True, "landlord_name": "Wohnbau Lörrach GmbH",
                 "landlord_address": "Am Alten Markt 1, 79539 Lörrach"}
@@ -82,7 +81,7 @@ def issue_samples(store: Store, day: date = SAMPLE_DAY) -> dict[str, str]:
         "landlord": landlord}, day)
     docs["meldebestaetigung"] = family.documents[0].number
     wrobel = family.changed_persons[0]
-    _run(store, "anmeldung", {
+    single = _run(store, "anmeldung", {
         "persons": [_person("Ødegård", "Ingrid Sofie", "1959-12-01", everyday_name="Sofie",
                             birth_place="Tromsø", birth_country="NOR", sex="w",
                             nationalities=["NOR"], marital_status="VW")],
@@ -90,8 +89,7 @@ def issue_samples(store: Store, day: date = SAMPLE_DAY) -> dict[str, str]:
         "kind": "haupt", "move_in": moved,
         "previous_address": {"address": "Storgata 12, 9008 Tromsø", "country": "NOR"},
         "landlord": landlord}, day)
-    odegard = store.conn.execute("SELECT id FROM persons WHERE family_name = 'Ødegård'"
-                                 ).fetchone()[0]
+    odegard = single.changed_persons[0]
     cash = {"method": "bar", "given_cents": 2000}
     simple = _run(store, "meldebescheinigung", {"person_id": wrobel, "variant": "einfach",
                                                 "payment": cash}, day)

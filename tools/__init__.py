@@ -1,0 +1,1 @@
+"""Developer tools (screenshots, document samples): run from a checkout, never shipped."""
