@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
+from clerk_app.clerks import demo_actor
 from clerk_app.errors import ClerkError
 from clerk_app.ids import uuid7
 from clerk_app.store import opening
@@ -28,7 +29,7 @@ def db(qtbot: QtBot, tmp_path: Path) -> Iterator[DbWorker]:
     cfg = make_cfg(tmp_path / "data")
     with opening.open_register(cfg, create=True):
         pass
-    worker = DbWorker(cfg)
+    worker = DbWorker(cfg, demo_actor(cfg.workstation))
     with qtbot.waitSignal(worker.opened, timeout=10_000):
         worker.start()
     yield worker

@@ -907,7 +907,7 @@ def test_a_failure_of_the_register_keeps_the_form(qtbot: QtBot, window: MainWind
     """Not a field problem (the disk is full, the register locked): said in the banner,
     nothing typed is lost, and sending again works."""
     from clerk_app.errors import StoreError
-    from clerk_app.services import base as services_base
+    from clerk_app.services import runner as services_base
 
     dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
     assert isinstance(dialog, AnmeldungDialog)
@@ -933,13 +933,14 @@ def test_a_failure_of_the_register_keeps_the_form(qtbot: QtBot, window: MainWind
 
 
 def test_every_function_key_is_bound_once_from_the_one_table(qtbot: QtBot, cfg: Config) -> None:
-    """F2-F10 and F12 all come from `ui.function_keys`, registration first, each once."""
+    """F2-F12 and Ctrl+Shift+K all come from `ui.function_keys`, registration first, each
+    once (the demo clerk has every role, so every key)."""
     w = MainWindow(cfg)
     qtbot.addWidget(w)
     texts = [a.text() for a in w.toolbar.actions() if a.text()]
     assert texts[:3] == ["F2 Anmeldung", "F3 Ummeldung", "F4 Abmeldung"]
     assert [t.split(" ", 1)[0] for t in texts] == [k.key for k in FUNCTION_KEYS] == [
-        "F2", "F3", "F4", "F6", "F7", "F8", "F9", "F10", "F12"]
+        "F2", "F3", "F4", "F6", "F7", "F8", "F9", "F10", "F11", "F12", "Ctrl+Shift+K"]
     assert texts.count("F2 Anmeldung") == 1
     assert len(w.findChildren(RegistrationActions)) == 1
     button = w.toolbar.widgetForAction(w.toolbar.actions()[0])
