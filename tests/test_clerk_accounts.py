@@ -306,3 +306,25 @@ def test_administration_screen_manages_accounts_and_only_for_administrators(
         assert refused.accounts == []
         refused.close()
         ws.close()
+
+
+def test_central_clerks_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from clerk_app.command_line import main
+
+    url = f"sqlite:///{tmp_path / 'central.db'}"
+    assert main(["central", "clerks", "--database", url, "add", "EMeier", "--name", "Eva Meier",
+                 "--roles", "sachbearbeitung,kasse"]) == 0
+    out = capsys.readouterr().out
+    assert "Einmal-Passwort" in out and "Datengeheimnis" in out
+    assert main(["central", "clerks", "--database", url, "secrecy", "emeier",
+                 "2026-01-15"]) == 0
+    assert main(["central", "clerks", "--database", url, "roles", "emeier", "chef"]) == 2
+    assert "chef" in capsys.readouterr().err
+    assert main(["central", "clerks", "--database", url, "disable", "emeier"]) == 0
+    capsys.readouterr()
+    assert main(["central", "clerks", "--database", url, "list"]) == 0
+    (account,) = json.loads(capsys.readouterr().out)
+    assert account | {} == {**account, "login": "emeier", "display_name": "Eva Meier",
+                            "roles": ["sachbearbeitung", "kasse"],
+                            "secrecy_date": "2026-01-15", "enabled": False}
+    assert main(["central", "clerks", "--database", url, "reset", "niemand"]) == 2
