@@ -129,3 +129,99 @@ def test_manifest_paths_must_stay_inside(tmp_path: Path) -> None:
         bm.parse_manifest(f"{'0' * 64}  ../etc/passwd\n")
     with pytest.raises(bm.ManifestError, match="malformed"):
         bm.parse_manifest("nonsense\n")
+
+
+# --- links and folders: only what the manifest names may be in the bundle ---------------------
+
+def _signed(bundle: Path, keys: tuple[Path, Path]) -> bm.Ed25519PublicKey:
+    bm.sign_bundle(bundle, bm.load_private_key(keys[0].read_bytes()))
+    return bm.load_public_key(str(keys[1]))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links need POSIX rights here")
+def test_added_link_to_a_folder_outside_is_refused(bundle: Path, keys: tuple[Path, Path],
+                                                   tmp_path: Path) -> None:
+    public = _signed(bundle, keys)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "evil.so").write_bytes(b"\x7fELF")
+    (bundle / "_internal" / "plugins").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(bm.ManifestError, match=r"_internal/plugins.*outside the bundle"):
+        bm.verify_bundle(bundle, public)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links need POSIX rights here")
+def test_added_link_to_an_empty_folder_outside_is_refused(bundle: Path, keys: tuple[Path, Path],
+                                                          tmp_path: Path) -> None:
+    public = _signed(bundle, keys)
+    (tmp_path / "empty").mkdir()
+    (bundle / "platforms").symlink_to(tmp_path / "empty", target_is_directory=True)
+    with pytest.raises(bm.ManifestError, match=r"platforms.*outside the bundle"):
+        bm.verify_bundle(bundle, public)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links need POSIX rights here")
+def test_link_to_a_file_outside_is_refused_even_with_the_same_content(
+        bundle: Path, keys: tuple[Path, Path], tmp_path: Path) -> None:
+    public = _signed(bundle, keys)
+    copy = tmp_path / "fees.toml"
+    copy.write_bytes((bundle / "_internal/resources/fees.toml").read_bytes())
+    (bundle / "_internal/resources/fees.toml").unlink()
+    (bundle / "_internal/resources/fees.toml").symlink_to(copy)
+    with pytest.raises(bm.ManifestError, match=r"fees\.toml.*outside the bundle"):
+        bm.verify_bundle(bundle, public)
+
+
+def test_extra_empty_folder_is_refused(bundle: Path, keys: tuple[Path, Path],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    public = _signed(bundle, keys)
+    (bundle / "_internal" / "sitecustomize").mkdir()
+    with pytest.raises(bm.ManifestError,
+                       match=r"unexpected folder \(not in the manifest\): _internal/sitecustomize"):
+        bm.verify_bundle(bundle, public)
+    assert verify.main([str(bundle), "--public-key", str(keys[1]), "--no-run"]) == 1
+    assert "_internal/sitecustomize" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links need POSIX rights here")
+def test_links_inside_the_bundle_made_by_the_build_still_verify(tmp_path: Path,
+                                                                keys: tuple[Path, Path]) -> None:
+    """PyInstaller links top-level library names to PySide6/Qt/lib (Linux) and macOS
+    frameworks link Versions/Current: such links, listed when the manifest was written, stay
+    valid; the same link added afterwards is refused."""
+    root = tmp_path / "clerk-app"
+    lib = root / "_internal" / "PySide6" / "Qt" / "lib"
+    lib.mkdir(parents=True)
+    (lib / "libQt6Core.so.6").write_bytes(b"qt core")
+    (root / "_internal" / "libQt6Core.so.6").symlink_to("PySide6/Qt/lib/libQt6Core.so.6")
+    framework = root / "_internal" / "QtGui.framework"
+    (framework / "Versions" / "A").mkdir(parents=True)
+    (framework / "Versions" / "A" / "QtGui").write_bytes(b"qt gui")
+    (framework / "Versions" / "Current").symlink_to("A", target_is_directory=True)
+    bm.write_manifest(root)
+    public = _signed(root, keys)
+    listed = (root / bm.MANIFEST_NAME).read_text(encoding="utf-8")
+    assert "_internal/QtGui.framework/Versions/Current/QtGui" in listed
+    assert bm.verify_bundle(root, public) == 4
+    (root / "_internal" / "QtCore").symlink_to("PySide6/Qt/lib", target_is_directory=True)
+    with pytest.raises(bm.ManifestError, match=r"unexpected file .*_internal/QtCore/"):
+        bm.verify_bundle(root, public)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links need POSIX rights here")
+def test_a_link_loop_inside_is_refused_not_followed_forever(bundle: Path,
+                                                            keys: tuple[Path, Path]) -> None:
+    public = _signed(bundle, keys)
+    (bundle / "_internal" / "loop").symlink_to("..", target_is_directory=True)
+    with pytest.raises(bm.ManifestError, match="_internal/loop"):
+        bm.verify_bundle(bundle, public)
+
+
+def test_manifest_of_a_bundle_with_a_link_outside_is_not_written(tmp_path: Path) -> None:
+    root = tmp_path / "clerk-app"
+    root.mkdir()
+    (root / "clerk-app").write_bytes(b"program")
+    if os.name == "posix":
+        (root / "lib").symlink_to(tmp_path, target_is_directory=True)
+        with pytest.raises(bm.ManifestError, match="outside the bundle"):
+            bm.write_manifest(root)
