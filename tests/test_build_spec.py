@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -225,3 +227,83 @@ def test_manifest_of_a_bundle_with_a_link_outside_is_not_written(tmp_path: Path)
         (root / "lib").symlink_to(tmp_path, target_is_directory=True)
         with pytest.raises(bm.ManifestError, match="outside the bundle"):
             bm.write_manifest(root)
+
+
+# --- installers: the Debian package's layout, the scripts' refusals ----------------------------
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs dpkg-deb (Debian)")
+def test_debian_package_layout(bundle: Path, tmp_path: Path) -> None:
+    """The package of a (fake) bundle: /opt/clerk-app with the manifest, a launcher on PATH,
+    the desktop entry and icon, the machine file as a conffile, the system libraries as
+    dependencies; the version from the bundled dist-info plus the Debian revision."""
+    import make_deb
+
+    meta = bundle / "_internal" / "clerk_app-1.2.3.dist-info"
+    meta.mkdir()
+    (meta / "METADATA").write_text("Metadata-Version: 2.1\nName: clerk-app\nVersion: 1.2.3\n",
+                                   encoding="utf-8")
+    bm.write_manifest(bundle)
+    deb = make_deb.build_package(bundle, tmp_path / "out", revision=4, compression="gzip")
+    assert deb.name.startswith("clerk-app_1.2.3-4_")
+
+    def dpkg_deb(option: str, *fields: str) -> str:
+        return subprocess.run(["dpkg-deb", option, str(deb), *fields], check=True,
+                              capture_output=True, text=True).stdout
+
+    fields = dpkg_deb("--field")
+    assert "Version: 1.2.3-4" in fields
+    depends = dpkg_deb("--field", "Depends")
+    for lib in ("libcups2", "libxcb-icccm4", "libxcb-keysyms1", "libxkbcommon-x11-0", "libgl1"):
+        assert lib in depends
+    listing = dpkg_deb("--contents")
+    for path in ("./opt/clerk-app/clerk-app", "./opt/clerk-app/MANIFEST.sha256",
+                 "./usr/bin/clerk-app", "./usr/share/applications/clerk-app.desktop",
+                 "./usr/share/icons/hicolor/scalable/apps/clerk-app.svg",
+                 "./etc/xdg/clerk-app/config.toml"):
+        assert path in listing, path
+    assert "root/root" in listing and "rwxr-xr-x root/root" in listing
+    control = tmp_path / "control"
+    subprocess.run(["dpkg-deb", "--control", str(deb), str(control)], check=True)
+    assert (control / "conffiles").read_text(encoding="utf-8") == \
+        "/etc/xdg/clerk-app/config.toml\n"
+    # the same bundle packaged again gives the same bytes (reproducible)
+    again = make_deb.build_package(bundle, tmp_path / "again", revision=4, compression="gzip")
+    assert again.read_bytes() == deb.read_bytes()
+
+
+def test_shipped_machine_config_is_valid_and_sets_nothing(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from clerk_app.config import Config, load_config
+
+    monkeypatch.setenv("CLERK_APP_MACHINE_CONFIG", str(BUILD_SPEC / "linux" / "config.toml"))
+    cfg = load_config()
+    assert not cfg.warnings
+    assert cfg.mode == Config().mode == "demo"
+
+
+def test_apt_repository_needs_a_key_from_the_environment(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLERK_APT_")}
+    proc = subprocess.run(["bash", str(BUILD_SPEC / "apt_repo.sh"), str(tmp_path / "repo"),
+                           str(tmp_path / "x.deb")], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and "CLERK_APT_SIGNING_KEY" in proc.stderr
+    assert not (tmp_path / "repo").exists()
+
+
+def test_macos_signing_script_dry_run(tmp_path: Path) -> None:
+    """codesign (hardened runtime) before notarisation, stapling after, then the signed pkg;
+    nothing runs without the identities set."""
+    script = str(BUILD_SPEC / "macos" / "sign_and_notarize.sh")
+    env = {**os.environ, "CLERK_CODESIGN_IDENTITY": "Developer ID Application: Test (T1)",
+           "CLERK_INSTALLER_IDENTITY": "Developer ID Installer: Test (T1)",
+           "CLERK_NOTARY_PROFILE": "clerk-notary"}
+    out = subprocess.run(["bash", script, "--dry-run", str(tmp_path), "1.2.3"], check=True,
+                         capture_output=True, text=True, env=env).stdout
+    steps = [line.split()[1] + " " + line.split()[2] for line in out.splitlines()
+             if line.startswith("+ ")]
+    assert steps.index("codesign --force") < steps.index("xcrun notarytool") \
+        < steps.index("xcrun stapler") < steps.index("pkgbuild --component")
+    assert "--options runtime" in out and "clerk-app-1.2.3.pkg" in out
+    bare = {k: v for k, v in env.items() if not k.startswith("CLERK_")}
+    proc = subprocess.run(["bash", script, "--dry-run", str(tmp_path), "1.2.3"],
+                          capture_output=True, text=True, env=bare)
+    assert proc.returncode != 0 and "CLERK_CODESIGN_IDENTITY" in proc.stderr
