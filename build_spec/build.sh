@@ -80,6 +80,18 @@ SPY="$(venv_python "$WORK/sbom-venv")"
 "$SPY" -m pip install --quiet --require-hashes -r "$HERE/requirements-sbom.lock"
 "$SPY" -m cyclonedx_py environment --output-reproducible --of JSON \
     --pyproject "$WORK/src/pyproject.toml" -o "$WORK/dist/clerk-app.cdx.json" "$VPY"
+# --output-reproducible drops the serial number, not the time: take SOURCE_DATE_EPOCH's
+"$VPY" - "$WORK/dist/clerk-app.cdx.json" <<'PY'
+import datetime, json, os, sys
+path = sys.argv[1]
+with open(path, encoding="utf-8") as fh:
+    bom = json.load(fh)
+moment = datetime.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), datetime.UTC)
+bom.setdefault("metadata", {})["timestamp"] = moment.isoformat()
+with open(path, "w", encoding="utf-8", newline="\n") as fh:
+    json.dump(bom, fh, indent=2, ensure_ascii=False)
+    fh.write("\n")
+PY
 
 FILES=$(find "$BUNDLE" -type f | wc -l | tr -d ' ')
 SIZE=$(du -sh "$BUNDLE" | cut -f1)
