@@ -121,23 +121,29 @@ def verify_notice(raw: bytes, public_key_hex: str) -> UpdateNotice:
 def record(store: Store, raw: bytes | None, public_key_hex: str) -> UpdateNotice | None:
     """Check what the central service published and keep the verified notice (or none) in the
     register's settings; a bad notice is logged and leaves the last good one in place."""
-    from sync.state import set_setting
-
     if raw is None:
-        with store.transaction():
-            set_setting(store, SETTING, None)
+        _keep(store, None)
         return None
     try:
         notice = verify_notice(raw, public_key_hex)
     except UpdateNoticeError as exc:
         log.warning("update notice ignored: %s", exc)
         return None
-    with store.transaction():
-        set_setting(store, SETTING, json.dumps(asdict(notice)))
+    _keep(store, json.dumps(asdict(notice)))
     if notice.due():
         log.info("update due: release %s published %s (running %s)", notice.version,
                  notice.published, __version__)
     return notice
+
+
+def _keep(store: Store, text: str | None) -> None:
+    """Write only a change: the check runs at every sync, and a write takes the register's
+    write lock that the counter's services need."""
+    from sync.state import get_setting, set_setting
+
+    if get_setting(store, SETTING) != text:
+        with store.transaction():
+            set_setting(store, SETTING, text)
 
 
 def stored(store: Store) -> UpdateNotice | None:

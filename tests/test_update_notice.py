@@ -194,3 +194,20 @@ def test_status_bar_tells_the_clerk(qtbot, demo_cfg) -> None:  # type: ignore[no
     assert "die IT installiert sie" in widgets.update.accessibleName()
     widgets.show_sync(SyncView(configured=True, online=True, pending=0))
     assert not widgets.update.isVisible()
+
+
+def test_the_verified_notice_is_kept_and_rewritten_only_on_change(
+        store, release_key: Ed25519PrivateKey) -> None:  # type: ignore[no-untyped-def]
+    from sync.update_notice import record, stored
+
+    raw = sign_notice(NOTICE, release_key).encode()
+    assert record(store, raw, _hex(release_key)) == NOTICE
+    assert stored(store) == NOTICE
+    changes = store.conn.total_changes
+    assert record(store, raw, _hex(release_key)) == NOTICE
+    assert store.conn.total_changes == changes   # nothing written again
+    forged = sign_notice(replace(NOTICE, version="9.9.9"), Ed25519PrivateKey.generate())
+    assert record(store, forged.encode(), _hex(release_key)) is None
+    assert stored(store) == NOTICE               # the last good one stays
+    assert record(store, None, _hex(release_key)) is None
+    assert stored(store) is None                 # withdrawn centrally
