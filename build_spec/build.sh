@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Build the clerk-app onedir bundle from a clean venv, then write its SHA-256 manifest.
+# Build the clerk-app onedir bundle from a clean venv, then write its SHA-256 manifest and SBOM.
 #
 #   bash build_spec/build.sh                  # -> build_spec/_build/dist/clerk-app/
 #   CLERK_BUILD_DIR=/tmp/cb PYTHON=python3.11 bash build_spec/build.sh
 #
 # Steps: copy the sources (only what the wheel needs, so stale build/ or egg-info folders in
-# the work tree cannot leak in) -> new venv -> `pip install <copy>[build]` (not editable: the
-# bundle takes clerk-app's dist-info and entry points from there) -> PyInstaller with
+# the work tree cannot leak in) -> new venv -> the locked build inputs
+# (build_spec/requirements-build.lock, pip --require-hashes: every wheel checked against the
+# SHA-256 in the lock) -> `pip install --no-deps <copy>` (not editable: the bundle takes
+# clerk-app's dist-info and entry points from there) -> PyInstaller with
 # build_spec/clerk-app.spec -> [Authenticode/codesign of the executables, if configured: see
-# docs/deployment.md] -> MANIFEST.sha256 over every file -> size and file count.
+# docs/deployment.md] -> MANIFEST.sha256 over every file -> the CycloneDX SBOM beside the
+# bundle (dist/clerk-app.cdx.json) -> size and file count.
+# Reproducible: SOURCE_DATE_EPOCH (default: the commit's time) and PYTHONHASHSEED=0, so two
+# builds of one commit give the same manifest (tests/test_installers.py builds twice).
 # Sign afterwards with build_spec/sign.py, check with build_spec/verify.py.
 # Works in Git Bash on Windows too (the venv's Scripts/ folder is found).
 set -euo pipefail
@@ -18,9 +23,13 @@ ROOT="$(dirname "$HERE")"
 WORK="${CLERK_BUILD_DIR:-$HERE/_build}"
 PYTHON="${PYTHON:-python3}"
 START=$SECONDS
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+    SOURCE_DATE_EPOCH="$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 315532800)"
+fi
+export SOURCE_DATE_EPOCH PYTHONHASHSEED=0
 
-echo "== clerk-app build: sources $ROOT, work folder $WORK"
-rm -rf "$WORK/src" "$WORK/venv" "$WORK/pyinstaller" "$WORK/dist"
+echo "== clerk-app build: sources $ROOT, work folder $WORK, SOURCE_DATE_EPOCH $SOURCE_DATE_EPOCH"
+rm -rf "$WORK/src" "$WORK/venv" "$WORK/sbom-venv" "$WORK/pyinstaller" "$WORK/dist"
 mkdir -p "$WORK/src"
 
 # 1. a clean copy of what pyproject.toml packages
@@ -31,8 +40,14 @@ find "$WORK/src" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -
 
 # 2. a clean venv with the app and PyInstaller
 "$PYTHON" -m venv "$WORK/venv"
-if [ -x "$WORK/venv/Scripts/python.exe" ]; then VPY="$WORK/venv/Scripts/python.exe"; else VPY="$WORK/venv/bin/python"; fi
-"$VPY" -m pip install --quiet "$WORK/src[build]"
+venv_python() {
+    if [ -x "$1/Scripts/python.exe" ]; then echo "$1/Scripts/python.exe"; else echo "$1/bin/python"; fi
+}
+VPY="$(venv_python "$WORK/venv")"
+"$VPY" -m pip install --quiet --require-hashes -r "$HERE/requirements-build.lock"
+# The app itself: its dependencies are all in the lock (--no-deps), and it is built with the
+# locked setuptools (--no-build-isolation), so nothing unpinned enters.
+"$VPY" -m pip install --quiet --no-deps --no-build-isolation "$WORK/src"
 # setuptools leaves clerk_app.egg-info in the copy; PyInstaller must see only the installed
 # dist-info (it runs from $WORK, not from the copy, for the same reason).
 find "$WORK/src" -name '*.egg-info' -prune -exec rm -rf {} +
@@ -58,9 +73,29 @@ fi
 # 5. the manifest over every file
 "$VPY" "$HERE/bundle_manifest.py" write "$BUNDLE"
 
+# 6. the software bill of materials (CycloneDX JSON) of the build venv, beside the bundle, by
+#    cyclonedx-bom from its own locked venv (so that it does not list itself)
+"$PYTHON" -m venv "$WORK/sbom-venv"
+SPY="$(venv_python "$WORK/sbom-venv")"
+"$SPY" -m pip install --quiet --require-hashes -r "$HERE/requirements-sbom.lock"
+"$SPY" -m cyclonedx_py environment --output-reproducible --of JSON \
+    --pyproject "$WORK/src/pyproject.toml" -o "$WORK/dist/clerk-app.cdx.json" "$VPY"
+# --output-reproducible drops the serial number, not the time: take SOURCE_DATE_EPOCH's
+"$VPY" - "$WORK/dist/clerk-app.cdx.json" <<'PY'
+import datetime, json, os, sys
+path = sys.argv[1]
+with open(path, encoding="utf-8") as fh:
+    bom = json.load(fh)
+moment = datetime.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), datetime.UTC)
+bom.setdefault("metadata", {})["timestamp"] = moment.isoformat()
+with open(path, "w", encoding="utf-8", newline="\n") as fh:
+    json.dump(bom, fh, indent=2, ensure_ascii=False)
+    fh.write("\n")
+PY
+
 FILES=$(find "$BUNDLE" -type f | wc -l | tr -d ' ')
 SIZE=$(du -sh "$BUNDLE" | cut -f1)
-echo "== bundle: $BUNDLE"
+echo "== bundle: $BUNDLE (SBOM: $WORK/dist/clerk-app.cdx.json)"
 echo "== size: $SIZE in $FILES files; largest:"
 du -ah "$BUNDLE" | sort -rh | sed -n '2,9p'
 echo "== time: $((SECONDS - START)) s in all (venv + pip $((PIP_DONE - START)) s," \

@@ -8,7 +8,9 @@
 `cd DIST/clerk-app && sha256sum -c MANIFEST.sha256` works too. It lists every file in the bundle
 except itself and its signature `MANIFEST.sha256.sig` (128 hex digits: the raw Ed25519
 signature over the manifest's bytes). A file that is missing, changed or not listed fails the
-check: a DLL dropped beside the program is as much a tampering as a changed one.
+check: a DLL dropped beside the program is as much a tampering as a changed one. So does a
+folder that holds no listed file (even an empty one), and a symbolic link that leads outside
+the bundle or back above itself; the build's own links inside the bundle are followed.
 
 Used by `build.sh`, `sign.py`, `verify.py` and `tests/test_build_spec.py`; needs only the
 standard library, plus `cryptography` for the signature.
@@ -20,9 +22,9 @@ import argparse
 import hashlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -55,19 +57,48 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def bundle_files(bundle: Path) -> Iterator[str]:
-    """Every file below `bundle` (relative, "/"-separated, sorted), manifest and signature
-    excluded. Symbolic links count as files (macOS frameworks have them): their target is
-    hashed, and a link that points nowhere is reported by the check as missing."""
-    found: list[str] = []
-    for root, dirs, files in os.walk(bundle):
-        dirs.sort()
-        rel_root = Path(root).relative_to(bundle)
-        for name in files:
-            rel = (rel_root / name).as_posix()
-            if rel not in _SKIP:
-                found.append(rel)
-    yield from sorted(found)
+@dataclass(frozen=True)
+class Contents:
+    """What lies below a bundle: files and folders, relative, "/"-separated, sorted."""
+    files: list[str]
+    folders: list[str]
+
+
+def bundle_contents(bundle: Path) -> Contents:
+    """Every file and folder below `bundle`, manifest and signature excluded.
+
+    Symbolic links made by the build stay usable: a link to a file counts as that file (its
+    target is hashed; one that points nowhere is reported as missing), and a link to a folder
+    (macOS frameworks' `Versions/Current`) is walked, so its files are listed under the link's
+    name. A link that leads outside the bundle, or back to a folder above it, raises
+    ManifestError: an installed copy must not reach into folders the manifest cannot cover.
+    """
+    root = bundle.resolve()
+    files: list[str] = []
+    folders: list[str] = []
+
+    def visit(folder: Path, rel: str, above: frozenset[Path]) -> None:
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            path, name = Path(entry.path), f"{rel}{entry.name}"
+            real = path.resolve()
+            if entry.is_symlink() and not real.is_relative_to(root):
+                raise ManifestError(f"{name} is a symbolic link that leads outside the bundle "
+                                    f"(to {os.readlink(path)})")
+            if entry.is_dir(follow_symlinks=True):
+                if real in above:
+                    raise ManifestError(f"{name} is a symbolic link back to a folder above it")
+                folders.append(name)
+                visit(path, f"{name}/", above | {real})
+            elif name not in _SKIP:
+                files.append(name)
+
+    visit(bundle, "", frozenset({root}))
+    return Contents(sorted(files), sorted(folders))
+
+
+def bundle_files(bundle: Path) -> list[str]:
+    """Every file below `bundle` (see `bundle_contents`)."""
+    return bundle_contents(bundle).files
 
 
 def build_manifest(bundle: Path) -> str:
@@ -114,9 +145,16 @@ def check_files(bundle: Path, manifest_text: str) -> int:
             raise ManifestError(f"missing file: {entry.path}")
         if sha256_file(path) != entry.digest:
             raise ManifestError(f"changed file: {entry.path} (SHA-256 does not match)")
-    for rel in bundle_files(bundle):
+    contents = bundle_contents(bundle)
+    for rel in contents.files:
         if rel not in listed:
             raise ManifestError(f"unexpected file (not in the manifest): {rel}")
+    # Folders exist only to hold listed files: an extra one, even empty, is a change (a
+    # `sitecustomize` package or a plugin folder waiting to be filled).
+    needed = {parent.as_posix() for rel in listed for parent in PurePosixPath(rel).parents}
+    for rel in contents.folders:
+        if rel not in needed:
+            raise ManifestError(f"unexpected folder (not in the manifest): {rel}")
     return len(entries)
 
 

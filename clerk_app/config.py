@@ -63,6 +63,9 @@ KEYS: dict[str, KeySpec] = {
                              "Arial, Noto Sans).", str),
     "central_url": KeySpec("Base URL of the central service; empty = offline only.", str),
     "ca_bundle": KeySpec("CA bundle for the central service's TLS certificate.", str),
+    "update_public_key": KeySpec("The release key (Ed25519, 64 hex digits) that signs the "
+                                 "update notices the central service publishes; without it "
+                                 "notices are ignored.", str),
     "device_token_file": KeySpec("Production only, where no OS keyring works: file (mode 0600) "
                                  "that holds this workstation's device token for the central "
                                  "service.", str),
@@ -108,6 +111,7 @@ class Config:
     document_font: str = "DejaVu Sans"
     central_url: str = ""
     ca_bundle: str = ""
+    update_public_key: str = ""
     device_token_file: str = ""
     sync_interval: int = 60
     central_database: str = ""

@@ -125,6 +125,26 @@ class CentralClient:
                                   f"(HTTP {response.status_code}).",
                                   f"central service refused: HTTP {response.status_code}")
 
+    def update_notice(self) -> bytes | None:
+        """The central service's signed update notice as published, unverified (see
+        sync.update_notice); None when it publishes none (404)."""
+        from sync.update_notice import MAX_BYTES, PATH
+
+        try:
+            response = self.session.get(f"{self.base_url}{PATH}", timeout=self.timeout,
+                                        verify=self.session.verify, stream=True)
+            with response:
+                if response.status_code == 404:
+                    return None
+                if response.status_code != 200:
+                    raise CentralUnavailable("Die Update-Mitteilung der Zentrale ist nicht "
+                                             "abrufbar.", "update notice: HTTP "
+                                             f"{response.status_code}")
+                return bytes(response.raw.read(MAX_BYTES + 1, decode_content=True))
+        except requests.RequestException as exc:
+            raise CentralUnavailable("Die Update-Mitteilung der Zentrale ist nicht abrufbar.",
+                                     f"update notice: {type(exc).__name__}") from exc
+
     def hello(self) -> Hello:
         return self._call("GET", "/hello", Hello)
 

@@ -12,6 +12,7 @@ minutes off puts wrong times on documents, receipts and log lines.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from clerk_app.config import Config
@@ -21,6 +22,9 @@ from clerk_app.store.migrations import SCHEMA_VERSION
 from sync.client import CentralClient
 from sync.credentials import load_token
 from sync.protocol import PROTOCOL_VERSION, Hello
+from sync.update_notice import UpdateNoticeError, verify_notice
+
+log = logging.getLogger(__name__)
 
 CLOCK_WARNING_SECONDS = 300
 READ_TIMEOUT = 15.0  # a doctor run should not hang for the sync's two minutes
@@ -57,6 +61,7 @@ def _central_checks(cfg: Config) -> list[Check]:
         if problem:
             return [Check("central service", False, problem)]
         client.changes(hello.high_water_mark, 1)  # the cheapest call that needs the token
+        update = update_check(cfg, client)
     except ClerkError as exc:
         return [Check("central service", False, _failure(exc))]
     finally:
@@ -66,7 +71,29 @@ def _central_checks(cfg: Config) -> list[Check]:
                   f"{SCHEMA_VERSION} (the service accepts "
                   f"{', '.join(map(str, hello.schemas))}), device token accepted, change "
                   f"sequence at {hello.high_water_mark}"),
-            clock_check(hello, sent, received)]
+            clock_check(hello, sent, received), update]
+
+
+def update_check(cfg: Config, client: CentralClient) -> Check:
+    """The central service's update notice, verified with the release key: a due update is a
+    warning for IT (it installs; nothing installs itself), a bad notice is named and ignored."""
+    try:
+        raw = client.update_notice()
+    except ClerkError as exc:
+        return Check("update", True, f"update notice not readable: {exc.message_en}",
+                     warning=True)
+    if raw is None:
+        return Check("update", True, "the central service publishes no update notice")
+    try:
+        notice = verify_notice(raw, cfg.update_public_key)
+    except UpdateNoticeError as exc:
+        log.warning("update notice ignored: %s", exc)
+        return Check("update", True, f"update notice ignored: {exc}", warning=True)
+    if notice.due():
+        return Check("update", True,
+                     f"{notice.text_de()} (release {notice.version} of {notice.published}: "
+                     f"{notice.url}; manifest SHA-256 {notice.manifest_sha256})", warning=True)
+    return Check("update", True, f"up to date (the current release is {notice.version})")
 
 
 def version_problem(hello: Hello) -> str | None:

@@ -54,6 +54,9 @@ def add_commands(sub: Any) -> dict[str, Handler]:
                                           "(Standard: central_database, sonst SQLite)")
     serve.add_argument("--tls-cert", help="Zertifikat (PEM); Pflicht außer auf 127.0.0.1")
     serve.add_argument("--tls-key", help="privater Schlüssel zum Zertifikat (PEM)")
+    serve.add_argument("--update-notice", type=Path,
+                       help="signierte Update-Mitteilung (JSON), unter /update-notice.json "
+                            "veröffentlicht")
     seed = central_sub.add_parser("seed", help="Demo-Melderegister in die Zentrale laden")
     seed.add_argument("--database")
     seed.add_argument("--residents", type=resident_count, default=None)
@@ -144,6 +147,7 @@ def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
             client = connect(cfg)
             try:
                 report = SyncEngine(store, client).sync_once()
+                _check_update(cfg, store, client)
             finally:
                 client.close()
             print(report.summary_en(), flush=True)
@@ -163,6 +167,14 @@ def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
             print(f"Fehler: {exc.message_de}", file=sys.stderr)
             return 1
         time.sleep(delay)
+
+
+def _check_update(cfg: Config, store: Any, client: Any) -> None:
+    """A due update is said on standard error (IT's scripts see it), never installed."""
+    from sync.update_notice import check_at_sync
+
+    if notice := check_at_sync(cfg, store, client):
+        print(f"Hinweis: {notice.text_de()} ({notice.url})", file=sys.stderr)
 
 
 def _enrol(cfg: Config, code: str) -> int:
@@ -287,5 +299,5 @@ def _serve(central: Any, args: argparse.Namespace) -> int:
     from sync.server.http_api import serve
 
     serve(central, host=args.host, port=args.port, tls_cert=args.tls_cert,
-          tls_key=args.tls_key)
+          tls_key=args.tls_key, update_notice=args.update_notice)
     return 0

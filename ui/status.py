@@ -58,6 +58,7 @@ class SyncView:
     warning: str = ""           # the engine's warning (checksum mismatch, resync), German
     refused: str = ""           # why the central service refused (UI language): no retries
     problem: str = ""           # why offline (UI language), for the tool tip
+    update: str = ""            # a newer release the central service announced (signed)
 
 
 class ConnectionIndicator(QLabel):
@@ -130,6 +131,9 @@ class StatusBarWidgets:
         self.conflicts.setCursor(Qt.CursorShape.PointingHandCursor)
         self.conflicts.setStyleSheet(
             f"#conflictsButton {{ color: {ERROR_RED}; font-weight: bold; padding: 0 4px; }}")
+        self.update = QLabel()   # a due update: IT installs it, the clerk only learns of it
+        self.update.setObjectName("updateDue")
+        self.update.setVisible(False)
         self.who = QLabel(tr("Arbeitsplatz {workstation} · Sachbearbeitung {clerk}").format(
             workstation=cfg.workstation, clerk=actor.name))
         self.who.setObjectName("workstation")
@@ -138,6 +142,7 @@ class StatusBarWidgets:
         self.office.setObjectName("office")
         self.office.setAccessibleName(tr("Dienststelle: {office}").format(
             office=cfg.office_name))
+        bar.addPermanentWidget(self.update)
         bar.addPermanentWidget(self.conflicts)
         bar.addPermanentWidget(self.connection)
         self._pending_separator = _separator()
@@ -161,6 +166,7 @@ class StatusBarWidgets:
         self._show_pending(view)
         self._show_warning(view)
         self._show_conflicts(view.conflicts)
+        self._show_update(view.update)
 
     def _show_connection(self, view: SyncView) -> None:
         if not view.configured:
@@ -204,6 +210,14 @@ class StatusBarWidgets:
         label.setText(text)
         label.setVisible(bool(text))
         label.setAccessibleName(text)
+
+    def _show_update(self, version: str) -> None:
+        label = self.update
+        label.setVisible(bool(version))
+        label.setText(tr("Update {version} verfügbar").format(version=version))
+        label.setAccessibleName(tr("Eine neue Programmversion {version} ist verfügbar; die IT "
+                                   "installiert sie.").format(version=version))
+        label.setToolTip(label.accessibleName())
 
     def _show_conflicts(self, count: int) -> None:
         button = self.conflicts

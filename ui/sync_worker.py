@@ -77,6 +77,7 @@ class SyncOutcome:
     report: SyncReport | None = None
     message_de: str = ""
     message_en: str = ""
+    update: str = ""   # the version of a due update the central service announced, signed
 
 
 class SyncWorker(QObject):
@@ -156,7 +157,11 @@ class SyncWorker(QObject):
             if self._client is None:
                 self._client = connect(self._cfg, self._clerk_session)
             report = SyncEngine(store, self._client).sync_once()
-            return SyncOutcome(OK, status(store), report)
+            from sync.update_notice import check_at_sync
+
+            update = check_at_sync(self._cfg, store, self._client)
+            return SyncOutcome(OK, status(store), report,
+                               update=update.version if update else "")
         except CentralUnavailable as exc:
             log.warning("sync failed, will retry: %s", exc.message_en)
             return self._failed(UNAVAILABLE, exc.message_de, exc.message_en)
@@ -329,7 +334,8 @@ class SyncController(QObject):
         if outcome.kind == OK:
             delay = self._backoff.succeeded()
             self._network_down = False
-            self._update(outcome.status, online=True, problem="", refused="")
+            self._update(outcome.status, online=True, problem="", refused="",
+                         update=outcome.update)
         elif outcome.kind == UNAVAILABLE:
             delay = self._backoff.failed()
             again = False   # a nudge does not overtake the backoff

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -228,10 +229,16 @@ def create_app(central: Central) -> FastAPI:
 
 
 def serve(central: Central, *, host: str, port: int, tls_cert: str | None,
-          tls_key: str | None) -> None:
-    """Run the service on uvicorn until stopped (`clerk-app central serve`)."""
+          tls_key: str | None, update_notice: Path | None = None) -> None:
+    """Run the service on uvicorn until stopped (`clerk-app central serve`); with
+    `update_notice`, the release's signed notice is published too."""
     import uvicorn
 
-    uvicorn.run(create_app(central), host=host, port=port, ssl_certfile=tls_cert,
+    app = create_app(central)
+    if update_notice:
+        from sync.server.update_notices import publish_update_notice
+
+        publish_update_notice(app, update_notice)
+    uvicorn.run(app, host=host, port=port, ssl_certfile=tls_cert,
                 ssl_keyfile=tls_key, log_level="warning",
                 access_log=False)  # URLs name document numbers; no access log
