@@ -22,7 +22,16 @@ def register_exists(cfg: Config) -> bool:
 
 
 def open_register(cfg: Config, *, create: bool = False) -> Store:
-    """Unlock and open the configured register (creating file and key only when asked)."""
+    """Unlock and open the configured register (creating file and key only when asked: the
+    demo register at first start; a production one is made by enrolment).
+
+    A production register with a part missing is refused with what happened and what IT does
+    next (`workstation.not_ready`), not with the first error that part happens to cause.
+    """
+    if not cfg.is_demo and not create:
+        from clerk_app.store.workstation import require_ready
+
+        require_ready(cfg)
     key = load_or_create_key(cfg, create=create and not cfg.register_path.exists())
     return open_store(cfg.register_path, key, actor_of(cfg), create=create)
 
