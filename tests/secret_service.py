@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,11 +79,33 @@ def _require(*programs: str) -> None:
             pytest.skip(f"{program} is not installed (Debian: dbus-daemon, gnome-keyring)")
 
 
+# A session bus without service activation: the system's session bus would start a
+# gnome-keyring of its own (without the test's keyring) the moment anything asks for the
+# Secret Service, and "no keyring on the bus" could not be tested.
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir={tmp}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
 @contextmanager
 def session_bus(folder: Path) -> Iterator[str]:
     """A D-Bus session bus of this test; its address is in the environment inside the block."""
     _require("dbus-daemon")
-    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "bus.conf"
+    config.write_text(BUS_CONFIG.format(tmp=tempfile.gettempdir()), encoding="utf-8")
+    bus = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork",
+                            "--print-address=1"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert bus.stdout is not None
     address = bus.stdout.readline().strip()
