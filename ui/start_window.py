@@ -257,8 +257,11 @@ def run(cfg: Config) -> int:
     try:
         from clerk_app.store.opening import register_exists
         from ui.main_window import MainWindow
+        from ui.workstation_check import workstation_ready
 
         if cfg.is_demo and not register_exists(cfg) and not build_demo_with_progress(cfg):
+            return 1
+        if not workstation_ready(cfg, show_error):
             return 1
         window = MainWindow(cfg)
     except ClerkError as exc:
