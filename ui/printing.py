@@ -418,29 +418,52 @@ class PrintService(QObject):
                         message=message_text(de, en)), report), "reprint document")
 
     def _output(self, items: list[Printable], preview: bool, report: Report | None) -> None:
-        printer = self.printer_factory(self.settings.load())
+        choice = self._confirmed_choice()
+        if choice is None:
+            self._say(tr("Nicht gedruckt: Der gemerkte Drucker ist nicht mehr eingerichtet. "
+                         "Strg+P wählt einen anderen Drucker."), report)
+            return
+        printer = self.printer_factory(choice)
         if printer is None:
             self._save_and_open(items, report)
             return
+        from ui.printer_choice import duplex_notice
+
+        notice = duplex_notice(printer, choice.duplex, str(self.settings.path),
+                               self.settings.group)
         models = [item.model for item in items]
         if preview:
             if self.preview(printer, models):
                 self.settings.save(choice_of(printer))
-                self._say(tr("Gedruckt auf {printer}.").format(
-                    printer=printer.printerName() or tr("Standarddrucker")), report)
+                self._say(" ".join(filter(None, [tr("Gedruckt auf {printer}.").format(
+                    printer=printer.printerName() or tr("Standarddrucker")), notice])), report)
             return
-        from ui.rendering import RenderError, paint
+        from ui.print_job import send
+        from ui.rendering import RenderError
 
         try:
-            for model in models:
-                paint(model, printer)
+            outcome = send(printer, models)
         except RenderError as exc:
             log.error("printing failed: %s", exc)
             self._say(tr("Der Drucker hat den Druck abgelehnt. Bitte Drucker prüfen oder "
                          "mit Strg+P einen anderen wählen."), report)
             return
-        self._say(tr("{n} Dokument(e) an {printer} gesendet.").format(
-            n=len(models), printer=printer.printerName() or tr("Standarddrucker")), report)
+        self._say(" ".join(filter(None, [outcome.message(), notice])), report)
+
+    def _confirmed_choice(self) -> PrinterChoice | None:
+        """The remembered choice; if its printer was deleted while others exist, the clerk
+        is asked first (None: not to print), and the answer is remembered."""
+        from ui.printer_choice import ask_replacement, replacement_printer
+
+        choice = self.settings.load()
+        replacement = replacement_printer(choice.printer)
+        if replacement is None:
+            return choice
+        if not ask_replacement(self.widget, choice.printer, replacement):
+            return None
+        choice = PrinterChoice(replacement)  # trays and duplex belonged to the old printer
+        self.settings.save(choice)
+        return choice
 
     def _preview(self, printer: QPrinter, models: Sequence[RenderModel]) -> bool:
         """The preview dialog for each document in turn; True if the clerk printed."""
