@@ -5,7 +5,8 @@ side, like a laser printer with wide hardware margins).
 
 The queues print to /dev/null (the cups-pdf backend would write into the job owner's home,
 outside the test). The spool keeps every job's document and attributes (`PreserveJobFiles`),
-so a test reads exactly what the app sent and under which job name. Skipped, with the reason, where cupsd or lpadmin is missing.
+so a test reads exactly what the app sent and under which job name. Skipped, with the
+reason, where cupsd or lpadmin is missing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,8 +76,15 @@ class CupsServer:
 
     def run(self, *command: str) -> str:
         """A CUPS command-line tool against this server."""
-        done = subprocess.run([command[0], "-h", self.address, *command[1:]],
-                              capture_output=True, text=True, timeout=30, check=True)
+        for _attempt in range(20):
+            done = subprocess.run([command[0], "-h", self.address, *command[1:]],
+                                  capture_output=True, text=True, timeout=30)
+            # cupsd sometimes drops a connection in its first second ("Bad file descriptor")
+            if "Unable to connect" not in done.stderr:
+                break
+            time.sleep(0.2)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(command)} failed: {done.stderr.strip()}")
         return done.stdout
 
     def add_queue(self, name: str, *, wide_margins: bool = False, duplex: bool = False,
@@ -125,11 +134,24 @@ def _require(*programs: str) -> None:
 
 
 @contextmanager
-def cups_server(folder: Path) -> Iterator[CupsServer]:
-    """cupsd on a free port with its configuration and spool in `folder`; this process's
-    libcups (and Qt's CUPS plugin) talks to it inside the block."""
+def cups_server() -> Iterator[CupsServer]:
+    """cupsd on a free port with its configuration and spool in a new folder; this process's
+    libcups (and Qt's CUPS plugin) talks to it inside the block.
+
+    The folder is not under pytest's temporary folder: that is private to its owner, and
+    cupsd runs its filters as the CUPS user (lp), who must read the spooled documents."""
     _require("cupsd", "lpadmin", "lpstat", "cupsreject")
-    root = folder
+    root = Path(tempfile.mkdtemp(prefix="clerk-cups-"))
+    os.chmod(root, 0o755)
+    try:
+        with _running(root) as server:
+            yield server
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def _running(root: Path) -> Iterator[CupsServer]:
     for sub in ("etc/ppd", "spool/tmp", "cache", "state/certs", "log"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     port = free_port()
