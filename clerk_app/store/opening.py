@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clerk_app.config import Config
+from clerk_app.errors import KeyMissingError
 from clerk_app.keys import demo_key_path, load_or_create_key
 from clerk_app.store.db import Actor, Store, open_store
 
@@ -29,11 +30,21 @@ def open_register(cfg: Config, *, create: bool = False) -> Store:
     next (`workstation.not_ready`), not with the first error that part happens to cause.
     """
     if not cfg.is_demo and not create:
-        from clerk_app.store.workstation import require_ready
-
-        require_ready(cfg)
+        return open_store(cfg.register_path, _production_key(cfg), actor_of(cfg))
     key = load_or_create_key(cfg, create=create and not cfg.register_path.exists())
     return open_store(cfg.register_path, key, actor_of(cfg), create=create)
+
+
+def _production_key(cfg: Config) -> str:
+    """The key of an existing production register, or the error naming what is missing."""
+    from clerk_app.store.workstation import RegisterState, not_ready, require_ready
+
+    if not cfg.register_path.exists():
+        require_ready(cfg)  # raises: not set up, or a key without its register
+    try:
+        return load_or_create_key(cfg, create=False)
+    except KeyMissingError as exc:
+        raise not_ready(cfg, RegisterState.REGISTER_WITHOUT_KEY) from exc
 
 
 def remove_demo_register(cfg: Config) -> None:
