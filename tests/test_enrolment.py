@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -25,49 +24,38 @@ from clerk_app.store.workstation import create_register
 from sync.server.central import Central
 from tests.secret_service import SecretService, secret_service
 from tests.sync_support import CentralServer, running_central
+from tests.test_ui_app import Watcher
 from ui import start_window
-from ui.main_window import MainWindow
 
 pytestmark = pytest.mark.usefixtures("german")
 
 
-class Clerk:
-    """Plays the clerk while `run()` owns the event loop: reads every message box and answers
-    it (`answer` picks the button of the keyring box), closes the window once it is open."""
+class Clerk(Watcher):
+    """The clerk of `Watcher`, who also answers the keyring's unlock offer: `answer`
+    "unlock" clicks "Entsperren", else Escape; `before_answer` runs a step first, per offer."""
 
-    def __init__(self, answer: str = "") -> None:
-        self.messages: list[tuple[str, str]] = []
-        self.window_opened = False
-        self.answer = answer
-        self.before_answer: list[object] = []
-        self._timer = QTimer()
-        self._timer.setInterval(15)
-        self._timer.timeout.connect(self._look)
-        self._timer.start()
+    def __init__(self) -> None:
+        self.answer = ""
+        self.before_answer: list[Callable[[], None] | None] = []
+        super().__init__()
+
+    @property
+    def window_opened(self) -> bool:
+        return bool(self.main_window)
 
     def _look(self) -> None:
         modal = QApplication.activeModalWidget()
-        if isinstance(modal, QMessageBox):
-            self.messages.append((modal.windowTitle(), modal.text()))
-            if modal.objectName() == "keyringLocked":
-                if self.before_answer:
-                    step = self.before_answer.pop(0)
-                    if callable(step):
-                        step()
-                chosen = next(b for b in modal.buttons() if b.objectName() == "unlockButton") \
-                    if self.answer == "unlock" else modal.escapeButton()
-                assert chosen is not None
-                chosen.click()
-            else:
-                modal.accept()
+        if not (isinstance(modal, QMessageBox) and modal.objectName() == "keyringLocked"):
+            super()._look()
             return
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, MainWindow) and widget.isVisible() and widget.register_open:
-                self.window_opened = True
-                widget.close()
-
-    def stop(self) -> None:
-        self._timer.stop()
+        self.messages.append((modal.windowTitle(), modal.text()))
+        step = self.before_answer.pop(0) if self.before_answer else None
+        if step is not None:
+            step()
+        chosen = next(b for b in modal.buttons() if b.objectName() == "unlockButton") \
+            if self.answer == "unlock" else modal.escapeButton()
+        assert chosen is not None
+        chosen.click()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ui.i18n import tr
+from ui.question_box import ask
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +39,10 @@ def ask_replacement(parent: QWidget | None, remembered: str, replacement: str) -
     text = tr("Der gemerkte Drucker „{old}“ ist nicht mehr eingerichtet. Stattdessen auf "
               "„{new}“ drucken? (Strg+P wählt einen anderen Drucker.)").format(
                   old=remembered, new=replacement)
-    box = QMessageBox(QMessageBox.Icon.Question, tr("Drucker nicht gefunden"), text,
-                      QMessageBox.StandardButton.NoButton, parent)
-    box.setObjectName("printerGone")
-    box.setAccessibleDescription(text)
-    use = box.addButton(tr("Auf „{new}“ &drucken").format(new=replacement),
-                        QMessageBox.ButtonRole.AcceptRole)
-    use.setObjectName("useReplacement")
-    cancel = box.addButton(tr("Abbrechen"), QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(cancel)
-    box.setEscapeButton(cancel)
-    box.exec()
-    return box.clickedButton() is use
+    return ask(parent, name="printerGone", icon=QMessageBox.Icon.Question,
+               title=tr("Drucker nicht gefunden"), text=text,
+               yes=(tr("Auf „{new}“ &drucken").format(new=replacement), "useReplacement"),
+               no=tr("Abbrechen"), default_yes=False)
 
 
 def duplex_notice(printer: QPrinter, duplex: int | None, settings_path: str,

@@ -20,6 +20,7 @@ from clerk_app.errors import ClerkError, KeyringLockedError
 from clerk_app.keys import unlock_keyring
 from clerk_app.store.workstation import require_ready
 from ui.i18n import error_text, tr
+from ui.question_box import ask
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,6 @@ def workstation_ready(cfg: Config, show_error: ShowError, *, parent: QWidget | N
 
 def offer_unlock(exc: KeyringLockedError, parent: QWidget | None) -> bool:
     """Ask the clerk: unlock the keyring now (True), or end the program (False)."""
-    box = QMessageBox(QMessageBox.Icon.Warning, tr("Schlüsselspeicher gesperrt"),
-                      error_text(exc), QMessageBox.StandardButton.NoButton, parent)
-    box.setObjectName("keyringLocked")
-    box.setAccessibleName(tr("Schlüsselspeicher gesperrt"))
-    box.setAccessibleDescription(error_text(exc))
-    unlock = box.addButton(tr("&Entsperren …"), QMessageBox.ButtonRole.AcceptRole)
-    unlock.setObjectName("unlockButton")
-    quit_button = box.addButton(tr("&Beenden"), QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(unlock)
-    box.setEscapeButton(quit_button)
-    box.exec()
-    return box.clickedButton() is unlock
+    return ask(parent, name="keyringLocked", icon=QMessageBox.Icon.Warning,
+               title=tr("Schlüsselspeicher gesperrt"), text=error_text(exc),
+               yes=(tr("&Entsperren …"), "unlockButton"), no=tr("&Beenden"), default_yes=True)
