@@ -61,8 +61,7 @@ def send(printer: QPrinter, models: Sequence[RenderModel]) -> PrintOutcome:
     painting itself."""
     from ui.rendering import paint
 
-    queue = printer.printerName() \
-        if printer.outputFormat() == QPrinter.OutputFormat.NativeFormat else ""
+    queue = _queue(printer)
     outcome = PrintOutcome(queue)
     state = queue_state(queue)
     if state is not None and not state.ready:
@@ -75,10 +74,30 @@ def send(printer: QPrinter, models: Sequence[RenderModel]) -> PrintOutcome:
         since = time.time()
         printer.setDocName(model.number)
         paint(model, printer)
-        job = job_state(queue, model.number, since) if state is not None else None
-        if state is not None and (job is None or job in FAILED_JOB_STATES):
-            log.error("print job did not reach the queue or failed there (state %s)", job)
-            outcome.lost.append(model.number)
-        else:
-            outcome.sent.append(model.number)
+        _record(outcome, model.number, since, checked=state is not None)
     return outcome
+
+
+def check_jobs(printer: QPrinter, models: Sequence[RenderModel], since: float) -> PrintOutcome:
+    """After the preview dialog printed: which of `models` reached the queue since `since`."""
+    queue = _queue(printer)
+    checked = queue_state(queue) is not None
+    outcome = PrintOutcome(queue)
+    for model in models:
+        _record(outcome, model.number, since, checked=checked)
+    return outcome
+
+
+def _queue(printer: QPrinter) -> str:
+    """The CUPS queue `printer` prints to ("" for a PDF file)."""
+    native = printer.outputFormat() == QPrinter.OutputFormat.NativeFormat
+    return printer.printerName() if native else ""
+
+
+def _record(outcome: PrintOutcome, number: str, since: float, *, checked: bool) -> None:
+    job = job_state(outcome.printer, number, since) if checked else None
+    if checked and (job is None or job in FAILED_JOB_STATES):
+        log.error("print job did not reach the queue or failed there (state %s)", job)
+        outcome.lost.append(number)
+    else:
+        outcome.sent.append(number)

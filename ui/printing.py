@@ -432,14 +432,19 @@ class PrintService(QObject):
         notice = duplex_notice(printer, choice.duplex, str(self.settings.path),
                                self.settings.group)
         models = [item.model for item in items]
+        from ui.print_job import check_jobs, send
+        from ui.rendering import RenderError
+
         if preview:
+            since = time.time()
             if self.preview(printer, models):
                 self.settings.save(choice_of(printer))
-                self._say(" ".join(filter(None, [tr("Gedruckt auf {printer}.").format(
-                    printer=printer.printerName() or tr("Standarddrucker")), notice])), report)
+                checked = check_jobs(printer, models, since)
+                said = tr("Gedruckt auf {printer}.").format(
+                    printer=printer.printerName() or tr("Standarddrucker")) \
+                    if checked.ok else checked.message()
+                self._say(" ".join(filter(None, [said, notice])), report)
             return
-        from ui.print_job import send
-        from ui.rendering import RenderError
 
         try:
             outcome = send(printer, models)
@@ -471,6 +476,7 @@ class PrintService(QObject):
 
         printed = False
         for model in models:
+            printer.setDocName(model.number)  # the job's name in the queue
             dialog = QPrintPreviewDialog(printer, self.widget)
             dialog.setWindowTitle(tr("Druckvorschau – {title} {number}").format(
                 title=model.title, number=model.number))
