@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QPainter
-from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+from PySide6.QtGui import QAction, QPainter
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo, QPrintPreviewDialog
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -213,4 +213,46 @@ def test_a_deleted_remembered_printer_is_asked_about(
     assert PrinterSettings(cfg).load() == PrinterChoice("PDF")
     assert press_f5(qtbot, dialog) == "2 Dokument(e) an PDF gesendet."  # not asked again
     assert len(seen) == 2
+    close_window(w)
+
+
+def test_preview_prints_a_job_named_by_its_number_and_checks_it(
+        qtbot: QtBot, register: tuple[Config, dict[str, str]], cups: CupsServer) -> None:
+    """Strg+P, then "Drucken" in the preview and OK in the print dialog, as the clerk does."""
+    cfg, people = register
+    w = window(qtbot, cfg, "PDF")
+    dialog = issue_meldebescheinigung(qtbot, w, people["anna"])
+    bar = dialog.print_bar
+    assert bar is not None
+    bar.set_numbers([certificate(dialog)])
+    steps: list[str] = []
+
+    def accept_print_dialog() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QPrintDialog):
+            steps.append("print dialog")
+            box.accept()
+        else:
+            QTimer.singleShot(20, accept_print_dialog)
+
+    def print_from_preview() -> None:
+        preview = QApplication.activeModalWidget()
+        if not isinstance(preview, QPrintPreviewDialog):
+            QTimer.singleShot(20, print_from_preview)
+            return
+        steps.append("preview")
+        action = next(a for a in preview.findChildren(QAction) if a.text() in ("Print",
+                                                                                "Drucken"))
+        QTimer.singleShot(20, accept_print_dialog)
+        action.trigger()
+
+    QTimer.singleShot(20, print_from_preview)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=2000)
+    qtbot.keyClick(dialog, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bar.outcome.text().startswith(("Gedruckt", "Nicht")),
+                    timeout=20_000)
+    assert steps == ["preview", "print dialog"]
+    assert bar.outcome.text() == "Gedruckt auf PDF."
+    assert cups.jobs() == [("PDF", certificate(dialog))]
     close_window(w)
