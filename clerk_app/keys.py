@@ -50,10 +50,6 @@ def keyring_backend_name() -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
-def keyring_usable() -> bool:
-    return keyring_state() is not KeyringState.NONE
-
-
 class KeyringState(Enum):
     """What the OS keyring is, asked without making it prompt (doctor, before every read)."""
 

@@ -127,7 +127,11 @@ def _keyring_check(cfg: Config) -> Check:
     if state is KeyringState.LOCKED:
         return Check("keyring", False, f"{backend}: "
                      + locked_error("der Schlüssel des Melderegisters").message_de)
-    if not key_exists(cfg):
+    try:
+        present = key_exists(cfg)
+    except ClerkError as exc:  # locked or gone since the question above
+        return Check("keyring", False, f"{backend}: {exc.message_de}")
+    if not present:
         return Check("keyring", False, f"{backend}: entsperrt, enthält aber keinen Schlüssel "
                      "für dieses Melderegister (was zu tun ist, steht unter „register“)")
     return Check("keyring", True, f"{backend}: entsperrt, der Schlüssel des Melderegisters "
