@@ -55,6 +55,8 @@ from clerk_app.seal import SealKey, office_seal
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
 from ui.i18n import message_text, tr
+from ui.print_job import check_jobs, send
+from ui.printer_choice import ask_replacement, duplex_notice, replacement_printer
 
 log = logging.getLogger(__name__)
 
@@ -418,7 +420,8 @@ class PrintService(QObject):
                         message=message_text(de, en)), report), "reprint document")
 
     def _output(self, items: list[Printable], preview: bool, report: Report | None) -> None:
-        choice = self._confirmed_choice()
+        # The preview's dialog shows the printer and lets the clerk change it: no question.
+        choice = self.settings.load() if preview else self._confirmed_choice()
         if choice is None:
             self._say(tr("Nicht gedruckt: Der gemerkte Drucker ist nicht mehr eingerichtet. "
                          "Strg+P wählt einen anderen Drucker."), report)
@@ -427,12 +430,9 @@ class PrintService(QObject):
         if printer is None:
             self._save_and_open(items, report)
             return
-        from ui.printer_choice import duplex_notice
-
         notice = duplex_notice(printer, choice.duplex, str(self.settings.path),
                                self.settings.group)
         models = [item.model for item in items]
-        from ui.print_job import check_jobs, send
         from ui.rendering import RenderError
 
         if preview:
@@ -458,8 +458,6 @@ class PrintService(QObject):
     def _confirmed_choice(self) -> PrinterChoice | None:
         """The remembered choice; if its printer was deleted while others exist, the clerk
         is asked first (None: not to print), and the answer is remembered."""
-        from ui.printer_choice import ask_replacement, replacement_printer
-
         choice = self.settings.load()
         replacement = replacement_printer(choice.printer)
         if replacement is None:
