@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import stat
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from clerk_app.command_line import main
 from clerk_app.config import Config, load_config
 from clerk_app.keys import register_account
 from clerk_app.store.opening import open_register
-from clerk_app.store.workstation import create_register
+from clerk_app.store.workstation import RegisterState, WorkstationNotReady, create_register
 from sync.server.central import Central
 from tests.secret_service import SecretService, secret_service
 from tests.sync_support import CentralServer, running_central
@@ -180,3 +181,23 @@ def test_window_ends_when_the_clerk_does_not_unlock(
     assert start_window.run(cfg) == 1
     assert [title for title, _ in clerk.messages] == ["Schlüsselspeicher gesperrt"]
     assert not clerk.window_opened
+
+
+def test_register_made_with_an_it_key_file_is_private(tmp_path: Path) -> None:
+    """Where no keyring works, IT's key file: made 0600 with the register (0600, folder 0700),
+    and the street directory is there for the first sync's addresses."""
+    key_file = tmp_path / "schluessel" / "register.key"
+    cfg = replace(production(tmp_path, ""), key_file=str(key_file))
+    folder = cfg.register_path.parent
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)  # as the logs' folder left it
+    with create_register(cfg) as store:
+        assert store.conn.execute("SELECT count(*) FROM streets").fetchone()[0] > 100
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cfg.register_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    key_file.unlink()
+    with pytest.raises(WorkstationNotReady) as err:
+        open_register(cfg)
+    assert err.value.state is RegisterState.REGISTER_WITHOUT_KEY
+    assert f"Schlüsseldatei {key_file}" in err.value.message_de
