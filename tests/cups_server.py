@@ -11,6 +11,8 @@ reason, where cupsd or lpadmin is missing.
 
 from __future__ import annotations
 
+import getpass
+import grp
 import os
 import shutil
 import subprocess
@@ -60,8 +62,13 @@ PageLog {root}/log/page_log
 ServerBin /usr/lib/cups
 DataDir /usr/share/cups
 FileDevice Yes
-SystemGroup root
+SystemGroup {group}
 Sandboxing Relaxed
+"""
+# Not root (a developer's machine): cupsd cannot change users, so it runs everything as this
+# user, as CUPS's own test suite does.
+AS_THIS_USER = """User {user}
+Group {group}
 """
 
 
@@ -156,8 +163,11 @@ def _running(root: Path) -> Iterator[CupsServer]:
         (root / sub).mkdir(parents=True, exist_ok=True)
     port = free_port()
     (root / "etc" / "cupsd.conf").write_text(CUPSD_CONF.format(port=port), encoding="utf-8")
-    (root / "etc" / "cups-files.conf").write_text(CUPS_FILES_CONF.format(root=root),
-                                                  encoding="utf-8")
+    group = "root" if os.geteuid() == 0 else grp.getgrgid(os.getgid()).gr_name
+    files_conf = CUPS_FILES_CONF.format(root=root, group=group)
+    if os.geteuid() != 0:
+        files_conf += AS_THIS_USER.format(user=getpass.getuser(), group=group)
+    (root / "etc" / "cups-files.conf").write_text(files_conf, encoding="utf-8")
     daemon = subprocess.Popen(["cupsd", "-f", "-c", str(root / "etc" / "cupsd.conf"),
                                "-s", str(root / "etc" / "cups-files.conf")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
