@@ -124,7 +124,12 @@ def _enrol(cfg: Config, code: str) -> int:
     and the code still valid. The token is saved before the register is made, so a register
     never exists on a workstation that could not be enrolled.
     """
-    from clerk_app.store.workstation import RegisterState, create_register, register_state
+    from clerk_app.store.workstation import (
+        RegisterState,
+        create_register,
+        not_ready,
+        register_state,
+    )
     from sync.central_connection import require_url
     from sync.client import CentralClient
     from sync.credentials import save_token
@@ -133,8 +138,6 @@ def _enrol(cfg: Config, code: str) -> int:
     if not cfg.is_demo:
         state = register_state(cfg)
         if state is RegisterState.REGISTER_WITHOUT_KEY:
-            from clerk_app.store.workstation import not_ready
-
             raise not_ready(cfg, state)
     client = CentralClient(url, ca_bundle=cfg.ca_bundle or None)
     try:
