@@ -201,3 +201,20 @@ def test_register_made_with_an_it_key_file_is_private(tmp_path: Path) -> None:
         open_register(cfg)
     assert err.value.state is RegisterState.REGISTER_WITHOUT_KEY
     assert f"Schlüsseldatei {key_file}" in err.value.message_de
+
+
+def test_enrolment_without_a_keyring_stops_before_the_code_is_used(
+        tmp_path: Path, central: tuple[CentralServer, Central],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    server, service = central
+    args = command_line(tmp_path, server.url)
+    code = service.issue_enrolment_code("schalter1")
+    with secret_service(tmp_path / "desktop", running=False):  # a bus, but no keyring on it
+        assert main([*args, "sync", "enrol", code]) == 2
+    err = capsys.readouterr().err
+    assert "Kein Schlüsselspeicher verfügbar" in err and "key_file" in err
+    key_file = tmp_path / "register.key"
+    assert main([*args, "--set", f'key_file="{key_file}"',
+                 "--set", f'device_token_file="{tmp_path / "token"}"',
+                 "sync", "enrol", code]) == 0  # the same code: it was not used
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
