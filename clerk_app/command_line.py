@@ -225,8 +225,8 @@ def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
             out.write(f"[{label}] {c.name}: {c.detail}\n")
         failed = sum(not c.ok for c in checks)
         warned = sum(c.ok and c.warning for c in checks)
-        out.write(f"{len(checks) - failed} checks passed ({warned} with a warning), "
-                  f"{failed} failed\n")
+        out.write(f"{len(checks) - failed} Prüfungen bestanden ({warned} mit Warnung), "
+                  f"{failed} fehlgeschlagen\n")
     return 1 if any(not c.ok for c in checks) else 0
 
 

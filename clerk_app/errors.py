@@ -28,6 +28,23 @@ class KeyStoreError(ClerkError):
     """The register key cannot be loaded or kept safely."""
 
 
+class NoKeyringError(KeyStoreError):
+    """No keyring works on this machine (no Secret Service, no key file configured)."""
+
+
+class KeyringLockedError(KeyStoreError):
+    """The keyring exists but is locked; `can_prompt`: the backend can ask for its password
+    (the window offers to unlock)."""
+
+    def __init__(self, message_de: str, message_en: str, *, can_prompt: bool = False) -> None:
+        super().__init__(message_de, message_en)
+        self.can_prompt = can_prompt
+
+
+class KeyMissingError(KeyStoreError):
+    """The keyring (or key file folder) works, but the secret asked for is not in it."""
+
+
 class StoreError(ClerkError):
     """The local register cannot be opened or written."""
 

@@ -15,18 +15,22 @@ import os
 import secrets
 import stat
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
+from typing import Any, TypeVar
 
 import keyring
 import keyring.errors
 from keyring.backends import fail
 
 from clerk_app.config import Config
-from clerk_app.errors import KeyStoreError
+from clerk_app.errors import KeyMissingError, KeyringLockedError, KeyStoreError, NoKeyringError
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 KEYRING_SERVICE = "clerk-app"
+DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
 KEY_BYTES = 32
 NO_KEYRING_DE = (
     "Kein Schlüsselspeicher verfügbar: Der Schlüssel des Melderegisters kann nicht sicher "
@@ -46,8 +50,76 @@ def keyring_backend_name() -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
-def keyring_usable() -> bool:
-    return not isinstance(keyring.get_keyring(), fail.Keyring)
+class KeyringState(Enum):
+    """What the OS keyring is, asked without making it prompt (doctor, before every read)."""
+
+    NONE = "none"          # no backend at all, or the Secret Service does not answer
+    LOCKED = "locked"      # there, but its collection is locked
+    UNLOCKED = "unlocked"  # there and readable
+
+
+def _secret_service() -> Any | None:
+    """The Secret Service backend in force (alone or in a chainer), or None."""
+    backend = keyring.get_keyring()
+    for candidate in [backend, *getattr(backend, "backends", ())]:
+        if type(candidate).__module__ == "keyring.backends.SecretService":
+            return candidate
+    return None
+
+
+def keyring_state() -> KeyringState:
+    if isinstance(keyring.get_keyring(), fail.Keyring):
+        return KeyringState.NONE
+    service = _secret_service()
+    if service is None:
+        return KeyringState.UNLOCKED  # other backends (Windows, macOS) unlock with the login
+    try:
+        locked = _with_collection(service, lambda collection: bool(collection.is_locked()))
+    except Exception as exc:  # no D-Bus, no service on it, no collection: no usable keyring
+        log.info("Secret Service not usable: %s", type(exc).__name__)
+        return KeyringState.NONE
+    return KeyringState.LOCKED if locked else KeyringState.UNLOCKED
+
+
+def _with_collection(service: Any, use: Callable[[Any], T]) -> T:
+    """Run `use` on the backend's collection without unlocking it (keyring's own lookup
+    would show the unlock prompt)."""
+    import secretstorage
+
+    bus = secretstorage.dbus_init()
+    try:
+        path = getattr(service, "preferred_collection", None) or DEFAULT_COLLECTION
+        collection = secretstorage.Collection(bus, path)
+        collection.is_locked()  # raises if there is no such collection
+        return use(collection)
+    finally:
+        bus.close()
+
+
+def unlock_keyring() -> bool:
+    """Ask the keyring to unlock (the Secret Service shows its password prompt); True when
+    it is unlocked afterwards. Blocks until the prompt is answered: call it from the UI thread
+    only as the answer to the clerk's "Entsperren"."""
+    service = _secret_service()
+    if service is None:
+        return keyring_state() is KeyringState.UNLOCKED
+    try:
+        _with_collection(service, lambda collection: collection.unlock())
+    except Exception as exc:
+        log.warning("keyring unlock failed: %s", type(exc).__name__)
+    return keyring_state() is KeyringState.UNLOCKED
+
+
+def locked_error(what: str) -> KeyringLockedError:
+    """The clerk's message for a locked keyring; `what` names the secret ("der Schlüssel des
+    Melderegisters")."""
+    can_prompt = _secret_service() is not None
+    return KeyringLockedError(
+        f"Der Schlüsselspeicher ist gesperrt, deshalb kann {what} nicht gelesen werden. "
+        "Abhilfe: den Schlüsselbund mit dem Kennwort der Anmeldung entsperren"
+        + (" (Schaltfläche „Entsperren“)" if can_prompt else "")
+        + " und erneut versuchen; lässt er sich nicht entsperren, die IT anrufen.",
+        "the keyring is locked", can_prompt=can_prompt)
 
 
 def demo_key_path(cfg: Config) -> Path:
@@ -61,54 +133,91 @@ def load_or_create_key(cfg: Config, *, create: bool) -> str:
         return _file_key(demo_key_path(cfg), create=create)
     if cfg.key_file:
         return _file_key(Path(cfg.key_file), create=create)
-    return _keyring_key(str(cfg.register_path.resolve()), create=create)
+    return _keyring_key(register_account(cfg), create=create)
+
+
+def register_account(cfg: Config) -> str:
+    """The register key's account name in the keyring: the register file's full path."""
+    return str(cfg.register_path.resolve())
+
+
+def key_exists(cfg: Config) -> bool:
+    """Whether the register's key is there, never creating it. Raises the keyring's own error
+    when the keyring cannot be asked (none, locked)."""
+    try:
+        load_or_create_key(cfg, create=False)
+    except KeyMissingError:
+        return False
+    return True
+
+
+def key_location_de(cfg: Config) -> str:
+    """Where the register key lives, for messages: "Schlüsseldatei …" or the keyring."""
+    if cfg.is_demo:
+        return f"Schlüsseldatei {demo_key_path(cfg)}"
+    if cfg.key_file:
+        return f"Schlüsseldatei {cfg.key_file}"
+    return "im Schlüsselspeicher"
 
 
 def _keyring_key(account: str, *, create: bool) -> str:
     return keyring_secret(
         account,
-        unusable=KeyStoreError(NO_KEYRING_DE,
-                               "no usable keyring backend and no key_file configured"),
-        missing=KeyStoreError(
+        unusable=NoKeyringError(NO_KEYRING_DE,
+                                "no usable keyring backend and no key_file configured"),
+        missing=KeyMissingError(
             "Für dieses Melderegister ist kein Schlüssel im Schlüsselspeicher hinterlegt.",
             "no key for this register in the keyring"),
+        what="der Schlüssel des Melderegisters",
         generate=new_key if create else None)
 
 
 def keyring_secret(account: str, *, unusable: KeyStoreError, missing: KeyStoreError,
-                   generate: Callable[[], str] | None = None) -> str:
+                   what: str, generate: Callable[[], str] | None = None) -> str:
     """A secret of this app from the OS keyring (register key, seal key, device token); with
     `generate`, one is made and stored when there is none. `unusable` and `missing` are what
-    the caller's clerk is told when no keyring works or the secret is not there."""
-    if not keyring_usable():
-        raise unusable
+    the caller's clerk is told when no keyring works or the secret is not there; a locked
+    keyring is said as such (`locked_error(what)`), never by a prompt out of nowhere."""
+    _require_open_keyring(unusable, what)
     try:
         secret = keyring.get_password(KEYRING_SERVICE, account)
         if secret is None and generate is not None:
             secret = generate()
             keyring.set_password(KEYRING_SERVICE, account, secret)
             log.info("generated a new secret and stored it in the keyring")
+    except keyring.errors.KeyringLocked as exc:
+        raise locked_error(what) from exc
     except keyring.errors.KeyringError as exc:
-        raise KeyStoreError(unusable.message_de, f"keyring failed: {exc}") from exc
+        raise NoKeyringError(unusable.message_de, f"keyring failed: {exc}") from exc
     if not secret:
         raise missing
     return secret
 
 
-def store_keyring_secret(account: str, secret: str, *, unusable: KeyStoreError) -> None:
+def store_keyring_secret(account: str, secret: str, *, unusable: KeyStoreError,
+                         what: str) -> None:
     """Put (or replace) a secret of this app in the OS keyring."""
-    if not keyring_usable():
-        raise unusable
+    _require_open_keyring(unusable, what)
     try:
         keyring.set_password(KEYRING_SERVICE, account, secret)
+    except keyring.errors.KeyringLocked as exc:
+        raise locked_error(what) from exc
     except keyring.errors.KeyringError as exc:
-        raise KeyStoreError(unusable.message_de, f"keyring failed: {exc}") from exc
+        raise NoKeyringError(unusable.message_de, f"keyring failed: {exc}") from exc
+
+
+def _require_open_keyring(unusable: KeyStoreError, what: str) -> None:
+    state = keyring_state()
+    if state is KeyringState.NONE:
+        raise unusable
+    if state is KeyringState.LOCKED:
+        raise locked_error(what)
 
 
 def _file_key(path: Path, *, create: bool) -> str:
     if not path.exists():
         if not create:
-            raise KeyStoreError(
+            raise KeyMissingError(
                 f"Die Schlüsseldatei {path} fehlt.", f"key file {path} is missing")
         return _create_key_file(path)
     key = read_secret_file(path)

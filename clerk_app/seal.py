@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from clerk_app.config import Config
-from clerk_app.errors import ClerkError, KeyStoreError
+from clerk_app.errors import ClerkError, KeyMissingError, KeyStoreError, NoKeyringError
 from clerk_app.keys import keyring_secret, read_secret_file, write_secret_file
 
 if TYPE_CHECKING:
@@ -275,8 +275,9 @@ def load_seal_key(cfg: Config, *, create: bool) -> SealKey:
 def _keyring_key(account: str, *, create: bool) -> SealKey:
     text = keyring_secret(
         account,
-        unusable=KeyStoreError(NO_KEYRING_DE, "no usable keyring backend and no seal_key_file"),
-        missing=KeyStoreError("Im Schlüsselspeicher ist kein Schlüssel für das Dienstsiegel "
+        unusable=NoKeyringError(NO_KEYRING_DE, "no usable keyring backend and no seal_key_file"),
+        what="der Schlüssel des Dienstsiegels",
+        missing=KeyMissingError("Im Schlüsselspeicher ist kein Schlüssel für das Dienstsiegel "
                               "hinterlegt.", "no office seal key in the keyring"),
         generate=_new_private_hex if create else None)
     return _parse_private(text, "keyring")
@@ -291,7 +292,7 @@ def _new_private_hex() -> str:
 def _file_key(path: Path, *, create: bool) -> SealKey:
     if not path.exists():
         if not create:
-            raise KeyStoreError(f"Die Schlüsseldatei des Dienstsiegels {path} fehlt.",
+            raise KeyMissingError(f"Die Schlüsseldatei des Dienstsiegels {path} fehlt.",
                                 f"seal key file {path} is missing")
         text = _new_private_hex()
         write_secret_file(path, text)
@@ -554,7 +555,9 @@ def qr_modules(payload_text: str) -> tuple[bytes, ...]:
 
 def seal_check(cfg: Config) -> Check:
     """One `clerk-app doctor` line: key id and fingerprint of this workstation's seal key and
-    whether it matches the configured public key. Never creates a key."""
+    whether it matches the configured public key. Never creates a key, and says "created
+    with the first document" only where one can be created (a locked or missing keyring
+    cannot take it)."""
     from clerk_app.self_test import Check
 
     configured = None
@@ -562,24 +565,31 @@ def seal_check(cfg: Config) -> Check:
         try:
             configured = parse_public_key(cfg.seal_public_key)
         except SealError as exc:
-            return Check("document seal", False, exc.message_en + " (seal_public_key)")
+            return Check("document seal", False, exc.message_de + " (seal_public_key)")
     try:
         key = load_seal_key(cfg, create=False)
-    except KeyStoreError as exc:
+    except KeyMissingError as exc:
         if configured is not None:
             return Check("document seal", False,
-                         f"public key {key_id(configured)} configured, but this workstation "
-                         f"has no private seal key ({exc.message_en}): it can check documents "
-                         "but not seal them; IT must install the office key")
+                         f"öffentlicher Schlüssel {key_id(configured)} ist konfiguriert, aber "
+                         f"dieser Arbeitsplatz hat keinen privaten Siegelschlüssel "
+                         f"({exc.message_de}): Er kann Dokumente prüfen, aber nicht siegeln; "
+                         "die IT muss den Schlüssel des Bürgerbüros einspielen")
         return Check("document seal", True,
-                     f"no seal key yet ({exc.message_en}); created with the first document")
-    detail = f"key id {key.key_id}, public key {key.public_hex}, SHA-256 {key.fingerprint}"
+                     f"noch kein Siegelschlüssel ({exc.message_de}); er wird mit dem ersten "
+                     "Dokument erzeugt")
+    except KeyStoreError as exc:
+        return Check("document seal", False,
+                     f"{exc.message_de} Ohne Siegelschlüssel kann kein Dokument gesiegelt "
+                     "werden.")
+    detail = (f"Schlüssel-ID {key.key_id}, öffentlicher Schlüssel {key.public_hex}, "
+              f"SHA-256 {key.fingerprint}")
     if configured is not None and key_id(configured) != key.key_id:
         return Check("document seal", False,
-                     f"{detail}; does NOT match the configured seal_public_key "
-                     f"{key_id(configured)}: documents are not sealed")
-    where = "demo key file" if cfg.is_demo else (
-        "key file" if cfg.seal_key_file else "keyring")
-    suffix = "; matches seal_public_key" if configured is not None else \
-        "; set it as seal_public_key in the machine config for offline checks"
+                     f"{detail}; passt NICHT zum konfigurierten seal_public_key "
+                     f"{key_id(configured)}: Dokumente werden nicht gesiegelt")
+    where = "Demo-Schlüsseldatei" if cfg.is_demo else (
+        "Schlüsseldatei" if cfg.seal_key_file else "Schlüsselspeicher")
+    suffix = "; passt zu seal_public_key" if configured is not None else \
+        "; als seal_public_key in die Maschinenkonfiguration eintragen (Prüfung ohne Netz)"
     return Check("document seal", True, f"{detail} ({where}){suffix}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import platform
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
@@ -21,10 +22,19 @@ from clerk_app import __version__
 from clerk_app.clerks import system_actor
 from clerk_app.config import Config, machine_config_path, user_config_path
 from clerk_app.errors import ClerkError
-from clerk_app.keys import keyring_backend_name, keyring_usable
+from clerk_app.keys import (
+    NO_KEYRING_DE,
+    KeyringState,
+    key_exists,
+    keyring_backend_name,
+    keyring_state,
+    load_or_create_key,
+    locked_error,
+)
 from clerk_app.store.db import SQLITE_HEADER
 from clerk_app.store.migrations import SCHEMA_VERSION
 from clerk_app.store.opening import open_register
+from clerk_app.store.workstation import require_ready
 
 PLUGIN_GROUP = "clerk_app.doctor_checks"
 
@@ -47,7 +57,7 @@ def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
-        return "not installed"
+        return "nicht installiert"
 
 
 def run_checks(cfg: Config) -> list[Check]:
@@ -57,8 +67,8 @@ def run_checks(cfg: Config) -> list[Check]:
               f"PySide6 {_version('PySide6-Essentials')}, sqlcipher3 {_version('sqlcipher3')}, "
               f"sqlite-utils {_version('sqlite-utils')}, keyring {_version('keyring')}"),
         Check("configuration", not cfg.warnings,
-              f"mode={cfg.mode}; files: {', '.join(cfg.sources) or 'none (defaults)'}; "
-              f"machine file {machine_config_path()}; user file {user_config_path()}"
+              f"mode={cfg.mode}; Dateien: {', '.join(cfg.sources) or 'keine (Vorgaben)'}; "
+              f"Maschinendatei {machine_config_path()}; Benutzerdatei {user_config_path()}"
               + "".join(f"; PROBLEM: {w}" for w in cfg.warnings)),
         _data_dir_check(cfg),
         _keyring_check(cfg),
@@ -78,40 +88,76 @@ def _plugin_checks(cfg: Config) -> list[Check]:
             checks.extend(run(cfg))
         except Exception as exc:  # a broken plugin must not hide the other lines
             checks.append(Check(plugin.name, False,
-                                f"check could not run: {type(exc).__name__}: {exc}"))
+                                f"Prüfung lief nicht: {type(exc).__name__}: {exc}"))
     return checks
 
 
 def _data_dir_check(cfg: Config) -> Check:
     path = cfg.data_path
     if not path.exists():
-        return Check("data folder", True, f"{path} (not created yet)")
+        return Check("data folder", True, f"{path} (noch nicht angelegt)")
     writable = os.access(path, os.W_OK)
-    return Check("data folder", writable,
-                 f"{path}" + ("" if writable else " is not writable: grant the user write access"))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not writable:
+        return Check("data folder", False, f"{path} ist nicht beschreibbar: dem Benutzer "
+                     "Schreibrechte geben")
+    if os.name == "posix" and mode & 0o077 and not cfg.is_demo:
+        return Check("data folder", True, f"{path} (Rechte {mode:o}): für andere Benutzer "
+                     "offen; die Rechte auf 0700 setzen (geschieht beim Einrichten)",
+                     warning=True)
+    return Check("data folder", True, f"{path} (Rechte {mode:o})")
 
 
 def _keyring_check(cfg: Config) -> Check:
+    """Whether the register's key can be had: never "OK" for a keyring that is locked or
+    does not hold the key."""
     backend = keyring_backend_name()
     if cfg.is_demo:
-        return Check("keyring", True, f"{backend} (demo register keeps its key beside it)")
+        return Check("keyring", True, f"{backend} (das Demo-Register hat seinen Schlüssel in "
+                     "einer Datei daneben: nur erfundene Daten)")
     if cfg.key_file:
-        return Check("keyring", True, f"{backend}; key file {cfg.key_file} configured")
-    usable = keyring_usable()
-    return Check("keyring", usable, backend if usable else
-                 f"{backend}: no usable keyring; set up a Secret Service or configure key_file")
+        try:
+            load_or_create_key(cfg, create=False)
+        except ClerkError as exc:
+            return Check("keyring", False, exc.message_de)
+        return Check("keyring", True, f"Schlüsseldatei {cfg.key_file} (Rechte 0600) enthält "
+                     "den Schlüssel des Melderegisters")
+    state = keyring_state()
+    if state is KeyringState.NONE:
+        return Check("keyring", False, f"{backend}: {NO_KEYRING_DE}")
+    if state is KeyringState.LOCKED:
+        return Check("keyring", False, f"{backend}: "
+                     + locked_error("der Schlüssel des Melderegisters").message_de)
+    try:
+        present = key_exists(cfg)
+    except ClerkError as exc:  # locked or gone since the question above
+        return Check("keyring", False, f"{backend}: {exc.message_de}")
+    if not present:
+        return Check("keyring", False, f"{backend}: entsperrt, enthält aber keinen Schlüssel "
+                     "für dieses Melderegister (was zu tun ist, steht unter „register“)")
+    return Check("keyring", True, f"{backend}: entsperrt, der Schlüssel des Melderegisters "
+                 "ist hinterlegt")
 
 
 def _register_checks(cfg: Config) -> list[Check]:
     path = cfg.register_path
     if not path.exists():
-        return [Check("register", cfg.is_demo,
-                      f"{path} does not exist yet"
-                      + (" (built at first start)" if cfg.is_demo else ""))]
+        if cfg.is_demo:
+            return [Check("register", True, f"{path} gibt es noch nicht (wird beim ersten "
+                          "Start angelegt)")]
+        try:
+            require_ready(cfg)
+        except ClerkError as exc:
+            return [Check("register", False, exc.message_de)]
     with path.open("rb") as fh:
         plain = fh.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    mode = stat.S_IMODE(path.stat().st_mode)
     checks = [Check("encryption", not plain,
-                    "the register file is NOT encrypted" if plain else "SQLCipher, file encrypted")]
+                    "die Datei des Melderegisters ist NICHT verschlüsselt" if plain
+                    else f"SQLCipher, Datei verschlüsselt (Rechte {mode:o})")]
+    if os.name == "posix" and mode & 0o077:
+        checks.append(Check("permissions", False, f"{path} hat die Rechte {mode:o}: andere "
+                            "Benutzer können sie lesen; die Rechte auf 0600 setzen"))
     try:
         with open_register(cfg, system_actor("doctor", cfg.workstation)) as store:
             cipher = store.conn.execute("PRAGMA cipher_version").fetchone()
@@ -120,13 +166,13 @@ def _register_checks(cfg: Config) -> list[Check]:
             result = store.conn.execute("PRAGMA quick_check").fetchone()[0]
             persons = store.conn.execute("SELECT count(*) FROM persons").fetchone()[0]
     except ClerkError as exc:
-        return [*checks, Check("register", False, exc.message_en)]
+        return [*checks, Check("register", False, exc.message_de)]
     checks += [
-        Check("sqlcipher", bool(cipher), f"SQLCipher {cipher[0] if cipher else 'MISSING'}, "
+        Check("sqlcipher", bool(cipher), f"SQLCipher {cipher[0] if cipher else 'FEHLT'}, "
               f"SQLite {sqlite}"),
-        Check("schema", version == SCHEMA_VERSION, f"version {version} (program {SCHEMA_VERSION})"),
+        Check("schema", version == SCHEMA_VERSION,
+              f"Version {version} (Programm: {SCHEMA_VERSION})"),
         Check("integrity", result == "ok", f"quick_check: {result}"),
-        Check("register", True, f"{path}: {persons} persons"),
+        Check("register", True, f"{path}: {persons} Personen"),
     ]
     return checks
-

@@ -33,8 +33,8 @@ READ_TIMEOUT = 15.0  # a doctor run should not hang for the sync's two minutes
 def checks(cfg: Config) -> list[Check]:
     if not cfg.central_url:
         return [Check("central service", True,
-                      "none configured (central_url is empty): this workstation works offline "
-                      "only")]
+                      "keine eingerichtet (central_url ist leer): dieser Arbeitsplatz arbeitet "
+                      "nur offline")]
     return [*_central_checks(cfg), *_local_checks(cfg)]
 
 
@@ -67,10 +67,10 @@ def _central_checks(cfg: Config) -> list[Check]:
     finally:
         client.close()
     return [Check("central service", True,
-                  f"{client.base_url}: protocol {hello.protocol}, register schema "
-                  f"{SCHEMA_VERSION} (the service accepts "
-                  f"{', '.join(map(str, hello.schemas))}), device token accepted, change "
-                  f"sequence at {hello.high_water_mark}"),
+                  f"{client.base_url}: Protokoll {hello.protocol}, Registerschema "
+                  f"{SCHEMA_VERSION} (die Zentrale nimmt "
+                  f"{', '.join(map(str, hello.schemas))}), Gerätetoken angenommen, "
+                  f"Änderungsfolge bei {hello.high_water_mark}"),
             clock_check(hello, sent, received), update]
 
 
@@ -80,20 +80,22 @@ def update_check(cfg: Config, client: CentralClient) -> Check:
     try:
         raw = client.update_notice()
     except ClerkError as exc:
-        return Check("update", True, f"update notice not readable: {exc.message_en}",
+        return Check("update", True, f"Update-Mitteilung nicht lesbar: {exc.message_de}",
                      warning=True)
     if raw is None:
-        return Check("update", True, "the central service publishes no update notice")
+        return Check("update", True, "die Zentrale veröffentlicht keine Update-Mitteilung")
     try:
         notice = verify_notice(raw, cfg.update_public_key)
     except UpdateNoticeError as exc:
         log.warning("update notice ignored: %s", exc)
-        return Check("update", True, f"update notice ignored: {exc}", warning=True)
+        return Check("update", True,
+                     f"Update-Mitteilung verworfen (Signatur oder Inhalt ungültig): {exc}",
+                     warning=True)
     if notice.due():
         return Check("update", True,
-                     f"{notice.text_de()} (release {notice.version} of {notice.published}: "
-                     f"{notice.url}; manifest SHA-256 {notice.manifest_sha256})", warning=True)
-    return Check("update", True, f"up to date (the current release is {notice.version})")
+                     f"{notice.text_de()} (Version {notice.version} vom {notice.published}: "
+                     f"{notice.url}; Manifest-SHA-256 {notice.manifest_sha256})", warning=True)
+    return Check("update", True, f"aktuell (die neueste Version ist {notice.version})")
 
 
 def version_problem(hello: Hello) -> str | None:
@@ -109,13 +111,13 @@ def clock_check(hello: Hello, sent: datetime, received: datetime) -> Check:
     """The service's clock against this machine's, taken at the middle of the request."""
     here = sent + (received - sent) / 2
     ahead = (here - datetime.fromisoformat(hello.server_time)).total_seconds()
-    detail = (f"this machine's clock is {abs(ahead):.1f} s "
-              f"{'ahead of' if ahead >= 0 else 'behind'} the central service's")
+    detail = (f"die Uhr dieses Rechners geht {abs(ahead):.1f} s "
+              f"{'vor' if ahead >= 0 else 'nach'} (gegenüber der Zentrale)")
     if abs(ahead) <= CLOCK_WARNING_SECONDS:
         return Check("clock", True, detail)
-    return Check("clock", True, f"{detail} (more than {CLOCK_WARNING_SECONDS // 60} minutes): "
-                 "sync does not depend on it, but document, receipt and log times do; set "
-                 "the time (NTP)", warning=True)
+    return Check("clock", True, f"{detail}, mehr als {CLOCK_WARNING_SECONDS // 60} Minuten: "
+                 "der Abgleich hängt nicht davon ab, die Zeiten auf Dokumenten, Quittungen und "
+                 "im Protokoll aber schon; die Uhrzeit einstellen (NTP)", warning=True)
 
 
 def _local_checks(cfg: Config) -> list[Check]:
@@ -132,8 +134,9 @@ def _local_checks(cfg: Config) -> list[Check]:
             state = status(store)
     except ClerkError:
         return []
-    detail = (f"commands not yet transmitted: {state.pending}, open Klärfälle: "
-              f"{state.open_conflicts}, last successful sync: {state.last_success or 'never'}")
+    detail = (f"noch nicht übertragene Aufträge: {state.pending}, offene Klärfälle: "
+              f"{state.open_conflicts}, letzter erfolgreicher Abgleich: "
+              f"{state.last_success or 'noch keiner'}")
     if state.warning:
         return [Check("sync", True, f"{detail}; {state.warning}", warning=True)]
     return [Check("sync", True, detail)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clerk_app.config import Config
-from clerk_app.errors import KeyStoreError
+from clerk_app.errors import KeyMissingError, NoKeyringError
 from clerk_app.keys import (
     keyring_secret,
     read_secret_file,
@@ -19,6 +19,9 @@ from clerk_app.keys import (
 
 NOT_ENROLLED_DE = ("Dieser Arbeitsplatz ist noch nicht bei der Zentrale angemeldet: "
                    "„clerk-app sync enrol CODE“ mit dem Anmeldecode der IT ausführen.")
+
+
+TOKEN_DE = "das Gerätetoken für die Zentrale"
 
 
 def _account(cfg: Config) -> str:
@@ -33,7 +36,7 @@ def token_file(cfg: Config) -> Path | None:
     return None
 
 
-NO_KEYRING = KeyStoreError("Kein Schlüsselspeicher für das Gerätetoken verfügbar; die IT "
+NO_KEYRING = NoKeyringError("Kein Schlüsselspeicher für das Gerätetoken verfügbar; die IT "
                            "kann „device_token_file“ (Rechte 0600) einrichten.",
                            "no keyring and no device_token_file")
 
@@ -41,16 +44,17 @@ NO_KEYRING = KeyStoreError("Kein Schlüsselspeicher für das Gerätetoken verfü
 def load_token(cfg: Config) -> str:
     path = token_file(cfg)
     if path is None:
-        return keyring_secret(_account(cfg), unusable=NO_KEYRING, missing=KeyStoreError(
-            NOT_ENROLLED_DE, "no device token in the keyring"))
+        return keyring_secret(_account(cfg), unusable=NO_KEYRING, what=TOKEN_DE,
+                              missing=KeyMissingError(NOT_ENROLLED_DE,
+                                                      "no device token in the keyring"))
     if not path.exists():
-        raise KeyStoreError(NOT_ENROLLED_DE, f"no device token file {path}")
+        raise KeyMissingError(NOT_ENROLLED_DE, f"no device token file {path}")
     return read_secret_file(path)
 
 
 def save_token(cfg: Config, token: str) -> None:
     path = token_file(cfg)
     if path is None:
-        store_keyring_secret(_account(cfg), token, unusable=NO_KEYRING)
+        store_keyring_secret(_account(cfg), token, unusable=NO_KEYRING, what=TOKEN_DE)
     else:
         write_secret_file(path, token, replace=True)

@@ -178,18 +178,46 @@ def _check_update(cfg: Config, store: Any, client: Any) -> None:
 
 
 def _enrol(cfg: Config, code: str) -> int:
+    """Enrol this workstation; in production also make its register and fill it.
+
+    Everything that can be checked locally is checked before the one-time code is used: a
+    locked or missing keyring, or a register whose key is gone, stops here with its message
+    and the code still valid. The token is saved before the register is made, so a register
+    never exists on a workstation that could not be enrolled.
+    """
+    from clerk_app.store.workstation import (
+        RegisterState,
+        create_register,
+        not_ready,
+        register_state,
+    )
     from sync.central_connection import require_url
     from sync.client import CentralClient
     from sync.credentials import save_token
 
-    client = CentralClient(require_url(cfg), ca_bundle=cfg.ca_bundle or None)
+    url = require_url(cfg)
+    if not cfg.is_demo:
+        state = register_state(cfg)
+        if state is RegisterState.REGISTER_WITHOUT_KEY:
+            raise not_ready(cfg, state)
+    client = CentralClient(url, ca_bundle=cfg.ca_bundle or None)
     try:
         answer = client.enrol(code, cfg.workstation)
     finally:
         client.close()
     save_token(cfg, answer.token)
     print(f"Arbeitsplatz „{cfg.workstation}“ ist bei der Zentrale angemeldet "
-          f"(Gerät {answer.device_id}).")
+          f"(Gerät {answer.device_id}).", flush=True)
+    if cfg.is_demo:
+        return 0
+    with create_register(cfg) as store:
+        print(f"Melderegister {cfg.register_path} ist eingerichtet; erster Abgleich …",
+              flush=True)
+        if _run_sync(cfg, store, once=True) != 0:
+            print("Der erste Abgleich ist nicht gelungen; das Melderegister ist noch leer. "
+                  "„clerk-app sync --once“ wiederholen, sobald die Zentrale erreichbar ist.",
+                  file=sys.stderr)
+            return 1
     return 0
 
 

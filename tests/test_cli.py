@@ -65,7 +65,7 @@ def test_doctor_names_each_problem(demo_register: Path, tmp_path: Path,
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "[FEHLER] configuration:" in out and "unknown key 'registr'" in out
-    assert "[FEHLER] register:" in out and "wrong key or damaged file" in out
+    assert "[FEHLER] register:" in out and "falscher Schlüssel oder beschädigte Datei" in out
 
 
 def test_doctor_json(demo_register: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -261,11 +261,12 @@ def test_a_key_not_matching_the_configured_public_key_refuses_to_seal(
 
 
 def test_doctor_line_shows_the_fingerprint_and_a_mismatch(demo_cfg: Config) -> None:
-    assert seal_check(demo_cfg).ok and "created with the first" in seal_check(demo_cfg).detail
+    first = seal_check(demo_cfg)
+    assert first.ok and "mit dem ersten Dokument erzeugt" in first.detail
     key = load_seal_key(demo_cfg, create=True)
     check = seal_check(demo_cfg)
     assert check.ok and key.key_id in check.detail and key.fingerprint in check.detail
     assert seal_check(replace(demo_cfg, seal_public_key=key.public_hex)).ok
     mismatch = seal_check(replace(demo_cfg, seal_public_key=SealKey.generate().public_hex))
-    assert not mismatch.ok and "does NOT match" in mismatch.detail
+    assert not mismatch.ok and "passt NICHT" in mismatch.detail
     assert key.private.private_bytes_raw().hex() not in check.detail

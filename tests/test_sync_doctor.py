@@ -111,12 +111,12 @@ def test_a_healthy_connection_and_what_waits_locally(tmp_path: Path,
     code, lines = doctor(args, capsys)
     assert code == 0
     label, detail = lines["central service"]
-    assert label == "OK" and detail.startswith(f"{server.url}: protocol {PROTOCOL_VERSION}, "
-                                               f"register schema {SCHEMA_VERSION}")
-    assert "device token accepted" in detail
+    assert label == "OK" and detail.startswith(f"{server.url}: Protokoll {PROTOCOL_VERSION}, "
+                                               f"Registerschema {SCHEMA_VERSION}")
+    assert "Gerätetoken angenommen" in detail
     assert lines["clock"][0] == "OK" and " s " in lines["clock"][1]
-    assert lines["sync"] == ("OK", "commands not yet transmitted: 1, open Klärfälle: 1, "
-                                   f"last successful sync: {state.last_success}")
+    assert lines["sync"] == ("OK", "noch nicht übertragene Aufträge: 1, offene Klärfälle: 1, "
+                                   f"letzter erfolgreicher Abgleich: {state.last_success}")
 
 
 def test_a_service_that_is_down_is_a_failure_in_german(tmp_path: Path,
@@ -139,7 +139,7 @@ def test_without_a_central_service_the_workstation_is_offline_only(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, lines = doctor(options(tmp_path, None), capsys)
     assert code == 0
-    assert lines["central service"][0] == "OK" and "offline only" in lines["central service"][1]
+    assert lines["central service"][0] == "OK" and "nur offline" in lines["central service"][1]
 
 
 def hello(server_time: datetime, *, protocol: int = PROTOCOL_VERSION,
@@ -159,7 +159,7 @@ def test_a_clock_more_than_five_minutes_off_is_a_warning_not_a_failure(
     check = clock_check(hello(server), here - timedelta(seconds=1),
                         here + timedelta(seconds=1))
     assert (check.ok, check.warning) == (True, warning)
-    side = "ahead of" if offset > timedelta(0) else "behind"
+    side = "vor" if offset > timedelta(0) else "nach"
     assert f"{abs(offset.total_seconds()):.1f} s {side}" in check.detail
 
 

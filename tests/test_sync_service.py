@@ -187,11 +187,13 @@ def test_a_wrong_or_expired_code_is_refused(service: Service) -> None:
 def test_the_device_token_is_kept_in_a_0600_file(service: Service, tmp_path: Path,
                                                   mode: str) -> None:
     """`clerk-app sync enrol CODE`: the demo keeps the token beside its register, production
-    (without a keyring) in IT's `device_token_file`; either way readable by the owner only."""
+    (without a keyring) in IT's `device_token_file`; either way readable by the owner only.
+    Without a keyring production also needs IT's `key_file`: enrolment makes the register."""
     data = tmp_path / "data"
     settings = {"mode": mode, "central_url": service.url, "workstation": "Mobil Süd"}
     if mode == "production":
         settings["device_token_file"] = str(tmp_path / "secrets" / "device-token")
+        settings["key_file"] = str(tmp_path / "secrets" / "register.key")
     cfg = make_cfg(data, **settings)
     code = service.central.issue_enrolment_code("Mobil Süd")
     overrides = [arg for key, value in settings.items() for arg in ("--set", f'{key}="{value}"')]

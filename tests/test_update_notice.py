@@ -126,8 +126,8 @@ def test_workstation_learns_of_a_signed_update_and_ignores_a_forged_one(
     assert main([*args, "sync", "--once"]) == 0
     assert "Update" not in capsys.readouterr().err
     code, lines = doctor(args, capsys)
-    assert code == 0 and lines["update"] == ("OK", "the central service publishes no update "
-                                                   "notice")
+    assert code == 0 and lines["update"] == ("OK", "die Zentrale veröffentlicht keine "
+                                                   "Update-Mitteilung")
 
     notice_file.write_text(sign_notice(NOTICE, release_key), encoding="utf-8")
     assert main([*args, "sync", "--once"]) == 0
@@ -147,7 +147,7 @@ def test_workstation_learns_of_a_signed_update_and_ignores_a_forged_one(
     assert "9.9.9" not in err and "evil" not in err
     assert "update notice ignored: the signature does not match" in _log(tmp_path)
     code, lines = doctor(args, capsys)
-    assert lines["update"][0] == "WARNUNG" and "ignored" in lines["update"][1]
+    assert lines["update"][0] == "WARNUNG" and "verworfen" in lines["update"][1]
     assert "evil" not in lines["update"][1]
 
     # unsigned: the same

@@ -47,6 +47,8 @@ from clerk_app.errors import ClerkError
 from ui.db_worker import DbWorker
 from ui.i18n import message_text, tr
 from ui.operation import Op
+from ui.print_job import check_jobs, send
+from ui.printer_choice import ask_replacement, duplex_notice, replacement_printer
 
 if TYPE_CHECKING:   # the documents, the seal and the renderer load with the first document
     from clerk_app.documents import RenderModel
@@ -400,29 +402,53 @@ class PrintService(QObject):
                    message=message_text(de, en)), report)).run(self.db)
 
     def _output(self, items: list[Printable], preview: bool, report: Report | None) -> None:
-        printer = self.printer_factory(self.settings.load())
+        # The preview's dialog shows the printer and lets the clerk change it: no question.
+        choice = self.settings.load() if preview else self._confirmed_choice()
+        if choice is None:
+            self._say(tr("Nicht gedruckt: Der gemerkte Drucker ist nicht mehr eingerichtet. "
+                         "Strg+P wählt einen anderen Drucker."), report)
+            return
+        printer = self.printer_factory(choice)
         if printer is None:
             self._save_and_open(items, report)
             return
+        notice = duplex_notice(printer, choice.duplex, str(self.settings.path),
+                               self.settings.group)
         models = [item.model for item in items]
+        from ui.rendering import RenderError
+
         if preview:
+            since = time.time()
             if self.preview(printer, models):
                 self.settings.save(choice_of(printer))
-                self._say(tr("Gedruckt auf {printer}.").format(
-                    printer=printer.printerName() or tr("Standarddrucker")), report)
+                checked = check_jobs(printer, models, since)
+                said = tr("Gedruckt auf {printer}.").format(
+                    printer=printer.printerName() or tr("Standarddrucker")) \
+                    if checked.ok else checked.message()
+                self._say(" ".join(filter(None, [said, notice])), report)
             return
-        from ui.rendering import RenderError, paint
 
         try:
-            for model in models:
-                paint(model, printer)
+            outcome = send(printer, models)
         except RenderError as exc:
             log.error("printing failed: %s", exc)
             self._say(tr("Der Drucker hat den Druck abgelehnt. Bitte Drucker prüfen oder "
                          "mit Strg+P einen anderen wählen."), report)
             return
-        self._say(tr("{n} Dokument(e) an {printer} gesendet.").format(
-            n=len(models), printer=printer.printerName() or tr("Standarddrucker")), report)
+        self._say(" ".join(filter(None, [outcome.message(), notice])), report)
+
+    def _confirmed_choice(self) -> PrinterChoice | None:
+        """The remembered choice; if its printer was deleted while others exist, the clerk
+        is asked first (None: not to print), and the answer is remembered."""
+        choice = self.settings.load()
+        replacement = replacement_printer(choice.printer)
+        if replacement is None:
+            return choice
+        if not ask_replacement(self.widget, choice.printer, replacement):
+            return None
+        choice = PrinterChoice(replacement)  # trays and duplex belonged to the old printer
+        self.settings.save(choice)
+        return choice
 
     def _preview(self, printer: QPrinter, models: Sequence[RenderModel]) -> bool:
         """The preview dialog for each document in turn; True if the clerk printed."""
@@ -430,6 +456,7 @@ class PrintService(QObject):
 
         printed = False
         for model in models:
+            printer.setDocName(model.number)  # the job's name in the queue
             dialog = QPrintPreviewDialog(printer, self.widget)
             dialog.setWindowTitle(tr("Druckvorschau – {title} {number}").format(
                 title=model.title, number=model.number))

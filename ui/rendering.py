@@ -20,6 +20,7 @@ only a `QGuiApplication` must exist, for the fonts (`ensure_application` for scr
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -54,6 +55,8 @@ from PySide6.QtGui import (
 from clerk_app.documents import RenderModel, document_html, xmp_metadata
 from clerk_app.seal import qr_modules
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "MARGINS_MM",
     "RESOLUTION_DPI",
@@ -66,6 +69,7 @@ __all__ = [
 ]
 
 RESOLUTION_DPI = 300
+A4_WIDTH_MM, A4_HEIGHT_MM = 210.0, 297.0
 # Left margin 25 mm as DIN 5008 (filing holes); the footer sits inside the bottom margin area.
 MARGINS_MM = QMarginsF(25.0, 12.0, 20.0, 10.0)
 FOOTER_MM = 13.0
@@ -163,24 +167,59 @@ def paint(model: RenderModel, device: QPagedPaintDevice) -> int:
     """Paint the document onto `device` (QPdfWriter or QPrinter); returns the page count.
 
     Sets the device to A4 with the document margins before painting: the layout depends on
-    them, and the same pages must come out of the printer as went into the archive.
+    them, and the same pages must come out of the printer as went into the archive. A printer
+    that cannot print that close to the edge gets its own margins instead, and the very same
+    pages are scaled down into its printable area (`fit_to_printer`), QR code included.
     """
+    scale = 1.0
     if not device.setPageLayout(page_layout()):
-        raise RenderError("the paint device refused the A4 page layout")
+        scale = fit_to_printer(device)
     painter = QPainter()
     if not painter.begin(device):
         raise RenderError("cannot paint on the device")
     # Never JPEG: the QR code must stay exact (Qt compresses other images lossily otherwise).
     painter.setRenderHint(QPainter.RenderHint.LosslessImageRendering)
     try:
-        return _paint_pages(model, device, painter)
+        return _paint_pages(model, device, painter, scale)
     finally:
         painter.end()
 
 
-def _paint_pages(model: RenderModel, device: QPagedPaintDevice, painter: QPainter) -> int:
+def fit_to_printer(device: QPagedPaintDevice) -> float:
+    """Set A4 with each margin the larger of the document's and the printer's unprintable
+    area; returns the factor (at most 1) by which the document's pages must shrink to fit.
+    RenderError if the printer refuses even its own margins."""
+    current = device.pageLayout()
+    current.setUnits(QPageLayout.Unit.Millimeter)
+    least = current.minimumMargins()
+    margins = QMarginsF(max(MARGINS_MM.left(), least.left()), max(MARGINS_MM.top(), least.top()),
+                        max(MARGINS_MM.right(), least.right()),
+                        max(MARGINS_MM.bottom(), least.bottom()))
+    layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                         margins, QPageLayout.Unit.Millimeter)
+    if not device.setPageLayout(layout):
+        raise RenderError("the paint device refused A4 even with its own margins")
+    width = A4_WIDTH_MM - MARGINS_MM.left() - MARGINS_MM.right()
+    height = A4_HEIGHT_MM - MARGINS_MM.top() - MARGINS_MM.bottom()
+    scale = min(1.0, (A4_WIDTH_MM - margins.left() - margins.right()) / width,
+                (A4_HEIGHT_MM - margins.top() - margins.bottom()) / height)
+    log.warning("printer margins exceed the document's (%.1f/%.1f/%.1f/%.1f mm): printing at "
+                "the printer's margins, scaled to %.1f %%", least.left(), least.top(),
+                least.right(), least.bottom(), scale * 100)
+    return scale
+
+
+def _paint_pages(model: RenderModel, device: QPagedPaintDevice, painter: QPainter,
+                 scale: float = 1.0) -> int:
+    """Lay out and paint every page. With `scale` < 1 the page is laid out at the document's
+    own size (the same page breaks as the archived PDF) and painted shrunk by it."""
     dpi = device.logicalDpiY()
     width, height = float(device.width()), float(device.height())
+    if scale < 1.0:
+        width = _px(A4_WIDTH_MM - MARGINS_MM.left() - MARGINS_MM.right(), dpi)
+        height = _px(A4_HEIGHT_MM - MARGINS_MM.top() - MARGINS_MM.bottom(), dpi)
+        painter.translate((device.width() - width * scale) / 2, 0)  # centred across
+        painter.scale(scale, scale)
     footer = _px(FOOTER_MM, dpi)
     body = QSizeF(width, height - footer)
     doc = text_document(model, device, body)

@@ -259,7 +259,7 @@ def run(cfg: Config) -> int:
     lock) the login comes back for the next clerk. 0 = normal end, 1 = could not start."""
     set_language(cfg.language)
     app = application(cfg)
-    if not cfg.is_demo and _register_problem(cfg):
+    if not cfg.is_demo and (not _workstation_ready(cfg) or _register_problem(cfg)):
         return 1
     while True:
         session = _log_in(cfg)
@@ -277,6 +277,14 @@ def _log_in(cfg: Config) -> ClerkSession | None:
     from ui.login_screen import ask_login
 
     return demo_session(cfg) if cfg.is_demo else ask_login(cfg)
+
+
+def _workstation_ready(cfg: Config) -> bool:
+    """A production workstation that is not set up, or a part of it missing, is told to the
+    clerk in words (with the offer to unlock a locked keyring) before anything else opens."""
+    from ui.workstation_check import workstation_ready
+
+    return workstation_ready(cfg, show_error)
 
 
 def _register_problem(cfg: Config) -> bool:

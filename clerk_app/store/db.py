@@ -94,14 +94,22 @@ def open_store(path: Path, key: str, actor: Actor, *, create: bool = False,
     if not path.exists() and not create:
         raise StoreError(f"Das Melderegister {path} wurde nicht gefunden.",
                          f"register file {path} not found")
-    if not path.exists():
+    created = not path.exists()
+    if created:
         _check_writable_folder(path.parent)
-    conn = _connect(path, key)
+        _create_private_file(path)
     try:
-        store = Store(conn, path, actor)
-        _migrate(store, migrate_to)
+        conn = _connect(path, key)
+        try:
+            store = Store(conn, path, actor)
+            _migrate(store, migrate_to)
+        except BaseException:
+            conn.close()
+            raise
     except BaseException:
-        conn.close()
+        if created:  # no empty or half-made register left behind to be mistaken for one
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise
     return store
 
@@ -146,9 +154,20 @@ def _hex(key: str) -> str:
     return key
 
 
+def _create_private_file(path: Path) -> None:
+    """An empty file of mode 0600 for SQLite to make the register in: it holds personal data,
+    and SQLite gives its WAL and shared-memory files the same mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise StoreError(
+            f"Das Melderegister {path} kann nicht angelegt werden ({exc.strerror}). Bitte die "
+            "IT verständigen.", f"cannot create register file {path}: {exc}") from exc
+
+
 def _check_writable_folder(folder: Path) -> None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(
             f"Der Datenordner {folder} kann nicht angelegt werden ({exc.strerror}).",

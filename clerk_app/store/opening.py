@@ -10,6 +10,7 @@ from pathlib import Path
 
 from clerk_app.clerks import PermissionDenied, demo_actor
 from clerk_app.config import Config
+from clerk_app.errors import KeyMissingError
 from clerk_app.keys import demo_key_path, load_or_create_key
 from clerk_app.store.db import Actor, Store, open_store
 
@@ -32,10 +33,29 @@ def register_exists(cfg: Config) -> bool:
 
 def open_register(cfg: Config, actor: Actor | None = None, *, create: bool = False) -> Store:
     """Unlock and open the configured register for `actor` (the logged-in clerk; the demo
-    clerk in demo mode), creating file and key only when asked."""
+    clerk in demo mode), creating file and key only when asked (the demo register at first
+    start; a production one is made by enrolment).
+
+    A production register with a part missing is refused with what happened and what IT does
+    next (`workstation.not_ready`), not with the first error that part happens to cause.
+    """
     who = actor_of(cfg, actor)
+    if not cfg.is_demo and not create:
+        return open_store(cfg.register_path, _production_key(cfg), who)
     key = load_or_create_key(cfg, create=create and not cfg.register_path.exists())
     return open_store(cfg.register_path, key, who, create=create)
+
+
+def _production_key(cfg: Config) -> str:
+    """The key of an existing production register, or the error naming what is missing."""
+    from clerk_app.store.workstation import RegisterState, not_ready, require_ready
+
+    if not cfg.register_path.exists():
+        require_ready(cfg)  # raises: not set up, or a key without its register
+    try:
+        return load_or_create_key(cfg, create=False)
+    except KeyMissingError as exc:
+        raise not_ready(cfg, RegisterState.REGISTER_WITHOUT_KEY) from exc
 
 
 def remove_demo_register(cfg: Config) -> None:
