@@ -27,6 +27,8 @@ from clerk_app.errors import ClerkError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    from clerk_app.shown_document import Verdict
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Config, argparse.Namespace], int]
@@ -70,7 +72,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     doctor.add_argument("--json", action="store_true")
     verify = sub.add_parser("verify-document",
                             help="Elektronisches Siegel eines ausgestellten Dokuments prüfen")
-    verify.add_argument("file", type=Path, help="das Dokument als PDF-Datei")
+    verify.add_argument("file", type=Path,
+                        help="das Dokument als PDF-Datei, oder ein Foto oder Scan der "
+                             "gedruckten Seite (PNG, JPEG)")
     verify.add_argument("--public-key", metavar="SCHLÜSSEL",
                         help="öffentlicher Schlüssel des Bürgerbüros (64 Hexadezimalziffern) "
                              "oder eine Datei, die ihn enthält; sonst seal_public_key aus der "
@@ -175,15 +179,16 @@ def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
 
 def _verify_document(cfg: Config, path: Path, public_key: str | None, as_json: bool,
                      out: TextIO) -> int:
-    """Check the seal in a document's PDF offline and say what it certifies.
+    """Check a document as its reader sees it and say what it certifies.
 
-    Exit 0: the seal holds (the lines printed are what the office certified: compare them
-    with the paper). Exit 1: no seal, a changed or foreign seal, or not a readable PDF.
-    Exit 2: nothing to check with (file missing, no public key).
+    The QR code is read off the rendered page (or a photo or scan of it), its seal checked,
+    and the certified values compared with the page's text and the PDF's metadata (see
+    `clerk_app.shown_document`). Exit 0: page, code and seal agree. Exit 1: no seal, a changed
+    or foreign seal, a page or metadata that disagrees, or an unreadable file. Exit 2:
+    nothing to check with (file missing, no public key).
     """
-    from clerk_app.documents import read_seal_metadata
     from clerk_app.errors import ValidationError
-    from clerk_app.seal import SealError, describe_de, verify
+    from clerk_app.shown_document import Verdict, check_file
 
     if not path.is_file():
         print(f"Fehler: Die Datei {path} wurde nicht gefunden.", file=sys.stderr)
@@ -195,38 +200,54 @@ def _verify_document(cfg: Config, path: Path, public_key: str | None, as_json: b
               file=sys.stderr)
         return 2
     try:
-        metadata = read_seal_metadata(path)
-        payload = metadata.get("Seal")
-        if not payload:
-            raise SealError("Das Dokument trägt kein elektronisches Siegel; seine Angaben "
-                            "können nicht bestätigt werden.", "document has no seal")
-        document = verify(payload, keys)
-        printed_number = metadata.get("DocumentNumber")
-        if printed_number and printed_number != document.facts.number:
-            raise SealError(
-                f"Das Siegel gehört zu einem anderen Dokument ({document.facts.number}) als "
-                f"diese Datei ({printed_number}). Das Dokument darf nicht als echt gelten.",
-                "seal belongs to another document number")
-    except (SealError, ValidationError) as exc:
-        log.warning("document seal check failed: %s", exc.message_en)
-        if as_json:
-            json.dump({"valid": False, "file": str(path), "error": exc.message_de}, out,
-                      ensure_ascii=False, indent=2)
-            out.write("\n")
-        else:
-            print(f"UNGÜLTIG: {exc.message_de}", file=sys.stderr)
-        return 1
+        verdict = check_file(path, keys)
+    except ValidationError as exc:
+        verdict = Verdict(None, (exc.message_de,), False)
+    if not verdict.valid:
+        log.warning("document check failed: %d disagreement(s)", len(verdict.problems))
     if as_json:
-        json.dump({**document.to_dict(), "file": str(path)}, out, ensure_ascii=False, indent=2)
+        result = verdict.document.to_dict() if verdict.document else {}
+        json.dump({**result, "valid": verdict.valid, "file": str(path),
+                   "text_compared": verdict.text_compared,
+                   "disagreements": list(verdict.problems),
+                   **({"error": verdict.problems[0]} if verdict.problems else {})},
+                  out, ensure_ascii=False, indent=2)
         out.write("\n")
-        return 0
-    out.write("Siegel gültig. Das Bürgerbüro hat bescheinigt:\n")
-    lines = describe_de(document)
-    width = max(len(label) for label, _ in lines) + 1
-    for label, value in lines:
-        out.write(f"  {label + ':':<{width}} {value}\n")
-    out.write("Bitte diese Angaben mit dem Ausdruck vergleichen: das Siegel bestätigt nur sie.\n")
-    return 0
+    else:
+        _print_verdict(verdict, out)
+    return 0 if verdict.valid else 1
+
+
+def _print_verdict(verdict: Verdict, out: TextIO) -> None:
+    """The verdict in German: what the seal certifies, then what disagrees (on stderr)."""
+    from clerk_app.seal import describe_de
+
+    if verdict.valid:
+        out.write("Siegel gültig. Das Bürgerbüro hat bescheinigt:\n")
+    elif verdict.document is not None:
+        print("UNGÜLTIG: Seite und Siegel stimmen nicht überein. Das Dokument darf nicht als "
+              "echt gelten.", file=sys.stderr)
+        out.write("Das Siegel selbst bescheinigt:\n")
+    if verdict.document is not None:
+        lines = describe_de(verdict.document)
+        width = max(len(label) for label, _ in lines) + 1
+        for label, value in lines:
+            out.write(f"  {label + ':':<{width}} {value}\n")
+    if not verdict.valid:
+        if verdict.document is None:
+            print(f"UNGÜLTIG: {verdict.problems[0]}", file=sys.stderr)
+        else:
+            print("Abweichungen:", file=sys.stderr)
+            for problem in verdict.problems:
+                print(f"  - {problem}", file=sys.stderr)
+        return
+    if verdict.text_compared:
+        out.write("Der Text der Seite stimmt mit diesen Angaben überein.\n")
+    else:
+        out.write("Vom Foto wird nur der Prüfcode gelesen: bitte Namen, Daten und Nummer mit "
+                  "dem Papier vergleichen.\n")
+    out.write("Bitte diese Angaben mit dem Ausdruck vergleichen: das Siegel bestätigt nur "
+              "sie.\n")
 
 
 def _verification_keys(cfg: Config, public_key: str | None) -> list[Ed25519PublicKey]:

@@ -60,6 +60,10 @@ KEYS: dict[str, KeySpec] = {
     "seal_public_key": KeySpec("The office's public seal key (Ed25519, 64 hex digits), for "
                                "checking documents offline and for checking this "
                                "workstation's key; see 'clerk-app doctor'.", str),
+    "verification_url": KeySpec("Address of the city's document verification page (the "
+                                "static page the central service serves at /pruefen/): each "
+                                "seal's QR code is this link with the seal after '#'; empty = "
+                                "the bare seal.", str),
     "document_font": KeySpec("Font family of printed documents (falls back to DejaVu Sans, "
                              "Arial, Noto Sans).", str),
     "central_url": KeySpec("Base URL of the central service; empty = offline only.", str),
@@ -97,6 +101,7 @@ class Config:
     office_id: str = "08336050"
     seal_key_file: str = ""
     seal_public_key: str = ""
+    verification_url: str = "https://www.loerrach.example/pruefen/"
     document_font: str = "DejaVu Sans"
     central_url: str = ""
     ca_bundle: str = ""

@@ -44,7 +44,14 @@ from clerk_app.errors import NotFoundError, ValidationError
 from clerk_app.fees import fee_schedule, format_cents
 from clerk_app.ids import uuid7
 from clerk_app.models import display_name
-from clerk_app.seal import SealedFacts, SealError, SealKey, qr_modules, seal
+from clerk_app.seal import (
+    SealedFacts,
+    SealError,
+    SealKey,
+    qr_modules,
+    seal,
+    seal_link,
+)
 from clerk_app.services.base import append_outbox
 from clerk_app.store.db import Store, fetch_dicts
 
@@ -276,7 +283,10 @@ class RenderModel:
     fee: FeeLine | None = None
     seal: str | None = None
     seal_key_id: str | None = None
-    # The QR code of `seal` (rows of modules, quiet zone included), encoded once here: the
+    # What the QR code holds: the link to the verification page with `seal` after '#'
+    # (`seal.seal_link`), or the bare seal where no page is configured.
+    seal_url: str | None = None
+    # The QR code of `seal_url` (rows of modules, quiet zone included), encoded once here: the
     # print dialogs paint one model to the preview, the printer and the archive PDF.
     seal_modules: tuple[bytes, ...] = ()
     reprint_on: date | None = None
@@ -345,7 +355,7 @@ def build_model(store: Store, cfg: Config, number: str, *, seal_key: SealKey | N
     certificate can reach a citizen or the archive.
     """
     doc = load_document(store, number)
-    payload = key_id = None
+    payload = key_id = link = None
     modules: tuple[bytes, ...] = ()
     if doc.doc_type in SEALED_TYPES:
         if seal_key is None:
@@ -353,15 +363,17 @@ def build_model(store: Store, cfg: Config, number: str, *, seal_key: SealKey | N
                             "werden.", "a certificate needs the office seal key")
         payload = seal(sealed_facts(doc, cfg.office_id), seal_key)
         key_id = seal_key.key_id
-        modules = qr_modules(payload)
+        link = seal_link(payload, cfg.verification_url)
+        modules = qr_modules(link)
     families = tuple(dict.fromkeys((cfg.document_font, *FALLBACK_FONTS)))
     return RenderModel(
         document=doc, letterhead=Letterhead.from_config(cfg),
         template=TEMPLATES.get(doc.doc_type, GENERIC_TEMPLATE), font_families=families,
         issued_on=doc.issued_on, office_id=cfg.office_id,
         fee=fee_line(store, doc.receipt_number) if doc.doc_type not in NO_FEE_LINE else None,
-        seal=payload, seal_key_id=key_id, seal_modules=modules, reprint_on=reprint_on,
-        reprint_clerk=store.actor.clerk if reprint_on else None, view=_view(doc))
+        seal=payload, seal_key_id=key_id, seal_url=link, seal_modules=modules,
+        reprint_on=reprint_on, reprint_clerk=store.actor.clerk if reprint_on else None,
+        view=_view(doc))
 
 
 def _view(doc: StoredDocument) -> dict[str, Any]:

@@ -53,6 +53,7 @@ __all__ = [
     "PREFIX",
     "TYPE_CODES",
     "TYPE_TITLES",
+    "PublicKeys",
     "SealError",
     "SealKey",
     "SealedFacts",
@@ -66,6 +67,7 @@ __all__ = [
     "load_seal_key",
     "office_seal",
     "parse_public_key",
+    "payload_of",
     "public_keys",
     "publish_public_key",
     "qr_modules",
@@ -73,6 +75,7 @@ __all__ = [
     "register_public_keys",
     "seal",
     "seal_check",
+    "seal_link",
     "verify",
 ]
 
@@ -437,9 +440,11 @@ _FORGED_DE = ("Das Siegel ist ungültig: die Angaben wurden verändert oder das 
               "nicht vom angegebenen Bürgerbüro. Das Dokument darf nicht als echt gelten.")
 
 
-def verify(payload_text: str,
-           public_key: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Iterable[
-               Ed25519PublicKey]) -> VerifiedDocument:
+# One key, keys by key id, or any collection of keys: what `verify` checks a seal against.
+PublicKeys = Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Iterable[Ed25519PublicKey]
+
+
+def verify(payload_text: str, public_key: PublicKeys) -> VerifiedDocument:
     """Check a seal's signature and return what it certifies; SealError if it does not hold.
 
     `public_key` is one key or several (a mapping by key id, or any iterable): the payload's
@@ -471,8 +476,7 @@ def verify(payload_text: str,
     return VerifiedDocument(VERSION, kid, _facts(values))
 
 
-def _candidates(public_key: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Iterable[
-        Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
+def _candidates(public_key: PublicKeys) -> dict[str, Ed25519PublicKey]:
     if isinstance(public_key, Ed25519PublicKey):
         return {key_id(public_key): public_key}
     if isinstance(public_key, Mapping):
@@ -518,32 +522,73 @@ def describe_de(doc: VerifiedDocument) -> list[tuple[str, str]]:
     return lines
 
 
+# --- the link in the QR code -----------------------------------------------------------------
+
+# The two characters of the base45 alphabet a URL fragment cannot carry as they are: a browser
+# writes a space as %20 and leaves a % alone, so both are percent-encoded in the link.
+_FRAGMENT_ESCAPES = str.maketrans({"%": "%25", " ": "%20"})
+
+
+def seal_link(payload_text: str, base_url: str) -> str:
+    """The QR code's text: the verification page at `base_url` with the seal in the URL
+    fragment (after `#`, which a browser never sends to a server, so checking a document
+    tells the city's web server nothing about it). Without a base URL, the bare seal.
+
+    The fragment stays in the QR alphanumeric set (upper case, `%20`/`%25` for space and
+    percent), so it is encoded at 5.5 bits a character; only the base URL costs 8.
+    """
+    if not base_url:
+        return payload_text
+    return f"{base_url.split('#', 1)[0]}#{payload_text.translate(_FRAGMENT_ESCAPES)}"
+
+
+def payload_of(code_text: str) -> str:
+    """The seal in a scanned QR code's text: the fragment of a verification link
+    (percent-decoded), or the text itself when the code holds the bare seal."""
+    from urllib.parse import unquote
+
+    text = code_text.strip()
+    if text.startswith(PREFIX):
+        return text
+    _base, hash_mark, fragment = text.partition("#")
+    return unquote(fragment) if hash_mark else text
+
+
 # --- QR code ---------------------------------------------------------------------------------
 
 QR_BORDER = 4  # the standard quiet zone, in modules
 
 
-def _qr_code(payload_text: str) -> Any:
+def _qr_code(code_text: str) -> Any:
+    """The QR code of a bare seal or of a link: a link in two segments, the URL up to `#`
+    in byte mode and the fragment in alphanumeric mode (one segment in byte mode would make
+    the code a third larger)."""
     import segno
+    from segno import consts
 
-    return segno.make_qr(payload_text, error="m", mask=QR_MASK)
+    base, hash_mark, fragment = code_text.partition("#")
+    if not hash_mark:
+        return segno.make_qr(code_text, error="m", mask=QR_MASK)
+    segments: Any = [(base + hash_mark, consts.MODE_BYTE), (fragment, consts.MODE_ALPHANUMERIC)]
+    return segno.make_qr(segments, error="m", mask=QR_MASK)
 
 
-def qr_png(payload_text: str, *, scale: int = 4) -> bytes:
-    """The payload as a QR code PNG: black on opaque white (PDF/A-1 forbids transparency),
-    error correction M, the standard quiet zone of four modules."""
+def qr_png(code_text: str, *, scale: int = 4) -> bytes:
+    """A seal or link (`seal_link`) as a QR code PNG: black on opaque white (PDF/A-1 forbids
+    transparency), error correction M, the standard quiet zone of four modules."""
     import io
 
     out = io.BytesIO()
-    _qr_code(payload_text).save(out, kind="png", scale=scale, border=QR_BORDER,
+    _qr_code(code_text).save(out, kind="png", scale=scale, border=QR_BORDER,
                                 dark="#000000", light="#ffffff")
     return out.getvalue()
 
 
-def qr_modules(payload_text: str) -> tuple[bytes, ...]:
-    """The payload as a QR code, one row of modules (1 = dark) per bytes object, quiet zone
-    included: what a renderer paints without the detour through PNG (see `qr_png`)."""
-    matrix = _qr_code(payload_text).matrix
+def qr_modules(code_text: str) -> tuple[bytes, ...]:
+    """A seal or link (`seal_link`) as a QR code, one row of modules (1 = dark) per bytes
+    object, quiet zone included: what a renderer paints without the detour through PNG (see
+    `qr_png`)."""
+    matrix = _qr_code(code_text).matrix
     blank = bytes(len(matrix[0]) + 2 * QR_BORDER)
     side = bytes(QR_BORDER)
     rows = [side + bytes(row) + side for row in matrix]
