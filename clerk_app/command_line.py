@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from clerk_app import __version__, audit
 from clerk_app.config import Config, load_config, parse_override
-from clerk_app.errors import ClerkError
+from clerk_app.errors import ClerkError, ConfigError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    from clerk_app.office_keys import KeyList
     from clerk_app.shown_document import Verdict
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
                         help="öffentlicher Schlüssel des Bürgerbüros (64 Hexadezimalziffern) "
                              "oder eine Datei, die ihn enthält; sonst seal_public_key aus der "
                              "Konfiguration und die Schlüssel des Melderegisters")
+    verify.add_argument("--key-list", type=Path, metavar="DATEI",
+                        help="die von der Zentrale veröffentlichte Schlüsselliste "
+                             "(office-keys.json); sonst die beim Abgleich erhaltene")
     verify.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
     return parser, handlers
 
@@ -106,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "demo-data":
             return _demo_data(cfg, args.residents, args.seed, args.force, sys.stdout)
         if command == "verify-document":
-            return _verify_document(cfg, args.file, args.public_key, args.json, sys.stdout)
+            return _verify_document(cfg, args.file, args.public_key, args.key_list, args.json,
+                                    sys.stdout)
         return _doctor(cfg, args.json, sys.stdout)
     except ClerkError as exc:
         log.error("%s", exc.message_en)
@@ -177,8 +182,8 @@ def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
     return 1 if any(not c.ok for c in checks) else 0
 
 
-def _verify_document(cfg: Config, path: Path, public_key: str | None, as_json: bool,
-                     out: TextIO) -> int:
+def _verify_document(cfg: Config, path: Path, public_key: str | None, key_list: Path | None,
+                     as_json: bool, out: TextIO) -> int:
     """Check a document as its reader sees it and say what it certifies.
 
     The QR code is read off the rendered page (or a photo or scan of it), its seal checked,
@@ -193,14 +198,14 @@ def _verify_document(cfg: Config, path: Path, public_key: str | None, as_json: b
     if not path.is_file():
         print(f"Fehler: Die Datei {path} wurde nicht gefunden.", file=sys.stderr)
         return 2
-    keys = _verification_keys(cfg, public_key)
+    keys, listed = _verification_keys(cfg, public_key, key_list)
     if not keys:
         print("Fehler: Kein öffentlicher Schlüssel zum Prüfen vorhanden. Bitte --public-key "
               "angeben oder „seal_public_key“ in der Konfiguration setzen (Aufgabe der IT).",
               file=sys.stderr)
         return 2
     try:
-        verdict = check_file(path, keys)
+        verdict = check_file(path, keys, listed)
     except ValidationError as exc:
         verdict = Verdict(None, (exc.message_de,), False)
     if not verdict.valid:
@@ -250,22 +255,41 @@ def _print_verdict(verdict: Verdict, out: TextIO) -> None:
               "sie.\n")
 
 
-def _verification_keys(cfg: Config, public_key: str | None) -> list[Ed25519PublicKey]:
-    """The keys to check with: the one given on the command line (a key or a file holding
-    one), else the configured key and every key the register knows (if it can be opened)."""
+def _verification_keys(cfg: Config, public_key: str | None, key_list: Path | None,
+                       ) -> tuple[list[Ed25519PublicKey], KeyList | None]:
+    """The keys to check with, and the centre's key list with their life cycle.
+
+    `--public-key` (a key or a file holding one) alone, if given. Otherwise every key of the
+    key list (`--key-list`, checked against IT's `office_key_list_key` or the list key pinned
+    in the register; else the list received at the last sync), the configured key and every
+    key the register knows (if it can be opened).
+    """
+    from clerk_app.office_keys import pinned_list_key, read_list, stored_list
     from clerk_app.seal import parse_public_key, public_keys
 
     if public_key:
         candidate = Path(public_key)
         text = candidate.read_text(encoding="utf-8") if candidate.is_file() else public_key
-        return [parse_public_key(text)]
+        return [parse_public_key(text)], None
     keys = public_keys(cfg)
+    listed = None
+    pinned = parse_public_key(cfg.office_key_list_key) if cfg.office_key_list_key else None
     if cfg.register_path.exists():
         from clerk_app.store.opening import open_register
 
         try:
             with open_register(cfg) as store:
                 keys = public_keys(cfg, store)
+                listed = stored_list(store)
+                pinned = pinned or pinned_list_key(store)
         except ClerkError as exc:
             log.info("register not usable for seal keys: %s", exc.message_en)
-    return list(keys.values())
+    if key_list is not None:
+        if pinned is None:
+            raise ConfigError("Für die Schlüsselliste fehlt der Listenschlüssel der Zentrale "
+                              "(„office_key_list_key“ in der Konfiguration, Aufgabe der IT).",
+                              "--key-list given but no office_key_list_key to check it with")
+        listed = read_list(key_list.read_text(encoding="utf-8"), pinned)
+    if listed is not None:
+        keys = {**listed.public_keys(), **keys}
+    return list(keys.values()), listed

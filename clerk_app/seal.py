@@ -356,9 +356,24 @@ def public_keys(cfg: Config, store: Store | None = None) -> dict[str, Ed25519Pub
 def office_seal(cfg: Config, store: Store) -> SealKey:
     """The key this workstation seals with, created on first use and published.
 
-    Refused (SealError) when IT configured the office's public key and this workstation's
-    private key is another one: its seals would not verify elsewhere.
+    The office key the central service issued (`office_keys`, received at enrolment and
+    each sync) comes first; a key no longer valid is refused, not used. Without one (the demo,
+    a workstation not yet enrolled) the local key, which is refused (SealError) when IT
+    configured the office's public key and this one is another: its seals would not verify
+    elsewhere.
     """
+    from clerk_app.office_keys import issued_seal_key
+
+    issued = issued_seal_key(store)
+    if issued is not None:
+        sealer, entry = issued
+        problem = entry.problem_on(datetime.now().astimezone().date())
+        if problem is not None:
+            raise SealError(f"{problem} Dokumente werden nicht gesiegelt. Bitte mit der "
+                            "Zentrale abgleichen oder die IT verständigen.",
+                            f"issued seal key {entry.key_id} is not valid today")
+        publish_public_key(store, sealer)
+        return sealer
     key = load_seal_key(cfg, create=True)
     if cfg.seal_public_key:
         expected = parse_public_key(cfg.seal_public_key)

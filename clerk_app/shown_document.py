@@ -21,11 +21,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clerk_app.errors import ValidationError
 from clerk_app.models import display_name
 from clerk_app.seal import PREFIX, PublicKeys, SealError, VerifiedDocument, payload_of, verify
+
+if TYPE_CHECKING:
+    from clerk_app.office_keys import KeyList
 
 __all__ = ["IMAGE_SUFFIXES", "ShownDocument", "Verdict", "check_file", "disagreements",
            "printed_persons", "read_shown"]
@@ -213,12 +216,13 @@ _NO_CODE_DE = ("Auf der Seite ist kein lesbarer Prüfcode (QR-Code), obwohl die 
                "nennt: Seite und Siegel können nicht verglichen werden.")
 
 
-def check_file(path: Path, keys: PublicKeys) -> Verdict:
+def check_file(path: Path, keys: PublicKeys, key_list: KeyList | None = None) -> Verdict:
     """Check a document file as its reader sees it: the seal in the QR code on the page, that
-    seal against `keys`, the page's text against the certified values, and, in a PDF, the
-    seal and number in the metadata against the page. ValidationError for an unreadable
-    file."""
+    seal against `keys` and the centre's `key_list` (validity, revocation, office), the
+    page's text against the certified values, and, in a PDF, the seal and number in the
+    metadata against the page. ValidationError for an unreadable file."""
     from clerk_app.documents import read_seal_metadata
+    from clerk_app.office_keys import key_problem
 
     shown = read_shown(path)
     metadata = read_seal_metadata(path) if shown.text is not None else {}
@@ -233,6 +237,9 @@ def check_file(path: Path, keys: PublicKeys) -> Verdict:
     except SealError as exc:
         return Verdict(None, (exc.message_de,), False)
     problems: list[str] = []
+    revoked = key_problem(document, key_list)
+    if revoked is not None:
+        problems.append(revoked)
     if metadata.get("Seal", payload) != payload:
         problems.append("Die Metadaten der Datei enthalten ein anderes Siegel als der QR-Code "
                         "auf der Seite.")
