@@ -148,11 +148,13 @@ class SyncWorker(QObject):
             # needed to show the window.
             from sync.central_connection import connect
             from sync.engine import SyncEngine
+            from sync.office_key_exchange import receive_office_keys
 
             store = self._open_store()
             if self._client is None:
                 self._client = connect(self._cfg)
             report = SyncEngine(store, self._client).sync_once()
+            receive_office_keys(self._cfg, self._client, store)
             return SyncOutcome(OK, status(store), report)
         except CentralUnavailable as exc:
             log.warning("sync failed, will retry: %s", exc.message_en)

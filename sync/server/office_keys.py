@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -27,10 +28,10 @@ from typing import Annotated
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel
 
 from clerk_app.office_keys import OfficeKey, sign_list
 from clerk_app.seal import TYPE_CODES, TYPE_TITLES, SealKey
+from sync.office_key_exchange import OfficeKeyGrant
 from sync.server.storage import Database, Tx
 
 log = logging.getLogger(__name__)
@@ -59,18 +60,6 @@ CREATE TABLE IF NOT EXISTS office_seal_keys (
 _COLUMNS = "key_id, office_id, office_name, public_key, valid_from, valid_until, revoked_at"
 
 
-class OfficeKeyGrant(BaseModel):
-    """What a workstation needs to seal: its office's current key, private half included."""
-
-    key_id: str
-    office_id: str
-    office_name: str
-    public_key: str
-    private_key: str
-    valid_from: str
-    valid_until: str | None = None
-
-
 class UnknownKey(LookupError):
     """No key with that id (the command line says so in German)."""
 
@@ -78,8 +67,10 @@ class UnknownKey(LookupError):
 class OfficeKeys:
     """The office keys in the central database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.db = db
+        self.clock = clock  # a test runs the life cycle on the days its documents carry
         with db.transaction() as tx:
             tx.execute(SCHEMA)
 
@@ -101,7 +92,7 @@ class OfficeKeys:
 
     # --- the keys --------------------------------------------------------------------------
 
-    def keys(self) -> list[OfficeKey]:
+    def all(self) -> list[OfficeKey]:
         with self.db.transaction(write=False) as tx:
             rows = tx.execute(f"SELECT {_COLUMNS} FROM office_seal_keys "
                               "ORDER BY office_id, valid_from, key_id")
@@ -113,7 +104,7 @@ class OfficeKeys:
             return self._rotate(tx, office_id, office_name)
 
     def _rotate(self, tx: Tx, office_id: str, office_name: str) -> OfficeKey:
-        now = _now()
+        now = self.clock().astimezone(UTC).isoformat(timespec="seconds")
         tx.execute("UPDATE office_seal_keys SET valid_until = ? WHERE office_id = ? AND "
                    "valid_until IS NULL", (now, office_id))
         key = SealKey.generate()
@@ -127,7 +118,7 @@ class OfficeKeys:
     def revoke(self, key_id: str, at: datetime | None = None) -> OfficeKey:
         """Revoke a key from `at` (now by default); a revoked current key is replaced by a
         new one at once, so the office can go on sealing after its next sync."""
-        moment = (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+        moment = (at or self.clock()).astimezone(UTC).isoformat(timespec="seconds")
         with self.db.transaction() as tx:
             rows = tx.execute(f"SELECT {_COLUMNS} FROM office_seal_keys WHERE key_id = ?",
                               (key_id,))
@@ -157,7 +148,7 @@ class OfficeKeys:
                               public_key=public, private_key=private, valid_from=valid_from)
 
     def signed_list(self) -> str:
-        return sign_list(self.keys(), self.list_signer())
+        return sign_list(self.all(), self.list_signer())
 
     # --- the page --------------------------------------------------------------------------
 
@@ -176,10 +167,6 @@ class OfficeKeys:
         page.write_text(self.page(), encoding="utf-8")
         listing.write_text(self.signed_list(), encoding="utf-8")
         return [page, listing]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _entry(row: tuple[object, ...]) -> OfficeKey:
