@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -51,6 +49,12 @@ from clerk_app.seal import (
     qr_modules,
     seal,
     seal_link,
+)
+from clerk_app.seal_metadata import (
+    XMP_SEAL_NS,
+    XMP_SEAL_PREFIX,
+    read_seal_metadata,
+    seal_from_pdf,
 )
 from clerk_app.services.base import append_outbox
 from clerk_app.store.db import Store, fetch_dicts
@@ -114,8 +118,6 @@ EVERYDAY_MARK = "*"  # see services.registration: 'Anna *Maria*', underlined whe
 
 QR_MODULE_MM = 0.5
 QR_MIN_WIDTH_PX = 110  # about 29 mm
-XMP_SEAL_NS = "https://clerk-app.invalid/ns/document-seal/1.0/"
-XMP_SEAL_PREFIX = "clerkseal"
 
 
 def format_date(day: date | None) -> str:
@@ -550,42 +552,6 @@ def xmp_metadata(model: RenderModel, *, producer: str, created: datetime,
 </x:xmpmeta>
 <?xpacket end="w"?>"""
     return text.encode("utf-8")
-
-
-def read_seal_metadata(pdf: bytes | Path) -> dict[str, str]:
-    """Our own XMP properties of a PDF (Seal, KeyId, DocumentNumber, DocumentType, Copy);
-    empty if it has none. ValidationError for a file that is not a readable PDF."""
-    import xml.etree.ElementTree as ET
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-    from pypdf.generic import DictionaryObject, StreamObject
-
-    try:
-        reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
-        root = reader.trailer["/Root"].get_object()
-        metadata = root.get("/Metadata") if isinstance(root, DictionaryObject) else None
-        stream = metadata.get_object() if metadata is not None else None
-        data = stream.get_data() if isinstance(stream, StreamObject) else b""
-    except (PdfReadError, OSError, KeyError, ValueError) as exc:
-        raise ValidationError("Die Datei ist kein lesbares PDF-Dokument.",
-                              f"not a readable PDF: {type(exc).__name__}") from exc
-    if not data:
-        return {}
-    try:
-        packet = ET.fromstring(data)
-    except ET.ParseError:
-        return {}
-    found: dict[str, str] = {}
-    for element in packet.iter():
-        if element.tag.startswith("{" + XMP_SEAL_NS + "}") and element.text:
-            found[element.tag.split("}", 1)[1]] = element.text.strip()
-    return found
-
-
-def seal_from_pdf(pdf: bytes | Path) -> str | None:
-    """The seal payload stored in a PDF's XMP metadata (the QR code's text), or None."""
-    return read_seal_metadata(pdf).get("Seal")
 
 
 # --- the archive -----------------------------------------------------------------------------

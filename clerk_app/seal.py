@@ -43,7 +43,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, KeyStoreError
-from clerk_app.keys import keyring_secret, read_secret_file, write_secret_file
 
 if TYPE_CHECKING:
     from clerk_app.self_test import Check
@@ -276,6 +275,8 @@ def load_seal_key(cfg: Config, *, create: bool) -> SealKey:
 
 
 def _keyring_key(account: str, *, create: bool) -> SealKey:
+    from clerk_app.keys import keyring_secret  # keyring only where a key is loaded
+
     text = keyring_secret(
         account,
         unusable=KeyStoreError(NO_KEYRING_DE, "no usable keyring backend and no seal_key_file"),
@@ -292,6 +293,8 @@ def _new_private_hex() -> str:
 
 
 def _file_key(path: Path, *, create: bool) -> SealKey:
+    from clerk_app.keys import read_secret_file, write_secret_file
+
     if not path.exists():
         if not create:
             raise KeyStoreError(f"Die Schlüsseldatei des Dienstsiegels {path} fehlt.",

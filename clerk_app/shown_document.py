@@ -221,8 +221,8 @@ def check_file(path: Path, keys: PublicKeys, key_list: KeyList | None = None) ->
     seal against `keys` and the centre's `key_list` (validity, revocation, office), the
     page's text against the certified values, and, in a PDF, the seal and number in the
     metadata against the page. ValidationError for an unreadable file."""
-    from clerk_app.documents import read_seal_metadata
     from clerk_app.office_keys import key_problem
+    from clerk_app.seal_metadata import read_seal_metadata
 
     shown = read_shown(path)
     metadata = read_seal_metadata(path) if shown.text is not None else {}
