@@ -20,7 +20,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from clerk_app import __version__, audit
+from clerk_app import __version__
 from clerk_app.config import Config, load_config, parse_override
 from clerk_app.errors import ClerkError, ConfigError
 
@@ -121,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _search(cfg: Config, query: str, limit: int, as_json: bool, purpose: str,
             out: TextIO) -> int:
+    from clerk_app import audit
     from clerk_app.search import search
     from clerk_app.store.opening import open_register
 

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, KeyStoreError
@@ -183,7 +182,7 @@ def base45_decode(text: str) -> bytes:
 # --- keys ------------------------------------------------------------------------------------
 
 def _raw_public(public: Ed25519PublicKey) -> bytes:
-    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return public.public_bytes_raw()
 
 
 def fingerprint(public: Ed25519PublicKey) -> str:

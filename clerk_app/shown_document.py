@@ -91,7 +91,23 @@ def _read_pdf(path: Path) -> ShownDocument:
 
 def _codes_on_page(page: Any, dpi: int) -> list[str]:
     bitmap = page.render(scale=dpi / 72, grayscale=True)
-    return _decode(bitmap.to_pil())
+    if bitmap.n_channels != 1:
+        return _decode(bitmap.to_pil())
+    return _decode(_GrayPixels(bitmap))
+
+
+class _GrayPixels:
+    """A rendered 8-bit grey page handed to the decoder as it lies in memory (NumPy's array
+    interface), without converting it through Pillow: that import alone costs more than the
+    decoding. Keeps the bitmap alive while the decoder reads it."""
+
+    def __init__(self, bitmap: Any) -> None:
+        import ctypes
+
+        self.bitmap = bitmap
+        self.__array_interface__ = {
+            "shape": (bitmap.height, bitmap.width), "typestr": "|u1", "version": 3,
+            "data": (ctypes.addressof(bitmap.buffer), True), "strides": (bitmap.stride, 1)}
 
 
 def _codes_in_image(path: Path) -> tuple[str, ...]:
