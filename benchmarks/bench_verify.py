@@ -16,23 +16,19 @@ Target: the command ≤ 0.5 s.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clerk_app.config import Config
+from common import sample_certificate
+
 from clerk_app.documents import build_model
-from clerk_app.seal import office_seal
 from clerk_app.shown_document import check_file
-from clerk_app.store.opening import open_register
-from ui.document_samples import issue_samples
 from ui.rendering import ensure_application, render_pdf
 
 
@@ -53,22 +49,17 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     ensure_application()
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = dataclasses.replace(Config(), data_dir=tmp, mode="demo",
-                                  workstation="Schalter 3", clerk="bench")
-        with open_register(cfg, create=True) as store:
-            number = issue_samples(store)["meldebescheinigung_einfach"]
-            key = office_seal(cfg, store)
-            pdf = Path(tmp) / "meldebescheinigung.pdf"
-            pdf.write_bytes(render_pdf(build_model(store, cfg, number, seal_key=key)))
+    with sample_certificate() as (cfg, store, number, key):
+        pdf = Path(cfg.data_dir) / "meldebescheinigung.pdf"
+        pdf.write_bytes(render_pdf(build_model(store, cfg, number, seal_key=key)))
         assert check_file(pdf, key.public).valid
         in_process: list[float] = []
         for _ in range(args.runs):
             started = time.perf_counter()
             check_file(pdf, key.public)
             in_process.append((time.perf_counter() - started) * 1000)
-        command = [sys.executable, "-m", "clerk_app", "--data-dir", tmp, "verify-document",
-                   str(pdf), "--public-key", key.public_hex]
+        command = [sys.executable, "-m", "clerk_app", "--data-dir", cfg.data_dir,
+                   "verify-document", str(pdf), "--public-key", key.public_hex]
         bare = [sys.executable, "-c", "pass"]
         wall(command)
         commands: list[float] = []
