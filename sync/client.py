@@ -153,10 +153,9 @@ class CentralClient:
         return self._call("GET", f"/documents/{quote(number, safe='')}",
                           DocumentVerification, params=params)
 
-    def office_key(self, office_id: str, office_name: str) -> OfficeKeyGrant:
+    def office_key(self, office_id: str) -> OfficeKeyGrant:
         """The office's current seal key (see `sync.office_key_exchange`)."""
-        return self._call("GET", "/office-key", OfficeKeyGrant,
-                          params={"office_id": office_id, "office_name": office_name})
+        return self._call("GET", "/office-key", OfficeKeyGrant, params={"office_id": office_id})
 
     def office_key_list(self) -> SignedKeyList:
         return self._call("GET", "/office-keys", SignedKeyList)

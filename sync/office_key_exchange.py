@@ -56,7 +56,7 @@ def receive_office_keys(cfg: Config, client: CentralClient, store: Store) -> str
     """Fetch and keep this office's seal key and the key list; None when done, else why not
     (English, for the log; the caller goes on)."""
     try:
-        grant = client.office_key(cfg.office_id, cfg.office_name)
+        grant = client.office_key(cfg.office_id)
         listing = client.office_key_list()
         trusted = parse_public_key(cfg.office_key_list_key) if cfg.office_key_list_key else None
         keys = store_list(store, listing.model_dump_json(), trusted)

@@ -28,6 +28,7 @@ from clerk_app.office_keys import (
 from clerk_app.seal import SealError, SealKey, office_seal
 from clerk_app.store.db import Store
 from clerk_app.store.opening import open_register
+from sync.central_errors import CentralRefused
 from sync.client import CentralClient
 from sync.office_key_exchange import receive_office_keys
 from sync.server.central import Central
@@ -196,6 +197,10 @@ def test_endpoints_need_a_device_token_except_the_public_page(office: Office) ->
     refused = requests.get(f"{url}/v1/office-key", params={"office_id": "08336050"},
                            headers=headers, timeout=10)
     assert refused.status_code == 401 and "private_key" not in refused.text
+    # An enrolled device cannot bring a new office into the published list.
+    with pytest.raises(CentralRefused, match="no office seal key for office 99999999"):
+        office.client.office_key("99999999")
+    assert {k.office_id for k in office.keys.all()} == {"08336050"}
     page = requests.get(f"{url}/pruefen/", timeout=10)
     assert page.status_code == 200 and "Bescheinigung prüfen" in page.text
     assert office.keys.list_public_key() in page.text

@@ -9,10 +9,11 @@ issued to enrolled workstations, published as a signed list, plus the static ver
   verifier pins: the page gets it written in when served or exported, workstations receive
   it at enrolment.
 * HTTP: `GET /v1/office-key?office_id=…` (device token) answers the office's current key for
-  sealing, creating the office's first key on first use; `GET /v1/office-keys` the signed
-  list for workstations. Public, without token or version headers: `GET /pruefen/` (the
-  verification page) and `GET /pruefen/office-keys.json` (the signed list), both static in
-  content, so `export_page` can put them on any static web host instead.
+  sealing (404 until IT created the office's first key with `rotate`: a device cannot add an
+  office to the published list); `GET /v1/office-keys` the signed list for workstations.
+  Public, without token or version headers: `GET /pruefen/` (the verification page) and
+  `GET /pruefen/office-keys.json` (the signed list), both static in content, so
+  `export_page` can put them on any static web host instead.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from fastapi.responses import HTMLResponse, Response
 from clerk_app.office_keys import OfficeKey, sign_list
 from clerk_app.seal import TYPE_CODES, TYPE_TITLES, SealKey
 from sync.office_key_exchange import OfficeKeyGrant
+from sync.server.central import CentralError
 from sync.server.storage import Database, Tx
 
 log = logging.getLogger(__name__)
@@ -132,17 +134,15 @@ class OfficeKeys:
         log.warning("office seal key %s revoked from %s", key_id, moment)
         return _entry((*rows[0][:6], moment))
 
-    def grant(self, office_id: str, office_name: str) -> OfficeKeyGrant:
-        """The office's current key for a workstation; the office's first key if it has none."""
-        with self.db.transaction() as tx:
+    def grant(self, office_id: str) -> OfficeKeyGrant:
+        """The office's current key for a workstation. UnknownKey if IT has not created one
+        (`rotate`): a device cannot bring an office into the published list."""
+        with self.db.transaction(write=False) as tx:
             rows = tx.execute("SELECT key_id, office_name, public_key, private_key, valid_from "
                               "FROM office_seal_keys WHERE office_id = ? AND valid_until IS "
                               "NULL AND revoked_at IS NULL", (office_id,))
-            if not rows:
-                self._rotate(tx, office_id, office_name)
-                rows = tx.execute("SELECT key_id, office_name, public_key, private_key, "
-                                  "valid_from FROM office_seal_keys WHERE office_id = ? AND "
-                                  "valid_until IS NULL", (office_id,))
+        if not rows:
+            raise UnknownKey(office_id)
         kid, name, public, private, valid_from = (str(v) for v in rows[0])
         return OfficeKeyGrant(key_id=kid, office_id=office_id, office_name=name,
                               public_key=public, private_key=private, valid_from=valid_from)
@@ -183,9 +183,16 @@ def device_routes(keys: OfficeKeys, prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix)
 
     @router.get("/office-key", response_model=OfficeKeyGrant)
-    def office_key(office_id: Annotated[str, Query(min_length=1, max_length=40)],
-                   office_name: Annotated[str, Query(max_length=200)] = "") -> OfficeKeyGrant:
-        return keys.grant(office_id, office_name or office_id)
+    def office_key(office_id: Annotated[str, Query(min_length=1, max_length=40)]
+                   ) -> OfficeKeyGrant:
+        try:
+            return keys.grant(office_id)
+        except UnknownKey as exc:
+            raise CentralError(
+                404, f"Die Zentrale hat keinen Siegelschlüssel für die Dienststelle {office_id}. "
+                     "Die IT legt ihn an (clerk-app central office-keys rotate --office "
+                     f"{office_id}); bis dahin siegelt dieser Arbeitsplatz mit seinem eigenen "
+                     "Schlüssel.", f"no office seal key for office {office_id}") from exc
 
     @router.get("/office-keys")
     def office_key_list() -> Response:
