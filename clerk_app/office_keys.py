@@ -231,8 +231,7 @@ def store_list(store: Store, text: str, trusted: Ed25519PublicKey | None) -> Key
     keys = read_list(text, trusted)
     with store.transaction():
         _set(store, LIST_SETTING, text)
-        if pinned is None:
-            _set(store, LIST_KEY_SETTING, trusted.public_bytes_raw().hex())
+        _set(store, LIST_KEY_SETTING, trusted.public_bytes_raw().hex())  # IT's key wins
     return keys
 
 
