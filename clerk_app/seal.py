@@ -615,10 +615,14 @@ def qr_modules(code_text: str) -> tuple[bytes, ...]:
 # --- doctor ----------------------------------------------------------------------------------
 
 def seal_check(cfg: Config) -> Check:
-    """One `clerk-app doctor` line: key id and fingerprint of this workstation's seal key and
-    whether it matches the configured public key. Never creates a key."""
+    """One `clerk-app doctor` line: the office key the central service issued (key id,
+    validity), else key id and fingerprint of this workstation's own seal key and whether it
+    matches the configured public key. Never creates a key."""
     from clerk_app.self_test import Check
 
+    issued = _issued_key_check(cfg)
+    if issued is not None:
+        return issued
     configured = None
     if cfg.seal_public_key:
         try:
@@ -645,3 +649,32 @@ def seal_check(cfg: Config) -> Check:
     suffix = "; matches seal_public_key" if configured is not None else \
         "; set it as seal_public_key in the machine config for offline checks"
     return Check("document seal", True, f"{detail} ({where}){suffix}")
+
+
+def _issued_key_check(cfg: Config) -> Check | None:
+    """The doctor line for a key the central service issued, or None if there is none."""
+    from clerk_app.office_keys import issued_seal_key, stored_list
+    from clerk_app.self_test import Check
+    from clerk_app.store.opening import open_register
+
+    if not cfg.register_path.exists():
+        return None
+    try:
+        with open_register(cfg) as store:
+            issued = issued_seal_key(store)
+            listed = stored_list(store) if issued is not None else None
+    except ClerkError as exc:
+        log.info("register not readable for the seal check: %s", exc.message_en)
+        return None
+    if issued is None:
+        return None
+    sealer, entry = issued
+    problem = entry.problem_on(datetime.now().astimezone().date())
+    detail = (f"office key {sealer.key_id} of office {entry.office_id} from the central "
+              f"service, valid from {entry.valid_from.isoformat()}, SHA-256 "
+              f"{sealer.fingerprint}; key list with {len(listed.keys) if listed else 0} keys")
+    if problem is not None:
+        return Check("document seal", False,
+                     f"{detail}; NOT valid today (revoked or expired): documents are not "
+                     "sealed until the next sync brings the new key")
+    return Check("document seal", True, detail)

@@ -169,16 +169,23 @@ def test_a_revoked_key_invalidates_its_documents_and_stops_sealing(
     assert office_seal(office.cfg, office.store).key_id != old.key_id
 
 
-def test_a_workstation_holding_a_revoked_key_refuses_to_seal(office: Office) -> None:
+def test_a_workstation_holding_a_revoked_key_refuses_to_seal(
+        office: Office, capsys: pytest.CaptureFixture[str]) -> None:
     assert receive_office_keys(office.cfg, office.client, office.store) is None
     sealer, entry = issued_seal_key(office.store) or (None, None)
     assert sealer is not None and entry is not None
+    main(["--data-dir", office.cfg.data_dir, "doctor"])
+    doctor = capsys.readouterr().out
+    assert f"[OK] document seal: office key {sealer.key_id} of office 08336050 from the " \
+           "central service" in doctor
     from clerk_app.office_keys import store_issued_key
 
     store_issued_key(office.store, replace(entry, revoked_at=NOW),
                      sealer.private.private_bytes_raw().hex())
     with pytest.raises(SealError, match="not valid today"):
         office_seal(office.cfg, office.store)
+    main(["--data-dir", office.cfg.data_dir, "doctor"])
+    assert "[FEHLER] document seal" in capsys.readouterr().out
 
 
 def test_a_list_signed_by_another_key_is_not_taken(office: Office) -> None:
