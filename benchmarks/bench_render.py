@@ -19,25 +19,20 @@ Target: ratio ≤ 3.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import sample_certificate
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSizeF
 from PySide6.QtGui import QFont, QPageSize, QPainter, QPdfWriter, QTextDocument
 
-from clerk_app.config import Config
 from clerk_app.documents import build_model
-from clerk_app.seal import office_seal
-from clerk_app.store.opening import open_register
-from tools.document_samples import issue_samples
 from ui.rendering import ensure_application, render_pdf
 
 PARAGRAPH = ("Aus dem Melderegister der Stadt Lörrach wird bescheinigt, dass Łukasz Tomasz "
@@ -78,36 +73,31 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
     ensure_application()
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = dataclasses.replace(Config(), data_dir=tmp, mode="demo",
-                                  workstation="Schalter 3", clerk="bench")
-        with open_register(cfg, create=True) as store:
-            number = issue_samples(store)["meldebescheinigung_einfach"]
-            key = office_seal(cfg, store)
+    with sample_certificate() as (cfg, store, number, key):
 
-            def certificate() -> bytes:
-                return render_pdf(build_model(store, cfg, number, seal_key=key))
+        def certificate() -> bytes:
+            return render_pdf(build_model(store, cfg, number, seal_key=key))
 
-            model = build_model(store, cfg, number, seal_key=key)
+        model = build_model(store, cfg, number, seal_key=key)
 
-            def rendering() -> bytes:
-                return render_pdf(model)
+        def rendering() -> bytes:
+            return render_pdf(model)
 
-            certificate()
-            bare_pdf()
-            ours: list[float] = []
-            render: list[float] = []
-            bare: list[float] = []
-            gc.collect()
-            gc.disable()  # as timeit does: a cycle collection is noise, not rendering cost
-            try:
-                for _ in range(args.runs):
-                    ours.append(timed(certificate))
-                    render.append(timed(rendering))
-                    bare.append(timed(bare_pdf))
-            finally:
-                gc.enable()
-            size_ours, size_bare = len(certificate()), len(bare_pdf())
+        certificate()
+        bare_pdf()
+        ours: list[float] = []
+        render: list[float] = []
+        bare: list[float] = []
+        gc.collect()
+        gc.disable()  # as timeit does: a cycle collection is noise, not rendering cost
+        try:
+            for _ in range(args.runs):
+                ours.append(timed(certificate))
+                render.append(timed(rendering))
+                bare.append(timed(bare_pdf))
+        finally:
+            gc.enable()
+        size_ours, size_bare = len(certificate()), len(bare_pdf())
     m_ours, m_render = statistics.median(ours), statistics.median(render)
     m_bare = statistics.median(bare)
     print(f"Meldebescheinigung (model + PDF/A): median {m_ours:.1f} ms, "

@@ -23,6 +23,7 @@ from clerk_app.store.db import Store
 from clerk_app.store.opening import open_register, remove_demo_register
 
 if TYPE_CHECKING:
+    from clerk_app.seal import SealKey
     from sync.server.central import Central
     from tests.sync_support import CentralServer
 
@@ -98,3 +99,20 @@ def measure_on_central(prefix: str, args: Any,
             measure(args, folder, server, central)
     finally:
         shutil.rmtree(folder)
+
+
+@contextmanager
+def sample_certificate() -> Iterator[tuple[Config, Store, str, SealKey]]:
+    """A demo register in a temporary folder with one document of each type issued (the
+    window's samples), open: its configuration, the store, the Meldebescheinigung's number
+    and the seal key."""
+    from ui.document_samples import issue_samples
+
+    from clerk_app.seal import office_seal
+
+    with tempfile.TemporaryDirectory() as folder:
+        cfg = replace(Config(), data_dir=folder, mode="demo", workstation="Schalter 3",
+                      clerk="bench")
+        with open_register(cfg, create=True) as store:
+            number = issue_samples(store)["meldebescheinigung_einfach"]
+            yield cfg, store, number, office_seal(cfg, store)

@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from clerk_app import __version__
 from clerk_app.config import Config, load_config, parse_override
-from clerk_app.errors import ClerkError
+from clerk_app.errors import ClerkError, ConfigError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from clerk_app.clerks import Actor
+    from clerk_app.office_keys import KeyList
+    from clerk_app.shown_document import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +79,16 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     doctor.add_argument("--json", action="store_true")
     verify = sub.add_parser("verify-document",
                             help="Elektronisches Siegel eines ausgestellten Dokuments prüfen")
-    verify.add_argument("file", type=Path, help="das Dokument als PDF-Datei")
+    verify.add_argument("file", type=Path,
+                        help="das Dokument als PDF-Datei, oder ein Foto oder Scan der "
+                             "gedruckten Seite (PNG, JPEG)")
     verify.add_argument("--public-key", metavar="SCHLÜSSEL",
                         help="öffentlicher Schlüssel des Bürgerbüros (64 Hexadezimalziffern) "
                              "oder eine Datei, die ihn enthält; sonst seal_public_key aus der "
                              "Konfiguration und die Schlüssel des Melderegisters")
+    verify.add_argument("--key-list", type=Path, metavar="DATEI",
+                        help="die von der Zentrale veröffentlichte Schlüsselliste "
+                             "(office-keys.json); sonst die beim Abgleich erhaltene")
     verify.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
     return parser, handlers
 
@@ -111,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "access-log":
             return _access_log(cfg, args.action, sys.stdout)
         if command == "verify-document":
-            return _verify_document(cfg, args.file, args.public_key, args.json, sys.stdout)
+            return _verify_document(cfg, args.file, args.public_key, args.key_list, args.json,
+                                    sys.stdout)
         return _doctor(cfg, args.json, sys.stdout)
     except ClerkError as exc:
         log.error("%s", exc.message_en)
@@ -230,72 +238,98 @@ def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
     return 1 if any(not c.ok for c in checks) else 0
 
 
-def _verify_document(cfg: Config, path: Path, public_key: str | None, as_json: bool,
-                     out: TextIO) -> int:
-    """Check the seal in a document's PDF offline and say what it certifies.
+def _verify_document(cfg: Config, path: Path, public_key: str | None, key_list: Path | None,
+                     as_json: bool, out: TextIO) -> int:
+    """Check a document as its reader sees it and say what it certifies.
 
-    Exit 0: the seal holds (the lines printed are what the office certified: compare them
-    with the paper). Exit 1: no seal, a changed or foreign seal, or not a readable PDF.
-    Exit 2: nothing to check with (file missing, no public key).
+    The QR code is read off the rendered page (or a photo or scan of it), its seal checked,
+    and the certified values compared with the page's text and the PDF's metadata (see
+    `clerk_app.shown_document`). Exit 0: page, code and seal agree. Exit 1: no seal, a changed
+    or foreign seal, a page or metadata that disagrees, or an unreadable file. Exit 2:
+    nothing to check with (file missing, no public key).
     """
-    from clerk_app.documents import read_seal_metadata
     from clerk_app.errors import ValidationError
-    from clerk_app.seal import SealError, describe_de, verify
+    from clerk_app.shown_document import Verdict, check_file
 
     if not path.is_file():
         print(f"Fehler: Die Datei {path} wurde nicht gefunden.", file=sys.stderr)
         return 2
-    keys = _verification_keys(cfg, public_key)
+    keys, listed = _verification_keys(cfg, public_key, key_list)
     if not keys:
         print("Fehler: Kein öffentlicher Schlüssel zum Prüfen vorhanden. Bitte --public-key "
               "angeben oder „seal_public_key“ in der Konfiguration setzen (Aufgabe der IT).",
               file=sys.stderr)
         return 2
     try:
-        metadata = read_seal_metadata(path)
-        payload = metadata.get("Seal")
-        if not payload:
-            raise SealError("Das Dokument trägt kein elektronisches Siegel; seine Angaben "
-                            "können nicht bestätigt werden.", "document has no seal")
-        document = verify(payload, keys)
-        printed_number = metadata.get("DocumentNumber")
-        if printed_number and printed_number != document.facts.number:
-            raise SealError(
-                f"Das Siegel gehört zu einem anderen Dokument ({document.facts.number}) als "
-                f"diese Datei ({printed_number}). Das Dokument darf nicht als echt gelten.",
-                "seal belongs to another document number")
-    except (SealError, ValidationError) as exc:
-        log.warning("document seal check failed: %s", exc.message_en)
-        if as_json:
-            json.dump({"valid": False, "file": str(path), "error": exc.message_de}, out,
-                      ensure_ascii=False, indent=2)
-            out.write("\n")
-        else:
-            print(f"UNGÜLTIG: {exc.message_de}", file=sys.stderr)
-        return 1
+        verdict = check_file(path, keys, listed)
+    except ValidationError as exc:
+        verdict = Verdict(None, (exc.message_de,), False)
+    if not verdict.valid:
+        log.warning("document check failed: %d disagreement(s)", len(verdict.problems))
     if as_json:
-        json.dump({**document.to_dict(), "file": str(path)}, out, ensure_ascii=False, indent=2)
+        result = verdict.document.to_dict() if verdict.document else {}
+        json.dump({**result, "valid": verdict.valid, "file": str(path),
+                   "text_compared": verdict.text_compared,
+                   "disagreements": list(verdict.problems),
+                   **({"error": verdict.problems[0]} if verdict.problems else {})},
+                  out, ensure_ascii=False, indent=2)
         out.write("\n")
-        return 0
-    out.write("Siegel gültig. Das Bürgerbüro hat bescheinigt:\n")
-    lines = describe_de(document)
-    width = max(len(label) for label, _ in lines) + 1
-    for label, value in lines:
-        out.write(f"  {label + ':':<{width}} {value}\n")
-    out.write("Bitte diese Angaben mit dem Ausdruck vergleichen: das Siegel bestätigt nur sie.\n")
-    return 0
+    else:
+        _print_verdict(verdict, out)
+    return 0 if verdict.valid else 1
 
 
-def _verification_keys(cfg: Config, public_key: str | None) -> list[Ed25519PublicKey]:
-    """The keys to check with: the one given on the command line (a key or a file holding
-    one), else the configured key and every key the register knows (if it can be opened)."""
+def _print_verdict(verdict: Verdict, out: TextIO) -> None:
+    """The verdict in German: what the seal certifies, then what disagrees (on stderr)."""
+    from clerk_app.seal import describe_de
+
+    if verdict.valid:
+        out.write("Siegel gültig. Das Bürgerbüro hat bescheinigt:\n")
+    elif verdict.document is not None:
+        print("UNGÜLTIG: Seite und Siegel stimmen nicht überein. Das Dokument darf nicht als "
+              "echt gelten.", file=sys.stderr)
+        out.write("Das Siegel selbst bescheinigt:\n")
+    if verdict.document is not None:
+        lines = describe_de(verdict.document)
+        width = max(len(label) for label, _ in lines) + 1
+        for label, value in lines:
+            out.write(f"  {label + ':':<{width}} {value}\n")
+    if not verdict.valid:
+        if verdict.document is None:
+            print(f"UNGÜLTIG: {verdict.problems[0]}", file=sys.stderr)
+        else:
+            print("Abweichungen:", file=sys.stderr)
+            for problem in verdict.problems:
+                print(f"  - {problem}", file=sys.stderr)
+        return
+    if verdict.text_compared:
+        out.write("Der Text der Seite stimmt mit diesen Angaben überein.\n")
+    else:
+        out.write("Vom Foto wird nur der Prüfcode gelesen: bitte Namen, Daten und Nummer mit "
+                  "dem Papier vergleichen.\n")
+    out.write("Bitte diese Angaben mit dem Ausdruck vergleichen: das Siegel bestätigt nur "
+              "sie.\n")
+
+
+def _verification_keys(cfg: Config, public_key: str | None, key_list: Path | None,
+                       ) -> tuple[list[Ed25519PublicKey], KeyList | None]:
+    """The keys to check with, and the centre's key list with their life cycle.
+
+    `--public-key` (a key or a file holding one) alone, if given. Otherwise every key of the
+    key list (`--key-list`, checked against IT's `office_key_list_key` or the list key pinned
+    in the register; else the list received at the last sync), the configured key and every
+    key the register knows (if it can be opened).
+    """
+    from clerk_app.office_keys import pinned_list_key, read_list, stored_list
     from clerk_app.seal import parse_public_key, public_keys
 
     if public_key:
         candidate = Path(public_key)
         text = candidate.read_text(encoding="utf-8") if candidate.is_file() else public_key
-        return [parse_public_key(text)]
+        return [parse_public_key(text)], None
     keys = public_keys(cfg)
+    listed = None
+    pinned = parse_public_key(cfg.office_key_list_key) if cfg.office_key_list_key else None
     if cfg.register_path.exists():
         from clerk_app.clerks import system_actor
         from clerk_app.store.opening import open_register
@@ -303,6 +337,16 @@ def _verification_keys(cfg: Config, public_key: str | None) -> list[Ed25519Publi
         try:
             with open_register(cfg, system_actor("verify-document", cfg.workstation)) as store:
                 keys = public_keys(cfg, store)
+                listed = stored_list(store)
+                pinned = pinned or pinned_list_key(store)
         except ClerkError as exc:
             log.info("register not usable for seal keys: %s", exc.message_en)
-    return list(keys.values())
+    if key_list is not None:
+        if pinned is None:
+            raise ConfigError("Für die Schlüsselliste fehlt der Listenschlüssel der Zentrale "
+                              "(„office_key_list_key“ in der Konfiguration, Aufgabe der IT).",
+                              "--key-list given but no office_key_list_key to check it with")
+        listed = read_list(key_list.read_text(encoding="utf-8"), pinned)
+    if listed is not None:
+        keys = {**listed.public_keys(), **keys}
+    return list(keys.values()), listed

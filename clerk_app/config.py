@@ -59,6 +59,13 @@ KEYS: dict[str, KeySpec] = {
     "seal_public_key": KeySpec("The office's public seal key (Ed25519, 64 hex digits), for "
                                "checking documents offline and for checking this "
                                "workstation's key; see 'clerk-app doctor'.", str),
+    "office_key_list_key": KeySpec("Public key (64 hex digits) of the central service's "
+                                   "office key list: pins it for 'verify-document "
+                                   "--key-list'; empty = the key received at enrolment.", str),
+    "verification_url": KeySpec("Address of the city's document verification page (the "
+                                "static page the central service serves at /pruefen/): each "
+                                "seal's QR code is this link with the seal after '#'; empty = "
+                                "the bare seal.", str),
     "document_font": KeySpec("Font family of printed documents (falls back to DejaVu Sans, "
                              "Arial, Noto Sans).", str),
     "central_url": KeySpec("Base URL of the central service; empty = offline only.", str),
@@ -108,6 +115,8 @@ class Config:
     office_id: str = "08336050"
     seal_key_file: str = ""
     seal_public_key: str = ""
+    office_key_list_key: str = ""
+    verification_url: str = "https://www.loerrach.example/pruefen/"
     document_font: str = "DejaVu Sans"
     central_url: str = ""
     ca_bundle: str = ""

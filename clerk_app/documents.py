@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -44,7 +42,20 @@ from clerk_app.errors import NotFoundError, ValidationError
 from clerk_app.fees import fee_schedule, format_cents
 from clerk_app.ids import uuid7
 from clerk_app.models import display_name
-from clerk_app.seal import SealedFacts, SealError, SealKey, qr_modules, seal
+from clerk_app.seal import (
+    SealedFacts,
+    SealError,
+    SealKey,
+    qr_modules,
+    seal,
+    seal_link,
+)
+from clerk_app.seal_metadata import (
+    XMP_SEAL_NS,
+    XMP_SEAL_PREFIX,
+    read_seal_metadata,
+    seal_from_pdf,
+)
 from clerk_app.store.db import Store
 from clerk_app.store.outbox import append_outbox
 from clerk_app.store.rows import fetch_dicts
@@ -108,8 +119,6 @@ EVERYDAY_MARK = "*"  # see services.registration: 'Anna *Maria*', underlined whe
 
 QR_MODULE_MM = 0.5
 QR_MIN_WIDTH_PX = 110  # about 29 mm
-XMP_SEAL_NS = "https://clerk-app.invalid/ns/document-seal/1.0/"
-XMP_SEAL_PREFIX = "clerkseal"
 
 
 def format_date(day: date | None) -> str:
@@ -277,7 +286,10 @@ class RenderModel:
     fee: FeeLine | None = None
     seal: str | None = None
     seal_key_id: str | None = None
-    # The QR code of `seal` (rows of modules, quiet zone included), encoded once here: the
+    # What the QR code holds: the link to the verification page with `seal` after '#'
+    # (`seal.seal_link`), or the bare seal where no page is configured.
+    seal_url: str | None = None
+    # The QR code of `seal_url` (rows of modules, quiet zone included), encoded once here: the
     # print dialogs paint one model to the preview, the printer and the archive PDF.
     seal_modules: tuple[bytes, ...] = ()
     reprint_on: date | None = None
@@ -347,7 +359,7 @@ def build_model(store: Store, cfg: Config, number: str, *, seal_key: SealKey | N
     certificate can reach a citizen or the archive.
     """
     doc = load_document(store, number)
-    payload = key_id = None
+    payload = key_id = link = None
     modules: tuple[bytes, ...] = ()
     if doc.doc_type in SEALED_TYPES:
         if seal_key is None:
@@ -355,14 +367,16 @@ def build_model(store: Store, cfg: Config, number: str, *, seal_key: SealKey | N
                             "werden.", "a certificate needs the office seal key")
         payload = seal(sealed_facts(doc, cfg.office_id), seal_key)
         key_id = seal_key.key_id
-        modules = qr_modules(payload)
+        link = seal_link(payload, cfg.verification_url)
+        modules = qr_modules(link)
     families = tuple(dict.fromkeys((cfg.document_font, *FALLBACK_FONTS)))
     return RenderModel(
         document=doc, letterhead=Letterhead.from_config(cfg),
         template=TEMPLATES.get(doc.doc_type, GENERIC_TEMPLATE), font_families=families,
         issued_on=doc.issued_on, office_id=cfg.office_id,
         fee=fee_line(store, doc.receipt_number) if doc.doc_type not in NO_FEE_LINE else None,
-        seal=payload, seal_key_id=key_id, seal_modules=modules, reprint_on=reprint_on,
+        seal=payload, seal_key_id=key_id, seal_url=link, seal_modules=modules,
+        reprint_on=reprint_on,
         reprint_clerk=store.actor.name if reprint_on else None, view=_view(doc),
         clerk_name=clerk_display_name(store, doc.clerk))
 
@@ -551,42 +565,6 @@ def xmp_metadata(model: RenderModel, *, producer: str, created: datetime,
 </x:xmpmeta>
 <?xpacket end="w"?>"""
     return text.encode("utf-8")
-
-
-def read_seal_metadata(pdf: bytes | Path) -> dict[str, str]:
-    """Our own XMP properties of a PDF (Seal, KeyId, DocumentNumber, DocumentType, Copy);
-    empty if it has none. ValidationError for a file that is not a readable PDF."""
-    import xml.etree.ElementTree as ET
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-    from pypdf.generic import DictionaryObject, StreamObject
-
-    try:
-        reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
-        root = reader.trailer["/Root"].get_object()
-        metadata = root.get("/Metadata") if isinstance(root, DictionaryObject) else None
-        stream = metadata.get_object() if metadata is not None else None
-        data = stream.get_data() if isinstance(stream, StreamObject) else b""
-    except (PdfReadError, OSError, KeyError, ValueError) as exc:
-        raise ValidationError("Die Datei ist kein lesbares PDF-Dokument.",
-                              f"not a readable PDF: {type(exc).__name__}") from exc
-    if not data:
-        return {}
-    try:
-        packet = ET.fromstring(data)
-    except ET.ParseError:
-        return {}
-    found: dict[str, str] = {}
-    for element in packet.iter():
-        if element.tag.startswith("{" + XMP_SEAL_NS + "}") and element.text:
-            found[element.tag.split("}", 1)[1]] = element.text.strip()
-    return found
-
-
-def seal_from_pdf(pdf: bytes | Path) -> str | None:
-    """The seal payload stored in a PDF's XMP metadata (the QR code's text), or None."""
-    return read_seal_metadata(pdf).get("Seal")
 
 
 # --- the archive -----------------------------------------------------------------------------

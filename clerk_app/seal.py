@@ -39,11 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, KeyMissingError, KeyStoreError, NoKeyringError
-from clerk_app.keys import keyring_secret, read_secret_file, write_secret_file
 
 if TYPE_CHECKING:
     from clerk_app.self_test import Check
@@ -53,6 +51,7 @@ __all__ = [
     "PREFIX",
     "TYPE_CODES",
     "TYPE_TITLES",
+    "PublicKeys",
     "SealError",
     "SealKey",
     "SealedFacts",
@@ -66,6 +65,7 @@ __all__ = [
     "load_seal_key",
     "office_seal",
     "parse_public_key",
+    "payload_of",
     "public_keys",
     "publish_public_key",
     "qr_modules",
@@ -73,6 +73,7 @@ __all__ = [
     "register_public_keys",
     "seal",
     "seal_check",
+    "seal_link",
     "verify",
 ]
 
@@ -181,7 +182,7 @@ def base45_decode(text: str) -> bytes:
 # --- keys ------------------------------------------------------------------------------------
 
 def _raw_public(public: Ed25519PublicKey) -> bytes:
-    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return public.public_bytes_raw()
 
 
 def fingerprint(public: Ed25519PublicKey) -> str:
@@ -273,6 +274,8 @@ def load_seal_key(cfg: Config, *, create: bool) -> SealKey:
 
 
 def _keyring_key(account: str, *, create: bool) -> SealKey:
+    from clerk_app.keys import keyring_secret  # keyring only where a key is loaded
+
     text = keyring_secret(
         account,
         unusable=NoKeyringError(NO_KEYRING_DE, "no usable keyring backend and no seal_key_file"),
@@ -290,6 +293,8 @@ def _new_private_hex() -> str:
 
 
 def _file_key(path: Path, *, create: bool) -> SealKey:
+    from clerk_app.keys import read_secret_file, write_secret_file
+
     if not path.exists():
         if not create:
             raise KeyMissingError(f"Die Schlüsseldatei des Dienstsiegels {path} fehlt.",
@@ -354,9 +359,24 @@ def public_keys(cfg: Config, store: Store | None = None) -> dict[str, Ed25519Pub
 def office_seal(cfg: Config, store: Store) -> SealKey:
     """The key this workstation seals with, created on first use and published.
 
-    Refused (SealError) when IT configured the office's public key and this workstation's
-    private key is another one: its seals would not verify elsewhere.
+    The office key the central service issued (`office_keys`, received at enrolment and
+    each sync) comes first; a key no longer valid is refused, not used. Without one (the demo,
+    a workstation not yet enrolled) the local key, which is refused (SealError) when IT
+    configured the office's public key and this one is another: its seals would not verify
+    elsewhere.
     """
+    from clerk_app.office_keys import issued_seal_key
+
+    issued = issued_seal_key(store)
+    if issued is not None:
+        sealer, entry = issued
+        problem = entry.problem_on(datetime.now().astimezone().date())
+        if problem is not None:
+            raise SealError(f"{problem} Dokumente werden nicht gesiegelt. Bitte mit der "
+                            "Zentrale abgleichen oder die IT verständigen.",
+                            f"issued seal key {entry.key_id} is not valid today")
+        publish_public_key(store, sealer)
+        return sealer
     key = load_seal_key(cfg, create=True)
     if cfg.seal_public_key:
         expected = parse_public_key(cfg.seal_public_key)
@@ -438,9 +458,11 @@ _FORGED_DE = ("Das Siegel ist ungültig: die Angaben wurden verändert oder das 
               "nicht vom angegebenen Bürgerbüro. Das Dokument darf nicht als echt gelten.")
 
 
-def verify(payload_text: str,
-           public_key: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Iterable[
-               Ed25519PublicKey]) -> VerifiedDocument:
+# One key, keys by key id, or any collection of keys: what `verify` checks a seal against.
+PublicKeys = Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Iterable[Ed25519PublicKey]
+
+
+def verify(payload_text: str, public_key: PublicKeys) -> VerifiedDocument:
     """Check a seal's signature and return what it certifies; SealError if it does not hold.
 
     `public_key` is one key or several (a mapping by key id, or any iterable): the payload's
@@ -472,8 +494,7 @@ def verify(payload_text: str,
     return VerifiedDocument(VERSION, kid, _facts(values))
 
 
-def _candidates(public_key: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | Iterable[
-        Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
+def _candidates(public_key: PublicKeys) -> dict[str, Ed25519PublicKey]:
     if isinstance(public_key, Ed25519PublicKey):
         return {key_id(public_key): public_key}
     if isinstance(public_key, Mapping):
@@ -519,32 +540,73 @@ def describe_de(doc: VerifiedDocument) -> list[tuple[str, str]]:
     return lines
 
 
+# --- the link in the QR code -----------------------------------------------------------------
+
+# The two characters of the base45 alphabet a URL fragment cannot carry as they are: a browser
+# writes a space as %20 and leaves a % alone, so both are percent-encoded in the link.
+_FRAGMENT_ESCAPES = str.maketrans({"%": "%25", " ": "%20"})
+
+
+def seal_link(payload_text: str, base_url: str) -> str:
+    """The QR code's text: the verification page at `base_url` with the seal in the URL
+    fragment (after `#`, which a browser never sends to a server, so checking a document
+    tells the city's web server nothing about it). Without a base URL, the bare seal.
+
+    The fragment stays in the QR alphanumeric set (upper case, `%20`/`%25` for space and
+    percent), so it is encoded at 5.5 bits a character; only the base URL costs 8.
+    """
+    if not base_url:
+        return payload_text
+    return f"{base_url.split('#', 1)[0]}#{payload_text.translate(_FRAGMENT_ESCAPES)}"
+
+
+def payload_of(code_text: str) -> str:
+    """The seal in a scanned QR code's text: the fragment of a verification link
+    (percent-decoded), or the text itself when the code holds the bare seal."""
+    from urllib.parse import unquote
+
+    text = code_text.strip()
+    if text.startswith(PREFIX):
+        return text
+    _base, hash_mark, fragment = text.partition("#")
+    return unquote(fragment) if hash_mark else text
+
+
 # --- QR code ---------------------------------------------------------------------------------
 
 QR_BORDER = 4  # the standard quiet zone, in modules
 
 
-def _qr_code(payload_text: str) -> Any:
+def _qr_code(code_text: str) -> Any:
+    """The QR code of a bare seal or of a link: a link in two segments, the URL up to `#`
+    in byte mode and the fragment in alphanumeric mode (one segment in byte mode would make
+    the code a third larger)."""
     import segno
+    from segno import consts
 
-    return segno.make_qr(payload_text, error="m", mask=QR_MASK)
+    base, hash_mark, fragment = code_text.partition("#")
+    if not hash_mark:
+        return segno.make_qr(code_text, error="m", mask=QR_MASK)
+    segments: Any = [(base + hash_mark, consts.MODE_BYTE), (fragment, consts.MODE_ALPHANUMERIC)]
+    return segno.make_qr(segments, error="m", mask=QR_MASK)
 
 
-def qr_png(payload_text: str, *, scale: int = 4) -> bytes:
-    """The payload as a QR code PNG: black on opaque white (PDF/A-1 forbids transparency),
-    error correction M, the standard quiet zone of four modules."""
+def qr_png(code_text: str, *, scale: int = 4) -> bytes:
+    """A seal or link (`seal_link`) as a QR code PNG: black on opaque white (PDF/A-1 forbids
+    transparency), error correction M, the standard quiet zone of four modules."""
     import io
 
     out = io.BytesIO()
-    _qr_code(payload_text).save(out, kind="png", scale=scale, border=QR_BORDER,
+    _qr_code(code_text).save(out, kind="png", scale=scale, border=QR_BORDER,
                                 dark="#000000", light="#ffffff")
     return out.getvalue()
 
 
-def qr_modules(payload_text: str) -> tuple[bytes, ...]:
-    """The payload as a QR code, one row of modules (1 = dark) per bytes object, quiet zone
-    included: what a renderer paints without the detour through PNG (see `qr_png`)."""
-    matrix = _qr_code(payload_text).matrix
+def qr_modules(code_text: str) -> tuple[bytes, ...]:
+    """A seal or link (`seal_link`) as a QR code, one row of modules (1 = dark) per bytes
+    object, quiet zone included: what a renderer paints without the detour through PNG (see
+    `qr_png`)."""
+    matrix = _qr_code(code_text).matrix
     blank = bytes(len(matrix[0]) + 2 * QR_BORDER)
     side = bytes(QR_BORDER)
     rows = [side + bytes(row) + side for row in matrix]
@@ -554,12 +616,15 @@ def qr_modules(payload_text: str) -> tuple[bytes, ...]:
 # --- doctor ----------------------------------------------------------------------------------
 
 def seal_check(cfg: Config) -> Check:
-    """One `clerk-app doctor` line: key id and fingerprint of this workstation's seal key and
-    whether it matches the configured public key. Never creates a key, and says "created
-    with the first document" only where one can be created (a locked or missing keyring
-    cannot take it)."""
+    """One `clerk-app doctor` line: the office key the central service issued (key id,
+    validity), else key id and fingerprint of this workstation's own seal key and whether it
+    matches the configured public key. Never creates a key, and says "created with the first
+    document" only where one can be created (a locked or missing keyring cannot take it)."""
     from clerk_app.self_test import Check
 
+    issued = _issued_key_check(cfg)
+    if issued is not None:
+        return issued
     configured = None
     if cfg.seal_public_key:
         try:
@@ -593,3 +658,32 @@ def seal_check(cfg: Config) -> Check:
     suffix = "; passt zu seal_public_key" if configured is not None else \
         "; als seal_public_key in die Maschinenkonfiguration eintragen (Prüfung ohne Netz)"
     return Check("document seal", True, f"{detail} ({where}){suffix}")
+
+
+def _issued_key_check(cfg: Config) -> Check | None:
+    """The doctor line for a key the central service issued, or None if there is none."""
+    from clerk_app.office_keys import issued_seal_key, stored_list
+    from clerk_app.self_test import Check
+    from clerk_app.store.opening import open_register
+
+    if not cfg.register_path.exists():
+        return None
+    try:
+        with open_register(cfg) as store:
+            issued = issued_seal_key(store)
+            listed = stored_list(store) if issued is not None else None
+    except ClerkError as exc:
+        log.info("register not readable for the seal check: %s", exc.message_en)
+        return None
+    if issued is None:
+        return None
+    sealer, entry = issued
+    problem = entry.problem_on(datetime.now().astimezone().date())
+    detail = (f"office key {sealer.key_id} of office {entry.office_id} from the central "
+              f"service, valid from {entry.valid_from.isoformat()}, SHA-256 "
+              f"{sealer.fingerprint}; key list with {len(listed.keys) if listed else 0} keys")
+    if problem is not None:
+        return Check("document seal", False,
+                     f"{detail}; NOT valid today (revoked or expired): documents are not "
+                     "sealed until the next sync brings the new key")
+    return Check("document seal", True, detail)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from clerk_app.store.migrations import SCHEMA_VERSION
 from sync.central_errors import CentralRefused, CentralUnavailable
+from sync.office_key_exchange import OfficeKeyGrant, SignedKeyList
 from sync.protocol import (
     API_PREFIX,
     CLERK_SESSION_HEADER,
@@ -195,3 +196,10 @@ class CentralClient:
         params = {"sha256": sha256} if sha256 else None
         return self._call("GET", f"/documents/{quote(number, safe='')}",
                           DocumentVerification, params=params)
+
+    def office_key(self, office_id: str) -> OfficeKeyGrant:
+        """The office's current seal key (see `sync.office_key_exchange`)."""
+        return self._call("GET", "/office-key", OfficeKeyGrant, params={"office_id": office_id})
+
+    def office_key_list(self) -> SignedKeyList:
+        return self._call("GET", "/office-keys", SignedKeyList)

@@ -22,7 +22,7 @@ from typing import Any
 
 from clerk_app.command_line import resident_count
 from clerk_app.config import Config
-from clerk_app.errors import ConfigError
+from clerk_app.errors import ClerkError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,23 @@ def add_commands(sub: Any) -> dict[str, Handler]:
                                     help="Befunde der Prüfung der Zugriffsprotokolle "
                                          "(Lücken, Brüche) für den Datenschutz")
     alerts.add_argument("--database")
+    keys = central_sub.add_parser("office-keys", help="Siegelschlüssel der Bürgerbüros: "
+                                                      "auflisten, wechseln, widerrufen, "
+                                                      "Prüfseite exportieren")
+    keys.add_argument("--database")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("list", help="alle Schlüssel mit Gültigkeit (JSON)")
+    rotate = keys_sub.add_parser("rotate", help="neuen Schlüssel für ein Bürgerbüro; der alte "
+                                                "gilt für bisherige Dokumente weiter")
+    rotate.add_argument("--office", help="Dienststelle (Standard: office_id)")
+    rotate.add_argument("--name", help="Name des Bürgerbüros (Standard: office_name)")
+    revoke = keys_sub.add_parser("revoke", help="Schlüssel widerrufen: Siegel ab dem Tag des "
+                                                "Widerrufs sind ungültig")
+    revoke.add_argument("key_id")
+    revoke.add_argument("--at", help="Zeitpunkt des Widerrufs (ISO 8601, Standard: jetzt)")
+    export = keys_sub.add_parser("export-page", help="Prüfseite und Schlüsselliste für einen "
+                                                     "statischen Webserver schreiben")
+    export.add_argument("folder", type=Path)
     return {"sync": _sync, "central": _central}
 
 
@@ -139,6 +156,7 @@ def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
     from sync.central_connection import connect
     from sync.central_errors import CentralRefused, CentralUnavailable
     from sync.engine import SyncEngine
+    from sync.office_key_exchange import receive_office_keys
     from sync.schedule import Backoff
 
     backoff = Backoff(interval=float(cfg.sync_interval))
@@ -148,6 +166,7 @@ def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
             try:
                 report = SyncEngine(store, client).sync_once()
                 _check_update(cfg, store, client)
+                receive_office_keys(cfg, client, store)
             finally:
                 client.close()
             print(report.summary_en(), flush=True)
@@ -209,6 +228,9 @@ def _enrol(cfg: Config, code: str) -> int:
     print(f"Arbeitsplatz „{cfg.workstation}“ ist bei der Zentrale angemeldet "
           f"(Gerät {answer.device_id}).", flush=True)
     if cfg.is_demo:
+        if _receive_seal_key(cfg, answer.token) is not None:
+            print("Warnung: Der Siegelschlüssel des Bürgerbüros kam nicht an; er wird beim "
+                  "nächsten Abgleich abgeholt.", file=sys.stderr)
         return 0
     with create_register(cfg) as store:
         print(f"Melderegister {cfg.register_path} ist eingerichtet; erster Abgleich …",
@@ -219,6 +241,25 @@ def _enrol(cfg: Config, code: str) -> int:
                   file=sys.stderr)
             return 1
     return 0
+
+
+def _receive_seal_key(cfg: Config, token: str) -> str | None:
+    """The office's seal key and key list, right after enrolment (see
+    `sync.office_key_exchange`); None if received, else why not."""
+    from clerk_app.clerks import system_actor
+    from clerk_app.store.opening import open_register
+    from sync.central_connection import require_url
+    from sync.client import CentralClient
+    from sync.office_key_exchange import receive_office_keys
+
+    client = CentralClient(require_url(cfg), token, ca_bundle=cfg.ca_bundle or None)
+    try:
+        with open_register(cfg, system_actor("enrolment", cfg.workstation)) as store:
+            return receive_office_keys(cfg, client, store)
+    except ClerkError as exc:  # no register yet: the first sync fetches the key
+        return exc.message_en
+    finally:
+        client.close()
 
 
 # --- central service -------------------------------------------------------------------------
@@ -267,6 +308,8 @@ def _central(cfg: Config, args: argparse.Namespace) -> int:
         if args.central_command == "access-log-alerts":
             print(json.dumps(central.access_log_alerts(), ensure_ascii=False, indent=2))
             return 0
+        if args.central_command == "office-keys":
+            return _office_keys(cfg, central, args)
         if args.central_command == "seed":
             from sync.server.seed import seed_demo
 
@@ -307,6 +350,36 @@ def _clerks(central: Any, args: argparse.Namespace) -> int:
 DONE_DE = {"add": "angelegt", "disable": "deaktiviert", "enable": "aktiviert",
            "reset": "zurückgesetzt, Sperre aufgehoben", "roles": "Rollen gesetzt",
            "secrecy": "Verpflichtung auf das Datengeheimnis eingetragen"}
+
+
+def _office_keys(cfg: Config, central: Any, args: argparse.Namespace) -> int:
+    """`clerk-app central office-keys …`: the office seal keys' life cycle, for IT."""
+    from datetime import datetime
+
+    from sync.server.office_keys import OfficeKeys, UnknownKey
+
+    keys = OfficeKeys(central.db)
+    if args.keys_command == "list":
+        print(json.dumps([k.to_dict() for k in keys.all()], ensure_ascii=False, indent=2))
+    elif args.keys_command == "rotate":
+        entry = keys.rotate(args.office or cfg.office_id, args.name or cfg.office_name)
+        print(f"Neuer Siegelschlüssel {entry.key_id} für {entry.office_id}; die Arbeitsplätze "
+              "erhalten ihn beim nächsten Abgleich.")
+    elif args.keys_command == "revoke":
+        try:
+            at = datetime.fromisoformat(args.at) if args.at else None
+        except ValueError as exc:
+            raise ConfigError(f"„{args.at}“ ist kein Zeitpunkt (ISO 8601).", str(exc)) from exc
+        try:
+            entry = keys.revoke(args.key_id, at)
+        except UnknownKey as exc:
+            raise ConfigError(f"Einen Siegelschlüssel {args.key_id} gibt es nicht.",
+                              f"unknown office key {args.key_id}") from exc
+        print(f"Siegelschlüssel {entry.key_id} widerrufen ab {entry.to_dict()['revoked_at']}.")
+    else:
+        for path in keys.export_page(args.folder):
+            print(path)
+    return 0
 
 
 def _check_tls(host: str, cert: str | None, key: str | None) -> None:

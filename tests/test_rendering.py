@@ -33,7 +33,7 @@ from clerk_app.documents import (
     build_model,
     read_seal_metadata,
 )
-from clerk_app.seal import SealKey, office_seal, qr_modules, verify
+from clerk_app.seal import SealKey, office_seal, payload_of, qr_modules, seal_link, verify
 from clerk_app.store.db import Store
 from clerk_app.store.opening import open_register
 from tests.document_cases import REPRINT_DAY, Issued, config, issue_all
@@ -233,7 +233,10 @@ def test_qr_code_in_the_pdf_is_exactly_the_sealed_payload(rendered: Rendered, na
         row = int.from_bytes(data[y * stride:(y + 1) * stride], "big") >> (stride * 8 - width)
         bits = [(row >> (width - 1 - x)) & 1 for x in range(width)]
         dark.append(bytes((b if invert else 1 - b) for b in bits))
-    assert tuple(dark) == qr_modules(payload)
+    link = rendered.models[name].seal_url
+    assert link == seal_link(payload, rendered.cfg.verification_url)
+    assert link.startswith(rendered.cfg.verification_url + "#DS1:")
+    assert tuple(dark) == qr_modules(link)
 
 
 def test_qr_code_scans_from_the_printed_page(rendered: Rendered, tmp_path: Path) -> None:
@@ -245,7 +248,8 @@ def test_qr_code_scans_from_the_printed_page(rendered: Rendered, tmp_path: Path)
                    check=True)
     scanned = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "page-1.png")],
                              capture_output=True, text=True, check=True).stdout.strip()
-    assert scanned == rendered.models["meldebestaetigung"].seal
+    assert scanned == rendered.models["meldebestaetigung"].seal_url
+    assert payload_of(scanned) == rendered.models["meldebestaetigung"].seal
 
 
 # --- Zweitschrift ----------------------------------------------------------------------------

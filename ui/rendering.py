@@ -128,7 +128,7 @@ def qr_image(model: RenderModel) -> QImage:
     to RGB and compresses as JPEG, which blurs the modules and costs time. The PDF scales it
     to its printed size without interpolation, so the modules stay sharp at any resolution.
     """
-    rows = model.seal_modules or qr_modules(model.seal or "")
+    rows = model.seal_modules or qr_modules(model.seal_url or model.seal or "")
     size = len(rows)
     line = (size + 31) // 32 * 4  # QImage scan lines are 32-bit aligned
     pad = line * 8 - size

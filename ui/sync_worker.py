@@ -152,11 +152,13 @@ class SyncWorker(QObject):
             # needed to show the window.
             from sync.central_connection import connect
             from sync.engine import SyncEngine
+            from sync.office_key_exchange import receive_office_keys
 
             store = self._open_store()
             if self._client is None:
                 self._client = connect(self._cfg, self._clerk_session)
             report = SyncEngine(store, self._client).sync_once()
+            receive_office_keys(self._cfg, self._client, store)
             from sync.update_notice import check_at_sync
 
             update = check_at_sync(self._cfg, store, self._client)

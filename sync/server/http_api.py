@@ -225,6 +225,7 @@ def create_app(central: Central) -> FastAPI:
     def verify(number: str, _: Device, sha256: str | None = None) -> DocumentVerification:
         return central.verify_document(number, sha256)
 
+    _add_office_keys(app, central)
     return app
 
 
@@ -242,3 +243,12 @@ def serve(central: Central, *, host: str, port: int, tls_cert: str | None,
     uvicorn.run(app, host=host, port=port, ssl_certfile=tls_cert,
                 ssl_keyfile=tls_key, log_level="warning",
                 access_log=False)  # URLs name document numbers; no access log
+
+
+def _add_office_keys(app: FastAPI, central: Central) -> None:
+    """Office seal keys for workstations (device token) and the public verification page."""
+    from sync.server.office_keys import OfficeKeys, device_routes, public_routes
+
+    keys = OfficeKeys(central.db)
+    app.include_router(device_routes(keys, API_PREFIX), dependencies=[Depends(_device)])
+    app.include_router(public_routes(keys))
