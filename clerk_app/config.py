@@ -71,6 +71,16 @@ KEYS: dict[str, KeySpec] = {
                              "exponentially, with jitter, up to 15 minutes).", int),
     "central_database": KeySpec("Central service only: database URL, 'postgresql://…' in "
                                 "production; empty = SQLite file in the data folder.", str),
+    "central_key_file": KeySpec("Central service only, where no OS keyring works: file (mode "
+                                "0600) that holds the key of the embedded SQLite database "
+                                "(or set CLERK_APP_CENTRAL_KEY).", str),
+    "central_max_body_kb": KeySpec("Central service only: largest request body in KiB "
+                                   "(larger ones are refused with 413 before they are read).",
+                                   int),
+    "central_max_archive_kb": KeySpec("Central service only: largest archived-document upload "
+                                      "in KiB (a PDF, base64).", int),
+    "central_docs": KeySpec("Central service only: serve the interactive API pages at /docs.",
+                            bool),
     "language": KeySpec("UI language: 'de' or 'en'.", str, user_may_set=True,
                         choices=("de", "en")),
     "font_scale": KeySpec("UI font size factor (1.0 = system size).", float, user_may_set=True),
@@ -103,6 +113,10 @@ class Config:
     device_token_file: str = ""
     sync_interval: int = 60
     central_database: str = ""
+    central_key_file: str = ""
+    central_max_body_kb: int = 4096
+    central_max_archive_kb: int = 32768
+    central_docs: bool = False
     language: str = "de"
     font_scale: float = 1.0
     log_level: str = "INFO"
