@@ -40,7 +40,25 @@ Status = Literal["applied", "duplicate", "conflict", "rejected", "deferred"]
 MAX_SEQ = 2**63 - 1
 Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
 Version = Annotated[int, Field(ge=0, le=2**31 - 1)]
-Name = Annotated[str, StringConstraints(max_length=200)]
+
+
+def storable(text: str) -> str:
+    """Text both databases can keep: no NUL (PostgreSQL refuses it), no lone surrogate (not
+    UTF-8)."""
+    if "\x00" in text:
+        raise ValueError("text must not contain NUL")
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        raise ValueError("text must be valid Unicode") from exc
+    return text
+
+
+Stored = AfterValidator(storable)
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64), Stored]
+Short = Annotated[str, StringConstraints(max_length=64), Stored]
+Name = Annotated[str, StringConstraints(max_length=200), Stored]
+Long = Annotated[str, StringConstraints(max_length=2000), Stored]
 # Aggregates a payload names, records in a page, ids in a checksum request.
 MAX_ITEMS = 5000
 MAX_DEPTH = 16  # nesting of a payload (a registration's is 4 deep)
@@ -51,12 +69,15 @@ def bounded_json(value: Any, depth: int = 0) -> Any:
     end (JSON's 1e400 parses as infinity, and a replay must never meet it)."""
     if depth > MAX_DEPTH:
         raise ValueError("nested too deeply")
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, str):
+        storable(value)
+    elif isinstance(value, float) and not math.isfinite(value):
         raise ValueError("numbers must be finite")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SEQ:
         raise ValueError("integer out of range")
     if isinstance(value, dict):
-        for item in value.values():
+        for key, item in value.items():
+            storable(key)
             bounded_json(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
@@ -80,8 +101,8 @@ class Hello(BaseModel):
 
 
 class EnrolRequest(BaseModel):
-    code: str = Field(min_length=4, max_length=64)
-    device_name: str = Field(min_length=1, max_length=64)
+    code: Annotated[str, StringConstraints(min_length=4, max_length=64), Stored]
+    device_name: Id
 
 
 class EnrolResponse(BaseModel):
@@ -93,15 +114,15 @@ class Command(BaseModel):
     """One outbox row, as pushed. `persons` are the persons the command changed (from its local
     result): the service defers later commands of a batch on a person whose command failed."""
 
-    command_id: str = Field(min_length=1, max_length=64)
-    type: str = Field(min_length=1, max_length=64)
+    command_id: Id
+    type: Id
     payload: Payload
     base_versions: dict[Name, Version] = Field(default={}, max_length=MAX_ITEMS)
     # As the workstation claims them: the service takes the device from the token and marks
     # the clerk as claimed (see docs/sync-protocol.md, "Trust").
-    device: str = Field(max_length=200)
-    clerk: str = Field(max_length=200)
-    created_at: str = Field(max_length=64)
+    device: Name
+    clerk: Name
+    created_at: Short
     persons: list[Name] = Field(default=[], max_length=MAX_ITEMS)
 
 
@@ -173,13 +194,13 @@ class AccessLogEntry(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: Annotated[int, Field(ge=1, le=MAX_SEQ)]
-    at: str = Field(max_length=64)
-    clerk: str = Field(max_length=200)
-    workstation: str = Field(max_length=200)
-    action: str = Field(max_length=64)
-    person_id: str | None = Field(default=None, max_length=64)
-    purpose: str = Field(max_length=500)
-    detail: str | None = Field(default=None, max_length=2000)
+    at: Short
+    clerk: Name
+    workstation: Name
+    action: Short
+    person_id: Short | None = None
+    purpose: Long
+    detail: Long | None = None
 
 
 class AccessLogUpload(BaseModel):
@@ -198,10 +219,9 @@ class Decision(BaseModel):
     """A `klaerfall_loesung` payload. `records` (what an older workstation sent with 'local')
     is ignored: the service never takes a person's records from a device."""
 
-    command_id: str = Field(min_length=1, max_length=64)
+    command_id: Id
     decision: Literal["local", "central"]
-    dependents: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
-        default=[], max_length=MAX_ITEMS)
+    dependents: list[Short] = Field(default=[], max_length=MAX_ITEMS)
     central_versions: dict[Name, Version] = Field(default={}, max_length=MAX_ITEMS)
 
 

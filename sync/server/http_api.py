@@ -99,7 +99,9 @@ Device = Annotated[Caller, Depends(_device)]
 Versions = Depends(_versions)
 Seq = Annotated[int, Query(ge=0, le=MAX_SEQ)]
 PageSize = Annotated[int, Query(ge=1, le=5000)]
-Key = Annotated[str, Query(max_length=64)]
+# Text in a query or path: bounded, and no NUL (PostgreSQL refuses it).
+NO_NUL = "^[^\\x00]*$"
+Key = Annotated[str, Query(max_length=64, pattern=NO_NUL)]
 
 
 def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 32 << 20,
@@ -202,7 +204,7 @@ def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 
 
     @app.get(f"{API_PREFIX}/documents/{{number}}", response_model=DocumentVerification,
              responses=authed, dependencies=[Versions])
-    def verify(number: Annotated[str, Path(max_length=64)], _: Device,
+    def verify(number: Annotated[str, Path(max_length=64, pattern=NO_NUL)], _: Device,
                sha256: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None
                ) -> DocumentVerification:
         return central.verify_document(number, sha256)
