@@ -53,6 +53,7 @@ from sync.protocol import (
     PushResponse,
 )
 from sync.server.batch import BatchReads, Written, hydrated, read_named
+from sync.server.field_merge import base_state, mark_contested, merged
 from sync.server.replay import Hydrated, Outcome, referenced, sandbox
 from sync.server.storage import Database, Tx
 
@@ -82,8 +83,6 @@ REVOKED = CentralError(403, "Dieser Arbeitsplatz ist bei der Zentrale nicht (meh
                             "die IT hat ihn aus dem Abgleich genommen.",
                        "device revoked", DEVICE_REVOKED)
 CONTACT_EVERY = timedelta(minutes=1)  # `last_contact` is written at most this often
-# Not the service's business when a record changes: left out of the contested fields.
-BOOKKEEPING = frozenset({"version", "updated_at"})
 
 
 def _now() -> str:
@@ -331,7 +330,7 @@ class Central:
         # clerk decides for the central version.
         records = state.records()
         if outcome.status == "conflict":
-            contested(command, state, records)
+            mark_contested(command, state, base_state(tx, command, state), records)
         return CommandResult(command_id=command.command_id, status=outcome.status,  # type: ignore[arg-type]
                              final_status=outcome.status, reason=outcome.reason,
                              server_records=records), seq
@@ -376,6 +375,10 @@ class Central:
 
     @staticmethod
     def _put_aggregate(tx: Tx, kind: str, rid: str, seq: int, data: Aggregate | None) -> None:
+        if kind == PERSON:  # the version replaced is kept: a Klärfall may need it as its base
+            tx.write("INSERT INTO aggregate_history (kind, id, seq, data) SELECT kind, id, seq, "
+                     "data FROM aggregates WHERE kind = ? AND id = ? "
+                     "ON CONFLICT (kind, id, seq) DO NOTHING", (kind, rid))
         tx.write(
             "INSERT INTO aggregates (kind, id, seq, deleted, hash32, data) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, "
@@ -421,7 +424,8 @@ class Central:
         state = self._hydrate(tx, target)
         decided = set(target.persons)
         if decision.decision == "local":
-            outcome = sandbox().replay(target, state, force=True, supersede=True)
+            outcome = merged(target, sandbox().replay(target, state, force=True, supersede=True),
+                             state, base_state(tx, target, state))
             touched = decided | {i for kind, i, _ in outcome.changed if kind == PERSON}
             again = self._moved_on(tx, target, touched, decision.central_versions)
             if again is None and outcome.status != "applied":
@@ -640,35 +644,6 @@ class Central:
             self._put_aggregate(tx, PERSON, person_id, seq, None)
             tx.execute("UPDATE counter SET value = ? WHERE name = 'seq'", (seq,))
         return seq
-
-
-def contested(command: Command, state: Hydrated, records: Sequence[AggregateRecord]) -> None:
-    """Mark in `records` the fields both the conflicted command and another office changed:
-    those the command's replay on the central version sets to something else, in records
-    whose central version moved on from the command's base. The clerk decides those; a
-    'local' decision takes them from the command, every other field stays central."""
-    outcome = sandbox().replay(command, state, force=True)
-    if outcome.status != "applied":
-        return
-    mine = {i: data for kind, i, data in outcome.changed if kind == PERSON and data}
-    for record in records:
-        if record.data is None or record.id not in mine:
-            continue
-        central, replayed = _rows_of(record.data), _rows_of(mine[record.id])
-        for key, row in replayed.items():
-            theirs = central.get(key)
-            base = command.base_versions.get(key)
-            if theirs is None or base is None or int(theirs.get("version", base)) == base:
-                continue
-            record.contested += [f"{key}.{column}" for column in sorted(row)
-                                 if column not in BOOKKEEPING and row[column] != theirs.get(column)]
-
-
-def _rows_of(data: Aggregate) -> dict[str, dict[str, Any]]:
-    """A person aggregate's versioned rows by their base-version key ('residences/<id>')."""
-    rows = {f"persons/{data['person']['id']}": data["person"]}
-    rows.update({f"residences/{r['id']}": r for r in data.get("residences") or []})
-    return rows
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE settled_commands ADD COLUMN device TEXT NOT NULL DEFAULT '';
     ALTER TABLE settled_commands ADD COLUMN decision TEXT NOT NULL DEFAULT 'central';
     ALTER TABLE settled_commands ADD COLUMN persons TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE aggregate_history (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        data TEXT,
+        PRIMARY KEY (kind, id, seq)
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
