@@ -7,6 +7,8 @@ devices, and the embedded database's encryption.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import json
 import subprocess
@@ -43,6 +45,7 @@ from tests.sync_support import (
     today_iso,
     ummeldung,
 )
+from tests.test_documents import blank_pdf
 from tests.test_sync_service import (  # noqa: F401 - fixtures
     Service,
     Stations,
@@ -223,6 +226,25 @@ def test_a_device_cannot_push_as_another_or_settle_its_klaerfaelle(
     [victims] = [c for c in outbox_commands(victim, ("conflict",)) if c.command_id == target]
     [answer] = attacker.client.push([victims]).results
     assert answer.status == "rejected" and "anderen Arbeitsplatz" in (answer.reason or "")
+
+
+def test_a_device_cannot_file_a_pdf_as_another_ones_document(service: Service,
+                                                            stations: Stations) -> None:
+    victim, attacker = stations(), stations()
+    issued = victim.run("meldebescheinigung", meldebescheinigung(fresh_person(victim)))
+    victim.sync()
+    number = next(d.number for d in issued.documents if d.type.startswith("meldebescheinigung"))
+    pdf = blank_pdf(FORGED)
+    forged = Command(command_id=uuid7(), type="archive_document", device=attacker.name,
+                     clerk="c", created_at=datetime.now(UTC).isoformat(), payload={
+                         "pdf_base64": base64.b64encode(pdf).decode(),
+                         "sha256": hashlib.sha256(pdf).hexdigest(), "kind": "original",
+                         "document_number": number, "issued_command_id": issued.command_id})
+    answer = attacker.client.archive(forged)
+    assert answer.status == "rejected" and "anderen Arbeitsplatz" in (answer.reason or "")
+    check = victim.client.verify_document(number)
+    assert check.known and check.files == []
+    assert not victim.client.verify_document(number, hashlib.sha256(pdf).hexdigest()).known
 
 
 # --- 3. enrolment codes are spent atomically ----------------------------------------------------

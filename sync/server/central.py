@@ -520,8 +520,11 @@ class Central:
                                                         "(Prüfsumme stimmt nicht).")
         # The file of a document belongs to the command that issued it: filed only once that
         # command is settled centrally (its document on record), never beside another's.
-        issued = tx.execute("SELECT status FROM commands WHERE command_id = ?",
+        issued = tx.execute("SELECT status, device_id FROM commands WHERE command_id = ?",
                             (str(p.get("issued_command_id")),))
+        if issued and issued[0][1] != command.device_id:  # another workstation's document
+            return self._final(tx, command, "rejected", "Das Dokument stammt von einem anderen "
+                                                        "Arbeitsplatz.")
         if not issued or issued[0][0] == "conflict":
             return CommandResult(command_id=command.command_id, status="deferred",
                                  reason="Das Dokument ist zentral noch nicht verzeichnet.")
