@@ -86,6 +86,16 @@ KEYS: dict[str, KeySpec] = {
     "offline_login_days": KeySpec("Days a clerk may log in offline (mobile office) after the "
                                   "last online login on this workstation; 0 = never offline.",
                                   int),
+    "central_key_file": KeySpec("Central service only, where no OS keyring works: file (mode "
+                                "0600) that holds the key of the embedded SQLite database "
+                                "(or set CLERK_APP_CENTRAL_KEY).", str),
+    "central_max_body_kb": KeySpec("Central service only: largest request body in KiB "
+                                   "(larger ones are refused with 413 before they are read).",
+                                   int),
+    "central_max_archive_kb": KeySpec("Central service only: largest archived-document upload "
+                                      "in KiB (a PDF, base64).", int),
+    "central_docs": KeySpec("Central service only: serve the interactive API pages at /docs.",
+                            bool),
     "language": KeySpec("UI language: 'de' or 'en'.", str, user_may_set=True,
                         choices=("de", "en")),
     "font_scale": KeySpec("UI font size factor (1.0 = system size).", float, user_may_set=True),
@@ -126,6 +136,10 @@ class Config:
     central_database: str = ""
     idle_lock_minutes: int = 10
     offline_login_days: int = 7
+    central_key_file: str = ""
+    central_max_body_kb: int = 4096
+    central_max_archive_kb: int = 32768
+    central_docs: bool = False
     language: str = "de"
     font_scale: float = 1.0
     log_level: str = "INFO"

@@ -130,9 +130,9 @@ def demo_key_path(cfg: Config) -> Path:
 def load_or_create_key(cfg: Config, *, create: bool) -> str:
     """The key for `cfg.register_path`: demo key file, IT's key file, or the OS keyring."""
     if cfg.is_demo:
-        return _file_key(demo_key_path(cfg), create=create)
+        return file_key(demo_key_path(cfg), create=create)
     if cfg.key_file:
-        return _file_key(Path(cfg.key_file), create=create)
+        return file_key(Path(cfg.key_file), create=create)
     return _keyring_key(register_account(cfg), create=create)
 
 
@@ -158,6 +158,23 @@ def key_location_de(cfg: Config) -> str:
     if cfg.key_file:
         return f"Schlüsseldatei {cfg.key_file}"
     return "im Schlüsselspeicher"
+
+
+CENTRAL_KEY_ENV = "CLERK_APP_CENTRAL_KEY"
+
+
+def central_key(cfg: Config, database: Path) -> str:
+    """The key of the central service's embedded (SQLite) database, handled as a register key:
+    the environment (`CLERK_APP_CENTRAL_KEY`, for a container's secret), IT's
+    `central_key_file`, the demo's file beside the database, or the OS keyring."""
+    from_env = os.environ.get(CENTRAL_KEY_ENV, "").strip()
+    if from_env:
+        return from_env
+    if cfg.central_key_file:
+        return file_key(Path(cfg.central_key_file), create=True)
+    if cfg.is_demo:
+        return file_key(database.with_name(database.name + ".key"), create=True)
+    return _keyring_key(f"central:{database.resolve()}", create=True)
 
 
 def _keyring_key(account: str, *, create: bool) -> str:
@@ -214,7 +231,8 @@ def _require_open_keyring(unusable: KeyStoreError, what: str) -> None:
         raise locked_error(what)
 
 
-def _file_key(path: Path, *, create: bool) -> str:
+def file_key(path: Path, *, create: bool) -> str:
+    """A key kept in a file of mode 0600 (made with `create` when missing)."""
     if not path.exists():
         if not create:
             raise KeyMissingError(

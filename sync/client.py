@@ -187,7 +187,7 @@ class CentralClient:
 
     def access_log(self, entries: list[dict[str, Any]]) -> AccessLogReceipt:
         return self._call("POST", "/access-log", AccessLogReceipt,
-                          body=AccessLogUpload(entries=entries))
+                          body=AccessLogUpload.model_validate({"entries": entries}))
 
     def archive(self, command: Command) -> ArchiveReceipt:
         return self._call("POST", "/archive", ArchiveReceipt, body=command)

@@ -502,10 +502,12 @@ def resolve_conflict(store: Store, command_id: str, decision: str) -> str:
 
     The decision covers the persons of the conflicted command and every later pending
     command on them (they waited): all of them are recorded centrally for what happened at
-    the counter (documents, payments). 'local': the persons as this workstation has them now
-    become the central version (their versions are raised above the central ones here, in
-    this transaction, so that later commands fit). 'central': the central version stays and
-    replaces the local one once the central service has the decision.
+    the counter (documents, payments). 'local': the central service replays the command (and
+    those that waited) on the central version, taking only what they change, provided the
+    central versions are still those the clerk saw (`central_versions`); 'central': the
+    central version stays. Either way the result comes back by pull and replaces the local
+    version once the central service has the decision (no records are sent: the service
+    never takes them from a workstation).
     """
     if decision not in ("local", "central"):
         raise ValueError(f"unknown decision {decision!r}")
@@ -532,7 +534,6 @@ def resolve_conflict(store: Store, command_id: str, decision: str) -> str:
             central = {r["id"]: r["data"] for r in json.loads(row[2]) if r.get("data")}
             payload["central_versions"] = {pid: int(data["person"]["version"])
                                            for pid, data in central.items()}
-            payload["records"] = _take_local(store, sorted(persons), central)
         resolution_id = uuid7()
         append_outbox(store, resolution_id, RESOLUTION_COMMAND, payload, datetime.now(UTC),
                       result=json.dumps({"changed_persons": sorted(persons)}))
@@ -544,18 +545,3 @@ def resolve_conflict(store: Store, command_id: str, decision: str) -> str:
                          f"Auftrag {command_id}: "
                          f"{'eigene' if decision == 'local' else 'zentrale'} Fassung")
     return resolution_id
-
-
-def _take_local(store: Store, persons: Sequence[str],
-                central: dict[str, aggregates.Aggregate]) -> list[aggregates.Aggregate]:
-    """Raise the local versions of these persons above the central ones (the local version
-    is about to become the central one) and return their aggregates."""
-    conn = store.conn
-    for pid, local in aggregates.read_persons(conn, persons).items():
-        theirs = aggregates.versions_of(central[pid]) if pid in central else {}
-        for key, version in aggregates.versions_of(local).items():
-            table, record_id = key.split("/", 1)
-            conn.execute(f"UPDATE {table} SET version = ? WHERE id = ?",
-                         (max(version, theirs.get(key, 0)) + 1, record_id))
-        conn.execute("DELETE FROM sync_held WHERE kind = ? AND id = ?", (PERSON, pid))
-    return list(aggregates.read_persons(conn, persons).values())

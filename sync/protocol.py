@@ -8,9 +8,16 @@ docs/sync-protocol.md, and the OpenAPI document the service serves at /openapi.j
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from clerk_app.store.migrations import SCHEMA_VERSION
 
@@ -29,6 +36,60 @@ RESOLUTION_COMMAND = "klaerfall_loesung"
 
 Status = Literal["applied", "duplicate", "conflict", "rejected", "deferred"]
 
+# Every number and list on the wire is bounded (an attacker's 2**64 or a million-item list is
+# a 422, never a server error or a night of work). Sequence numbers fit a signed 64-bit column.
+MAX_SEQ = 2**63 - 1
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
+Version = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+def storable(text: str) -> str:
+    """Text both databases can keep: no NUL (PostgreSQL refuses it), no lone surrogate (not
+    UTF-8)."""
+    if "\x00" in text:
+        raise ValueError("text must not contain NUL")
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        raise ValueError("text must be valid Unicode") from exc
+    return text
+
+
+Stored = AfterValidator(storable)
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64), Stored]
+Short = Annotated[str, StringConstraints(max_length=64), Stored]
+Name = Annotated[str, StringConstraints(max_length=200), Stored]
+Long = Annotated[str, StringConstraints(max_length=2000), Stored]
+# Aggregates a payload names, records in a page, ids in a checksum request.
+MAX_ITEMS = 5000
+MAX_DEPTH = 16  # nesting of a payload (a registration's is 4 deep)
+
+
+def bounded_json(value: Any, depth: int = 0) -> Any:
+    """A payload as the service accepts it: finite numbers within 64 bits, not nested without
+    end (JSON's 1e400 parses as infinity, and a replay must never meet it)."""
+    if depth > MAX_DEPTH:
+        raise ValueError("nested too deeply")
+    if isinstance(value, str):
+        storable(value)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("numbers must be finite")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SEQ:
+        raise ValueError("integer out of range")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            storable(key)
+            bounded_json(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            bounded_json(item, depth + 1)
+    return value
+
+
+Payload = Annotated[dict[str, Any], AfterValidator(bounded_json)]
+# The answer's `code` when a withdrawn workstation calls (it then destroys its register).
+DEVICE_REVOKED = "device_revoked"
+
 
 class Hello(BaseModel):
     """What the service says about itself (no token needed): versions and its clock."""
@@ -41,8 +102,8 @@ class Hello(BaseModel):
 
 
 class EnrolRequest(BaseModel):
-    code: str = Field(min_length=4, max_length=64)
-    device_name: str = Field(min_length=1, max_length=64)
+    code: Annotated[str, StringConstraints(min_length=4, max_length=64), Stored]
+    device_name: Id
 
 
 class EnrolResponse(BaseModel):
@@ -54,17 +115,16 @@ class Command(BaseModel):
     """One outbox row, as pushed. `persons` are the persons the command changed (from its local
     result): the service defers later commands of a batch on a person whose command failed."""
 
-    command_id: str = Field(min_length=1, max_length=64)
-    type: str = Field(min_length=1, max_length=64)
-    payload: dict[str, Any]
-    base_versions: dict[str, int] = {}
-    device: str
-    clerk: str
-    created_at: str
-    persons: list[str] = []
-    # Set by the central service only (whatever a client sends is overwritten): the clerk
-    # session of the push is this command's clerk.
-    clerk_verified: bool = Field(default=False, exclude=True)
+    command_id: Id
+    type: Id
+    payload: Payload
+    base_versions: dict[Name, Version] = Field(default={}, max_length=MAX_ITEMS)
+    # As the workstation claims them: the service takes the device from the token and marks
+    # the clerk as claimed (see docs/sync-protocol.md, "Trust").
+    device: Name
+    clerk: Name
+    created_at: Short
+    persons: list[Name] = Field(default=[], max_length=MAX_ITEMS)
 
 
 class PushRequest(BaseModel):
@@ -76,8 +136,11 @@ class AggregateRecord(BaseModel):
 
     kind: str
     id: str
-    seq: int
+    seq: Seq
     data: dict[str, Any] | None
+    # In a conflict answer: the fields both this command and another office changed since the
+    # command's base ('residences/<id>.move_out'); the Klärfall shows them. Empty otherwise.
+    contested: list[str] = Field(default=[], max_length=MAX_ITEMS)
 
 
 class CommandResult(BaseModel):
@@ -115,7 +178,8 @@ class BootstrapPage(BaseModel):
 
 
 class ChecksumRequest(BaseModel):
-    exclude: list[str] = []  # aggregate ids with local work not yet accepted centrally
+    # aggregate ids with local work not yet accepted centrally
+    exclude: list[Name] = Field(default=[], max_length=100_000)
 
 
 class Checksum(BaseModel):
@@ -165,16 +229,42 @@ class AccessLogAlerts(BaseModel):
     alerts: list[dict[str, Any]]
 
 
+class AccessLogEntry(BaseModel):
+    """One audit entry as the workstation's `audit_log` holds it; `id` is its local number,
+    unique per device. Columns a newer workstation adds are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: Annotated[int, Field(ge=1, le=MAX_SEQ)]
+    at: Short
+    clerk: Name
+    workstation: Name
+    action: Short
+    person_id: Short | None = None
+    purpose: Long
+    detail: Long | None = None
+
+
 class AccessLogUpload(BaseModel):
     """A workstation's access-log entries (who looked at or changed whom, when, why) in the
-    order written; `id` is the entry's local number, unique per device."""
+    order written."""
 
-    entries: list[dict[str, Any]] = Field(max_length=5000)
+    entries: list[AccessLogEntry] = Field(max_length=5000)
 
 
 class AccessLogReceipt(BaseModel):
     stored: int
     last_id: int
+
+
+class Decision(BaseModel):
+    """A `klaerfall_loesung` payload. `records` (what an older workstation sent with 'local')
+    is ignored: the service never takes a person's records from a device."""
+
+    command_id: Id
+    decision: Literal["local", "central"]
+    dependents: list[Short] = Field(default=[], max_length=MAX_ITEMS)
+    central_versions: dict[Name, Version] = Field(default={}, max_length=MAX_ITEMS)
 
 
 class ArchiveReceipt(BaseModel):
@@ -194,7 +284,20 @@ class DocumentVerification(BaseModel):
 
 
 class Problem(BaseModel):
-    """Every error answer: German for the clerk, English for the log."""
+    """Every error answer: German for the clerk, English for the log; `code` names the few
+    refusals a workstation acts on by itself (`device_revoked`)."""
 
     message_de: str
     message_en: str
+    code: str | None = None
+
+
+class DeviceInfo(BaseModel):
+    """An enrolled workstation, for IT (`clerk-app central devices`)."""
+
+    device_id: str
+    name: str
+    enrolled_at: str
+    last_contact: str | None
+    revoked_at: str | None
+    pending: int  # its commands the centre holds undecided (open Klärfälle)

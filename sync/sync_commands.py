@@ -80,13 +80,20 @@ def add_commands(sub: Any) -> dict[str, Handler]:
                                                 "gilt für bisherige Dokumente weiter")
     rotate.add_argument("--office", help="Dienststelle (Standard: office_id)")
     rotate.add_argument("--name", help="Name des Bürgerbüros (Standard: office_name)")
-    revoke = keys_sub.add_parser("revoke", help="Schlüssel widerrufen: Siegel ab dem Tag des "
+    key_revoke = keys_sub.add_parser("revoke", help="Schlüssel widerrufen: Siegel ab dem Tag des "
                                                 "Widerrufs sind ungültig")
-    revoke.add_argument("key_id")
-    revoke.add_argument("--at", help="Zeitpunkt des Widerrufs (ISO 8601, Standard: jetzt)")
+    key_revoke.add_argument("key_id")
+    key_revoke.add_argument("--at", help="Zeitpunkt des Widerrufs (ISO 8601, Standard: jetzt)")
     export = keys_sub.add_parser("export-page", help="Prüfseite und Schlüsselliste für einen "
                                                      "statischen Webserver schreiben")
     export.add_argument("folder", type=Path)
+    devices = central_sub.add_parser("devices", help="Angemeldete Arbeitsplätze auflisten")
+    devices.add_argument("--database")
+    devices.add_argument("--json", action="store_true", help="als JSON ausgeben")
+    revoke = central_sub.add_parser("revoke-device", help="Einen Arbeitsplatz (verloren, "
+                                                          "gestohlen) aus dem Abgleich nehmen")
+    revoke.add_argument("--database")
+    revoke.add_argument("name", help="Name oder Geräte-ID des Arbeitsplatzes")
     return {"sync": _sync, "central": _central}
 
 
@@ -295,7 +302,7 @@ def _central(cfg: Config, args: argparse.Namespace) -> int:
     if args.central_command == "serve":
         _check_tls(args.host, args.tls_cert, args.tls_key)
     try:
-        db = open_database(url)
+        db = open_database(url, _database_key(cfg, url))
     except ValueError as exc:
         raise ConfigError(f"Die Datenbankadresse „{url}“ ist ungültig.", str(exc)) from exc
     try:
@@ -310,13 +317,17 @@ def _central(cfg: Config, args: argparse.Namespace) -> int:
             return 0
         if args.central_command == "office-keys":
             return _office_keys(cfg, central, args)
+        if args.central_command == "devices":
+            return _devices(central, as_json=args.json)
+        if args.central_command == "revoke-device":
+            return _revoke(central, args.name)
         if args.central_command == "seed":
             from sync.server.seed import seed_demo
 
             count = seed_demo(central, args.residents or cfg.demo_residents, args.seed)
             print(f"{count} Datensätze in die Zentrale geladen.")
             return 0
-        return _serve(central, args)
+        return _serve(central, cfg, args)
     finally:
         db.close()
 
@@ -382,6 +393,37 @@ def _office_keys(cfg: Config, central: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_key(cfg: Config, url: str) -> str | None:
+    """The embedded database's key (keyring, key file or environment); None for PostgreSQL."""
+    from clerk_app.keys import central_key
+    from sync.server.storage import sqlite_path
+
+    path = sqlite_path(url)
+    return central_key(cfg, path) if path is not None else None
+
+
+def _devices(central: Any, *, as_json: bool) -> int:
+    devices = central.devices()
+    if as_json:
+        print(json.dumps([d.model_dump() for d in devices], ensure_ascii=False, indent=2))
+        return 0
+    print(f"{'Arbeitsplatz':<24} {'letzter Kontakt':<26} {'offen':>5}  Status")
+    for d in devices:
+        state = f"entzogen {d.revoked_at[:16]}" if d.revoked_at else "aktiv"
+        print(f"{d.name[:24]:<24} {(d.last_contact or 'nie')[:26]:<26} {d.pending:>5}  {state}")
+    return 0
+
+
+def _revoke(central: Any, name: str) -> int:
+    count = central.revoke_device(name)
+    if not count:
+        print(f"Fehler: Kein aktiver Arbeitsplatz „{name}“ gefunden.", file=sys.stderr)
+        return 2
+    print(f"Arbeitsplatz „{name}“ aus dem Abgleich genommen ({count} Gerät(e)); er wird beim "
+          "nächsten Kontakt gesperrt und löscht sein Melderegister.")
+    return 0
+
+
 def _check_tls(host: str, cert: str | None, key: str | None) -> None:
     if bool(cert) != bool(key):
         raise ConfigError("Für TLS werden Zertifikat und Schlüssel gebraucht.",
@@ -396,9 +438,11 @@ def _check_tls(host: str, cert: str | None, key: str | None) -> None:
                           f"refusing plain HTTP on {host}")
 
 
-def _serve(central: Any, args: argparse.Namespace) -> int:
+def _serve(central: Any, cfg: Config, args: argparse.Namespace) -> int:
     from sync.server.http_api import serve
 
     serve(central, host=args.host, port=args.port, tls_cert=args.tls_cert,
-          tls_key=args.tls_key, update_notice=args.update_notice)
+          tls_key=args.tls_key, update_notice=args.update_notice,
+          max_body=cfg.central_max_body_kb * 1024,
+          max_archive=cfg.central_max_archive_kb * 1024, docs=cfg.central_docs)
     return 0

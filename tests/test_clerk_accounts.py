@@ -198,7 +198,7 @@ def test_centre_takes_the_clerk_from_the_session_and_checks_the_permission(
 
         SyncEngine(ws.store, session_client).sync_once()
         with central.db.transaction(write=False) as tx:
-            rows = tx.execute("SELECT clerk, clerk_verified, status FROM commands")
+            rows = tx.execute("SELECT clerk, 1 - clerk_claimed, status FROM commands")
         assert rows == [("clerk-ws1", 1, "applied")]
         # A clerk whose role lacks the permission: refused on replay, whatever the
         # workstation allowed.
@@ -206,7 +206,7 @@ def test_centre_takes_the_clerk_from_the_session_and_checks_the_permission(
         ws.run("meldebescheinigung", meldebescheinigung(person))
         ws.sync()
         with central.db.transaction(write=False) as tx:
-            refused = tx.execute("SELECT clerk_verified, status, reason FROM commands "
+            refused = tx.execute("SELECT 1 - clerk_claimed, status, reason FROM commands "
                                  "WHERE status <> 'applied'")
         assert [(v, s) for v, s, _ in refused] == [(0, "rejected")]
         assert "certificates" in refused[0][2]

@@ -17,7 +17,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -32,13 +31,16 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+import sqlcipher3
 
 from clerk_app.errors import ClerkError
-from clerk_app.store.db import Actor, open_store
+from clerk_app.keys import file_key
+from clerk_app.store.db import Actor, connect_encrypted, open_store
 from sync.central_errors import CentralUnavailable
 from sync.client import CentralClient
 from sync.engine import SyncEngine, resolve_conflict
 from sync.server.central import Central
+from sync.server.storage import sqlite_path
 from tests.factories import COUNTER_ROLES
 from tests.sync_support import (
     ROOT,
@@ -142,10 +144,12 @@ class SequenceLockProbe:
     being applied (see sync.server.storage), without waiting for it."""
 
     def __init__(self, db_url: str) -> None:
-        self.sqlite = db_url.startswith("sqlite:///")
+        path = sqlite_path(db_url)
+        self.sqlite = path is not None
         self.conn: Any = (
-            sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-            if self.sqlite else psycopg.connect(db_url, autocommit=True))
+            connect_encrypted(path, file_key(path.with_name(path.name + ".key"), create=False),
+                              timeout_ms=0)
+            if path is not None else psycopg.connect(db_url, autocommit=True))
 
     def held(self) -> bool:
         try:
@@ -155,7 +159,7 @@ class SequenceLockProbe:
             else:
                 with self.conn.transaction():
                     self.conn.execute("SELECT 1 FROM counter WHERE name = 'seq' FOR UPDATE NOWAIT")
-        except (sqlite3.OperationalError, psycopg.errors.LockNotAvailable):
+        except (sqlcipher3.OperationalError, psycopg.errors.LockNotAvailable):
             return True
         return False
 

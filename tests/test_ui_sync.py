@@ -439,3 +439,23 @@ def test_compare_rows_mark_what_differs_and_name_a_central_deletion() -> None:
     gone = compare_rows({"local_records": [local],
                          "server_records": [{"kind": "person", "id": "p1", "data": None}]})
     assert {r.central for r in gone[1:]} == {"in der Zentrale gelöscht"}
+
+
+def test_compare_rows_name_the_fields_both_sides_changed() -> None:
+    """The service names what this workstation and another office both changed: the clerk
+    sees it as its own line, the dwelling by its address."""
+    person = {"id": "p1", "family_name": "Kurt", "first_names": "Sevgi", "version": 3}
+    dwelling = {"id": "r1", "kind": "alleinig", "street": "Palmstraße", "house_number": "7",
+                "postal_code": "79539", "city": "Lörrach", "country": "DEU",
+                "move_in": "2020-01-01", "move_out": "2026-11-24"}
+    central = {"person": person, "residences": [dwelling], "former_names": [],
+               "id_documents": [], "information_blocks": []}
+    rows = compare_rows({"local_records": [central], "server_records": [
+        {"kind": "person", "id": "p1", "data": central,
+         "contested": ["residences/r1.move_out", "persons/p1.household_id"]}]})
+    [both] = [r for r in rows if r.label == "Auf beiden Seiten geändert (Ihre Entscheidung)"]
+    assert both.local.splitlines() == [
+        "Auszug: 01.01.2020 – 24.11.2026: Palmstraße 7, 79539 Lörrach", "Haushalt"]
+    plain = compare_rows({"local_records": [central], "server_records": [
+        {"kind": "person", "id": "p1", "data": central}]})
+    assert not [r for r in plain if r.label.startswith("Auf beiden Seiten")]

@@ -113,6 +113,7 @@ def compare_rows(conflict: Record) -> list[CompareRow]:
     local = {r["person"]["id"]: r for r in conflict["local_records"]}
     central = {r["id"]: r.get("data") for r in conflict["server_records"]
                if r.get("kind") == "person"}
+    contested = {r["id"]: r.get("contested") or [] for r in conflict["server_records"]}
     rows: list[CompareRow] = []
     for pid in dict.fromkeys([*local, *central]):
         mine, theirs = local.get(pid), central.get(pid)
@@ -124,10 +125,37 @@ def compare_rows(conflict: Record) -> list[CompareRow]:
             right = render(theirs) if theirs else missing
             if left or right:
                 rows.append(CompareRow(label, left or NO_VALUE, right or NO_VALUE))
+        if contested.get(pid):
+            both = contested_text(contested[pid], theirs)
+            rows.append(CompareRow(tr("Auf beiden Seiten geändert (Ihre Entscheidung)"),
+                                   both, both))
         base = conflict.get("base_versions", {}).get(f"persons/{pid}")
         rows.append(CompareRow(tr("Stand des Datensatzes"), _local_stand(mine, base),
                                _stand(theirs) if theirs else missing))
     return rows
+
+
+def contested_text(fields: Iterable[str], central: Record | None) -> str:
+    """The fields both this workstation and another office changed, as the service named them
+    ('residences/<id>.move_out'), one a line: 'Auszug: Palmstraße 7, 79539 Lörrach'."""
+    dwellings = {f"residences/{r['id']}": r for r in (central or {}).get("residences", ())}
+    lines = []
+    for field_name in fields:
+        record, _, column = field_name.rpartition(".")
+        label = _column_labels().get(column, column)
+        dwelling = dwellings.get(record)
+        lines.append(f"{label}: {_residence(dwelling)}" if dwelling else label)
+    return _lines(lines)
+
+
+def _column_labels() -> dict[str, str]:
+    """The register's columns a Klärfall may name as changed on both sides, as the clerk
+    knows them."""
+    return {"move_out": tr("Auszug"), "move_in": tr("Einzug"), "kind": tr("Art der Wohnung"),
+            "household_id": tr("Haushalt"), "family_name": tr("Familienname"),
+            "first_names": tr("Vornamen"), "birth_name": tr("Geburtsname"),
+            "marital_status": tr("Familienstand"), "nationalities": tr("Staatsangehörigkeit"),
+            "house_number": tr("Hausnummer"), "street": tr("Straße")}
 
 
 def _stand(record: Record) -> str:

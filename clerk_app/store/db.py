@@ -127,15 +127,27 @@ def open_scratch(actor: Actor) -> Store:
     return store
 
 
-def _connect(path: Path, key: str) -> sqlcipher3.Connection:
+def connect_encrypted(path: Path, key: str, *,
+                      timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlcipher3.Connection:
+    """An unlocked SQLCipher connection to `path` (the central service's embedded database is
+    opened this way too); a wrong key or a foreign file is a `StoreError`."""
     try:
         conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=True)
     except sqlcipher3.Error as exc:
         raise _open_error(path, exc) from exc
     try:
         conn.execute(f"PRAGMA key = \"x'{_hex(key)}'\"")
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as exc:
+        conn.close()
+        raise _open_error(path, exc) from exc
+    return conn
+
+
+def _connect(path: Path, key: str) -> sqlcipher3.Connection:
+    conn = connect_encrypted(path, key)
+    try:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")

@@ -22,8 +22,11 @@ import logging
 import secrets
 from collections.abc import Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pydantic import ValidationError
 
 from clerk_app.errors import StoreError
 from clerk_app.ids import new_id
@@ -32,7 +35,9 @@ from sync.aggregates import HOUSEHOLD, KINDS, PERSON, Aggregate
 from sync.protocol import (
     ACCEPTED_SCHEMAS,
     ARCHIVE_COMMAND,
+    DEVICE_REVOKED,
     RESOLUTION_COMMAND,
+    AccessLogEntry,
     AccessLogReceipt,
     AggregateRecord,
     ArchiveReceipt,
@@ -41,6 +46,8 @@ from sync.protocol import (
     Checksum,
     Command,
     CommandResult,
+    Decision,
+    DeviceInfo,
     DocumentVerification,
     Hello,
     PushResponse,
@@ -48,6 +55,7 @@ from sync.protocol import (
 from sync.server.access_log_check import alerts, check_upload
 from sync.server.batch import BatchReads, Written, hydrated, read_named
 from sync.server.command_clerks import CommandClerks
+from sync.server.field_merge import base_state, mark_contested, merged
 from sync.server.replay import Hydrated, Outcome, referenced, sandbox
 from sync.server.storage import Database, Tx
 
@@ -61,13 +69,22 @@ LEDGER_ROWS = 500  # rows per INSERT: 4 parameters each, well under SQLite's lim
 
 
 class CentralError(Exception):
-    """A refusal the workstation shows its clerk: German and English, with an HTTP status."""
+    """A refusal the workstation shows its clerk: German and English, with an HTTP status, and
+    a `code` for the refusals a workstation acts on by itself."""
 
-    def __init__(self, status: int, message_de: str, message_en: str) -> None:
+    def __init__(self, status: int, message_de: str, message_en: str,
+                 code: str | None = None) -> None:
         super().__init__(message_en)
         self.status = status
         self.message_de = message_de
         self.message_en = message_en
+        self.code = code
+
+
+REVOKED = CentralError(403, "Dieser Arbeitsplatz ist bei der Zentrale nicht (mehr) angemeldet: "
+                            "die IT hat ihn aus dem Abgleich genommen.",
+                       "device revoked", DEVICE_REVOKED)
+CONTACT_EVERY = timedelta(minutes=1)  # `last_contact` is written at most this often
 
 
 def _now() -> str:
@@ -83,9 +100,9 @@ def _dump(data: Any) -> str:
 
 
 def _integrity_errors() -> tuple[type[BaseException], ...]:
-    import sqlite3
+    import sqlcipher3
 
-    errors: list[type[BaseException]] = [sqlite3.IntegrityError]
+    errors: list[type[BaseException]] = [sqlcipher3.IntegrityError]
     try:
         import psycopg
 
@@ -126,55 +143,91 @@ class Central:
         return code
 
     def enrol(self, code: str, device_name: str) -> tuple[str, str]:
-        """Exchange a one-time code for (device id, token); the code is then spent."""
+        """Exchange a one-time code for (device id, token); the code is then spent.
+
+        Spent by one conditional UPDATE: of concurrent redemptions exactly one finds the code
+        unused (PostgreSQL re-checks the condition after the row lock, SQLite has one writer),
+        so one code never gives two tokens."""
         code = code.strip().upper()
         now = datetime.now(UTC)
         with self.db.transaction() as tx:
-            rows = tx.execute("SELECT expires_at, used_at FROM enrolment_codes "
-                              "WHERE code_sha256 = ?", (_sha256(code),))
-            if not rows or rows[0][1] is not None or \
-                    datetime.fromisoformat(rows[0][0]) < now:
+            spent = tx.execute("UPDATE enrolment_codes SET used_at = ? WHERE code_sha256 = ? "
+                               "AND used_at IS NULL AND expires_at > ? RETURNING code_sha256",
+                               (now.isoformat(), _sha256(code), now.isoformat()))
+            if not spent:
                 raise CentralError(403, "Der Anmeldecode ist ungültig, abgelaufen oder schon "
                                         "benutzt. Bitte bei der IT einen neuen anfordern.",
                                    "enrolment code invalid, expired or used")
             device_id, token = new_id(), secrets.token_urlsafe(32)
-            tx.execute("UPDATE enrolment_codes SET used_at = ? WHERE code_sha256 = ?",
-                       (now.isoformat(), _sha256(code)))
             tx.execute("INSERT INTO devices (device_id, name, token_sha256, enrolled_at) "
                        "VALUES (?, ?, ?, ?)", (device_id, device_name, _sha256(token),
                                                now.isoformat()))
         log.info("device %s enrolled", device_id)
         return device_id, token
 
-    def authenticate(self, token: str) -> str:
+    def authenticate(self, token: str) -> Caller:
+        """The device id of a token; a withdrawn device's token gets `REVOKED` (403 with the
+        code the workstation destroys its register on), an unknown one 401."""
         with self.db.transaction(write=False) as tx:
-            rows = tx.execute("SELECT device_id FROM devices WHERE token_sha256 = ? "
-                              "AND revoked_at IS NULL", (_sha256(token),))
+            rows = tx.execute("SELECT device_id, name, revoked_at, last_contact FROM devices "
+                              "WHERE token_sha256 = ?", (_sha256(token),))
         if not rows:
             raise CentralError(401, "Dieser Arbeitsplatz ist bei der Zentrale nicht (mehr) "
                                     "angemeldet. Bitte die IT verständigen.",
-                               "unknown or revoked device token")
-        return str(rows[0][0])
+                               "unknown device token")
+        device_id, name, revoked_at, last_contact = rows[0]
+        if revoked_at is not None:
+            log.warning("withdrawn device %s refused", device_id)
+            raise REVOKED
+        now = datetime.now(UTC)
+        if last_contact is None or datetime.fromisoformat(last_contact) < now - CONTACT_EVERY:
+            with self.db.transaction() as tx:
+                tx.execute("UPDATE devices SET last_contact = ? WHERE device_id = ?",
+                           (now.isoformat(timespec="seconds"), device_id))
+        return Caller(str(device_id), str(name))
+
+    def devices(self) -> list[DeviceInfo]:
+        """Enrolled workstations, for IT: last contact, and their commands the centre holds
+        undecided (open Klärfälle)."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute(
+                "SELECT d.device_id, d.name, d.enrolled_at, d.last_contact, d.revoked_at, "
+                "(SELECT count(*) FROM commands c WHERE c.device_id = d.device_id "
+                "AND c.status IN ('conflict', 'rejected')) FROM devices d "
+                "ORDER BY d.name, d.enrolled_at")
+        return [DeviceInfo(device_id=i, name=n, enrolled_at=e, last_contact=c, revoked_at=r,
+                           pending=int(p)) for i, n, e, c, r, p in rows]
+
+    def revoke_device(self, name: str) -> int:
+        """Withdraw the workstations of this name (or device id): their tokens are refused
+        from now on. Returns how many were withdrawn."""
+        with self.db.transaction() as tx:
+            done = tx.execute("UPDATE devices SET revoked_at = ? WHERE (name = ? OR "
+                              "device_id = ?) AND revoked_at IS NULL RETURNING device_id",
+                              (_now(), name, name))
+        for (device_id,) in done:
+            log.warning("device %s withdrawn", device_id)
+        return len(done)
 
     # --- push ----------------------------------------------------------------------------
 
-    def push(self, commands: Sequence[Command],
+    def push(self, commands: Sequence[Command], caller: Caller,
              session_clerk: str | None = None) -> PushResponse:
-        """Replay a batch; `session_clerk` is the login of the push's clerk session (None:
-        no session), the proven clerk of the commands that name that clerk."""
-        for command in commands:
-            command.clerk_verified = session_clerk is not None and \
-                command.clerk == session_clerk
+        """Apply a workstation's commands. The device is the token's (`caller`), whatever the
+        payload says; a command's clerk is proven by the push's clerk session
+        (`session_clerk`) when it names that clerk, else kept as the workstation claims it
+        (`commands.clerk_claimed`: made offline by a clerk who has logged out since)."""
+        taken = [received(c, caller, session_clerk) for c in commands]
         try:
-            return self._push_batch(commands, careful=False)
+            return self._push_batch(taken, careful=False)
         except INTEGRITY_ERRORS as exc:
             # A number of the batch is taken centrally. The batch was undone; done again with
             # a savepoint per command, only the command concerned is rejected.
             log.info("push batch refused by the database (%s); again command by command",
                      type(exc).__name__)
-            return self._push_batch(commands, careful=True)
+            return self._push_batch(taken, careful=True)
 
-    def _push_batch(self, commands: Sequence[Command], *, careful: bool) -> PushResponse:
+    def _push_batch(self, commands: Sequence[Received], *, careful: bool) -> PushResponse:
         """One batch in one transaction. Not `careful`: no savepoints, and the writes stream to
         the database without waiting for each answer (all but a few per cent of the time
         there is nothing to refuse, and the database works while the next command replays);
@@ -200,14 +253,22 @@ class Central:
             tx.execute("UPDATE counter SET value = ? WHERE name = 'seq'", (seq,))
         return PushResponse(results=results, high_water_mark=seq)
 
-    def _push_one(self, tx: Tx, command: Command, seq: int, reads: BatchReads,
+    def _push_one(self, tx: Tx, command: Received, seq: int, reads: BatchReads,
                   careful: bool, clerks: CommandClerks) -> tuple[CommandResult, int]:
         fresh = reads.fresh(command.command_id)  # nothing stored about it: nothing to look up
         rows = [] if fresh else tx.execute(
-            "SELECT status, reason, result FROM commands WHERE command_id = ?",
+            "SELECT status, reason, result, device_id FROM commands WHERE command_id = ?",
             (command.command_id,))
+        if rows and rows[0][3] != command.device_id:
+            # Another device's command id: neither its outcome nor its row is this device's.
+            log.warning("device %s sent command %s of another device", command.device_id,
+                        command.command_id)
+            return CommandResult(command_id=command.command_id, status="rejected",
+                                 final_status="rejected",
+                                 reason="Diese Auftragsnummer gehört einem anderen "
+                                        "Arbeitsplatz."), seq
         if rows and rows[0][0] in FINAL:
-            status, reason, result = rows[0]
+            status, reason, result, _ = rows[0]
             return CommandResult(command_id=command.command_id, status="duplicate",
                                  final_status=status, reason=reason,
                                  result=json.loads(result)), seq
@@ -222,11 +283,15 @@ class Central:
         state = reads.hydrate(command)
         if state is None:
             state = self._hydrate(tx, command)
-        if not fresh and tx.execute("SELECT 1 FROM settled_commands WHERE command_id = ?",
-                                    (command.command_id,)):
-            outcome = self._ledger_only(command, state)
-        else:
+        settled = [] if fresh else tx.execute(
+            "SELECT decision, persons FROM settled_commands WHERE command_id = ? AND device = ?",
+            (command.command_id, command.device_id))
+        if not settled:
             outcome = sandbox().replay(command, state)
+        elif settled[0][0] == "local":
+            outcome = self._replay_decided(command, state, set(json.loads(settled[0][1])))
+        else:
+            outcome = self._ledger_only(command, state)
         return self._settle(tx, command, state, outcome, seq, reads=reads, careful=careful)
 
     @staticmethod
@@ -244,7 +309,7 @@ class Central:
         outcome.changed = [c for c in outcome.changed if c[0] == HOUSEHOLD]
         return outcome
 
-    def _settle(self, tx: Tx, command: Command, state: Hydrated, outcome: Outcome,
+    def _settle(self, tx: Tx, command: Received, state: Hydrated, outcome: Outcome,
                 seq: int, *, final: str = "applied",
                 reads: BatchReads | None = None,
                 careful: bool = True) -> tuple[CommandResult, int]:
@@ -267,14 +332,17 @@ class Central:
                 outcome = Outcome("rejected", reason="Eine Nummer dieses Auftrags (Dokument oder "
                                                      "Quittung) ist zentral schon vergeben.")
         self._store_command(tx, command, outcome.status, outcome.reason, {}, None)
-        # The central versions go back with a conflict or rejection: the Klärfall shows them,
-        # and they replace the local change if the clerk decides for the central version.
+        # The central versions go back with a conflict or rejection: the Klärfall shows them
+        # (with the fields both sides changed), and they replace the local change if the
+        # clerk decides for the central version.
         records = state.records()
+        if outcome.status == "conflict":
+            mark_contested(command, state, base_state(tx, command, state), records)
         return CommandResult(command_id=command.command_id, status=outcome.status,  # type: ignore[arg-type]
                              final_status=outcome.status, reason=outcome.reason,
                              server_records=records), seq
 
-    def _store_command(self, tx: Tx, command: Command, status: str, reason: str | None,
+    def _store_command(self, tx: Tx, command: Received, status: str, reason: str | None,
                        result: dict[str, Any], applied_seq: int | None) -> None:
         payload = command.payload
         if command.type == ARCHIVE_COMMAND:  # the file is in `files`, not twice
@@ -282,13 +350,14 @@ class Central:
         tx.write(
             "INSERT INTO commands (command_id, device, clerk, type, payload, base_versions, "
             "persons, created_at, received_at, status, reason, result, applied_seq, "
-            "clerk_verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "clerk_claimed, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (command_id) DO UPDATE SET status = excluded.status, "
             "reason = excluded.reason, result = excluded.result, "
             "applied_seq = excluded.applied_seq, received_at = excluded.received_at",
             (command.command_id, command.device, command.clerk, command.type, _dump(payload),
              _dump(command.base_versions), _dump(command.persons), command.created_at, _now(),
-             status, reason, _dump(result), applied_seq, int(command.clerk_verified)))
+             status, reason, _dump(result), applied_seq,
+             int(command.clerk_claimed), command.device_id))
 
     def _hydrate(self, tx: Tx, command: Command) -> Hydrated:
         """The aggregates and journal entries a command names, as the database holds them."""
@@ -313,6 +382,10 @@ class Central:
 
     @staticmethod
     def _put_aggregate(tx: Tx, kind: str, rid: str, seq: int, data: Aggregate | None) -> None:
+        if kind == PERSON:  # the version replaced is kept: a Klärfall may need it as its base
+            tx.write("INSERT INTO aggregate_history (kind, id, seq, data) SELECT kind, id, seq, "
+                     "data FROM aggregates WHERE kind = ? AND id = ? "
+                     "ON CONFLICT (kind, id, seq) DO NOTHING", (kind, rid))
         tx.write(
             "INSERT INTO aggregates (kind, id, seq, deleted, hash32, data) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, "
@@ -322,64 +395,99 @@ class Central:
 
     # --- Klärfälle -------------------------------------------------------------------------
 
-    def _resolve(self, tx: Tx, command: Command, seq: int) -> tuple[CommandResult, int]:
-        """The clerk's decision on a conflicted or rejected command (a Klärfall).
+    def _resolve(self, tx: Tx, command: Received, seq: int) -> tuple[CommandResult, int]:
+        """The clerk's decision on a conflicted or rejected command (a Klärfall) of the
+        deciding device's own.
 
         Either way the command, and the workstation's later commands on the same persons
         (`dependents`), are recorded for what happened at the counter (documents, payments,
-        audit entries). The persons' register state is decided by the clerk:
-        'central' keeps the central version; 'local' makes the workstation's version (sent in
-        `records`, versions already raised above the central ones) the central one, provided
-        the central version is still the one the clerk saw (`central_versions`); if it moved
-        on meanwhile, the Klärfall comes back with the newer central version.
+        audit entries). The persons' register state is decided by the clerk: 'central' keeps
+        the central version; 'local' replays the command through its service on the central
+        version (so it takes only the fields the command changes, and passes the same checks
+        as any command), provided the central versions of all persons it touches are still
+        those the clerk saw (`central_versions`; a person the clerk was not shown must still
+        be at the command's base version); otherwise the Klärfall comes back with the newer
+        central versions. Records a device sends with its decision are never taken.
         """
-        payload = command.payload
-        target_id, decision = str(payload.get("command_id")), payload.get("decision")
+        try:
+            decision = Decision.model_validate(command.payload)
+        except ValidationError:
+            return self._final(tx, command, "rejected", "Die Entscheidung ist unvollständig "
+                                                        "oder fehlerhaft."), seq
         rows = tx.execute("SELECT type, payload, base_versions, persons, device, clerk, "
-                          "created_at, status FROM commands WHERE command_id = ?", (target_id,))
-        if decision not in ("local", "central") or not rows:
+                          "created_at, status, device_id, clerk_claimed FROM commands "
+                          "WHERE command_id = ?", (decision.command_id,))
+        if not rows or rows[0][8] != command.device_id:  # another device's: as if unknown
             return self._final(tx, command, "rejected", "Der zu klärende Auftrag ist der "
                                                         "Zentrale nicht bekannt."), seq
-        ctype, cpayload, cbase, cpersons, device, clerk, created, status = rows[0]
+        ctype, cpayload, cbase, cpersons, device, clerk, created, status, _, claimed = rows[0]
         if status not in ("conflict", "rejected"):
             return self._final(tx, command, "applied", None, {"target_status": status}), seq
-        target = Command(command_id=target_id, type=ctype, payload=json.loads(cpayload),
-                         base_versions=json.loads(cbase), persons=json.loads(cpersons),
-                         device=device, clerk=clerk, created_at=created)
-        records = [r for r in payload.get("records") or [] if isinstance(r, dict)]
-        if decision == "local":
-            moved = self._moved_on(tx, payload.get("central_versions") or {})
-            if moved:
-                return CommandResult(
-                    command_id=command.command_id, status="conflict", server_records=moved,
-                    reason="Die zentrale Fassung wurde inzwischen erneut geändert; bitte "
-                           "noch einmal entscheiden."), seq
-            for record in records:
-                seq += 1
-                self._put_aggregate(tx, PERSON, str(record["person"]["id"]), seq, record)
+        target = Received(command_id=decision.command_id, type=ctype,
+                          payload=json.loads(cpayload), base_versions=json.loads(cbase),
+                          persons=json.loads(cpersons), device=device, clerk=clerk,
+                          created_at=created, device_id=command.device_id,
+                          clerk_claimed=bool(claimed))
         state = self._hydrate(tx, target)
-        _, seq = self._settle(tx, target, state, self._ledger_only(target, state), seq,
-                              final="applied" if decision == "local" else "discarded")
-        tx.executemany("INSERT INTO settled_commands (command_id, by_command) VALUES (?, ?) "
+        decided = set(target.persons)
+        if decision.decision == "local":
+            outcome = merged(target, sandbox().replay(target, state, force=True, supersede=True),
+                             state, base_state(tx, target, state))
+            touched = decided | {i for kind, i, _ in outcome.changed if kind == PERSON}
+            again = self._moved_on(tx, target, touched, decision.central_versions)
+            if again is None and outcome.status != "applied":
+                again = state.records()
+            if again is not None:
+                reason = ("Die zentrale Fassung wurde inzwischen erneut geändert; bitte noch "
+                          "einmal entscheiden." if outcome.status == "applied" else
+                          f"Die eigene Fassung kann zentral nicht übernommen werden: "
+                          f"{outcome.reason}")
+                return CommandResult(command_id=command.command_id, status="conflict",
+                                     server_records=again, reason=reason), seq
+            decided = touched
+            final = "applied"
+        else:
+            outcome, final = self._ledger_only(target, state), "discarded"
+        _, seq = self._settle(tx, target, state, outcome, seq, final=final)
+        tx.executemany("INSERT INTO settled_commands (command_id, by_command, device, "
+                       "decision, persons) VALUES (?, ?, ?, ?, ?) "
                        "ON CONFLICT (command_id) DO NOTHING",
-                       [(str(d), command.command_id) for d in payload.get("dependents") or []])
-        final = "applied" if decision == "local" else "discarded"
+                       [(d, command.command_id, command.device_id, decision.decision,
+                         _dump(sorted(decided))) for d in decision.dependents])
         return self._final(tx, command, "applied", None, {"target_status": final}), seq
 
     @staticmethod
-    def _moved_on(tx: Tx, seen: dict[str, Any]) -> list[AggregateRecord]:
-        """Central persons whose version is no longer the one the clerk decided against."""
-        moved: list[AggregateRecord] = []
-        for person_id, version in seen.items():
-            rows = tx.execute("SELECT seq, data FROM aggregates WHERE kind = ? AND id = ?",
-                              (PERSON, person_id))
-            data = json.loads(rows[0][1]) if rows and rows[0][1] else None
-            if data is None or int(data["person"]["version"]) != int(version):
-                moved.append(AggregateRecord(kind=PERSON, id=person_id,
-                                             seq=int(rows[0][0]) if rows else 0, data=data))
-        return moved
+    def _replay_decided(command: Command, state: Hydrated, decided: set[str]) -> Outcome:
+        """A command that waited for a Klärfall decided 'local': replayed like any command,
+        except that the decided persons are taken as they are centrally now (the command was
+        made on the workstation's version of them); other persons are checked as usual."""
+        owners = {key: pid for pid, (_, data) in state.persons.items()
+                  for key in aggregates.versions_of(data)}
+        checked = {k: v for k, v in command.base_versions.items()
+                   if owners.get(k, k.split("/", 1)[-1]) not in decided}
+        return sandbox().replay(command.model_copy(update={"base_versions": checked}), state,
+                                supersede=True)
 
-    def _final(self, tx: Tx, command: Command, status: str, reason: str | None,
+    def _moved_on(self, tx: Tx, target: Command, touched: set[str],
+                  seen: dict[str, int]) -> list[AggregateRecord] | None:
+        """None if every person the decision touches is centrally as the clerk saw it (or, for
+        a person the clerk was not shown, still at the command's base version); else the
+        central versions of all of them, for the clerk to decide again."""
+        state = hydrated(read_named(tx, sorted(touched), []))
+        current = {pid: data for pid, (_, data) in state.persons.items()}
+        for pid in sorted(touched):
+            data = current.get(pid)
+            if pid in seen:
+                moved = data is None or int(data["person"]["version"]) != seen[pid]
+            else:
+                versions = aggregates.versions_of(data) if data else {}
+                moved = any(versions.get(k, v) != v for k, v in target.base_versions.items()
+                            if k in versions)
+            if moved:
+                return state.records()
+        return None
+
+    def _final(self, tx: Tx, command: Received, status: str, reason: str | None,
                result: dict[str, Any] | None = None) -> CommandResult:
         self._store_command(tx, command, status, reason, result or {}, None)
         return CommandResult(command_id=command.command_id, status=status,  # type: ignore[arg-type]
@@ -387,30 +495,23 @@ class Central:
 
     # --- access log ------------------------------------------------------------------------
 
-    def store_access_log(self, device_id: str,
-                         entries: Sequence[dict[str, Any]]) -> AccessLogReceipt:
+    def store_access_log(self, caller: Caller,
+                         entries: Sequence[AccessLogEntry]) -> AccessLogReceipt:
         """Keep a workstation's access-log entries centrally (§ 10 BMG requests and data
         protection checks are answered from the centre). Idempotent: an entry is keyed by
         device and its local number, a repeated upload stores nothing twice."""
-        rows = []
-        for entry in entries:
-            try:
-                local_id = int(entry["id"])
-            except (KeyError, TypeError, ValueError) as exc:
-                raise CentralError(422, "Ein Protokolleintrag ist unvollständig.",
-                                   "access log entry without id") from exc
-            rows.append(("access_log", f"{device_id}/{local_id}", "",
-                         _dump({**entry, "device_id": device_id})))
+        rows = [("access_log", f"{caller.device_id}/{entry.id}", "",
+                 _dump({**entry.model_dump(), "device_id": caller.device_id}))
+                for entry in entries]
         with self.db.transaction() as tx:
-            check_upload(tx, device_id, entries)
+            check_upload(tx, caller.device_id, [entry.model_dump() for entry in entries])
             for start in range(0, len(rows), LEDGER_ROWS):
                 chunk = rows[start:start + LEDGER_ROWS]
                 tx.execute("INSERT INTO ledger (kind, key, command_id, data) VALUES "
                            + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
                            + " ON CONFLICT (kind, key) DO NOTHING",
                            [v for row in chunk for v in row])
-        return AccessLogReceipt(stored=len(rows),
-                                last_id=max((int(e["id"]) for e in entries), default=0))
+        return AccessLogReceipt(stored=len(rows), last_id=max((e.id for e in entries), default=0))
 
     def access_log_alerts(self) -> list[dict[str, Any]]:
         """What the chain checks of the uploads found, newest first (for Datenschutz)."""
@@ -419,7 +520,7 @@ class Central:
 
     # --- document archive ------------------------------------------------------------------
 
-    def _archive(self, tx: Tx, command: Command) -> CommandResult:
+    def _archive(self, tx: Tx, command: Received) -> CommandResult:
         p = command.payload
         try:
             pdf = base64.b64decode(p["pdf_base64"], validate=True)
@@ -432,8 +533,11 @@ class Central:
                                                         "(Prüfsumme stimmt nicht).")
         # The file of a document belongs to the command that issued it: filed only once that
         # command is settled centrally (its document on record), never beside another's.
-        issued = tx.execute("SELECT status FROM commands WHERE command_id = ?",
+        issued = tx.execute("SELECT status, device_id FROM commands WHERE command_id = ?",
                             (str(p.get("issued_command_id")),))
+        if issued and issued[0][1] != command.device_id:  # another workstation's document
+            return self._final(tx, command, "rejected", "Das Dokument stammt von einem anderen "
+                                                        "Arbeitsplatz.")
         if not issued or issued[0][0] == "conflict":
             return CommandResult(command_id=command.command_id, status="deferred",
                                  reason="Das Dokument ist zentral noch nicht verzeichnet.")
@@ -447,11 +551,11 @@ class Central:
                     command.command_id, len(pdf), command.device, _now(), pdf))
         return self._final(tx, command, "applied", None, {"sha256": digest})
 
-    def archive(self, command: Command) -> ArchiveReceipt:
+    def archive(self, command: Command, caller: Caller) -> ArchiveReceipt:
         """One archived PDF (upload endpoint): idempotent per command id."""
         if command.type != ARCHIVE_COMMAND:
             raise CentralError(422, "Das ist kein Archivauftrag.", "not an archive command")
-        result = self.push([command]).results[0]
+        result = self.push([command], caller).results[0]
         # A refusal is an answer, not an error: the workstation files it as a Klärfall and
         # goes on with the rest of its outbox.
         status = "rejected" if result.final_status == "rejected" else result.status
@@ -556,6 +660,31 @@ class Central:
             self._put_aggregate(tx, PERSON, person_id, seq, None)
             tx.execute("UPDATE counter SET value = ? WHERE name = 'seq'", (seq,))
         return seq
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The workstation a request comes from, as its token says (never as its payload does)."""
+
+    device_id: str
+    name: str
+
+
+class Received(Command):
+    """A command as the service took it: `device` is the calling workstation's enrolled name
+    (the replay's workstation), `device_id` its id (whose Klärfälle it may decide);
+    `clerk_claimed`: the clerk is as the workstation names it, not from a clerk's session."""
+
+    device_id: str
+    clerk_claimed: bool = True
+
+
+def received(command: Command, caller: Caller, session_clerk: str | None = None) -> Received:
+    """`command` from `caller`; its clerk proven when it is the push's signed-in clerk
+    (`session_clerk`), else as claimed."""
+    return Received.model_construct(
+        **{**dict(command), "device": caller.name}, device_id=caller.device_id,
+        clerk_claimed=session_clerk is None or command.clerk != session_clerk)
 
 
 def _record(row: Sequence[Any]) -> AggregateRecord:

@@ -1,7 +1,7 @@
 """Whose command is it, and may that clerk run it? Checked on every replay at the centre.
 
 The centre records each command's clerk as the clerk session of the push proved it
-(`clerk_verified`), or as the workstation claimed it (a command made offline by a clerk who
+(`clerk_claimed` = 0), or as the workstation claimed it (a command made offline by a clerk who
 has logged out since) and marked so. Either way the clerk must be an enabled central account
 whose roles grant the service's permission (`clerk_app.clerks`): the workstation's own check
 is repeated here, since a workstation could be tampered with. A centre without any clerk

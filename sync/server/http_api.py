@@ -3,22 +3,28 @@
 Every /v1 request except /v1/hello and /v1/enrol needs a device token (`Authorization: Bearer`);
 a clerk's requests also carry the clerk session from /v1/clerk-login (`X-Clerk-Session`),
 and every /v1 request except /v1/hello must name the protocol and schema version it speaks;
-other versions get 426 with a message for the clerk. Answers are gzip-compressed when the
-client accepts it (bootstrap pages shrink about tenfold). OpenAPI: /openapi.json, /docs.
+other versions get 426 with a message for the clerk. A withdrawn device's token is refused
+everywhere with 403 and `code: device_revoked`. Request bodies are limited before they are
+read (`request_limits`); every refusal, a malformed request too, is a `Problem`. Answers are
+gzip-compressed when the client accepts it (bootstrap pages shrink about tenfold). OpenAPI:
+/openapi.json; the interactive pages (/docs) only when configured.
 """
 
 from __future__ import annotations
 
 import logging
+import pathlib
 from collections.abc import Awaitable, Callable
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from clerk_app import __version__
 from clerk_app.clerks import ACCESS_LOG_READ, CLERKS_MANAGE, Actor
@@ -26,6 +32,7 @@ from clerk_app.errors import ClerkError
 from sync.protocol import (
     ACCEPTED_SCHEMAS,
     API_PREFIX,
+    MAX_SEQ,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
@@ -50,49 +57,84 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
 )
-from sync.server.central import Central, CentralError
+from sync.server.central import Caller, Central, CentralError
 from sync.server.clerk_accounts import ClerkAccounts
+from sync.server.request_limits import BodyLimit, problem_response
 
 log = logging.getLogger(__name__)
 
 UNVERSIONED = {f"{API_PREFIX}/hello"}
+ARCHIVE_PATH = f"{API_PREFIX}/archive"
+bearer = HTTPBearer(auto_error=False, scheme_name="deviceToken",
+                    description="The device token from /v1/enrol.")
 
 
-def _problem(status: int, message_de: str, message_en: str) -> JSONResponse:
-    return JSONResponse(status_code=status,
-                        content=Problem(message_de=message_de, message_en=message_en).model_dump())
+def _problem(status: int, message_de: str, message_en: str,
+             code: str | None = None) -> JSONResponse:
+    return problem_response(status, Problem(message_de=message_de, message_en=message_en,
+                                            code=code))
 
 
-def _device(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+def _device(request: Request, credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(bearer)] = None) -> Caller:
     """The calling workstation's device id, from its bearer token."""
-    token = (authorization or "").removeprefix("Bearer ").strip()
-    if not token:
+    if credentials is None or not credentials.credentials.strip():
         raise CentralError(401, "Dieser Arbeitsplatz ist bei der Zentrale nicht angemeldet.",
                            "missing device token")
     central: Central = request.app.state.central
-    return central.authenticate(token)
+    return central.authenticate(credentials.credentials.strip())
+
+
+def _not_withdrawn(request: Request, credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(bearer)] = None) -> None:
+    """Endpoints open to all still refuse a withdrawn device's token (it must learn so)."""
+    if credentials is not None and credentials.credentials.strip():
+        try:
+            _device(request, credentials)
+        except CentralError as exc:
+            if exc.status == 403:
+                raise
+
+
+def _versions(
+        protocol: Annotated[Literal[str(PROTOCOL_VERSION)],  # type: ignore[valid-type]
+                            Header(alias=PROTOCOL_HEADER)],
+        schema: Annotated[Literal[tuple(str(s) for s in sorted(ACCEPTED_SCHEMAS))],  # type: ignore[valid-type]
+                          Header(alias=SCHEMA_HEADER)]) -> None:
+    """Declares the version headers in the OpenAPI document; the middleware checks them
+    (before the token, so an old client learns it must be updated)."""
 
 
 # Module level: FastAPI resolves the (string) annotations in this module's namespace.
-Device = Annotated[str, Depends(_device)]
+Device = Annotated[Caller, Depends(_device)]
+Versions = Depends(_versions)
+Seq = Annotated[int, Query(ge=0, le=MAX_SEQ)]
+PageSize = Annotated[int, Query(ge=1, le=5000)]
+# Text in a query or path: bounded, and no NUL (PostgreSQL refuses it).
+NO_NUL = "^[^\\x00]*$"
+Key = Annotated[str, Query(max_length=64, pattern=NO_NUL)]
 
 
-def _clerk(request: Request, device_id: Device,
+def _clerk(request: Request, caller: Device,
            x_clerk_session: Annotated[str | None, Header()] = None) -> Actor | None:
     """The clerk of the request's clerk session (bound to the calling device), if it has one."""
     if not x_clerk_session:
         return None
     accounts: ClerkAccounts = request.app.state.clerk_accounts
-    return accounts.session_actor(device_id, x_clerk_session)
+    return accounts.session_actor(caller.device_id, x_clerk_session)
 
 
 Clerk = Annotated["Actor | None", Depends(_clerk)]
 
 
-def create_app(central: Central) -> FastAPI:
+def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 32 << 20,
+               docs: bool = False) -> FastAPI:
+    """The service's app; bodies above `max_body` bytes (`max_archive` for the archive
+    upload) are refused with 413 unread; `docs` serves the interactive pages at /docs."""
     app = FastAPI(title="clerk-app central service", version=f"{PROTOCOL_VERSION}.{__version__}",
                   description="Sync protocol between counter workstations and the central "
-                              "register. See docs/sync-protocol.md.")
+                              "register. See docs/sync-protocol.md.",
+                  docs_url="/docs" if docs else None, redoc_url=None)
     app.state.central = central
     accounts = app.state.clerk_accounts = ClerkAccounts(central.db)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
@@ -115,42 +157,63 @@ def create_app(central: Central) -> FastAPI:
                     f"incompatible client: protocol {protocol}, schema {schema}")
         return await call_next(request)
 
+    # Outermost: nothing reads a body before its size is known to be allowed.
+    app.add_middleware(BodyLimit, limit=max_body, limits={ARCHIVE_PATH: max_archive})
+
     @app.exception_handler(CentralError)
     async def central_error(_: Request, exc: CentralError) -> JSONResponse:
-        return _problem(exc.status, exc.message_de, exc.message_en)
+        return _problem(exc.status, exc.message_de, exc.message_en, exc.code)
 
-    errors: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 426: {"model": Problem}}
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) or "body"
+                         for e in exc.errors()})[:5]
+        return _problem(422, "Die Anfrage ist unvollständig oder fehlerhaft.",
+                        f"invalid request: {', '.join(fields)}")
 
-    @app.get(f"{API_PREFIX}/hello", response_model=Hello)
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        return _problem(exc.status_code, "Die Anfrage kann die Zentrale nicht beantworten.",
+                        str(exc.detail))
+
+    def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+        return {status: {"model": Problem} for status in statuses}
+
+    authed = answers(401, 403, 413, 422, 426)
+
+    @app.get(f"{API_PREFIX}/hello", response_model=Hello, responses=answers(403, 422),
+             dependencies=[Depends(_not_withdrawn)])
     def hello() -> Hello:
         return central.hello()
 
     @app.post(f"{API_PREFIX}/enrol", response_model=EnrolResponse,
-              responses={403: {"model": Problem}, 426: {"model": Problem}})
+              responses=answers(403, 413, 422, 426),
+              dependencies=[Versions, Depends(_not_withdrawn)])
     def enrol(body: EnrolRequest) -> EnrolResponse:
         device_id, token = central.enrol(body.code, body.device_name)
         return EnrolResponse(device_id=device_id, token=token)
 
-    @app.post(f"{API_PREFIX}/push", response_model=PushResponse, responses=errors)
-    async def push(body: PushRequest, _: Device, clerk: Clerk) -> PushResponse:
+    @app.post(f"{API_PREFIX}/push", response_model=PushResponse, responses=authed,
+              dependencies=[Versions])
+    async def push(body: PushRequest, caller: Device, clerk: Clerk) -> PushResponse:
         # Off the event loop: a batch replays commands and writes in one transaction.
-        return await run_in_threadpool(central.push, body.commands,
+        return await run_in_threadpool(central.push, body.commands, caller,
                                        clerk.clerk if clerk else None)
 
     @app.post(f"{API_PREFIX}/clerk-login", response_model=ClerkLoginResponse,
-              responses={**errors, 403: {"model": Problem}, 422: {"model": Problem},
+              responses={**authed, 403: {"model": Problem}, 422: {"model": Problem},
                          423: {"model": Problem}, 429: {"model": Problem}})
-    async def clerk_login(body: ClerkLoginRequest, device_id: Device) -> ClerkLoginResponse:
+    async def clerk_login(body: ClerkLoginRequest, caller: Device) -> ClerkLoginResponse:
         # Off the event loop: argon2id takes a tenth of a second on purpose.
-        result = await run_in_threadpool(accounts.login, device_id, body.login, body.password,
-                                         body.new_password)
+        result = await run_in_threadpool(accounts.login, caller.device_id, body.login,
+                                         body.password, body.new_password)
         return ClerkLoginResponse(
             login=result.account.login, display_name=result.account.display_name,
             roles=list(result.account.roles),
             must_change_password=result.session_token is None,
             session_token=result.session_token, expires_at=result.expires_at)
 
-    @app.post(f"{API_PREFIX}/clerk-logout", responses=errors)
+    @app.post(f"{API_PREFIX}/clerk-logout", responses=authed)
     def clerk_logout(_: Device, x_clerk_session: Annotated[str | None, Header()] = None
                      ) -> dict[str, str]:
         if x_clerk_session:
@@ -163,13 +226,13 @@ def create_app(central: Central) -> FastAPI:
                                "clerk administration needs clerks.manage")
 
     @app.get(f"{API_PREFIX}/clerks", response_model=ClerkAdminAnswer,
-             responses={**errors, 403: {"model": Problem}})
+             responses={**authed, 403: {"model": Problem}})
     def clerk_list(clerk: Clerk) -> ClerkAdminAnswer:
         administrator(clerk)
         return ClerkAdminAnswer(accounts=[a.to_dict() for a in accounts.accounts()])
 
     @app.post(f"{API_PREFIX}/clerks", response_model=ClerkAdminAnswer,
-              responses={**errors, 403: {"model": Problem}, 404: {"model": Problem},
+              responses={**authed, 403: {"model": Problem}, 404: {"model": Problem},
                          409: {"model": Problem}, 422: {"model": Problem}})
     def clerk_admin(body: ClerkAdminRequest, clerk: Clerk) -> ClerkAdminAnswer:
         administrator(clerk)
@@ -187,7 +250,7 @@ def create_app(central: Central) -> FastAPI:
                                 one_time_password=password)
 
     @app.get(f"{API_PREFIX}/access-log/alerts", response_model=AccessLogAlerts,
-             responses={**errors, 403: {"model": Problem}})
+             responses={**authed, 403: {"model": Problem}})
     def access_log_alerts(clerk: Clerk) -> AccessLogAlerts:
         if clerk is None or not clerk.may(ACCESS_LOG_READ):
             raise CentralError(403, "Nur die Rolle Datenschutz sieht die Prüfergebnisse des "
@@ -195,34 +258,38 @@ def create_app(central: Central) -> FastAPI:
                                                            "access_log.read")
         return AccessLogAlerts(alerts=central.access_log_alerts())
 
-    @app.get(f"{API_PREFIX}/changes", response_model=ChangesPage, responses=errors)
-    def changes(_: Device, since: Annotated[int, Query(ge=0)] = 0,
-                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> ChangesPage:
+    @app.get(f"{API_PREFIX}/changes", response_model=ChangesPage, responses=authed,
+             dependencies=[Versions], response_model_exclude_defaults=True)
+    def changes(_: Device, since: Seq = 0, limit: PageSize = 1000) -> ChangesPage:
         return central.changes(since, limit)
 
-    @app.get(f"{API_PREFIX}/bootstrap", response_model=BootstrapPage, responses=errors)
-    def bootstrap(_: Device, after_kind: str = "", after_id: str = "",
-                  high_water_mark: Annotated[int | None, Query(ge=0)] = None,
-                  limit: Annotated[int, Query(ge=1, le=5000)] = 2000) -> BootstrapPage:
+    @app.get(f"{API_PREFIX}/bootstrap", response_model=BootstrapPage, responses=authed,
+             dependencies=[Versions], response_model_exclude_defaults=True)
+    def bootstrap(_: Device, after_kind: Key = "", after_id: Key = "",
+                  high_water_mark: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
+                  limit: PageSize = 2000) -> BootstrapPage:
         return central.bootstrap(after_kind, after_id, high_water_mark, limit)
 
-    @app.post(f"{API_PREFIX}/checksum", response_model=Checksum, responses=errors)
+    @app.post(f"{API_PREFIX}/checksum", response_model=Checksum, responses=authed,
+              dependencies=[Versions])
     def checksum(body: ChecksumRequest, _: Device) -> Checksum:
         return central.checksum(body.exclude)
 
-    @app.post(f"{API_PREFIX}/access-log", response_model=AccessLogReceipt,
-              responses={**errors, 422: {"model": Problem}})
-    def access_log(body: AccessLogUpload, device_id: Device) -> AccessLogReceipt:
-        return central.store_access_log(device_id, body.entries)
+    @app.post(f"{API_PREFIX}/access-log", response_model=AccessLogReceipt, responses=authed,
+              dependencies=[Versions])
+    def access_log(body: AccessLogUpload, caller: Device) -> AccessLogReceipt:
+        return central.store_access_log(caller, body.entries)
 
-    @app.post(f"{API_PREFIX}/archive", response_model=ArchiveReceipt,
-              responses={**errors, 422: {"model": Problem}})
-    def archive(body: Command, _: Device) -> ArchiveReceipt:
-        return central.archive(body)
+    @app.post(ARCHIVE_PATH, response_model=ArchiveReceipt, responses=authed,
+              dependencies=[Versions])
+    def archive(body: Command, caller: Device) -> ArchiveReceipt:
+        return central.archive(body, caller)
 
     @app.get(f"{API_PREFIX}/documents/{{number}}", response_model=DocumentVerification,
-             responses=errors)
-    def verify(number: str, _: Device, sha256: str | None = None) -> DocumentVerification:
+             responses=authed, dependencies=[Versions])
+    def verify(number: Annotated[str, Path(max_length=64, pattern=NO_NUL)], _: Device,
+               sha256: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None
+               ) -> DocumentVerification:
         return central.verify_document(number, sha256)
 
     _add_office_keys(app, central)
@@ -230,12 +297,13 @@ def create_app(central: Central) -> FastAPI:
 
 
 def serve(central: Central, *, host: str, port: int, tls_cert: str | None,
-          tls_key: str | None, update_notice: Path | None = None) -> None:
+          tls_key: str | None, update_notice: pathlib.Path | None = None, max_body: int = 4 << 20,
+          max_archive: int = 32 << 20, docs: bool = False) -> None:
     """Run the service on uvicorn until stopped (`clerk-app central serve`); with
     `update_notice`, the release's signed notice is published too."""
     import uvicorn
 
-    app = create_app(central)
+    app = create_app(central, max_body=max_body, max_archive=max_archive, docs=docs)
     if update_notice:
         from sync.server.update_notices import publish_update_notice
 

@@ -59,6 +59,7 @@ LOCAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "day_reopenings": ("id",),
     "audit_log": ("id",),
 }
+DOMESTIC = "DEU"  # residences.country of a dwelling in Germany
 OWNED = ("residences", "former_names", "id_documents", "information_blocks")
 
 CAPTURE = "\n".join(
@@ -148,7 +149,7 @@ class Sandbox:
                 conn.execute(statement.rstrip(";"))
 
     def replay(self, command: Command, state: Hydrated, *, force: bool = False,
-               ledger_only: bool = False) -> Outcome:
+               ledger_only: bool = False, supersede: bool = False) -> Outcome:
         """The command's effect on `state`, or why it has none. Never raises for a bad
         command: a rejection is an answer (the workstation must not retry it forever).
 
@@ -157,7 +158,12 @@ class Sandbox:
         'local' decision, or lack the records an earlier, discarded command made): inserting
         a register row that exists replaces it, and a record the command expected but the
         central state lacks is not an error, so the replay gets through to the documents and
-        payments."""
+        payments.
+
+        `supersede` (a Klärfall decided for the workstation's version, replayed on the central
+        one): a main dwelling the command opens ends the main dwellings another office opened
+        meanwhile (a person has one; the clerk decided where), as the service would have
+        done on the central version."""
         conn = self.store.conn
         conn.execute("BEGIN")
         try:
@@ -169,7 +175,7 @@ class Sandbox:
                 stale = self._stale(command, state)
                 if stale:
                     return Outcome("conflict", reason=stale)
-            return self._apply(command, lenient=ledger_only)
+            return self._apply(command, lenient=ledger_only, supersede=supersede)
         except ClerkError as exc:
             log.info("command %s rejected: %s", command.command_id, exc.message_en)
             return Outcome("rejected", reason=exc.message_de)
@@ -211,7 +217,8 @@ class Sandbox:
                         f"(Stand hier {version}, zentral {found}).")
         return None
 
-    def _apply(self, command: Command, *, lenient: bool = False) -> Outcome:
+    def _apply(self, command: Command, *, lenient: bool = False,
+               supersede: bool = False) -> Outcome:
         service = SERVICES.get(command.type)
         if service is None:
             return Outcome("rejected", reason=f"Unbekannte Dienstleistung „{command.type}“.")
@@ -219,11 +226,30 @@ class Sandbox:
         self.store.actor = Actor(command.clerk, command.device)
         ctx = ServiceContext(self.store, command.command_id, moment, moment.date(),
                              lenient=lenient)
+        known = {r for (r,) in self.store.conn.execute("SELECT id FROM residences")}
         service.apply(ctx, dict(command.payload))
+        if supersede:
+            self._one_main_dwelling(known)
         result = ServiceResult(command.command_id, command.type, tuple(ctx.changed_persons),
                                tuple(ctx.documents), ctx.receipt, tuple(ctx.notices))
         return Outcome("applied", changed=self._changed(), ledger=self._ledger(command),
                        result=json.loads(result.to_json()))
+
+    def _one_main_dwelling(self, known: set[str]) -> None:
+        """Where the command opened a main dwelling (or one abroad), end every other open main
+        (abroad: every domestic) dwelling of that person from the new one's move-in date."""
+        conn = self.store.conn
+        opened = [row for row in conn.execute(
+            "SELECT person_id, id, move_in, country FROM residences WHERE kind IN "
+            "('alleinig', 'haupt') OR country != ?", (DOMESTIC,)).fetchall()
+            if row[1] not in known]
+        for person_id, residence_id, move_in, country in opened:
+            kinds = ("alleinig", "haupt") if country == DOMESTIC else ("alleinig", "haupt",
+                                                                       "neben")
+            conn.execute("UPDATE residences SET move_out = ?, version = version + 1 "
+                         "WHERE person_id = ? AND id != ? AND move_out IS NULL "
+                         "AND country = ? AND kind IN (?, ?, ?)",
+                         (move_in, person_id, residence_id, DOMESTIC, *kinds, kinds[-1]))
 
     def _changed(self) -> list[tuple[str, str, Aggregate | None]]:
         conn = self.store.conn

@@ -14,7 +14,6 @@ counter value.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
+
+import sqlcipher3
+
+from clerk_app.keys import file_key
+from clerk_app.store.db import connect_encrypted
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +120,6 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL,
         expires_at TEXT NOT NULL
     );
-    ALTER TABLE commands ADD COLUMN clerk_verified INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE access_log_heads (
         device_id TEXT PRIMARY KEY,
         last_id BIGINT NOT NULL,
@@ -129,6 +132,26 @@ MIGRATIONS: tuple[str, ...] = (
         kind TEXT NOT NULL,
         entry_id BIGINT NOT NULL,
         detail TEXT NOT NULL
+    );
+    """,
+    # Trust nothing a device says: the clerk is kept as claimed (until clerk sessions exist),
+    # a Klärfall decision settles only its own device's commands, IT sees the last contact.
+    """
+    ALTER TABLE commands ADD COLUMN clerk_claimed INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE commands ADD COLUMN device_id TEXT NOT NULL DEFAULT '';
+    UPDATE commands SET device_id = COALESCE((SELECT max(d.device_id) FROM devices d
+                                              WHERE d.name = commands.device), '');
+    CREATE INDEX commands_open ON commands (device_id) WHERE status IN ('conflict', 'rejected');
+    ALTER TABLE devices ADD COLUMN last_contact TEXT;
+    ALTER TABLE settled_commands ADD COLUMN device TEXT NOT NULL DEFAULT '';
+    ALTER TABLE settled_commands ADD COLUMN decision TEXT NOT NULL DEFAULT 'central';
+    ALTER TABLE settled_commands ADD COLUMN persons TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE aggregate_history (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        data TEXT,
+        PRIMARY KEY (kind, id, seq)
     );
     """,
 )
@@ -162,11 +185,11 @@ class Tx(Protocol):
 
 @dataclass
 class _SqliteTx:
-    conn: sqlite3.Connection
+    conn: sqlcipher3.Connection
     _savepoints: int = 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.conn.execute(sql, tuple(params)).fetchall()
+        return list(self.conn.execute(sql, tuple(params)).fetchall())
 
     def write(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.conn.execute(sql, tuple(params))
@@ -274,20 +297,22 @@ class Database:
 
 
 class SqliteDatabase(Database):
-    """The embedded default: one file, WAL, one connection per thread, one writer at a time."""
+    """The embedded default: one SQLCipher-encrypted file (like a workstation's register; the
+    key comes from `central_key`), WAL, one connection per thread, one writer at a time."""
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.url = f"sqlite:///{self.path}"
+        self._key = key
         self._local = threading.local()
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def _conn(self) -> sqlcipher3.Connection:
+        conn: sqlcipher3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn = connect_encrypted(self.path, self._key, timeout_ms=30_000)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")  # the service's commits are promises
             self._local.conn = conn
@@ -329,13 +354,25 @@ class PostgresDatabase(Database):
         self.pool.close()
 
 
-def open_database(url: str) -> Database:
-    """`sqlite:///path/to/file` or `postgresql://user@host:port/db`; migrated."""
+def sqlite_path(url: str) -> Path | None:
+    """The file of a `sqlite:///…` URL; None for another database."""
+    if not url.startswith("sqlite:"):
+        return None
+    return Path(url.removeprefix("sqlite:///") if url.startswith("sqlite:///")
+                else urlparse(url).path)
+
+
+def open_database(url: str, key: str | None = None) -> Database:
+    """`sqlite:///path/to/file` or `postgresql://user@host:port/db`; migrated. SQLite is
+    encrypted with `key` (64 hex digits); without one, with the key in a file beside it
+    (`<file>.key`, 0600, made on first use: demo and tests; production passes the key from
+    the keyring, a key file or the environment, see `central_key`)."""
     parsed = urlparse(url)
     db: Database
-    if parsed.scheme == "sqlite":
-        db = SqliteDatabase(Path(url.removeprefix("sqlite:///")
-                                 if url.startswith("sqlite:///") else parsed.path))
+    path = sqlite_path(url)
+    if path is not None:
+        db = SqliteDatabase(path, key or file_key(path.with_name(path.name + ".key"),
+                                                  create=True))
     elif parsed.scheme in ("postgresql", "postgres"):
         db = PostgresDatabase(url)
     else:
