@@ -2,7 +2,10 @@
 plugged into the core's command line through the `clerk_app.commands` entry point.
 
 Headless, for IT and scripts: exit code 0 = done, 1 = the central service refused or is not
-reachable (the message says which), 2 = bad input or configuration.
+reachable (the message says which), 2 = bad input or configuration, 3 = the sync ran but
+something failed on this workstation (central records it could not store, a stage that broke
+off for a reason other than the network; the rest was synced, the message says what; details
+in the log).
 """
 
 from __future__ import annotations
@@ -20,11 +23,17 @@ from typing import Any
 
 from clerk_app.command_line import resident_count
 from clerk_app.config import Config
-from clerk_app.errors import ConfigError
+from clerk_app.errors import ConfigError, KeyStoreError
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Config, argparse.Namespace], int]
+
+EXIT_UNAVAILABLE = 1  # the central service refused or cannot be reached
+EXIT_LOCAL_FAILURE = 3  # the sync ran, but something failed on this workstation
+UNEXPECTED_DE = ("Beim Abgleich ist auf diesem Arbeitsplatz ein unerwarteter Fehler "
+                 "aufgetreten; die Arbeit bleibt gespeichert. Bitte die IT verständigen "
+                 "(Einzelheiten im Protokoll).")
 
 
 def add_commands(sub: Any) -> dict[str, Handler]:
@@ -101,18 +110,29 @@ def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
             for warning in report.warnings:
                 print(f"Warnung: {warning}", file=sys.stderr)
             delay = backoff.succeeded()
+            problem = report.problem_de()
+            if problem:
+                print(f"Fehler: {problem}", file=sys.stderr)
             if once:
-                return 0
+                return EXIT_LOCAL_FAILURE if problem else 0
         except CentralUnavailable as exc:
             log.warning("sync failed: %s", exc.message_en)
             print(f"Fehler: {exc.message_de}", file=sys.stderr)
             if once:
-                return 1
+                return EXIT_UNAVAILABLE
             delay = backoff.failed()
         except CentralRefused as exc:
             log.error("sync refused: %s", exc.message_en)
             print(f"Fehler: {exc.message_de}", file=sys.stderr)
-            return 1
+            return EXIT_UNAVAILABLE
+        except (ConfigError, KeyStoreError):
+            raise  # set-up, not the sync: the command line says it in German, exit code 2
+        except Exception:
+            log.exception("sync failed on this workstation")
+            print(f"Fehler: {UNEXPECTED_DE}", file=sys.stderr)
+            if once:
+                return EXIT_LOCAL_FAILURE
+            delay = backoff.failed()
         time.sleep(delay)
 
 

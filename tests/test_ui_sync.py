@@ -279,6 +279,25 @@ def test_checksum_mismatch_warns_and_the_resync_mends_it(
     assert place != "Atlantis"
 
 
+def test_a_record_that_cannot_be_stored_here_is_shown_and_the_sync_goes_on(
+        qtbot: QtBot, window: MainWindow, station: Station) -> None:
+    ws = station.ws
+    with ws.store.transaction():   # a held central household this register cannot take
+        ws.store.conn.execute("INSERT INTO sync_held (kind, id, seq, deleted, data) "
+                              "VALUES ('household', 'h-broken', 1, 0, '{}')")
+    served = ws.persons()[3]
+    serve(qtbot, window, "meldebescheinigung", meldebescheinigung(served), served)
+    qtbot.waitUntil(lambda: "nicht gespeichert" in bar(window)["warning"], timeout=SYNC_MS)
+    assert bar(window)["warning"].startswith("⚠ Ein Datensatz der Zentrale konnte auf "
+                                             "diesem Arbeitsplatz nicht gespeichert werden")
+    qtbot.waitUntil(lambda: bar(window)["pending"] == "nichts zu übertragen", timeout=SYNC_MS)
+    assert bar(window)["connection"].startswith("Verbindung: Online")
+    with ws.store.transaction():
+        ws.store.conn.execute("DELETE FROM sync_held WHERE id = 'h-broken'")
+    window.sync.sync_soon()
+    qtbot.waitUntil(lambda: bar(window)["warning"] == "", timeout=SYNC_MS)
+
+
 # --- Klärfälle -------------------------------------------------------------------------------
 
 def answer_confirmation(qtbot: QtBot, dialog: ConflictsDialog, seen: list[str]) -> None:

@@ -57,6 +57,7 @@ class SyncView:
     warning: str = ""           # the engine's warning (checksum mismatch, resync), German
     refused: str = ""           # why the central service refused (UI language): no retries
     problem: str = ""           # why offline (UI language), for the tool tip
+    failure: str = ""           # what the last sync could not do here (German; IT must look)
 
 
 class ConnectionIndicator(QLabel):
@@ -200,6 +201,8 @@ class StatusBarWidgets:
                       "Arbeit bleibt erhalten.")
         else:
             text = f"⚠ {view.warning}" if view.warning else ""
+        if view.failure:
+            text = f"{text}\n⚠ {view.failure}" if text else f"⚠ {view.failure}"
         label.setText(text)
         label.setVisible(bool(text))
         label.setAccessibleName(text)

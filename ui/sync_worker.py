@@ -394,7 +394,8 @@ class SyncController(QObject):
         """The new view: the register's counts (if read) and the connection's state."""
         if local is not None:
             changes.update(pending=local.pending, conflicts=local.open_conflicts,
-                           last_success=local.last_success, warning=local.warning or "")
+                           last_success=local.last_success, warning=local.warning or "",
+                           failure=local.problem or "")
         self.view = dataclasses.replace(self.view, **changes)  # type: ignore[arg-type]
         self.changed.emit(self.view)
 
