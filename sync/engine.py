@@ -389,6 +389,8 @@ class SyncEngine:
             return
         self.store.conn.execute("DELETE FROM sync_held WHERE kind = ? AND id = ? AND seq <= ?",
                                 (change.kind, change.id, change.seq))
+        if change.kind == PERSON:
+            report.changed.add(change.id)
 
     def _hold(self, change: AggregateRecord) -> None:
         self.store.conn.execute(

@@ -49,6 +49,7 @@ class SyncReport:
     held: int = 0
     bootstrapped: int = 0
     checksum_ok: bool | None = None
+    changed: set[str] = field(default_factory=set)  # persons written here from the centre
     failed: set[str] = field(default_factory=set)  # central records not writable here (kind/id)
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # German: stages or records that failed

@@ -298,6 +298,33 @@ def test_a_record_that_cannot_be_stored_here_is_shown_and_the_sync_goes_on(
     qtbot.waitUntil(lambda: bar(window)["warning"] == "", timeout=SYNC_MS)
 
 
+def test_the_open_person_is_read_again_after_a_sync_changed_them(
+        qtbot: QtBot, tmp_path: Path, window: MainWindow, station: Station,
+        central: tuple[CentralServer, Central]) -> None:
+    server, hub = central
+    person, other = station.ws.persons()[4:6]
+    window.open_person(person)
+    qtbot.waitUntil(lambda: window.person_view.record is not None, timeout=10_000)
+    before = window.person_view.record_text()
+    assert "Am Alten Markt" not in before
+    office = Workstation(tmp_path / "office", "buero7", hub, server.url)
+    office.sync()
+    office.run("ummeldung", ummeldung(person, office.street("Am Alten Markt"), "12"))
+    office.run("ummeldung", ummeldung(other, office.street("Am Alten Markt"), "14"))
+    office.sync()
+    office.close()
+    window.table.setFocus()
+    window.sync.sync_soon()
+    qtbot.waitUntil(lambda: "Am Alten Markt 12" in window.person_view.record_text(),
+                    timeout=SYNC_MS)
+    record = window.person_view.record
+    assert record is not None and record.id == person
+    assert window.table.hasFocus()   # read again in place: the clerk stays where they were
+    reads = [r for (r,) in station.ws.store.conn.execute(
+        "SELECT detail FROM audit_log WHERE person_id = ? AND action = 'read'", (person,))]
+    assert "nach Abgleich neu gelesen" in reads   # a look like any other: logged
+
+
 # --- Klärfälle -------------------------------------------------------------------------------
 
 def answer_confirmation(qtbot: QtBot, dialog: ConflictsDialog, seen: list[str]) -> None:

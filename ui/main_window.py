@@ -62,7 +62,7 @@ from clerk_app.mrz import looks_like_mrz
 from clerk_app.search import hits_for
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
-from ui.db_worker import DbWorker
+from ui.db_worker import COUNTER_PURPOSE, DbWorker
 from ui.draft_keeper import drafts_status, startup_drafts
 from ui.formatting import fmt_date
 from ui.forms import ERROR_RED, EnterKeyFilter, FormDialog
@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         # it starts once the register is open and is nudged after every completed service.
         self.sync = SyncController(cfg, self.db, self)
         self.sync.changed.connect(self.status.show_sync)
+        self.sync.persons_changed.connect(self._reread_after_sync)
         self.status.conflicts.clicked.connect(self.open_conflicts)
         self.service_completed.connect(lambda _result: self.sync.local_work_done())
         self._build_actions()
@@ -605,6 +606,28 @@ class MainWindow(QMainWindow):
         self._load_documents(record.id)
         if self.service_dialog is None:
             self.focus_search(select=False)
+
+    def _reread_after_sync(self, person_ids: frozenset[str]) -> None:
+        """The sync wrote the open person (another office's change, a Klärfall decided): show
+        the record as it is now, in place (selection and focus stay where the clerk is)."""
+        from clerk_app.person_record import open_person  # as DbWorker.open_person does
+
+        record = self.person_view.record
+        if record is None or record.id not in person_ids:
+            return
+        person_id = record.id
+
+        def shown(fresh: object) -> None:
+            current = self.person_view.record
+            if isinstance(fresh, PersonRecord) and current is not None and \
+                    current.id == person_id:
+                self.person_view.show_record(fresh)
+                self._load_documents(person_id)
+
+        self.db.run(lambda store: open_person(store, person_id, COUNTER_PURPOSE,
+                                              "nach Abgleich neu gelesen"),
+                    shown, lambda de, en: self._show_status(message_text(de, en)),
+                    "person read again after a sync")
 
     # Documents of the open person and the Zweitschrift
 

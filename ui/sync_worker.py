@@ -217,6 +217,7 @@ class SyncController(QObject):
 
     changed = Signal(object)   # a SyncView for the status bar
     synced = Signal()          # a sync ended, successfully or not (the Klärfälle list reloads)
+    persons_changed = Signal(object)   # a frozenset of person ids the sync wrote here
 
     def __init__(self, cfg: Config, db: DbWorker, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -340,6 +341,8 @@ class SyncController(QObject):
         else:
             self._probe.stop()
         self.synced.emit()
+        if outcome.report is not None and outcome.report.changed:
+            self.persons_changed.emit(frozenset(outcome.report.changed))
         if again:
             self._run()
         elif delay is not None:
