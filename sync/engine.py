@@ -39,9 +39,14 @@ from typing import Any
 from clerk_app import audit
 from clerk_app.errors import ValidationError
 from clerk_app.ids import uuid7
-from clerk_app.search_index import reindex_all
+from clerk_app.search_index import (
+    IndexEntry,
+    add_entries,
+    aggregate_entries,
+    index_new_persons,
+)
 from clerk_app.services.base import append_outbox
-from clerk_app.store.db import Store
+from clerk_app.store.db import Store, let_writers_in
 from sync import aggregates
 from sync.aggregates import HOUSEHOLD, PERSON
 from sync.central_errors import CentralRefused, CentralUnavailable
@@ -78,6 +83,9 @@ CHECK_EVERY = 3600.0
 BATCH = 100
 PAGE = 1000
 BOOTSTRAP_PAGE = 2000
+# Aggregates written in one transaction of a bootstrap: a counter service waits at most for
+# one such write (some 0.05 s), not for a page or the whole register.
+WRITE_CHUNK = 250
 DISCARDED = "Klärfall: zentrale Fassung übernommen, die Änderung hier wurde verworfen."
 
 
@@ -370,17 +378,13 @@ class SyncEngine:
             if not page.more:
                 return
 
-    def _apply(self, change: AggregateRecord, report: SyncReport, *,
-               reindex: bool = True) -> None:
+    def _apply(self, change: AggregateRecord, report: SyncReport) -> None:
         """Write one central record, alone in a savepoint. One that cannot be written here is
         rolled back, kept in `sync_held` (tried again at each release) and counted; the
         others go on."""
         try:
             with _savepoint(self.store):
-                if change.kind == PERSON and change.data is not None:
-                    aggregates.write_person(self.store, change.data, reindex=reindex)
-                else:
-                    aggregates.apply_change(self.store, change.kind, change.id, change.data)
+                aggregates.apply_change(self.store, change.kind, change.id, change.data)
         except Exception as exc:
             log.error("central %s %s (seq %d) cannot be written here: %s; kept for later",
                       change.kind, change.id, change.seq, type(exc).__name__)
@@ -418,46 +422,59 @@ class SyncEngine:
     def bootstrap(self, report: SyncReport) -> None:
         """Copy the whole central register (resumable: the position is saved with each page).
 
-        Into an empty register rows are bulk-inserted and the search index is built once at
-        the end; otherwise (a resync) each person is replaced, and persons the central
-        register does not have are removed, except pinned ones.
+        Into an empty register rows are bulk-inserted and indexed page by page; otherwise (a
+        resync) each person is replaced, and persons the central register does not have are
+        removed, except pinned ones. Each page is one short transaction, index included: a
+        counter service on this workstation never waits for more than a page (no rebuild of
+        the whole index at the end, which held the write lock for seconds).
         """
         state = json.loads(get_setting(self.store, BOOTSTRAP) or "null")
         if state is None:
             with self.store.transaction():
                 self.store.conn.execute("DELETE FROM sync_seen")
-                fresh = not self.store.conn.execute("SELECT EXISTS (SELECT 1 FROM persons)"
-                                                    ).fetchone()[0]
+                # Fresh: nothing here but what the counter did before the first sync.
+                pinned = pinned_persons(self.store)
+                fresh = {pid for (pid,) in self.store.conn.execute(
+                    "SELECT id FROM persons LIMIT ?", (len(pinned) + 1,))} <= pinned
                 state = {"after_kind": "", "after_id": "", "hwm": None, "fresh": fresh}
                 set_setting(self.store, BOOTSTRAP, json.dumps(state))
         while True:
             page = self.client.bootstrap(state["after_kind"], state["after_id"], state["hwm"],
                                          self.bootstrap_page)
-            with _central_transaction(self.store):
-                self._bootstrap_page(page.items, report, fresh=bool(state["fresh"]))
-                if page.items:
-                    state["after_kind"], state["after_id"] = page.items[-1].kind, \
-                        page.items[-1].id
-                state["hwm"] = page.high_water_mark
-                set_setting(self.store, BOOTSTRAP, json.dumps(state))
+            state["hwm"] = page.high_water_mark
+            for start in range(0, max(len(page.items), 1), WRITE_CHUNK):
+                chunk = page.items[start:start + WRITE_CHUNK]
+                # Index entries are computed before the write lock is taken.
+                entries = aggregate_entries(i.data for i in chunk if i.kind == PERSON and
+                                            i.data is not None) if state["fresh"] else []
+                with _central_transaction(self.store):
+                    self._bootstrap_chunk(chunk, entries, report, fresh=bool(state["fresh"]))
+                    if chunk:
+                        state["after_kind"], state["after_id"] = chunk[-1].kind, chunk[-1].id
+                    set_setting(self.store, BOOTSTRAP, json.dumps(state))
+                let_writers_in()  # a counter service waiting for the register goes first
             report.bootstrapped += len(page.items)
+            # Copy the page into the database file now, outside any write lock: else the WAL
+            # grows until some commit (as likely a counter service's) pays for copying it.
+            self.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             if not page.more:
                 break
         with _central_transaction(self.store):
             if not state["fresh"]:
                 self._remove_unseen()
-            reindex_all(self.store.db)
+            # Persons written before this version indexed page by page (a bootstrap begun by
+            # an older one), or by a page that failed half-way: indexed now.
+            index_new_persons(self.store.db, [pid for (pid,) in self.store.conn.execute(
+                "SELECT id FROM persons WHERE id NOT IN (SELECT person_id FROM "
+                "person_search_keys)")])
             self.store.conn.execute("DELETE FROM sync_seen")
             set_setting(self.store, CURSOR, str(state["hwm"]))
             set_setting(self.store, BOOTSTRAP, None)
             set_setting(self.store, RESYNC, None)
 
-    def _bootstrap_page(self, items: Sequence[AggregateRecord], report: SyncReport, *,
-                        fresh: bool) -> None:
-        conn = self.store.conn
+    def _bootstrap_chunk(self, items: Sequence[AggregateRecord], entries: list[IndexEntry],
+                         report: SyncReport, *, fresh: bool) -> None:
         pinned = pinned_persons(self.store)
-        conn.executemany("INSERT OR IGNORE INTO sync_seen (kind, id) VALUES (?, ?)",
-                         [(i.kind, i.id) for i in items])
         free = [i for i in items if not (i.kind == PERSON and i.id in pinned)]
         for item in items:
             if item.kind == PERSON and item.id in pinned:
@@ -468,10 +485,14 @@ class SyncEngine:
                     aggregates.write_household(self.store, item.data)
             aggregates.write_persons_bulk(
                 self.store, [i.data for i in free if i.kind == PERSON and i.data is not None])
+            add_entries(self.store.db, [e for e in entries if e.person_id not in pinned])
             return
+        # Only a resync removes what it did not see.
+        self.store.conn.executemany("INSERT OR IGNORE INTO sync_seen (kind, id) VALUES (?, ?)",
+                                    [(i.kind, i.id) for i in items])
         for item in free:
             if item.data is not None:
-                self._apply(item, report, reindex=False)
+                self._apply(item, report)
 
     def _remove_unseen(self) -> None:
         pinned = pinned_persons(self.store)
