@@ -27,6 +27,8 @@ ARCHIVE_COMMAND = "archive_document"  # same name as clerk_app.documents.ARCHIVE
 RESOLUTION_COMMAND = "klaerfall_loesung"
 
 Status = Literal["applied", "duplicate", "conflict", "rejected", "deferred"]
+# The answer's `code` when a withdrawn workstation calls (it then destroys its register).
+DEVICE_REVOKED = "device_revoked"
 
 
 class Hello(BaseModel):
@@ -149,7 +151,9 @@ class DocumentVerification(BaseModel):
 
 
 class Problem(BaseModel):
-    """Every error answer: German for the clerk, English for the log."""
+    """Every error answer: German for the clerk, English for the log; `code` names the few
+    refusals a workstation acts on by itself (`device_revoked`)."""
 
     message_de: str
     message_en: str
+    code: str | None = None

@@ -5,7 +5,8 @@ Headless, for IT and scripts: exit code 0 = done, 1 = the central service refuse
 reachable (the message says which), 2 = bad input or configuration, 3 = the sync ran but
 something failed on this workstation (central records it could not store, a stage that broke
 off for a reason other than the network; the rest was synced, the message says what; details
-in the log).
+in the log), 4 = the workstation was withdrawn centrally: its register, drafts and printouts
+were destroyed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ Handler = Callable[[Config, argparse.Namespace], int]
 
 EXIT_UNAVAILABLE = 1  # the central service refused or cannot be reached
 EXIT_LOCAL_FAILURE = 3  # the sync ran, but something failed on this workstation
+EXIT_WITHDRAWN = 4  # the centre withdrew this workstation; its data is destroyed
 UNEXPECTED_DE = ("Beim Abgleich ist auf diesem Arbeitsplatz ein unerwarteter Fehler "
                  "aufgetreten; die Arbeit bleibt gespeichert. Bitte die IT verständigen "
                  "(Einzelheiten im Protokoll).")
@@ -93,8 +95,9 @@ def _sync(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
-    from sync.central_connection import connect
-    from sync.central_errors import CentralRefused, CentralUnavailable
+    from clerk_app.withdrawal import WITHDRAWN_DE
+    from sync.central_connection import connect, withdraw_on_revocation
+    from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked
     from sync.engine import SyncEngine
     from sync.schedule import Backoff
 
@@ -121,6 +124,11 @@ def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
             if once:
                 return EXIT_UNAVAILABLE
             delay = backoff.failed()
+        except DeviceRevoked:
+            store.close()
+            withdraw_on_revocation(cfg)
+            print(f"Fehler: {WITHDRAWN_DE}", file=sys.stderr)
+            return EXIT_WITHDRAWN
         except CentralRefused as exc:
             log.error("sync refused: %s", exc.message_en)
             print(f"Fehler: {exc.message_de}", file=sys.stderr)

@@ -8,6 +8,7 @@ workstation (`tests.sync_support.Workstation`) changes the same persons for real
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import sys
 from collections.abc import Iterator
@@ -18,8 +19,9 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtNetwork import QNetworkInformation
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from clerk_app.config import Config
@@ -38,10 +40,11 @@ from tests.sync_support import (
     ummeldung,
 )
 from tests.ui_support import close_window, open_window, save_shot, unnamed_controls
-from ui import sync_worker
+from ui import start_window, sync_worker
 from ui.conflicts import ConflictsDialog, compare_rows
 from ui.main_window import MainWindow
 from ui.status import fmt_moment
+from ui.withdrawn import WithdrawnDialog, WithdrawnNotice
 
 pytestmark = pytest.mark.usefixtures("german")
 
@@ -484,3 +487,48 @@ def test_compare_rows_mark_what_differs_and_name_a_central_deletion() -> None:
     gone = compare_rows({"local_records": [local],
                          "server_records": [{"kind": "person", "id": "p1", "data": None}]})
     assert {r.central for r in gone[1:]} == {"in der Zentrale gelöscht"}
+
+
+# --- a withdrawn workstation -------------------------------------------------------------------
+
+def test_a_withdrawn_workstation_shows_only_the_notice_now_and_at_the_next_start(
+        qtbot: QtBot, window: MainWindow, station: Station,
+        central: tuple[CentralServer, Central]) -> None:
+    _server, hub = central
+    person = station.ws.persons()[6]
+    window.open_person(person)
+    qtbot.waitUntil(lambda: window.person_view.record is not None, timeout=10_000)
+    with hub.db.transaction(write=False) as tx:
+        [(device,)] = tx.execute("SELECT device_id FROM devices WHERE token_sha256 = ?",
+                                 (hashlib.sha256(station.ws.token.encode()).hexdigest(),))
+    assert hub.revoke_device(device) == 1
+    window.sync.sync_soon()
+    qtbot.waitUntil(lambda: isinstance(window.centralWidget(), WithdrawnNotice), timeout=SYNC_MS)
+    notice = window.centralWidget()
+    assert isinstance(notice, WithdrawnNotice)
+    assert notice.title.text() == "Arbeitsplatz zurückgezogen"
+    assert "Melderegister, die Entwürfe und die Ausdrucke" in notice.text.text()
+    assert window.person_view.record is None and not window.menuBar().isVisible()
+    assert not any(a.isEnabled() for a in window.findChildren(QAction))
+    save_shot(window, "withdrawn.png")
+    folder = station.cfg.data_path
+    assert not station.cfg.register_path.exists()
+    assert not (folder / "demo-register.key").exists()
+    assert not (folder / "demo-register.device-token").exists()
+    close_window(window)
+
+    shown: list[str] = []
+
+    def look() -> None:
+        dialogs = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, WithdrawnDialog) and w.isVisible()]
+        if not dialogs:
+            QTimer.singleShot(50, look)
+            return
+        shown.append(dialogs[0].notice.text.text())
+        dialogs[0].reject()
+
+    QTimer.singleShot(50, look)
+    assert start_window.run(station.cfg) == 1   # the next start: the notice, nothing else
+    assert shown and "zurückgezogen" in shown[0]
+    assert not station.cfg.register_path.exists()

@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         self.sync = SyncController(cfg, self.db, self)
         self.sync.changed.connect(self.status.show_sync)
         self.sync.persons_changed.connect(self._reread_after_sync)
+        self.sync.withdrawn.connect(self._on_withdrawn)
         self.status.conflicts.clicked.connect(self.open_conflicts)
         self.service_completed.connect(lambda _result: self.sync.local_work_done())
         self._build_actions()
@@ -606,6 +607,29 @@ class MainWindow(QMainWindow):
         self._load_documents(record.id)
         if self.service_dialog is None:
             self.focus_search(select=False)
+
+    def _on_withdrawn(self) -> None:
+        """The centre withdrew this workstation (the sync thread destroyed its register key
+        and register): close everything that shows or holds citizens' data and show only the
+        notice (`ui.withdrawn`)."""
+        from clerk_app.withdrawal import remove_local_data
+        from ui.withdrawn import WithdrawnNotice
+
+        for dialog in (self.service_dialog, self.conflicts_dialog):
+            if dialog is not None:
+                dialog.reject()
+        self.person_view.clear()
+        self.db.shutdown()
+        remove_local_data(self.cfg)   # what the sync thread could not delete while open here
+        for action in self.findChildren(QAction):
+            action.setEnabled(False)
+        for shortcut in self.findChildren(QShortcut):
+            shortcut.setEnabled(False)
+        self.menuBar().hide()
+        self.statusBar().hide()
+        notice = WithdrawnNotice()
+        self.setCentralWidget(notice)
+        notice.setFocus()
 
     def _reread_after_sync(self, person_ids: frozenset[str]) -> None:
         """The sync wrote the open person (another office's change, a Klärfall decided): show

@@ -53,12 +53,13 @@ from clerk_app.documents import (
 from clerk_app.errors import ClerkError
 from clerk_app.seal import SealKey, office_seal
 from clerk_app.store.db import Store
+from clerk_app.withdrawal import PRINTOUTS_FOLDER
 from ui.db_worker import DbWorker
 from ui.i18n import message_text, tr
 
 log = logging.getLogger(__name__)
 
-PRIVATE_FOLDER = "ausdrucke"
+PRIVATE_FOLDER = PRINTOUTS_FOLDER
 SETTINGS_FILE = "arbeitsplatz.ini"
 MAX_AGE_S = 24 * 3600
 STATUS_MS = 20_000

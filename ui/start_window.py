@@ -250,14 +250,29 @@ def _remove_half_built(cfg: Config) -> None:
         log.error("cannot remove the half-built demo register: %s", exc)
 
 
+def show_withdrawn(cfg: Config) -> int:
+    """A withdrawn workstation opens nothing but the notice (and deletes what a previous
+    attempt left); 1 = could not start."""
+    from clerk_app.withdrawal import remove_local_data
+    from ui.withdrawn import WithdrawnDialog
+
+    log.warning("start refused: this workstation was withdrawn centrally")
+    remove_local_data(cfg)
+    WithdrawnDialog().exec()
+    return 1
+
+
 def run(cfg: Config) -> int:
     """Show the main window and run until it closes; 0 = normal end, 1 = could not start."""
     set_language(cfg.language)
     app = application(cfg)
     try:
         from clerk_app.store.opening import register_exists
+        from clerk_app.withdrawal import is_withdrawn
         from ui.main_window import MainWindow
 
+        if is_withdrawn(cfg):
+            return show_withdrawn(cfg)
         if cfg.is_demo and not register_exists(cfg) and not build_demo_with_progress(cfg):
             return 1
         window = MainWindow(cfg)

@@ -38,7 +38,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, ConfigError, KeyStoreError
-from sync.central_errors import CentralRefused, CentralUnavailable
+from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked
 from sync.schedule import Backoff
 from sync.state import SyncReport, SyncStatus, status
 from ui.db_worker import UNEXPECTED_DE, DbWorker
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OK, UNAVAILABLE, REFUSED = "ok", "unavailable", "refused"
+OK, UNAVAILABLE, REFUSED, WITHDRAWN = "ok", "unavailable", "refused", "withdrawn"
 SYNC, PROBE, STOP = "sync", "probe", "stop"   # what the sync thread is asked to do
 NUDGE_MS = 2_000          # "sync soon": after the last of a burst of services
 RETRY_S = 5.0             # the first retry after a failure; then doubling, with jitter
@@ -68,7 +68,9 @@ NOT_RETRIED = (CentralRefused, ConfigError, KeyStoreError)
 
 @dataclass(frozen=True)
 class SyncOutcome:
-    """One sync's end, for the controller: OK, UNAVAILABLE (retry later) or REFUSED."""
+    """One sync's end, for the controller: OK, UNAVAILABLE (retry later), REFUSED or
+    WITHDRAWN (the centre withdrew this workstation: its register key and register are
+    destroyed already)."""
 
     kind: str
     status: SyncStatus | None = None   # the local side afterwards (None: register not open)
@@ -157,6 +159,8 @@ class SyncWorker(QObject):
         except CentralUnavailable as exc:
             log.warning("sync failed, will retry: %s", exc.message_en)
             return self._failed(UNAVAILABLE, exc.message_de, exc.message_en)
+        except DeviceRevoked as exc:
+            return self._withdraw(exc)
         except NOT_RETRIED as exc:
             log.error("sync refused, not retried: %s", exc.message_en)
             self._drop_client()   # a later start reads configuration and token anew
@@ -168,6 +172,20 @@ class SyncWorker(QObject):
             log.exception("unexpected error during sync")
             return self._failed(UNAVAILABLE, UNEXPECTED_DE,
                                 f"unexpected error during sync: {type(exc).__name__}")
+
+    def _withdraw(self, exc: DeviceRevoked) -> SyncOutcome:
+        """Close this thread's register, then destroy it (key first); the window closes its
+        own connection and deletes what could not be deleted while it was open."""
+        from clerk_app.withdrawal import WITHDRAWN_DE
+        from sync.central_connection import withdraw_on_revocation
+
+        log.warning("the central service withdrew this workstation: %s", exc.message_en)
+        self._close()
+        try:
+            withdraw_on_revocation(self._cfg)
+        except Exception:
+            log.exception("error while destroying the withdrawn workstation's data")
+        return SyncOutcome(WITHDRAWN, None, None, WITHDRAWN_DE, exc.message_en)
 
     def _open_store(self) -> Store:
         if self._store is None:
@@ -218,6 +236,7 @@ class SyncController(QObject):
     changed = Signal(object)   # a SyncView for the status bar
     synced = Signal()          # a sync ended, successfully or not (the Klärfälle list reloads)
     persons_changed = Signal(object)   # a frozenset of person ids the sync wrote here
+    withdrawn = Signal()       # the centre withdrew this workstation (its data is destroyed)
 
     def __init__(self, cfg: Config, db: DbWorker, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -318,6 +337,10 @@ class SyncController(QObject):
     def _on_finished(self, outcome: SyncOutcome) -> None:
         self._running = False
         self.last_outcome = outcome
+        if outcome.kind == WITHDRAWN:
+            self.shutdown()   # nothing more to sync, ever
+            self.withdrawn.emit()
+            return
         again, self._again = self._again, False
         message = message_text(outcome.message_de, outcome.message_en) if \
             outcome.message_de else ""

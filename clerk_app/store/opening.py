@@ -11,6 +11,7 @@ from pathlib import Path
 from clerk_app.config import Config
 from clerk_app.keys import demo_key_path, load_or_create_key
 from clerk_app.store.db import Actor, Store, open_store
+from clerk_app.withdrawal import check_not_withdrawn
 
 
 def actor_of(cfg: Config) -> Actor:
@@ -22,7 +23,9 @@ def register_exists(cfg: Config) -> bool:
 
 
 def open_register(cfg: Config, *, create: bool = False) -> Store:
-    """Unlock and open the configured register (creating file and key only when asked)."""
+    """Unlock and open the configured register (creating file and key only when asked);
+    never on a withdrawn workstation (`clerk_app.withdrawal`)."""
+    check_not_withdrawn(cfg)
     key = load_or_create_key(cfg, create=create and not cfg.register_path.exists())
     return open_store(cfg.register_path, key, actor_of(cfg), create=create)
 

@@ -32,6 +32,7 @@ from sync.aggregates import HOUSEHOLD, KINDS, PERSON, Aggregate
 from sync.protocol import (
     ACCEPTED_SCHEMAS,
     ARCHIVE_COMMAND,
+    DEVICE_REVOKED,
     RESOLUTION_COMMAND,
     AccessLogReceipt,
     AggregateRecord,
@@ -59,13 +60,21 @@ LEDGER_ROWS = 500  # rows per INSERT: 4 parameters each, well under SQLite's lim
 
 
 class CentralError(Exception):
-    """A refusal the workstation shows its clerk: German and English, with an HTTP status."""
+    """A refusal the workstation shows its clerk: German and English, with an HTTP status, and
+    a `code` for the refusals a workstation acts on by itself."""
 
-    def __init__(self, status: int, message_de: str, message_en: str) -> None:
+    def __init__(self, status: int, message_de: str, message_en: str,
+                 code: str | None = None) -> None:
         super().__init__(message_en)
         self.status = status
         self.message_de = message_de
         self.message_en = message_en
+        self.code = code
+
+
+REVOKED = CentralError(403, "Dieser Arbeitsplatz ist bei der Zentrale nicht (mehr) angemeldet: "
+                            "die IT hat ihn aus dem Abgleich genommen.",
+                       "device revoked", DEVICE_REVOKED)
 
 
 def _now() -> str:
@@ -145,14 +154,31 @@ class Central:
         return device_id, token
 
     def authenticate(self, token: str) -> str:
+        """The device id of a token; a withdrawn device's token gets `REVOKED` (403 with the
+        code the workstation destroys its register on), an unknown one 401."""
         with self.db.transaction(write=False) as tx:
-            rows = tx.execute("SELECT device_id FROM devices WHERE token_sha256 = ? "
-                              "AND revoked_at IS NULL", (_sha256(token),))
+            rows = tx.execute("SELECT device_id, revoked_at FROM devices "
+                              "WHERE token_sha256 = ?", (_sha256(token),))
         if not rows:
             raise CentralError(401, "Dieser Arbeitsplatz ist bei der Zentrale nicht (mehr) "
                                     "angemeldet. Bitte die IT verständigen.",
-                               "unknown or revoked device token")
-        return str(rows[0][0])
+                               "unknown device token")
+        device_id, revoked_at = rows[0]
+        if revoked_at is not None:
+            log.warning("withdrawn device %s refused", device_id)
+            raise REVOKED
+        return str(device_id)
+
+    def revoke_device(self, name: str) -> int:
+        """Withdraw the workstations of this name (or device id): their tokens are refused
+        from now on. Returns how many were withdrawn."""
+        with self.db.transaction() as tx:
+            done = tx.execute("UPDATE devices SET revoked_at = ? WHERE (name = ? OR "
+                              "device_id = ?) AND revoked_at IS NULL RETURNING device_id",
+                              (_now(), name, name))
+        for (device_id,) in done:
+            log.warning("device %s withdrawn", device_id)
+        return len(done)
 
     # --- push ----------------------------------------------------------------------------
 

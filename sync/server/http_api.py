@@ -47,9 +47,11 @@ log = logging.getLogger(__name__)
 UNVERSIONED = {f"{API_PREFIX}/hello"}
 
 
-def _problem(status: int, message_de: str, message_en: str) -> JSONResponse:
+def _problem(status: int, message_de: str, message_en: str,
+             code: str | None = None) -> JSONResponse:
     return JSONResponse(status_code=status,
-                        content=Problem(message_de=message_de, message_en=message_en).model_dump())
+                        content=Problem(message_de=message_de, message_en=message_en,
+                                        code=code).model_dump())
 
 
 def _device(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
@@ -93,7 +95,7 @@ def create_app(central: Central) -> FastAPI:
 
     @app.exception_handler(CentralError)
     async def central_error(_: Request, exc: CentralError) -> JSONResponse:
-        return _problem(exc.status, exc.message_de, exc.message_en)
+        return _problem(exc.status, exc.message_de, exc.message_en, exc.code)
 
     errors: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 426: {"model": Problem}}
 
