@@ -100,12 +100,27 @@ def _local_checks(cfg: Config) -> list[Check]:
     from sync.state import status
 
     try:
-        with open_register(cfg) as store:
+        with open_register(cfg, for_sync=True) as store:
             state = status(store)
     except ClerkError:
         return []
     detail = (f"commands not yet transmitted: {state.pending}, open Klärfälle: "
               f"{state.open_conflicts}, last successful sync: {state.last_success or 'never'}")
-    if state.warning:
-        return [Check("sync", True, f"{detail}; {state.warning}", warning=True)]
-    return [Check("sync", True, detail)]
+    sync = Check("sync", True, f"{detail}; {state.warning}", warning=True) if state.warning \
+        else Check("sync", True, detail)
+    return [sync, *_lease_checks(cfg, state.last_success)]
+
+
+def _lease_checks(cfg: Config, last_success: str | None) -> list[Check]:
+    """The offline lease: failed once it ran out, a warning in its last days."""
+    from clerk_app.offline_lease import WARN_DAYS, lease
+
+    state = lease(cfg, last_success)
+    if state is None:
+        return []
+    if state.expired:
+        return [Check("offline lease", False,
+                      f"ran out: {state.days_away} days without the central service (allowed "
+                      f"{cfg.offline_lease_days}); the register opens only after a sync")]
+    detail = f"{state.days_left} of {cfg.offline_lease_days} days left until a sync is needed"
+    return [Check("offline lease", True, detail, warning=state.days_left <= WARN_DAYS)]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from clerk_app.offline_lease import LAST_SYNC_KEY
 from clerk_app.store.db import Store
 
 CURSOR = "sync.cursor"
 BOOTSTRAP = "sync.bootstrap"
 RESYNC = "sync.resync"
-LAST_SUCCESS = "sync.last_success"
+LAST_SUCCESS = LAST_SYNC_KEY  # also the offline lease's clock
 LAST_WARNING = "sync.warning"
 LAST_PROBLEM = "sync.problem"  # what the last sync could not do here (German), or absent
 LAST_CHECK = "sync.last_check"

@@ -13,7 +13,7 @@ import itertools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from clerk_app.ids import uuid7
 from clerk_app.keys import write_secret_file
 from clerk_app.services.base import ServiceResult, run_service
 from sync.server.central import Central
+from sync.state import LAST_SUCCESS, set_setting
 from tests.factories import make_cfg
 from tests.sync_support import (
     CentralServer,
@@ -487,6 +488,41 @@ def test_compare_rows_mark_what_differs_and_name_a_central_deletion() -> None:
     gone = compare_rows({"local_records": [local],
                          "server_records": [{"kind": "person", "id": "p1", "data": None}]})
     assert {r.central for r in gone[1:]} == {"in der Zentrale gelöscht"}
+
+
+# --- the offline lease -------------------------------------------------------------------------
+
+def test_after_the_offline_lease_the_window_syncs_first_then_opens_the_register(
+        qtbot: QtBot, tmp_path: Path, central: tuple[CentralServer, Central]) -> None:
+    server, hub = central
+    folder = tmp_path / "laptop"
+    ws = Workstation(folder, "register", hub, server.url)   # the production file name
+    ws.sync()
+    with ws.store.transaction():
+        set_setting(ws.store, LAST_SUCCESS, (datetime.now(UTC) - timedelta(days=20))
+                    .isoformat(timespec="seconds"))
+    write_secret_file(folder / "register.key", ws.key)
+    write_secret_file(folder / "device.token", ws.token)
+    cfg = make_cfg(folder, mode="production", central_url=server.url,
+                   key_file=str(folder / "register.key"),
+                   device_token_file=str(folder / "device.token"))
+    assert cfg.register_path == ws.path
+    w = MainWindow(cfg)
+    qtbot.addWidget(w)
+    blocked: list[tuple[str, bool]] = []   # what the window showed while the lease was out
+    w.db.lease_expired.connect(lambda *_: blocked.append((w.message.text(),
+                                                          w.search.isEnabled())))
+    w.show()
+    w.start()
+    try:
+        qtbot.waitUntil(lambda: w.register_open, timeout=SYNC_MS)
+        [(message, searchable)] = blocked
+        assert "seit 20 Tagen nicht mit der Zentrale verbunden" in message and not searchable
+        assert w.sync.last_outcome is not None and w.sync.last_outcome.kind == sync_worker.OK
+        assert w.search.isEnabled() and w.message.text() == ""
+    finally:
+        close_window(w)
+        ws.close()
 
 
 # --- a withdrawn workstation -------------------------------------------------------------------

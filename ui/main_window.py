@@ -71,6 +71,7 @@ from ui.person_view import PersonView
 from ui.printing import PersonDocument, PrintService, person_documents
 from ui.results_model import COL_ADDRESS, COL_BLOCK, COL_BORN, COL_NAME, ResultsModel
 from ui.status import StatusBarWidgets
+from ui.sync_worker import OK as SYNC_OK
 from ui.sync_worker import SyncController
 
 if TYPE_CHECKING:
@@ -226,6 +227,9 @@ class MainWindow(QMainWindow):
         self.db.search_failed.connect(self._on_search_failed)
         self.db.person_done.connect(self._on_person_done)
         self.db.person_failed.connect(self._on_person_failed)
+        self.db.lease_expired.connect(self._on_lease_expired)
+        self.sync.synced.connect(self._renew_lease)
+        self._lease_blocked = False
         self.statusBar().showMessage(tr("Melderegister wird geöffnet …"))
         self.search.setFocus()
         # F2/F3/F4 (Anmeldung, Ummeldung, Abmeldung) come from the registration dialogs.
@@ -411,6 +415,24 @@ class MainWindow(QMainWindow):
         self.printing.catch_up()   # documents a crash left without their PDF
         self.db.run(startup_drafts, self._on_drafts, None, "drafts at start")
         self.sync.start()
+
+    def _on_lease_expired(self, message_de: str, message_en: str) -> None:
+        """Too long without the centre (`clerk_app.offline_lease`): the register stays shut,
+        the search with it; the sync runs, and its first success opens the register."""
+        self._lease_blocked = True
+        self.statusBar().clearMessage()
+        self.search.setEnabled(False)
+        self.message.setText(message_text(message_de, message_en))
+        self.sync.start()
+
+    def _renew_lease(self) -> None:
+        outcome = self.sync.last_outcome
+        if not self._lease_blocked or outcome is None or outcome.kind != SYNC_OK:
+            return
+        self._lease_blocked = False
+        self.search.setEnabled(True)
+        self.message.clear()
+        self.db.reopen()
 
     def _on_drafts(self, kinds: list[str]) -> None:
         """The drafts kept from before (a crash, a closed window): say how to go on."""

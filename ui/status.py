@@ -58,6 +58,7 @@ class SyncView:
     refused: str = ""           # why the central service refused (UI language): no retries
     problem: str = ""           # why offline (UI language), for the tool tip
     failure: str = ""           # what the last sync could not do here (German; IT must look)
+    lease: str = ""             # the offline lease's last days (German), see offline_lease
 
 
 class ConnectionIndicator(QLabel):
@@ -201,8 +202,9 @@ class StatusBarWidgets:
                       "Arbeit bleibt erhalten.")
         else:
             text = f"⚠ {view.warning}" if view.warning else ""
-        if view.failure:
-            text = f"{text}\n⚠ {view.failure}" if text else f"⚠ {view.failure}"
+        for more in (view.failure, view.lease):
+            if more:
+                text = f"{text}\n⚠ {more}" if text else f"⚠ {more}"
         label.setText(text)
         label.setVisible(bool(text))
         label.setAccessibleName(text)

@@ -38,6 +38,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, ConfigError, KeyStoreError
+from clerk_app.offline_lease import lease_warning
 from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked
 from sync.schedule import Backoff
 from sync.state import SyncReport, SyncStatus, status
@@ -191,7 +192,7 @@ class SyncWorker(QObject):
         if self._store is None:
             from clerk_app.store.opening import open_register
 
-            self._store = open_register(self._cfg)
+            self._store = open_register(self._cfg, for_sync=True)
         return self._store
 
     def _failed(self, kind: str, message_de: str, message_en: str) -> SyncOutcome:
@@ -421,7 +422,8 @@ class SyncController(QObject):
         if local is not None:
             changes.update(pending=local.pending, conflicts=local.open_conflicts,
                            last_success=local.last_success, warning=local.warning or "",
-                           failure=local.problem or "")
+                           failure=local.problem or "",
+                           lease=lease_warning(self._cfg, local.last_success) or "")
         self.view = dataclasses.replace(self.view, **changes)  # type: ignore[arg-type]
         self.changed.emit(self.view)
 
