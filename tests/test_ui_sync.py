@@ -21,7 +21,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtNetwork import QNetworkInformation
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QToolBar
 from pytestqt.qtbot import QtBot
 
 from clerk_app.config import Config
@@ -546,6 +546,7 @@ def test_a_withdrawn_workstation_shows_only_the_notice_now_and_at_the_next_start
     assert "Melderegister, die Entwürfe und die Ausdrucke" in notice.text.text()
     assert window.person_view.record is None and not window.menuBar().isVisible()
     assert not any(a.isEnabled() for a in window.findChildren(QAction))
+    assert not any(bar.isVisible() for bar in window.findChildren(QToolBar))
     save_shot(window, "withdrawn.png")
     folder = station.cfg.data_path
     assert not station.cfg.register_path.exists()

@@ -649,6 +649,8 @@ class MainWindow(QMainWindow):
             shortcut.setEnabled(False)
         self.menuBar().hide()
         self.statusBar().hide()
+        for toolbar in self.findChildren(QToolBar):
+            toolbar.hide()
         notice = WithdrawnNotice()
         self.setCentralWidget(notice)
         notice.setFocus()
