@@ -78,6 +78,10 @@ KEYS: dict[str, KeySpec] = {
                                  "service.", str),
     "sync_interval": KeySpec("Seconds between syncs while online (failures back off "
                              "exponentially, with jitter, up to 15 minutes).", int),
+    "offline_lease_days": KeySpec("Days a workstation may work without reaching the central "
+                                  "service; after them the register opens only for a sync "
+                                  "(warned 3 days ahead; demo mode and offline-only "
+                                  "workstations are exempt).", int),
     "central_database": KeySpec("Central service only: database URL, 'postgresql://…' in "
                                 "production; empty = SQLite file in the data folder.", str),
     "idle_lock_minutes": KeySpec("Minutes without input after which the window locks "
@@ -133,6 +137,7 @@ class Config:
     update_public_key: str = ""
     device_token_file: str = ""
     sync_interval: int = 60
+    offline_lease_days: int = 14
     central_database: str = ""
     idle_lock_minutes: int = 10
     offline_login_days: int = 7

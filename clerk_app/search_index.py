@@ -9,7 +9,8 @@ computed in Python.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from anyascii import anyascii
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 BORN_PREFIX = "d"
+ID_CHUNK = 500  # ids in one `IN (…)`: well below SQLite's limit on bound parameters
 
 
 def born_token(iso_date: str) -> str:
@@ -139,6 +141,70 @@ def reindex_person(db: sqlite_utils.Database, person_id: str) -> None:
                         (key, person_id))
     db.conn.execute("INSERT INTO person_fts(rowid, names, born, address) VALUES (?, ?, ?, ?)",
                     (key, *index_row(person, former, addresses)))
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One person's index entry, computed before the write transaction that stores it."""
+
+    person_id: str
+    base: int           # the first key of the person's key range
+    columns: tuple[str, str, str]  # names, born, address
+
+
+def index_entries(persons: Iterable[Mapping[str, Any]], former: Mapping[str, list[str]],
+                  addresses: Mapping[str, list[Mapping[str, Any]]]) -> list[IndexEntry]:
+    """The entries of these persons (rows of `persons`; former names and current addresses by
+    person id), in alphabetical order: plain computation, no database, so a bulk load does it
+    before it takes the write lock."""
+    ordered = sorted(persons, key=lambda p: (p["family_sf"], p["given_sf"],
+                                             p["birth_date"] or "", p["id"]))
+    return [IndexEntry(p["id"], order_key(p["family_sf"], p["given_sf"]),
+                       index_row(p, former.get(p["id"], []), addresses.get(p["id"], [])))
+            for p in ordered]
+
+
+def aggregate_entries(aggregates: Iterable[Mapping[str, Any]]) -> list[IndexEntry]:
+    """`index_entries` of person aggregates as the sync carries them (the person's row and its
+    child tables' rows)."""
+    persons = list(aggregates)
+    return index_entries(
+        [a["person"] for a in persons],
+        {a["person"]["id"]: [f["name"] for f in a.get("former_names") or []] for a in persons},
+        {a["person"]["id"]: [r for r in a.get("residences") or [] if r["move_out"] is None]
+         for a in persons})
+
+
+def add_entries(db: sqlite_utils.Database, entries: Iterable[IndexEntry]) -> None:
+    """Store entries of persons not indexed yet, in the caller's transaction: each gets the
+    next free key of its range (after those already there)."""
+    rows = []
+    for entry in entries:
+        key = _free_key(db.conn, entry.base)
+        db.conn.execute("INSERT INTO person_search_keys (key, person_id) VALUES (?, ?)",
+                        (key, entry.person_id))
+        rows.append((key, *entry.columns))
+    db.conn.executemany("INSERT INTO person_fts(rowid, names, born, address) "
+                        "VALUES (?, ?, ?, ?)", rows)
+
+
+def index_new_persons(db: sqlite_utils.Database, person_ids: Sequence[str]) -> int:
+    """Index persons of the register that have no entry yet, in the caller's transaction."""
+    former: dict[str, list[str]] = defaultdict(list)
+    addresses: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    persons: list[dict[str, Any]] = []
+    for start in range(0, len(person_ids), ID_CHUNK):
+        chunk = list(person_ids[start:start + ID_CHUNK])
+        marks = ",".join("?" * len(chunk))
+        persons += fetch_dicts(db.conn, f"SELECT {PERSON_COLUMNS} FROM persons "
+                                        f"WHERE id IN ({marks})", chunk)
+        for pid, name in db.conn.execute(
+                f"SELECT person_id, name FROM former_names WHERE person_id IN ({marks})", chunk):
+            former[pid].append(name)
+        for a in fetch_dicts(db.conn, f"{CURRENT_ADDRESSES} AND person_id IN ({marks})", chunk):
+            addresses[a["person_id"]].append(a)
+    add_entries(db, index_entries(persons, former, addresses))
+    return len(persons)
 
 
 def reindex_all(db: sqlite_utils.Database) -> int:

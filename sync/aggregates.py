@@ -143,7 +143,7 @@ def write_person(store: Store, data: Aggregate, *, reindex: bool = True) -> None
 
 def write_persons_bulk(store: Store, aggregates: Sequence[Aggregate]) -> None:
     """Insert persons the register does not hold yet (bootstrap into an empty register): one
-    statement per table, no per-person index update (the caller rebuilds the index)."""
+    statement per table, no per-person index update (the caller indexes them in bulk)."""
     conn = store.conn
     _insert(conn, "persons", [a["person"] for a in aggregates])
     for table in CHILDREN:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from clerk_app.config import Config
 from clerk_app.errors import ConfigError
+from clerk_app.withdrawal import withdraw
 from sync.client import CentralClient
-from sync.credentials import load_token
+from sync.credentials import forget_token, load_token
 
 
 def require_url(cfg: Config) -> str:
@@ -13,6 +14,13 @@ def require_url(cfg: Config) -> str:
         raise ConfigError("Es ist keine Zentrale eingerichtet (central_url); der Arbeitsplatz "
                           "arbeitet nur offline.", "central_url is not configured")
     return cfg.central_url
+
+
+def withdraw_on_revocation(cfg: Config) -> None:
+    """The centre said this workstation is withdrawn: forget its token, destroy its register
+    key, register, drafts and printouts (`clerk_app.withdrawal`). Close the register first."""
+    forget_token(cfg)
+    withdraw(cfg)
 
 
 def connect(cfg: Config, clerk_session: str | None = None) -> CentralClient:

@@ -12,3 +12,8 @@ class CentralUnavailable(ClerkError):
 
 class CentralRefused(ClerkError):
     """The central service refused the request; retrying will not help."""
+
+
+class DeviceRevoked(CentralRefused):
+    """IT withdrew this workstation centrally (lost or stolen): it destroys what it holds
+    (`clerk_app.withdrawal`)."""

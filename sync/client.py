@@ -17,11 +17,12 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from clerk_app.store.migrations import SCHEMA_VERSION
-from sync.central_errors import CentralRefused, CentralUnavailable
+from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked
 from sync.office_key_exchange import OfficeKeyGrant, SignedKeyList
 from sync.protocol import (
     API_PREFIX,
     CLERK_SESSION_HEADER,
+    DEVICE_REVOKED,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
@@ -120,8 +121,10 @@ class CentralClient:
     def _refusal(response: requests.Response) -> CentralRefused:
         try:
             problem = response.json()
-            return CentralRefused(str(problem["message_de"]), str(problem["message_en"]))
-        except (ValueError, KeyError, TypeError):
+            refusal = DeviceRevoked if response.status_code == 403 and \
+                problem.get("code") == DEVICE_REVOKED else CentralRefused
+            return refusal(str(problem["message_de"]), str(problem["message_en"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return CentralRefused(f"Die Zentrale hat die Anfrage abgelehnt "
                                   f"(HTTP {response.status_code}).",
                                   f"central service refused: HTTP {response.status_code}")

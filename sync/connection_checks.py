@@ -130,13 +130,30 @@ def _local_checks(cfg: Config) -> list[Check]:
     from sync.state import status
 
     try:
-        with open_register(cfg, system_actor("doctor", cfg.workstation)) as store:
+        with open_register(cfg, system_actor("doctor", cfg.workstation), for_sync=True) as store:
             state = status(store)
     except ClerkError:
         return []
     detail = (f"noch nicht übertragene Aufträge: {state.pending}, offene Klärfälle: "
               f"{state.open_conflicts}, letzter erfolgreicher Abgleich: "
               f"{state.last_success or 'noch keiner'}")
-    if state.warning:
-        return [Check("sync", True, f"{detail}; {state.warning}", warning=True)]
-    return [Check("sync", True, detail)]
+    sync = Check("sync", True, f"{detail}; {state.warning}", warning=True) if state.warning \
+        else Check("sync", True, detail)
+    return [sync, *_lease_checks(cfg, state.last_success)]
+
+
+def _lease_checks(cfg: Config, last_success: str | None) -> list[Check]:
+    """The offline lease: failed once it ran out, a warning in its last days."""
+    from clerk_app.offline_lease import WARN_DAYS, lease
+
+    state = lease(cfg, last_success)
+    if state is None:
+        return []
+    if state.expired:
+        return [Check("offline lease", False,
+                      f"abgelaufen: {state.days_away} Tage ohne Verbindung zur Zentrale "
+                      f"(erlaubt: {cfg.offline_lease_days}); das Melderegister öffnet erst "
+                      "nach einem Abgleich")]
+    detail = (f"noch {state.days_left} von {cfg.offline_lease_days} Tagen bis zum nötigen "
+              "Abgleich")
+    return [Check("offline lease", True, detail, warning=state.days_left <= WARN_DAYS)]

@@ -6,11 +6,16 @@ its token beside the demo register (synthetic data only), as it does its registe
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+
+import keyring
+import keyring.errors
 
 from clerk_app.config import Config
 from clerk_app.errors import KeyMissingError, NoKeyringError
 from clerk_app.keys import (
+    KEYRING_SERVICE,
     keyring_secret,
     read_secret_file,
     store_keyring_secret,
@@ -50,6 +55,17 @@ def load_token(cfg: Config) -> str:
     if not path.exists():
         raise KeyMissingError(NOT_ENROLLED_DE, f"no device token file {path}")
     return read_secret_file(path)
+
+
+def forget_token(cfg: Config) -> None:
+    """Delete the device token (a withdrawn workstation keeps nothing that opens the
+    centre)."""
+    path = token_file(cfg)
+    if path is not None:
+        path.unlink(missing_ok=True)
+        return
+    with contextlib.suppress(keyring.errors.KeyringError):  # no keyring, or no token there
+        keyring.delete_password(KEYRING_SERVICE, _account(cfg))
 
 
 def save_token(cfg: Config, token: str) -> None:

@@ -14,6 +14,14 @@ Rules (see docs/sync-protocol.md):
   a sync cut anywhere resumes without loss or duplicates (the central service answers a
   repeated command as 'duplicate').
 * Unsynced work is never discarded: a full resync only replaces persons that are not pinned.
+* No single record or stage blocks the rest: a central record that cannot be written here is
+  rolled back to its savepoint and kept in `sync_held` (tried again at each release), a stage
+  that fails for a reason other than the network is logged and the next stage runs; both are
+  reported in German (`SyncReport.problems`, the status bar, `clerk-app sync` exit code 3).
+  Only the network (`CentralUnavailable`) or a refusal (`CentralRefused`) ends a sync.
+* Central records are written with foreign keys off (`_central_transaction`), wherever they
+  come from (pull, bootstrap, a held version released after a push answer): the centre is the
+  authority on references, and a record may arrive before the one it points to.
 
 Runs in a worker thread with its own `Store`; nothing here touches Qt.
 """
@@ -23,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -31,11 +39,17 @@ from typing import Any
 from clerk_app import audit, clerks
 from clerk_app.errors import ValidationError
 from clerk_app.ids import uuid7
-from clerk_app.search_index import reindex_all
-from clerk_app.store.db import Store
+from clerk_app.search_index import (
+    IndexEntry,
+    add_entries,
+    aggregate_entries,
+    index_new_persons,
+)
+from clerk_app.store.db import Store, let_writers_in
 from clerk_app.store.outbox import append_outbox
 from sync import aggregates
 from sync.aggregates import HOUSEHOLD, PERSON
+from sync.central_errors import CentralRefused, CentralUnavailable
 from sync.client import CentralClient
 from sync.protocol import (
     ARCHIVE_COMMAND,
@@ -50,9 +64,11 @@ from sync.state import (
     CHECKSUM_WARNING,
     CURSOR,
     LAST_CHECK,
+    LAST_PROBLEM,
     LAST_SUCCESS,
     LAST_WARNING,
     RESYNC,
+    STAGE_PROBLEM,
     SyncReport,
     get_setting,
     set_setting,
@@ -67,6 +83,9 @@ CHECK_EVERY = 3600.0
 BATCH = 100
 PAGE = 1000
 BOOTSTRAP_PAGE = 2000
+# Aggregates written in one transaction of a bootstrap: a counter service waits at most for
+# one such write (some 0.05 s), not for a page or the whole register.
+WRITE_CHUNK = 250
 DISCARDED = "Klärfall: zentrale Fassung übernommen, die Änderung hier wurde verworfen."
 
 
@@ -127,28 +146,46 @@ class SyncEngine:
 
     def sync_once(self) -> SyncReport:
         """One complete sync. Raises `CentralUnavailable` / `CentralRefused` when the central
-        service cannot be used; everything done before that is kept."""
+        service cannot be used; everything done before that is kept. Any other failure of a
+        stage is reported in `report.problems` and the next stage runs."""
         report = SyncReport()
         self.client.hello()
         needs_bootstrap = get_setting(self.store, CURSOR) is None or \
             get_setting(self.store, RESYNC) is not None or \
             get_setting(self.store, BOOTSTRAP) is not None
-        self.push(report)  # drain first: nothing unsynced is ever at stake
-        self.upload_access_log(report)
-        if needs_bootstrap:
-            self.bootstrap(report)
-        self.pull(report)
+        # Drain first: nothing unsynced is ever at stake.
+        self._stage(report, "Übertragung der Vorgänge", "push", self.push)
+        self._stage(report, "Zugriffsprotokoll", "access log", self.upload_access_log)
+        if not needs_bootstrap or self._stage(report, "Erstabgleich", "bootstrap",
+                                              self.bootstrap):
+            self._stage(report, "Abruf der Änderungen", "pull", self.pull)
         changed = bool(report.pushed or report.pulled or report.bootstrapped)
         last_check = get_setting(self.store, LAST_CHECK)
         if changed or last_check is None or \
                 time.time() - float(last_check) >= self.check_every:
-            self.check(report)
+            self._stage(report, "Prüfsummenvergleich", "check", self.check)
         with self.store.transaction():
             set_setting(self.store, LAST_SUCCESS, _now())
+            set_setting(self.store, LAST_PROBLEM, report.problem_de())
             if report.checksum_ok:
                 set_setting(self.store, LAST_WARNING, None)
         log.info("sync: %s", report.summary_en())
         return report
+
+    @staticmethod
+    def _stage(report: SyncReport, name_de: str, name_en: str,
+               step: Callable[[SyncReport], None]) -> bool:
+        """Run one stage; True if it completed. The network and a refusal end the sync; any
+        other failure is logged and reported, and the sync goes on with the next stage."""
+        try:
+            step(report)
+        except (CentralUnavailable, CentralRefused):
+            raise
+        except Exception:
+            log.exception("sync stage %s failed; the other stages go on", name_en)
+            report.problems.append(STAGE_PROBLEM.format(stage=name_de))
+            return False
+        return True
 
     # --- push ----------------------------------------------------------------------------
 
@@ -164,9 +201,10 @@ class SyncEngine:
             if batch:
                 answer = self.client.push(batch)
                 report.pushed += len(batch)
-                with self.store.transaction():
-                    settled = [self._record(result, report) for result in answer.results]
-                    self._release_held()
+                with _central_transaction(self.store):
+                    settled = [self._record_isolated(result, report)
+                               for result in answer.results]
+                    self._release_held(report)
             # After the batch: a document's file is filed once its issuing command is.
             for command in archives:
                 self._upload(command, report)
@@ -227,6 +265,18 @@ class SyncEngine:
             else:
                 self._record(CommandResult(command_id=receipt.command_id,
                                            status=receipt.status, reason=receipt.reason), report)
+
+    def _record_isolated(self, result: CommandResult, report: SyncReport) -> bool:
+        """`_record`, alone in a savepoint: an answer that cannot be stored leaves its command
+        pending (sent again, answered 'duplicate') and the batch's other answers stored."""
+        try:
+            with _savepoint(self.store):
+                return self._record(result, report)
+        except Exception:
+            log.exception("the answer to command %s could not be stored; sent again later",
+                          result.command_id)
+            report.problems.append(STAGE_PROBLEM.format(stage="Antwort zu einem Vorgang"))
+            return False
 
     def _record(self, result: CommandResult, report: SyncReport) -> bool:
         """Store one command's answer; True if it settled a Klärfall."""
@@ -314,24 +364,37 @@ class SyncEngine:
         while True:
             cursor = int(get_setting(self.store, CURSOR) or 0)
             page = self.client.changes(cursor, self.page)
-            with _pull_transaction(self.store):
+            with _central_transaction(self.store):
                 pinned = pinned_persons(self.store)
                 for change in page.changes:
                     if change.kind == PERSON and change.id in pinned:
                         self._hold(change)
                         report.held += 1
                     else:
-                        self._apply(change)
+                        self._apply(change, report)
                 report.pulled += len(page.changes)
                 set_setting(self.store, CURSOR, str(page.until))
-                self._release_held()
+                self._release_held(report)
             if not page.more:
                 return
 
-    def _apply(self, change: AggregateRecord) -> None:
-        aggregates.apply_change(self.store, change.kind, change.id, change.data)
+    def _apply(self, change: AggregateRecord, report: SyncReport) -> None:
+        """Write one central record, alone in a savepoint. One that cannot be written here is
+        rolled back, kept in `sync_held` (tried again at each release) and counted; the
+        others go on."""
+        try:
+            with _savepoint(self.store):
+                aggregates.apply_change(self.store, change.kind, change.id, change.data)
+        except Exception as exc:
+            log.error("central %s %s (seq %d) cannot be written here: %s; kept for later",
+                      change.kind, change.id, change.seq, type(exc).__name__)
+            self._hold(change)
+            report.failed.add(f"{change.kind}/{change.id}")
+            return
         self.store.conn.execute("DELETE FROM sync_held WHERE kind = ? AND id = ? AND seq <= ?",
                                 (change.kind, change.id, change.seq))
+        if change.kind == PERSON:
+            report.changed.add(change.id)
 
     def _hold(self, change: AggregateRecord) -> None:
         self.store.conn.execute(
@@ -341,61 +404,77 @@ class SyncEngine:
             (change.kind, change.id, change.seq, int(change.data is None),
              json.dumps(change.data, ensure_ascii=False) if change.data is not None else None))
 
-    def _release_held(self) -> None:
-        """Write held central changes of persons that are free again."""
-        held = self.store.conn.execute("SELECT kind, id, seq, data FROM sync_held").fetchall()
+    def _release_held(self, report: SyncReport) -> None:
+        """Write held central changes of persons that are free again (households first:
+        persons point at them)."""
+        held = self.store.conn.execute("SELECT kind, id, seq, data FROM sync_held "
+                                       "ORDER BY kind = 'person', seq").fetchall()
         if not held:
             return
         pinned = pinned_persons(self.store)
         for kind, rid, seq, data in held:
             if rid not in pinned:
                 self._apply(AggregateRecord(kind=kind, id=rid, seq=seq,
-                                            data=json.loads(data) if data else None))
+                                            data=json.loads(data) if data else None), report)
 
     # --- bootstrap and full resync ---------------------------------------------------------
 
     def bootstrap(self, report: SyncReport) -> None:
         """Copy the whole central register (resumable: the position is saved with each page).
 
-        Into an empty register rows are bulk-inserted and the search index is built once at
-        the end; otherwise (a resync) each person is replaced, and persons the central
-        register does not have are removed, except pinned ones.
+        Into an empty register rows are bulk-inserted and indexed page by page; otherwise (a
+        resync) each person is replaced, and persons the central register does not have are
+        removed, except pinned ones. Each page is one short transaction, index included: a
+        counter service on this workstation never waits for more than a page (no rebuild of
+        the whole index at the end, which held the write lock for seconds).
         """
         state = json.loads(get_setting(self.store, BOOTSTRAP) or "null")
         if state is None:
             with self.store.transaction():
                 self.store.conn.execute("DELETE FROM sync_seen")
-                fresh = not self.store.conn.execute("SELECT EXISTS (SELECT 1 FROM persons)"
-                                                    ).fetchone()[0]
+                # Fresh: nothing here but what the counter did before the first sync.
+                pinned = pinned_persons(self.store)
+                fresh = {pid for (pid,) in self.store.conn.execute(
+                    "SELECT id FROM persons LIMIT ?", (len(pinned) + 1,))} <= pinned
                 state = {"after_kind": "", "after_id": "", "hwm": None, "fresh": fresh}
                 set_setting(self.store, BOOTSTRAP, json.dumps(state))
         while True:
             page = self.client.bootstrap(state["after_kind"], state["after_id"], state["hwm"],
                                          self.bootstrap_page)
-            with _pull_transaction(self.store):
-                self._bootstrap_page(page.items, fresh=bool(state["fresh"]))
-                if page.items:
-                    state["after_kind"], state["after_id"] = page.items[-1].kind, \
-                        page.items[-1].id
-                state["hwm"] = page.high_water_mark
-                set_setting(self.store, BOOTSTRAP, json.dumps(state))
+            state["hwm"] = page.high_water_mark
+            for start in range(0, max(len(page.items), 1), WRITE_CHUNK):
+                chunk = page.items[start:start + WRITE_CHUNK]
+                # Index entries are computed before the write lock is taken.
+                entries = aggregate_entries(i.data for i in chunk if i.kind == PERSON and
+                                            i.data is not None) if state["fresh"] else []
+                with _central_transaction(self.store):
+                    self._bootstrap_chunk(chunk, entries, report, fresh=bool(state["fresh"]))
+                    if chunk:
+                        state["after_kind"], state["after_id"] = chunk[-1].kind, chunk[-1].id
+                    set_setting(self.store, BOOTSTRAP, json.dumps(state))
+                let_writers_in()  # a counter service waiting for the register goes first
             report.bootstrapped += len(page.items)
+            # Copy the page into the database file now, outside any write lock: else the WAL
+            # grows until some commit (as likely a counter service's) pays for copying it.
+            self.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             if not page.more:
                 break
-        with _pull_transaction(self.store):
+        with _central_transaction(self.store):
             if not state["fresh"]:
                 self._remove_unseen()
-            reindex_all(self.store.db)
+            # Persons written before this version indexed page by page (a bootstrap begun by
+            # an older one), or by a page that failed half-way: indexed now.
+            index_new_persons(self.store.db, [pid for (pid,) in self.store.conn.execute(
+                "SELECT id FROM persons WHERE id NOT IN (SELECT person_id FROM "
+                "person_search_keys)")])
             self.store.conn.execute("DELETE FROM sync_seen")
             set_setting(self.store, CURSOR, str(state["hwm"]))
             set_setting(self.store, BOOTSTRAP, None)
             set_setting(self.store, RESYNC, None)
 
-    def _bootstrap_page(self, items: Sequence[AggregateRecord], *, fresh: bool) -> None:
-        conn = self.store.conn
+    def _bootstrap_chunk(self, items: Sequence[AggregateRecord], entries: list[IndexEntry],
+                         report: SyncReport, *, fresh: bool) -> None:
         pinned = pinned_persons(self.store)
-        conn.executemany("INSERT OR IGNORE INTO sync_seen (kind, id) VALUES (?, ?)",
-                         [(i.kind, i.id) for i in items])
         free = [i for i in items if not (i.kind == PERSON and i.id in pinned)]
         for item in items:
             if item.kind == PERSON and item.id in pinned:
@@ -406,12 +485,14 @@ class SyncEngine:
                     aggregates.write_household(self.store, item.data)
             aggregates.write_persons_bulk(
                 self.store, [i.data for i in free if i.kind == PERSON and i.data is not None])
+            add_entries(self.store.db, [e for e in entries if e.person_id not in pinned])
             return
+        # Only a resync removes what it did not see.
+        self.store.conn.executemany("INSERT OR IGNORE INTO sync_seen (kind, id) VALUES (?, ?)",
+                                    [(i.kind, i.id) for i in items])
         for item in free:
-            if item.kind == PERSON and item.data is not None:
-                aggregates.write_person(self.store, item.data, reindex=False)
-            elif item.data is not None:
-                aggregates.write_household(self.store, item.data)
+            if item.data is not None:
+                self._apply(item, report)
 
     def _remove_unseen(self) -> None:
         pinned = pinned_persons(self.store)
@@ -460,15 +541,29 @@ class SyncEngine:
 
 
 @contextmanager
-def _pull_transaction(store: Store) -> Iterator[None]:
-    """A pull transaction. Foreign keys are off while it runs: the central register is the
-    authority on references, and a tombstone leaves issued documents in place."""
+def _central_transaction(store: Store) -> Iterator[None]:
+    """A transaction that writes central records. Foreign keys are off while it runs: the
+    central register is the authority on references (a person may come before the household
+    it points to), and a tombstone leaves issued documents in place."""
     store.conn.execute("PRAGMA foreign_keys = OFF")  # no effect inside a transaction: first
     try:
         with store.transaction():
             yield
     finally:
         store.conn.execute("PRAGMA foreign_keys = ON")
+
+
+@contextmanager
+def _savepoint(store: Store) -> Iterator[None]:
+    """A part of the current transaction that is undone alone if it raises."""
+    store.conn.execute("SAVEPOINT one_record")
+    try:
+        yield
+    except BaseException:
+        store.conn.execute("ROLLBACK TO one_record")
+        raise
+    finally:
+        store.conn.execute("RELEASE one_record")
 
 
 # --- Klärfälle -------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ ARCHIVE_COMMAND = "archive_document"  # same name as clerk_app.documents.ARCHIVE
 RESOLUTION_COMMAND = "klaerfall_loesung"
 
 Status = Literal["applied", "duplicate", "conflict", "rejected", "deferred"]
+# The answer's `code` when a withdrawn workstation calls (it then destroys its register).
+DEVICE_REVOKED = "device_revoked"
 
 # Every number and list on the wire is bounded (an attacker's 2**64 or a million-item list is
 # a 422, never a server error or a night of work). Sequence numbers fit a signed 64-bit column.

@@ -2,7 +2,11 @@
 plugged into the core's command line through the `clerk_app.commands` entry point.
 
 Headless, for IT and scripts: exit code 0 = done, 1 = the central service refused or is not
-reachable (the message says which), 2 = bad input or configuration.
+reachable (the message says which), 2 = bad input or configuration, 3 = the sync ran but
+something failed on this workstation (central records it could not store, a stage that broke
+off for a reason other than the network; the rest was synced, the message says what; details
+in the log), 4 = the workstation was withdrawn centrally: its register, drafts and printouts
+were destroyed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 from clerk_app.command_line import resident_count
 from clerk_app.config import Config
-from clerk_app.errors import ClerkError, ConfigError
+from clerk_app.errors import ClerkError, ConfigError, KeyStoreError
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,13 @@ log = logging.getLogger(__name__)
 CENTRAL_PACKAGES = ("fastapi", "uvicorn", "psycopg", "psycopg_pool")
 
 Handler = Callable[[Config, argparse.Namespace], int]
+
+EXIT_UNAVAILABLE = 1  # the central service refused or cannot be reached
+EXIT_LOCAL_FAILURE = 3  # the sync ran, but something failed on this workstation
+EXIT_WITHDRAWN = 4  # the centre withdrew this workstation; its data is destroyed
+UNEXPECTED_DE = ("Beim Abgleich ist auf diesem Arbeitsplatz ein unerwarteter Fehler "
+                 "aufgetreten; die Arbeit bleibt gespeichert. Bitte die IT verständigen "
+                 "(Einzelheiten im Protokoll).")
 
 
 def add_commands(sub: Any) -> dict[str, Handler]:
@@ -141,10 +152,12 @@ def _sync(cfg: Config, args: argparse.Namespace) -> int:
 
     if args.sync_command == "enrol":
         return _enrol(cfg, args.code)
-    # A Klärfall is decided by a logged-in clerk; the rest is the sync's own bookkeeping.
+    # A Klärfall is decided by a logged-in clerk; the rest is the sync's own bookkeeping. The
+    # sync (and its status) opens the register after the offline lease ran out too: that is
+    # how the lease is renewed. Klärfälle are the clerk's work: not without the centre.
     actor = cli_actor(cfg) if args.sync_command == "resolve" else \
         system_actor("sync", cfg.workstation)
-    with open_register(cfg, actor) as store:
+    with open_register(cfg, actor, for_sync=args.sync_command in (None, "status")) as store:
         if args.sync_command == "status":
             print(json.dumps(asdict(state.status(store)), ensure_ascii=False, indent=2))
             return 0
@@ -160,8 +173,9 @@ def _sync(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
-    from sync.central_connection import connect
-    from sync.central_errors import CentralRefused, CentralUnavailable
+    from clerk_app.withdrawal import WITHDRAWN_DE
+    from sync.central_connection import connect, withdraw_on_revocation
+    from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked
     from sync.engine import SyncEngine
     from sync.office_key_exchange import receive_office_keys
     from sync.schedule import Backoff
@@ -180,18 +194,34 @@ def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
             for warning in report.warnings:
                 print(f"Warnung: {warning}", file=sys.stderr)
             delay = backoff.succeeded()
+            problem = report.problem_de()
+            if problem:
+                print(f"Fehler: {problem}", file=sys.stderr)
             if once:
-                return 0
+                return EXIT_LOCAL_FAILURE if problem else 0
         except CentralUnavailable as exc:
             log.warning("sync failed: %s", exc.message_en)
             print(f"Fehler: {exc.message_de}", file=sys.stderr)
             if once:
-                return 1
+                return EXIT_UNAVAILABLE
             delay = backoff.failed()
+        except DeviceRevoked:
+            store.close()
+            withdraw_on_revocation(cfg)
+            print(f"Fehler: {WITHDRAWN_DE}", file=sys.stderr)
+            return EXIT_WITHDRAWN
         except CentralRefused as exc:
             log.error("sync refused: %s", exc.message_en)
             print(f"Fehler: {exc.message_de}", file=sys.stderr)
-            return 1
+            return EXIT_UNAVAILABLE
+        except (ConfigError, KeyStoreError):
+            raise  # set-up, not the sync: the command line says it in German, exit code 2
+        except Exception:
+            log.exception("sync failed on this workstation")
+            print(f"Fehler: {UNEXPECTED_DE}", file=sys.stderr)
+            if once:
+                return EXIT_LOCAL_FAILURE
+            delay = backoff.failed()
         time.sleep(delay)
 
 

@@ -9,13 +9,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from clerk_app.clerks import Actor
 from clerk_app.command_line import main
+from clerk_app.ids import uuid7
 from clerk_app.person_record import open_person
 from clerk_app.search import search
-from sync.engine import conflicts_for_review, open_conflicts, resolve_conflict
+from clerk_app.search_index import reindex_all
+from clerk_app.services.runner import run_service
+from clerk_app.store.db import open_store
+from sync.client import CentralClient
+from sync.engine import SyncEngine, conflicts_for_review, open_conflicts, resolve_conflict
+from sync.protocol import BootstrapPage
 from sync.server.central import Central
 from sync.state import RESYNC, SyncReport, get_setting, status
 from tests.sync_support import (
@@ -253,3 +261,44 @@ def test_seed_refuses_bad_counts_and_a_central_register_that_is_not_empty(
     assert "keine Anzahl" in capsys.readouterr().err
     assert main([*base, "--residents", "5"]) == 2  # seeded by the fixture already
     assert "bereits ein Melderegister" in capsys.readouterr().err
+
+
+def test_a_fresh_bootstrap_indexes_page_by_page_and_a_counter_service_goes_between_pages(
+        tmp_path: Path, central: tuple[CentralServer, Central]) -> None:
+    """The first bootstrap writes and indexes each page in its own short transaction (no
+    rebuild of the whole index at the end): a counter service on the same workstation is
+    stored between two pages, and in the end every person is found, as a rebuilt index
+    would find them."""
+    server, service = central
+    ws = Workstation(tmp_path / "ws", "neu1", service, server.url)
+    counter = open_store(ws.path, ws.key, Actor("clerk-neu1", "neu1"))
+    served: list[str] = []
+
+    class BetweenPages(CentralClient):
+        pages = 0
+
+        def bootstrap(self, *args: Any, **kwargs: Any) -> BootstrapPage:
+            if self.pages == 2:   # the first pages are in: the counter serves a citizen
+                counter.conn.execute("PRAGMA busy_timeout = 500")
+                result = run_service(counter, "anmeldung", anmeldung(ws.street("Hauptstraße")),
+                                     uuid7())
+                served.extend(result.changed_persons)
+            self.pages += 1
+            return super().bootstrap(*args, **kwargs)
+
+    client = BetweenPages(server.url, ws.token)
+    report = SyncEngine(ws.store, client, bootstrap_page=10).sync_once()
+    assert client.pages > 5 and report.checksum_ok is True and served
+    with ws.store.transaction() as db:
+        indexed = {pid: (names, born, address) for pid, names, born, address in db.conn.execute(
+            "SELECT k.person_id, f.names, f.born, f.address FROM person_search_keys k "
+            "JOIN person_fts f ON f.rowid = k.key")}
+        reindex_all(db)
+        rebuilt = {pid: (names, born, address) for pid, names, born, address in db.conn.execute(
+            "SELECT k.person_id, f.names, f.born, f.address FROM person_search_keys k "
+            "JOIN person_fts f ON f.rowid = k.key")}
+    assert indexed == rebuilt and len(indexed) == RESIDENTS + 1
+    assert [h.id for h in search(ws.store, "Wróbel Łukasz")] == served
+    assert ws.pending() == 1
+    counter.close()
+    ws.close()

@@ -8,18 +8,20 @@ workstation (`tests.sync_support.Workstation`) changes the same persons for real
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtNetwork import QNetworkInformation
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QToolBar
 from pytestqt.qtbot import QtBot
 
 from clerk_app.config import Config
@@ -28,6 +30,7 @@ from clerk_app.keys import write_secret_file
 from clerk_app.services.base import ServiceResult
 from clerk_app.services.runner import run_service
 from sync.server.central import Central
+from sync.state import LAST_SUCCESS, set_setting
 from tests.factories import make_cfg
 from tests.sync_support import (
     CentralServer,
@@ -39,10 +42,11 @@ from tests.sync_support import (
     ummeldung,
 )
 from tests.ui_support import close_window, open_window, save_shot, unnamed_controls
-from ui import sync_worker
+from ui import start_window, sync_worker
 from ui.conflicts import ConflictsDialog, compare_rows
 from ui.main_window import MainWindow
 from ui.status import fmt_moment
+from ui.withdrawn import WithdrawnDialog, WithdrawnNotice
 
 pytestmark = pytest.mark.usefixtures("german")
 
@@ -280,6 +284,52 @@ def test_checksum_mismatch_warns_and_the_resync_mends_it(
     assert place != "Atlantis"
 
 
+def test_a_record_that_cannot_be_stored_here_is_shown_and_the_sync_goes_on(
+        qtbot: QtBot, window: MainWindow, station: Station) -> None:
+    ws = station.ws
+    with ws.store.transaction():   # a held central household this register cannot take
+        ws.store.conn.execute("INSERT INTO sync_held (kind, id, seq, deleted, data) "
+                              "VALUES ('household', 'h-broken', 1, 0, '{}')")
+    served = ws.persons()[3]
+    serve(qtbot, window, "meldebescheinigung", meldebescheinigung(served), served)
+    qtbot.waitUntil(lambda: "nicht gespeichert" in bar(window)["warning"], timeout=SYNC_MS)
+    assert bar(window)["warning"].startswith("⚠ Ein Datensatz der Zentrale konnte auf "
+                                             "diesem Arbeitsplatz nicht gespeichert werden")
+    qtbot.waitUntil(lambda: bar(window)["pending"] == "nichts zu übertragen", timeout=SYNC_MS)
+    assert bar(window)["connection"].startswith("Verbindung: Online")
+    with ws.store.transaction():
+        ws.store.conn.execute("DELETE FROM sync_held WHERE id = 'h-broken'")
+    window.sync.sync_soon()
+    qtbot.waitUntil(lambda: bar(window)["warning"] == "", timeout=SYNC_MS)
+
+
+def test_the_open_person_is_read_again_after_a_sync_changed_them(
+        qtbot: QtBot, tmp_path: Path, window: MainWindow, station: Station,
+        central: tuple[CentralServer, Central]) -> None:
+    server, hub = central
+    person, other = station.ws.persons()[4:6]
+    window.open_person(person)
+    qtbot.waitUntil(lambda: window.person_view.record is not None, timeout=10_000)
+    before = window.person_view.record_text()
+    assert "Am Alten Markt" not in before
+    office = Workstation(tmp_path / "office", "buero7", hub, server.url)
+    office.sync()
+    office.run("ummeldung", ummeldung(person, office.street("Am Alten Markt"), "12"))
+    office.run("ummeldung", ummeldung(other, office.street("Am Alten Markt"), "14"))
+    office.sync()
+    office.close()
+    window.table.setFocus()
+    window.sync.sync_soon()
+    qtbot.waitUntil(lambda: "Am Alten Markt 12" in window.person_view.record_text(),
+                    timeout=SYNC_MS)
+    record = window.person_view.record
+    assert record is not None and record.id == person
+    assert window.table.hasFocus()   # read again in place: the clerk stays where they were
+    reads = [r for (r,) in station.ws.store.conn.execute(
+        "SELECT detail FROM audit_log WHERE person_id = ? AND action = 'read'", (person,))]
+    assert "nach Abgleich neu gelesen" in reads   # a look like any other: logged
+
+
 # --- Klärfälle -------------------------------------------------------------------------------
 
 def answer_confirmation(qtbot: QtBot, dialog: ConflictsDialog, seen: list[str]) -> None:
@@ -459,3 +509,84 @@ def test_compare_rows_name_the_fields_both_sides_changed() -> None:
     plain = compare_rows({"local_records": [central], "server_records": [
         {"kind": "person", "id": "p1", "data": central}]})
     assert not [r for r in plain if r.label.startswith("Auf beiden Seiten")]
+
+
+# --- the offline lease -------------------------------------------------------------------------
+
+def test_after_the_offline_lease_the_window_syncs_first_then_opens_the_register(
+        qtbot: QtBot, tmp_path: Path, central: tuple[CentralServer, Central]) -> None:
+    server, hub = central
+    folder = tmp_path / "laptop"
+    ws = Workstation(folder, "register", hub, server.url)   # the production file name
+    ws.sync()
+    with ws.store.transaction():
+        set_setting(ws.store, LAST_SUCCESS, (datetime.now(UTC) - timedelta(days=20))
+                    .isoformat(timespec="seconds"))
+    write_secret_file(folder / "register.key", ws.key)
+    write_secret_file(folder / "device.token", ws.token)
+    cfg = make_cfg(folder, mode="production", central_url=server.url,
+                   key_file=str(folder / "register.key"),
+                   device_token_file=str(folder / "device.token"))
+    assert cfg.register_path == ws.path
+    w = MainWindow(cfg)
+    qtbot.addWidget(w)
+    blocked: list[tuple[str, bool]] = []   # what the window showed while the lease was out
+    w.db.lease_expired.connect(lambda *_: blocked.append((w.message.text(),
+                                                          w.search.isEnabled())))
+    w.show()
+    w.start()
+    try:
+        qtbot.waitUntil(lambda: w.register_open, timeout=SYNC_MS)
+        [(message, searchable)] = blocked
+        assert "seit 20 Tagen nicht mit der Zentrale verbunden" in message and not searchable
+        assert w.sync.last_outcome is not None and w.sync.last_outcome.kind == sync_worker.OK
+        assert w.search.isEnabled() and w.message.text() == ""
+    finally:
+        close_window(w)
+        ws.close()
+
+
+# --- a withdrawn workstation -------------------------------------------------------------------
+
+def test_a_withdrawn_workstation_shows_only_the_notice_now_and_at_the_next_start(
+        qtbot: QtBot, window: MainWindow, station: Station,
+        central: tuple[CentralServer, Central]) -> None:
+    _server, hub = central
+    person = station.ws.persons()[6]
+    window.open_person(person)
+    qtbot.waitUntil(lambda: window.person_view.record is not None, timeout=10_000)
+    with hub.db.transaction(write=False) as tx:
+        [(device,)] = tx.execute("SELECT device_id FROM devices WHERE token_sha256 = ?",
+                                 (hashlib.sha256(station.ws.token.encode()).hexdigest(),))
+    assert hub.revoke_device(device) == 1
+    window.sync.sync_soon()
+    qtbot.waitUntil(lambda: isinstance(window.centralWidget(), WithdrawnNotice), timeout=SYNC_MS)
+    notice = window.centralWidget()
+    assert isinstance(notice, WithdrawnNotice)
+    assert notice.title.text() == "Arbeitsplatz zurückgezogen"
+    assert "Melderegister, die Entwürfe und die Ausdrucke" in notice.text.text()
+    assert window.person_view.record is None and not window.menuBar().isVisible()
+    assert not any(a.isEnabled() for a in window.findChildren(QAction))
+    assert not any(bar.isVisible() for bar in window.findChildren(QToolBar))
+    save_shot(window, "withdrawn.png")
+    folder = station.cfg.data_path
+    assert not station.cfg.register_path.exists()
+    assert not (folder / "demo-register.key").exists()
+    assert not (folder / "demo-register.device-token").exists()
+    close_window(window)
+
+    shown: list[str] = []
+
+    def look() -> None:
+        dialogs = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, WithdrawnDialog) and w.isVisible()]
+        if not dialogs:
+            QTimer.singleShot(50, look)
+            return
+        shown.append(dialogs[0].notice.text.text())
+        dialogs[0].reject()
+
+    QTimer.singleShot(50, look)
+    assert start_window.run(station.cfg) == 1   # the next start: the notice, nothing else
+    assert shown and "zurückgezogen" in shown[0]
+    assert not station.cfg.register_path.exists()

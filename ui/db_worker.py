@@ -41,6 +41,7 @@ class _Worker(QObject):
 
     opened = Signal()
     open_failed = Signal(str, str)                 # message_de, message_en
+    lease_expired = Signal(str, str)               # message_de, message_en: sync first
     search_done = Signal(int, str, object, bool)   # seq, text, hits, more than the limit
     search_failed = Signal(int, str, str)          # seq, message_de, message_en
     op_done = Signal(int, object)                  # op id, result
@@ -58,10 +59,15 @@ class _Worker(QObject):
 
     @Slot()
     def open(self) -> None:
+        from clerk_app.offline_lease import LeaseExpired
         from clerk_app.store.opening import open_register
 
         try:
             self._store = open_register(self._cfg, self._actor, create=False)
+        except LeaseExpired as exc:
+            log.warning("register not opened: %s", exc.message_en)
+            self.lease_expired.emit(exc.message_de, exc.message_en)
+            return
         except ClerkError as exc:
             log.error("cannot open the register: %s", exc.message_en)
             self.open_failed.emit(exc.message_de, exc.message_en)
@@ -138,6 +144,7 @@ class DbWorker(QObject):
 
     opened = Signal()
     open_failed = Signal(str, str)
+    lease_expired = Signal(str, str)
     search_done = Signal(int, str, object, bool)
     search_failed = Signal(int, str, str)
     person_done = Signal(object)             # the PersonRecord of the latest `open_person`
@@ -161,6 +168,7 @@ class DbWorker(QObject):
         self._request_close.connect(self._worker.close)
         self._worker.opened.connect(self.opened)
         self._worker.open_failed.connect(self.open_failed)
+        self._worker.lease_expired.connect(self.lease_expired)
         self._worker.search_done.connect(self._on_search_done)
         self._worker.search_failed.connect(self._on_search_failed)
         self._worker.op_done.connect(self._on_op_done)
@@ -181,6 +189,11 @@ class DbWorker(QObject):
         self._thread.start()
         self._running = True
         self._request_open.emit()
+
+    def reopen(self) -> None:
+        """Try to open the register again (after the offline lease was renewed by a sync)."""
+        if self._running:
+            self._request_open.emit()
 
     def search(self, text: str, limit: int) -> int:
         """Ask for the hits of `text`; returns the sequence number the answer will carry."""

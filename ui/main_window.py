@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMetaMethod, Qt, Signal, SignalInstance
 from PySide6.QtGui import (
+    QAction,
     QCloseEvent,
     QKeySequence,
     QShortcut,
@@ -45,8 +46,9 @@ from clerk_app.clerks import CASH_REOPEN_DAY, Actor
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError
 from clerk_app.models import PersonHit, PersonRecord
+from clerk_app.services.base import ServiceResult
 from clerk_app.store.opening import actor_of
-from ui.db_worker import DbWorker
+from ui.db_worker import COUNTER_PURPOSE, DbWorker
 from ui.draft_keeper import drafts_status, startup_drafts
 from ui.function_keys import bind_function_keys
 from ui.i18n import error_text, message_text, tr
@@ -57,6 +59,7 @@ from ui.registration.actions import RegistrationActions
 from ui.screen_lock import ScreenLock
 from ui.search_panel import SearchPanel
 from ui.status import StatusBarWidgets
+from ui.sync_worker import OK as SYNC_OK
 from ui.sync_worker import SyncController
 
 if TYPE_CHECKING:
@@ -144,6 +147,8 @@ class MainWindow(QMainWindow):
         # it starts once the register is open and is nudged after every completed service.
         self.sync = SyncController(cfg, self.db, self, clerk_session=clerk_session)
         self.sync.changed.connect(self.status.show_sync)
+        self.sync.persons_changed.connect(self._reread_after_sync)
+        self.sync.withdrawn.connect(self._on_withdrawn)
         self.status.conflicts.clicked.connect(self.open_conflicts)
         self.service_completed.connect(lambda _result: self.sync.local_work_done())
         # F2/F3/F4: the registration dialogs' opener (the dialogs load on the first key).
@@ -164,6 +169,9 @@ class MainWindow(QMainWindow):
         self.db.opened.connect(self._on_opened)
         self.db.person_done.connect(self._on_person_done)
         self.db.person_failed.connect(self._on_person_failed)
+        self.db.lease_expired.connect(self._on_lease_expired)
+        self.sync.synced.connect(self._renew_lease)
+        self._lease_blocked = False
         self.statusBar().showMessage(tr("Melderegister wird geöffnet …"))
         self.search.setFocus()
         # Idle lock and Ctrl+L (ui.screen_lock); last, so that it finds every key to turn off.
@@ -234,6 +242,24 @@ class MainWindow(QMainWindow):
         Op(self, startup_drafts, self._on_drafts, what="drafts at start").run(self.db)
         self.sync.start()
 
+    def _on_lease_expired(self, message_de: str, message_en: str) -> None:
+        """Too long without the centre (`clerk_app.offline_lease`): the register stays shut,
+        the search with it; the sync runs, and its first success opens the register."""
+        self._lease_blocked = True
+        self.statusBar().clearMessage()
+        self.search.setEnabled(False)
+        self.message.setText(message_text(message_de, message_en))
+        self.sync.start()
+
+    def _renew_lease(self) -> None:
+        outcome = self.sync.last_outcome
+        if not self._lease_blocked or outcome is None or outcome.kind != SYNC_OK:
+            return
+        self._lease_blocked = False
+        self.search.setEnabled(True)
+        self.message.clear()
+        self.db.reopen()
+
     def _on_drafts(self, kinds: list[str]) -> None:
         """The drafts kept from before (a crash, a closed window): say how to go on."""
         self.pending_drafts = len(kinds)
@@ -279,6 +305,53 @@ class MainWindow(QMainWindow):
         self._load_documents(record.id)
         if self.service_dialog is None:
             self.focus_search(select=False)
+
+    def _on_withdrawn(self) -> None:
+        """The centre withdrew this workstation (the sync thread destroyed its register key
+        and register): close everything that shows or holds citizens' data and show only the
+        notice (`ui.withdrawn`)."""
+        from clerk_app.withdrawal import remove_local_data
+        from ui.withdrawn import WithdrawnNotice
+
+        for dialog in (self.service_dialog, self.conflicts_dialog):
+            if dialog is not None:
+                dialog.reject()
+        self.person_view.clear()
+        self.db.shutdown()
+        remove_local_data(self.cfg)   # what the sync thread could not delete while open here
+        for action in self.findChildren(QAction):
+            action.setEnabled(False)
+        for shortcut in self.findChildren(QShortcut):
+            shortcut.setEnabled(False)
+        self.menuBar().hide()
+        self.statusBar().hide()
+        for toolbar in self.findChildren(QToolBar):
+            toolbar.hide()
+        notice = WithdrawnNotice()
+        self.setCentralWidget(notice)
+        notice.setFocus()
+
+    def _reread_after_sync(self, person_ids: frozenset[str]) -> None:
+        """The sync wrote the open person (another office's change, a Klärfall decided): show
+        the record as it is now, in place (selection and focus stay where the clerk is)."""
+        from clerk_app.person_record import open_person  # as DbWorker.open_person does
+
+        record = self.person_view.record
+        if record is None or record.id not in person_ids:
+            return
+        person_id = record.id
+
+        def shown(fresh: object) -> None:
+            current = self.person_view.record
+            if isinstance(fresh, PersonRecord) and current is not None and \
+                    current.id == person_id:
+                self.person_view.show_record(fresh)
+                self._load_documents(person_id)
+
+        Op(self, lambda store: open_person(store, person_id, COUNTER_PURPOSE,
+                                           "nach Abgleich neu gelesen"),
+           shown, what="person read again after a sync").failure(
+               lambda de, en: self._show_status(message_text(de, en))).run(self.db)
 
     # Documents of the open person and the Zweitschrift
 

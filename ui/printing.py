@@ -44,6 +44,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError
+from clerk_app.withdrawal import PRINTOUTS_FOLDER
 from ui.db_worker import DbWorker
 from ui.i18n import message_text, tr
 from ui.operation import Op
@@ -57,7 +58,7 @@ if TYPE_CHECKING:   # the documents, the seal and the renderer load with the fir
 
 log = logging.getLogger(__name__)
 
-PRIVATE_FOLDER = "ausdrucke"
+PRIVATE_FOLDER = PRINTOUTS_FOLDER
 SETTINGS_FILE = "arbeitsplatz.ini"
 MAX_AGE_S = 24 * 3600
 STATUS_MS = 20_000

@@ -254,11 +254,27 @@ def _remove_half_built(cfg: Config) -> None:
         log.error("cannot remove the half-built demo register: %s", exc)
 
 
+def show_withdrawn(cfg: Config) -> int:
+    """A withdrawn workstation opens nothing but the notice (and deletes what a previous
+    attempt left); 1 = could not start."""
+    from clerk_app.withdrawal import remove_local_data
+    from ui.withdrawn import WithdrawnDialog
+
+    log.warning("start refused: this workstation was withdrawn centrally")
+    remove_local_data(cfg)
+    WithdrawnDialog().exec()
+    return 1
+
+
 def run(cfg: Config) -> int:
     """Log a clerk in, show the main window and run until it closes; after a logout (from the
     lock) the login comes back for the next clerk. 0 = normal end, 1 = could not start."""
     set_language(cfg.language)
     app = application(cfg)
+    from clerk_app.withdrawal import is_withdrawn
+
+    if is_withdrawn(cfg):
+        return show_withdrawn(cfg)
     if not cfg.is_demo and (not _workstation_ready(cfg) or _register_problem(cfg)):
         return 1
     while True:

@@ -59,6 +59,8 @@ class SyncView:
     refused: str = ""           # why the central service refused (UI language): no retries
     problem: str = ""           # why offline (UI language), for the tool tip
     update: str = ""            # a newer release the central service announced (signed)
+    failure: str = ""           # what the last sync could not do here (German; IT must look)
+    lease: str = ""             # the offline lease's last days (German), see offline_lease
 
 
 class ConnectionIndicator(QLabel):
@@ -207,6 +209,9 @@ class StatusBarWidgets:
                       "Arbeit bleibt erhalten.")
         else:
             text = f"⚠ {view.warning}" if view.warning else ""
+        for more in (view.failure, view.lease):
+            if more:
+                text = f"{text}\n⚠ {more}" if text else f"⚠ {more}"
         label.setText(text)
         label.setVisible(bool(text))
         label.setAccessibleName(text)

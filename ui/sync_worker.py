@@ -39,7 +39,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from clerk_app.clerks import system_actor
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, ConfigError, KeyStoreError
-from sync.central_errors import CentralRefused, CentralUnavailable
+from clerk_app.offline_lease import lease_warning
+from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked
 from sync.schedule import Backoff
 from sync.state import SyncReport, SyncStatus, status
 from ui.db_worker import UNEXPECTED_DE, DbWorker
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OK, UNAVAILABLE, REFUSED = "ok", "unavailable", "refused"
+OK, UNAVAILABLE, REFUSED, WITHDRAWN = "ok", "unavailable", "refused", "withdrawn"
 SYNC, PROBE, STOP = "sync", "probe", "stop"   # what the sync thread is asked to do
 NUDGE_MS = 2_000          # "sync soon": after the last of a burst of services
 RETRY_S = 5.0             # the first retry after a failure; then doubling, with jitter
@@ -70,7 +71,9 @@ NOT_RETRIED = (CentralRefused, ConfigError, KeyStoreError)
 
 @dataclass(frozen=True)
 class SyncOutcome:
-    """One sync's end, for the controller: OK, UNAVAILABLE (retry later) or REFUSED."""
+    """One sync's end, for the controller: OK, UNAVAILABLE (retry later), REFUSED or
+    WITHDRAWN (the centre withdrew this workstation: its register key and register are
+    destroyed already)."""
 
     kind: str
     status: SyncStatus | None = None   # the local side afterwards (None: register not open)
@@ -167,6 +170,8 @@ class SyncWorker(QObject):
         except CentralUnavailable as exc:
             log.warning("sync failed, will retry: %s", exc.message_en)
             return self._failed(UNAVAILABLE, exc.message_de, exc.message_en)
+        except DeviceRevoked as exc:
+            return self._withdraw(exc)
         except NOT_RETRIED as exc:
             log.error("sync refused, not retried: %s", exc.message_en)
             self._drop_client()   # a later start reads configuration and token anew
@@ -179,11 +184,26 @@ class SyncWorker(QObject):
             return self._failed(UNAVAILABLE, UNEXPECTED_DE,
                                 f"unexpected error during sync: {type(exc).__name__}")
 
+    def _withdraw(self, exc: DeviceRevoked) -> SyncOutcome:
+        """Close this thread's register, then destroy it (key first); the window closes its
+        own connection and deletes what could not be deleted while it was open."""
+        from clerk_app.withdrawal import WITHDRAWN_DE
+        from sync.central_connection import withdraw_on_revocation
+
+        log.warning("the central service withdrew this workstation: %s", exc.message_en)
+        self._close()
+        try:
+            withdraw_on_revocation(self._cfg)
+        except Exception:
+            log.exception("error while destroying the withdrawn workstation's data")
+        return SyncOutcome(WITHDRAWN, None, None, WITHDRAWN_DE, exc.message_en)
+
     def _open_store(self) -> Store:
         if self._store is None:
             from clerk_app.store.opening import open_register
 
-            self._store = open_register(self._cfg, system_actor("sync", self._cfg.workstation))
+            self._store = open_register(self._cfg, system_actor("sync", self._cfg.workstation),
+                                        for_sync=True)
         return self._store
 
     def _failed(self, kind: str, message_de: str, message_en: str) -> SyncOutcome:
@@ -227,6 +247,8 @@ class SyncController(QObject):
 
     changed = Signal(object)   # a SyncView for the status bar
     synced = Signal()          # a sync ended, successfully or not (the Klärfälle list reloads)
+    persons_changed = Signal(object)   # a frozenset of person ids the sync wrote here
+    withdrawn = Signal()       # the centre withdrew this workstation (its data is destroyed)
 
     def __init__(self, cfg: Config, db: DbWorker, parent: QObject | None = None, *,
                  clerk_session: str | None = None) -> None:
@@ -329,6 +351,10 @@ class SyncController(QObject):
     def _on_finished(self, outcome: SyncOutcome) -> None:
         self._running = False
         self.last_outcome = outcome
+        if outcome.kind == WITHDRAWN:
+            self.shutdown()   # nothing more to sync, ever
+            self.withdrawn.emit()
+            return
         again, self._again = self._again, False
         message = message_text(outcome.message_de, outcome.message_en) if \
             outcome.message_de else ""
@@ -353,6 +379,8 @@ class SyncController(QObject):
         else:
             self._probe.stop()
         self.synced.emit()
+        if outcome.report is not None and outcome.report.changed:
+            self.persons_changed.emit(frozenset(outcome.report.changed))
         if again:
             self._run()
         elif delay is not None:
@@ -407,7 +435,9 @@ class SyncController(QObject):
         """The new view: the register's counts (if read) and the connection's state."""
         if local is not None:
             changes.update(pending=local.pending, conflicts=local.open_conflicts,
-                           last_success=local.last_success, warning=local.warning or "")
+                           last_success=local.last_success, warning=local.warning or "",
+                           failure=local.problem or "",
+                           lease=lease_warning(self._cfg, local.last_success) or "")
         self.view = dataclasses.replace(self.view, **changes)  # type: ignore[arg-type]
         self.changed.emit(self.view)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -30,6 +32,43 @@ log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+
+
+class _Writers:
+    """How many of this process's connections write, or wait for the write lock, now.
+
+    SQLite's busy handler is no queue: a waiting writer sleeps and tries again, so a background
+    job that commits and begins again at once (a bootstrap writing page after page) could keep
+    a counter service waiting until its timeout; and while the job computes in Python between
+    its transactions, a counter's transaction waits for the interpreter lock after each of its
+    statements. The background job calls `let_writers_in()` between its transactions: it waits
+    while any other connection writes or waits to write.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._lock:
+            self.count += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.count -= 1
+
+
+WRITERS = _Writers()
+
+
+def let_writers_in(most_s: float = 2.0) -> None:
+    """Between a background job's transactions: wait (up to `most_s`) while another
+    connection of this process writes or waits to write, so that it goes first, undisturbed."""
+    deadline = time.monotonic() + most_s
+    while WRITERS.count and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 class Store:
@@ -57,14 +96,15 @@ class Store:
         """
         if self.conn.in_transaction:
             raise RuntimeError("nested transaction")
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
+        with WRITERS.writing():
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         return fetch_dicts(self.conn, sql, params)

@@ -12,7 +12,9 @@ from clerk_app.clerks import PermissionDenied, demo_actor
 from clerk_app.config import Config
 from clerk_app.errors import KeyMissingError
 from clerk_app.keys import demo_key_path, load_or_create_key
+from clerk_app.offline_lease import LeaseExpired, check_lease
 from clerk_app.store.db import Actor, Store, open_store
+from clerk_app.withdrawal import check_not_withdrawn
 
 
 def actor_of(cfg: Config, actor: Actor | None) -> Actor:
@@ -31,19 +33,31 @@ def register_exists(cfg: Config) -> bool:
     return cfg.register_path.exists()
 
 
-def open_register(cfg: Config, actor: Actor | None = None, *, create: bool = False) -> Store:
+def open_register(cfg: Config, actor: Actor | None = None, *, create: bool = False,
+                  for_sync: bool = False) -> Store:
     """Unlock and open the configured register for `actor` (the logged-in clerk; the demo
     clerk in demo mode), creating file and key only when asked (the demo register at first
     start; a production one is made by enrolment).
 
     A production register with a part missing is refused with what happened and what IT does
-    next (`workstation.not_ready`), not with the first error that part happens to cause.
+    next (`workstation.not_ready`), not with the first error that part happens to cause. Never
+    on a withdrawn workstation (`clerk_app.withdrawal`), and after the offline lease ran out
+    only `for_sync` (the sync, and its status, renew it: `clerk_app.offline_lease`).
     """
+    check_not_withdrawn(cfg)
     who = actor_of(cfg, actor)
     if not cfg.is_demo and not create:
-        return open_store(cfg.register_path, _production_key(cfg), who)
-    key = load_or_create_key(cfg, create=create and not cfg.register_path.exists())
-    return open_store(cfg.register_path, key, who, create=create)
+        store = open_store(cfg.register_path, _production_key(cfg), who)
+    else:
+        key = load_or_create_key(cfg, create=create and not cfg.register_path.exists())
+        store = open_store(cfg.register_path, key, who, create=create)
+    if not for_sync:
+        try:
+            check_lease(cfg, store)
+        except LeaseExpired:
+            store.close()
+            raise
+    return store
 
 
 def _production_key(cfg: Config) -> str:
