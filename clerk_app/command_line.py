@@ -137,13 +137,15 @@ def cli_actor(cfg: Config) -> Actor:
 
     if cfg.is_demo:
         return demo_actor(cfg.workstation)
-    try:
-        login = input("Anmeldename: ")
-        password = getpass.getpass("Passwort: ")
-    except EOFError as exc:
-        raise ClerkError("Anmeldung abgebrochen: Anmeldename und Passwort werden gebraucht.",
-                         "command-line login aborted (no input)") from exc
+    # The register first: a workstation not set up, withdrawn or past its offline lease says
+    # so before anyone types a password.
     with open_register(cfg, system_actor("login", cfg.workstation)) as store:
+        try:
+            login = input("Anmeldename: ")
+            password = getpass.getpass("Passwort: ")
+        except EOFError as exc:
+            raise ClerkError("Anmeldung abgebrochen: Anmeldename und Passwort werden "
+                             "gebraucht.", "command-line login aborted (no input)") from exc
         session = log_in(cfg, store, login, password)
     if session.must_change_password:
         raise ClerkError("Bitte zuerst in der Anwendung ein neues Passwort festlegen.",

@@ -11,18 +11,23 @@ import json
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from clerk_app.clerks import Actor, system_actor
 from clerk_app.command_line import main
 from clerk_app.config import Config, load_config
 from clerk_app.keys import register_account
+from clerk_app.login import ClerkSession, log_in
 from clerk_app.store.opening import open_register
 from clerk_app.store.workstation import RegisterState, WorkstationNotReady, create_register
 from sync.server.central import Central
+from sync.server.clerk_accounts import ClerkAccounts
+from tests.factories import COUNTER_ROLES
 from tests.secret_service import SecretService, secret_service
 from tests.sync_support import CentralServer, running_central
 from tests.test_ui_app import Watcher
@@ -84,6 +89,15 @@ def command_line(tmp_path: Path, url: str) -> list[str]:
             "--set", 'workstation="schalter1"', "--set", f'central_url="{url}"']
 
 
+PASSWORD = "ein langer Satz als Passwort"
+
+
+def _logged_in(cfg: Config) -> ClerkSession:
+    """The clerk's login at the window, through the real login (online at the centre)."""
+    with open_register(cfg, system_actor("login", cfg.workstation)) as store:
+        return log_in(cfg, store, "emuster", PASSWORD)
+
+
 def production(tmp_path: Path, url: str) -> Config:
     return load_config({"data_dir": str(tmp_path / "schalter1"), "mode": "production",
                         "workstation": "schalter1", "central_url": url})
@@ -91,7 +105,8 @@ def production(tmp_path: Path, url: str) -> Config:
 
 def test_enrolment_sets_up_a_production_workstation_end_to_end(
         tmp_path: Path, central: tuple[CentralServer, Central], keyring_service: SecretService,
-        clerk: Clerk, capsys: pytest.CaptureFixture[str]) -> None:
+        clerk: Clerk, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     server, service = central
     args = command_line(tmp_path, server.url)
     cfg = production(tmp_path, server.url)
@@ -114,11 +129,20 @@ def test_enrolment_sets_up_a_production_workstation_end_to_end(
 
     assert main([*args, "sync", "enrol", service.issue_enrolment_code("schalter1")]) == 0
     out = capsys.readouterr().out
+    # The clerk of this workstation: an account at the centre, the one-time password changed
+    # at the first login; the command line and the window then log in with it.
+    one_time = ClerkAccounts(service.db).add("emuster", "Erika Muster", ["sachbearbeitung"],
+                                             date(2026, 1, 15))
+    with open_register(cfg, system_actor("test", cfg.workstation)) as store:
+        log_in(cfg, store, "emuster", one_time, new_password=PASSWORD)
+    monkeypatch.setattr("builtins.input", lambda _prompt="": "emuster")
+    monkeypatch.setattr("getpass.getpass", lambda _prompt="": PASSWORD)
+    monkeypatch.setattr(start_window, "_log_in", lambda cfg: _logged_in(cfg))
     assert "angemeldet" in out and "eingerichtet" in out
     assert stat.S_IMODE(cfg.register_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(cfg.register_path.parent.stat().st_mode) == 0o700
     assert register_account(cfg) in keyring_service.secrets()
-    with open_register(cfg) as store:
+    with open_register(cfg, system_actor("test", cfg.workstation)) as store:
         persons = store.conn.execute("SELECT count(*) FROM persons").fetchone()[0]
         streets = store.conn.execute("SELECT count(*) FROM streets").fetchone()[0]
         (family_name,) = store.conn.execute(
@@ -158,8 +182,12 @@ def test_enrolment_refuses_a_register_without_its_key_before_using_the_code(
 
 
 def test_window_offers_to_unlock_a_locked_keyring(
-        tmp_path: Path, keyring_service: SecretService, clerk: Clerk) -> None:
+        tmp_path: Path, keyring_service: SecretService, clerk: Clerk,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = production(tmp_path, "")
+    # The login is not what this test is about: the clerk's session is given.
+    monkeypatch.setattr(start_window, "_log_in", lambda cfg: ClerkSession(
+        Actor("emuster", cfg.workstation, COUNTER_ROLES, "Erika Muster")))
     create_register(cfg).close()
     keyring_service.lock()
     clerk.answer = "unlock"

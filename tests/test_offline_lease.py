@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from clerk_app.clerks import Actor
 from clerk_app.command_line import main
 from clerk_app.config import Config, load_config
 from clerk_app.keys import write_secret_file
@@ -21,7 +22,10 @@ from clerk_app.offline_lease import LeaseExpired, lease, lease_warning
 from clerk_app.store.opening import open_register
 from sync.server.central import Central
 from sync.state import LAST_SUCCESS, set_setting
+from tests.factories import COUNTER_ROLES
 from tests.sync_support import CentralServer, Workstation, running_central
+
+CLERK = Actor("emuster", "mobil3", COUNTER_ROLES, "Erika Muster")
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 LINE = re.compile(r"^\[(OK|WARNUNG|FEHLER)\] ([^:]+): (.*)$")
@@ -78,7 +82,7 @@ def test_after_the_lease_the_register_opens_only_for_the_sync_that_renews_it(
                                          for a in ("--set", f'{k}="{v}"')]]
 
     def away(days: float) -> None:
-        with open_register(cfg, for_sync=True) as store, store.transaction():
+        with open_register(cfg, CLERK, for_sync=True) as store, store.transaction():
             set_setting(store, LAST_SUCCESS, (datetime.now(UTC) - timedelta(days=days))
                         .isoformat(timespec="seconds"))
 
@@ -89,16 +93,16 @@ def test_after_the_lease_the_register_opens_only_for_the_sync_that_renews_it(
         return {m[2]: (m[1], m[3]) for m in lines if m}
 
     away(12)
-    open_register(cfg).close()   # warned, still open
+    open_register(cfg, CLERK).close()   # warned, still open
     assert doctor()["offline lease"][0] == "WARNUNG"
     away(15)
     with pytest.raises(LeaseExpired) as refused:
-        open_register(cfg)
+        open_register(cfg, CLERK)
     assert "seit 15 Tagen nicht mit der Zentrale verbunden" in refused.value.message_de
     assert doctor()["offline lease"][0] == "FEHLER"
     assert main([*base, "search", "Müller"]) == 2
     assert "öffnet erst wieder nach einem Abgleich" in capsys.readouterr().err
     # The sync still opens it, and renews the lease.
     assert main([*base, "sync", "--once"]) == 0
-    open_register(cfg).close()
+    open_register(cfg, CLERK).close()
     assert doctor()["offline lease"][0] == "OK"

@@ -45,12 +45,11 @@ def open_register(cfg: Config, actor: Actor | None = None, *, create: bool = Fal
     only `for_sync` (the sync, and its status, renew it: `clerk_app.offline_lease`).
     """
     check_not_withdrawn(cfg)
-    who = actor_of(cfg, actor)
     if not cfg.is_demo and not create:
-        store = open_store(cfg.register_path, _production_key(cfg), who)
+        key = _production_key(cfg)
     else:
         key = load_or_create_key(cfg, create=create and not cfg.register_path.exists())
-        store = open_store(cfg.register_path, key, who, create=create)
+    store = open_store(cfg.register_path, key, actor_of(cfg, actor), create=create)
     if not for_sync:
         try:
             check_lease(cfg, store)
