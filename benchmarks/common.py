@@ -108,7 +108,7 @@ def sample_certificate() -> Iterator[tuple[Config, Store, str, SealKey]]:
     and the seal key."""
     from ui.document_samples import issue_samples
 
-    from clerk_app.seal import office_seal
+    from clerk_app.office_seal import office_seal
 
     with tempfile.TemporaryDirectory() as folder:
         cfg = replace(Config(), data_dir=folder, mode="demo", workstation="Schalter 3",

@@ -184,7 +184,8 @@ def _access_log(cfg: Config, action: str, out: TextIO) -> int:
 
     from clerk_app.access_chain import apply_retention, verify
     from clerk_app.clerks import system_actor
-    from clerk_app.seal import office_seal, public_keys
+    from clerk_app.office_seal import office_seal
+    from clerk_app.seal import public_keys
     from clerk_app.store.opening import open_register
 
     with open_register(cfg, system_actor("access-log", cfg.workstation)) as store:
@@ -222,7 +223,7 @@ def _demo_data(cfg: Config, residents: int | None, seed: int, force: bool, out: 
 
 
 def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
-    from clerk_app.seal import seal_check
+    from clerk_app.office_seal import seal_check
     from clerk_app.self_test import run_checks
 
     checks = [*run_checks(cfg), seal_check(cfg)]

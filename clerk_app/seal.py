@@ -63,7 +63,7 @@ __all__ = [
     "fingerprint",
     "key_id",
     "load_seal_key",
-    "office_seal",
+    "local_seal_check",
     "parse_public_key",
     "payload_of",
     "public_keys",
@@ -72,7 +72,6 @@ __all__ = [
     "qr_png",
     "register_public_keys",
     "seal",
-    "seal_check",
     "seal_link",
     "verify",
 ]
@@ -356,42 +355,6 @@ def public_keys(cfg: Config, store: Store | None = None) -> dict[str, Ed25519Pub
     return keys
 
 
-def office_seal(cfg: Config, store: Store) -> SealKey:
-    """The key this workstation seals with, created on first use and published.
-
-    The office key the central service issued (`office_keys`, received at enrolment and
-    each sync) comes first; a key no longer valid is refused, not used. Without one (the demo,
-    a workstation not yet enrolled) the local key, which is refused (SealError) when IT
-    configured the office's public key and this one is another: its seals would not verify
-    elsewhere.
-    """
-    from clerk_app.office_keys import issued_seal_key
-
-    issued = issued_seal_key(store)
-    if issued is not None:
-        sealer, entry = issued
-        problem = entry.problem_on(datetime.now().astimezone().date())
-        if problem is not None:
-            raise SealError(f"{problem} Dokumente werden nicht gesiegelt. Bitte mit der "
-                            "Zentrale abgleichen oder die IT verständigen.",
-                            f"issued seal key {entry.key_id} is not valid today")
-        publish_public_key(store, sealer)
-        return sealer
-    key = load_seal_key(cfg, create=True)
-    if cfg.seal_public_key:
-        expected = parse_public_key(cfg.seal_public_key)
-        if key_id(expected) != key.key_id:
-            raise SealError(
-                "Der Siegelschlüssel dieses Arbeitsplatzes passt nicht zum konfigurierten "
-                f"öffentlichen Schlüssel (Schlüssel-ID {key.key_id}, erwartet "
-                f"{key_id(expected)}). Dokumente werden nicht gesiegelt. Bitte die IT "
-                "verständigen.",
-                f"seal key {key.key_id} does not match configured seal_public_key "
-                f"{key_id(expected)}")
-    publish_public_key(store, key)
-    return key
-
-
 # --- sealing and verifying -------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -615,16 +578,13 @@ def qr_modules(code_text: str) -> tuple[bytes, ...]:
 
 # --- doctor ----------------------------------------------------------------------------------
 
-def seal_check(cfg: Config) -> Check:
-    """One `clerk-app doctor` line: the office key the central service issued (key id,
-    validity), else key id and fingerprint of this workstation's own seal key and whether it
-    matches the configured public key. Never creates a key, and says "created with the first
-    document" only where one can be created (a locked or missing keyring cannot take it)."""
+def local_seal_check(cfg: Config) -> Check:
+    """The doctor line for this workstation's own seal key: key id and fingerprint, and
+    whether it matches the configured public key. Never creates a key, and says "created with
+    the first document" only where one can be created (a locked or missing keyring cannot
+    take it)."""
     from clerk_app.self_test import Check
 
-    issued = _issued_key_check(cfg)
-    if issued is not None:
-        return issued
     configured = None
     if cfg.seal_public_key:
         try:
@@ -658,32 +618,3 @@ def seal_check(cfg: Config) -> Check:
     suffix = "; passt zu seal_public_key" if configured is not None else \
         "; als seal_public_key in die Maschinenkonfiguration eintragen (Prüfung ohne Netz)"
     return Check("document seal", True, f"{detail} ({where}){suffix}")
-
-
-def _issued_key_check(cfg: Config) -> Check | None:
-    """The doctor line for a key the central service issued, or None if there is none."""
-    from clerk_app.office_keys import issued_seal_key, stored_list
-    from clerk_app.self_test import Check
-    from clerk_app.store.opening import open_register
-
-    if not cfg.register_path.exists():
-        return None
-    try:
-        with open_register(cfg) as store:
-            issued = issued_seal_key(store)
-            listed = stored_list(store) if issued is not None else None
-    except ClerkError as exc:
-        log.info("register not readable for the seal check: %s", exc.message_en)
-        return None
-    if issued is None:
-        return None
-    sealer, entry = issued
-    problem = entry.problem_on(datetime.now().astimezone().date())
-    detail = (f"office key {sealer.key_id} of office {entry.office_id} from the central "
-              f"service, valid from {entry.valid_from.isoformat()}, SHA-256 "
-              f"{sealer.fingerprint}; key list with {len(listed.keys) if listed else 0} keys")
-    if problem is not None:
-        return Check("document seal", False,
-                     f"{detail}; NOT valid today (revoked or expired): documents are not "
-                     "sealed until the next sync brings the new key")
-    return Check("document seal", True, detail)

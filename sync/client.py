@@ -18,7 +18,6 @@ from pydantic import BaseModel, ValidationError
 
 from clerk_app.store.migrations import SCHEMA_VERSION
 from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked
-from sync.office_key_exchange import OfficeKeyGrant, SignedKeyList
 from sync.protocol import (
     API_PREFIX,
     CLERK_SESSION_HEADER,
@@ -26,6 +25,8 @@ from sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
+    UPDATE_NOTICE_MAX_BYTES,
+    UPDATE_NOTICE_PATH,
     AccessLogAlerts,
     AccessLogReceipt,
     AccessLogUpload,
@@ -43,8 +44,10 @@ from sync.protocol import (
     EnrolRequest,
     EnrolResponse,
     Hello,
+    OfficeKeyGrant,
     PushRequest,
     PushResponse,
+    SignedKeyList,
 )
 
 log = logging.getLogger(__name__)
@@ -132,11 +135,11 @@ class CentralClient:
     def update_notice(self) -> bytes | None:
         """The central service's signed update notice as published, unverified (see
         sync.update_notice); None when it publishes none (404)."""
-        from sync.update_notice import MAX_BYTES, PATH
 
         try:
-            response = self.session.get(f"{self.base_url}{PATH}", timeout=self.timeout,
-                                        verify=self.session.verify, stream=True)
+            response = self.session.get(f"{self.base_url}{UPDATE_NOTICE_PATH}",
+                                        timeout=self.timeout, verify=self.session.verify,
+                                        stream=True)
             with response:
                 if response.status_code == 404:
                     return None
@@ -144,7 +147,7 @@ class CentralClient:
                     raise CentralUnavailable("Die Update-Mitteilung der Zentrale ist nicht "
                                              "abrufbar.", "update notice: HTTP "
                                              f"{response.status_code}")
-                return bytes(response.raw.read(MAX_BYTES + 1, decode_content=True))
+                return bytes(response.raw.read(UPDATE_NOTICE_MAX_BYTES + 1, decode_content=True))
         except requests.RequestException as exc:
             raise CentralUnavailable("Die Update-Mitteilung der Zentrale ist nicht abrufbar.",
                                      f"update notice: {type(exc).__name__}") from exc

@@ -13,11 +13,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError
-from clerk_app.office_keys import OfficeKey, store_issued_key, store_list
+from clerk_app.office_keys import store_issued_key, store_list
 from clerk_app.seal import parse_public_key
 from sync.central_errors import CentralRefused, CentralUnavailable
 
@@ -26,30 +24,6 @@ if TYPE_CHECKING:
     from sync.client import CentralClient
 
 log = logging.getLogger(__name__)
-
-
-class OfficeKeyGrant(BaseModel):
-    """What a workstation needs to seal: its office's current key, private half included."""
-
-    key_id: str
-    office_id: str
-    office_name: str
-    public_key: str
-    private_key: str
-    valid_from: str
-    valid_until: str | None = None
-
-    def entry(self) -> OfficeKey:
-        return OfficeKey.from_dict(self.model_dump(exclude={"private_key"}))
-
-
-class SignedKeyList(BaseModel):
-    """The published list as it travels (see `clerk_app.office_keys.sign_list`)."""
-
-    format: str
-    list: str
-    signer: str
-    signature: str
 
 
 def receive_office_keys(cfg: Config, client: CentralClient, store: Store) -> str | None:

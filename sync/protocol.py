@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from clerk_app.office_keys import OfficeKey
 from clerk_app.store.migrations import SCHEMA_VERSION
 
 PROTOCOL_VERSION = 1
@@ -245,6 +246,9 @@ class AccessLogEntry(BaseModel):
     person_id: Short | None = None
     purpose: Long
     detail: Long | None = None
+    # The hash chain (`clerk_app.access_chain`): the centre checks it on upload.
+    prev_hash: Short = ""
+    hash: Short = ""
 
 
 class AccessLogUpload(BaseModel):
@@ -303,3 +307,33 @@ class DeviceInfo(BaseModel):
     last_contact: str | None
     revoked_at: str | None
     pending: int  # its commands the centre holds undecided (open Klärfälle)
+
+
+# --- office seal keys (see sync.office_key_exchange) and the update notice -----------------
+
+class OfficeKeyGrant(BaseModel):
+    """What a workstation needs to seal: its office's current key, private half included."""
+
+    key_id: str
+    office_id: str
+    office_name: str
+    public_key: str
+    private_key: str
+    valid_from: str
+    valid_until: str | None = None
+
+    def entry(self) -> OfficeKey:
+        return OfficeKey.from_dict(self.model_dump(exclude={"private_key"}))
+
+
+class SignedKeyList(BaseModel):
+    """The published list as it travels (see `clerk_app.office_keys.sign_list`)."""
+
+    format: str
+    list: str
+    signer: str
+    signature: str
+
+
+UPDATE_NOTICE_PATH = "/update-notice.json"  # outside /v1: old workstations still read it
+UPDATE_NOTICE_MAX_BYTES = 16_384

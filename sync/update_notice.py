@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from clerk_app import __version__
+from sync.protocol import UPDATE_NOTICE_MAX_BYTES
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -33,9 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PATH = "/update-notice.json"
 SETTING = "update.notice"   # the last verified notice, for the status bar and the doctor
-MAX_BYTES = 16_384
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _VERSION = re.compile(r"\d+(\.\d+){0,3}")
 
@@ -100,8 +99,8 @@ def verify_notice(raw: bytes, public_key_hex: str) -> UpdateNotice:
 
     if not public_key_hex:
         raise UpdateNoticeError("no update_public_key configured: notices cannot be checked")
-    if len(raw) > MAX_BYTES:
-        raise UpdateNoticeError(f"the notice is larger than {MAX_BYTES} bytes")
+    if len(raw) > UPDATE_NOTICE_MAX_BYTES:
+        raise UpdateNoticeError(f"the notice is larger than {UPDATE_NOTICE_MAX_BYTES} bytes")
     try:
         document = json.loads(raw)
         key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))

@@ -19,8 +19,9 @@ from clerk_app.store.chain_hash import GENESIS, entry_hash
 from clerk_app.store.db import Store
 from sync.central_errors import CentralRefused
 from sync.client import CentralClient
+from sync.protocol import AccessLogEntry
 from sync.server import clerk_accounts
-from sync.server.central import Central, CentralError
+from sync.server.central import Caller, Central, CentralError
 from sync.server.clerk_accounts import LOCK_AFTER, ClerkAccounts, delay_after
 from sync.server.storage import Database, open_database
 from tests.factories import make_cfg
@@ -236,18 +237,19 @@ def chain(n: int, start: int = 0, prev: str = GENESIS) -> list[dict[str, Any]]:
 
 def test_centre_detects_a_gap_a_change_and_accepts_a_repeat(db: Database) -> None:
     central = Central(db)
-    entries = chain(8)
-    central.store_access_log("dev-1", entries[:3])
-    central.store_access_log("dev-1", entries[:3])          # a lost answer, sent again
+    entries = [AccessLogEntry(**e) for e in chain(8)]
+    dev1, dev2 = Caller("dev-1", "Schalter 1"), Caller("dev-2", "Schalter 2")
+    central.store_access_log(dev1, entries[:3])
+    central.store_access_log(dev1, entries[:3])          # a lost answer, sent again
     assert central.access_log_alerts() == []
-    central.store_access_log("dev-1", entries[5:])          # 4 and 5 deleted before upload
+    central.store_access_log(dev1, entries[5:])          # 4 and 5 deleted before upload
     alerts = central.access_log_alerts()
     assert {(a["kind"], a["entry_id"]) for a in alerts} == {("gap", 6), ("break", 6)}
-    changed = {**entries[1], "purpose": "Privat"}
-    central.store_access_log("dev-1", [changed])
+    changed = entries[1].model_copy(update={"purpose": "Privat"})
+    central.store_access_log(dev1, [changed])
     assert ("changed", 2) in {(a["kind"], a["entry_id"]) for a in central.access_log_alerts()}
     # Another device's chain is its own, and starts at entry 1.
-    central.store_access_log("dev-2", chain(2, start=3))
+    central.store_access_log(dev2, [AccessLogEntry(**e) for e in chain(2, start=3)])
     assert {a["kind"] for a in central.access_log_alerts() if a["device_id"] == "dev-2"} >= \
         {"gap"}
     with db.transaction(write=False) as tx:
@@ -273,7 +275,7 @@ def test_administration_screen_manages_accounts_and_only_for_administrators(
         for login, roles in (("admin", ["administration"]), ("emeier", ["sachbearbeitung"])):
             once = accounts.add(login, login.title(), roles, SECRECY)
             sessions[login] = first_login(accounts, login, once,
-                                         device=central.authenticate(ws.token))
+                                         device=central.authenticate(ws.token).device_id)
 
         def caller(login: str) -> Any:
             client = CentralClient(server.url, ws.token, clerk_session=sessions[login])

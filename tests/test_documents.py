@@ -35,7 +35,8 @@ from clerk_app.documents import (
     xmp_metadata,
 )
 from clerk_app.errors import NotFoundError, ValidationError
-from clerk_app.seal import SealError, SealKey, office_seal, verify
+from clerk_app.office_seal import office_seal
+from clerk_app.seal import SealError, SealKey, verify
 from clerk_app.store.db import Store
 from tests.document_cases import REPRINT_DAY, Issued, config, issue_all
 from tests.factories import TODAY, count

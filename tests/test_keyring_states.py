@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from clerk_app.clerks import system_actor
 from clerk_app.command_line import main
 from clerk_app.config import Config
 from clerk_app.errors import KeyringLockedError, NoKeyringError
@@ -84,7 +85,7 @@ def test_locked_keyring_is_said_as_locked_with_its_remedy(
         assert not unlock_keyring()
         service.unlock()
         assert keyring_state() is KeyringState.UNLOCKED
-        open_register(production).close()
+        open_register(production, system_actor("test", production.workstation)).close()
 
 
 def test_empty_keyring_is_not_ok_and_says_what_it_lacks(

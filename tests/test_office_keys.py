@@ -25,7 +25,8 @@ from clerk_app.office_keys import (
     sign_list,
     stored_list,
 )
-from clerk_app.seal import SealError, SealKey, office_seal
+from clerk_app.office_seal import office_seal
+from clerk_app.seal import SealError, SealKey
 from clerk_app.store.db import Store
 from clerk_app.store.opening import open_register
 from sync.central_errors import CentralRefused

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from clerk_app.config import Config
+from clerk_app.seal import payload_of
 from clerk_app.store import opening
 from tests.cups_server import CupsServer, cups_server
 from tests.factories import add_person, make_cfg, text_of
@@ -166,7 +167,7 @@ def test_wide_hardware_margins_print_the_whole_page_with_a_readable_qr_code(
                    check=True)
     scanned = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "page-1.png")],
                              capture_output=True, text=True, check=True).stdout.strip()
-    assert scanned.startswith("DS1:")
+    assert payload_of(scanned).startswith("DS1:")  # the seal, behind the verification link
     close_window(w)
 
 

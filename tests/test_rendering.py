@@ -33,7 +33,8 @@ from clerk_app.documents import (
     build_model,
     read_seal_metadata,
 )
-from clerk_app.seal import SealKey, office_seal, payload_of, qr_modules, seal_link, verify
+from clerk_app.office_seal import office_seal
+from clerk_app.seal import SealKey, payload_of, qr_modules, seal_link, verify
 from clerk_app.store.db import Store
 from clerk_app.store.opening import open_register
 from tests.document_cases import REPRINT_DAY, Issued, config, issue_all

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from clerk_app.config import Config
 from clerk_app.errors import KeyStoreError
 from clerk_app.keys import KEYRING_SERVICE
+from clerk_app.office_seal import office_seal, seal_check
 from clerk_app.seal import (
     PREFIX,
     SETTINGS_PREFIX,
@@ -28,13 +29,11 @@ from clerk_app.seal import (
     describe_de,
     key_id,
     load_seal_key,
-    office_seal,
     parse_public_key,
     public_keys,
     qr_modules,
     register_public_keys,
     seal,
-    seal_check,
     verify,
 )
 from clerk_app.store.db import Store

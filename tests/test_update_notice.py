@@ -178,6 +178,7 @@ def test_without_the_release_key_notices_are_ignored(
 def test_status_bar_tells_the_clerk(qtbot, demo_cfg) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QMainWindow
 
+    from clerk_app.clerks import demo_actor
     from ui.i18n import set_language
     from ui.status import StatusBarWidgets, SyncView
 
@@ -185,7 +186,7 @@ def test_status_bar_tells_the_clerk(qtbot, demo_cfg) -> None:  # type: ignore[no
     window = QMainWindow()
     qtbot.addWidget(window)
     widgets = StatusBarWidgets(replace(demo_cfg, central_url="https://zentral.example"),
-                               window.statusBar())
+                               demo_actor(demo_cfg.workstation), window.statusBar())
     window.show()
     assert not widgets.update.isVisible()
     widgets.show_sync(SyncView(configured=True, online=True, pending=0, update="9.0.0"))

@@ -20,7 +20,8 @@ import pytest
 from clerk_app.command_line import main
 from clerk_app.config import Config
 from clerk_app.documents import SEALED_TYPES, RenderModel, build_model
-from clerk_app.seal import SealKey, office_seal
+from clerk_app.office_seal import office_seal
+from clerk_app.seal import SealKey
 from clerk_app.store.opening import open_register
 from tests.document_cases import REPRINT_DAY, Issued, config, issue_all
 

@@ -27,7 +27,7 @@ from typing import Any
 from clerk_app.config import Config
 from clerk_app.documents import build_model
 from clerk_app.ids import uuid7
-from clerk_app.seal import office_seal
+from clerk_app.office_seal import office_seal
 from clerk_app.services.base import ServiceResult
 from clerk_app.services.runner import run_service
 from clerk_app.store.db import Store

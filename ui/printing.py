@@ -226,7 +226,7 @@ class _Keys:
         self._key: SealKey | None = None
 
     def get(self, store: Store) -> SealKey:
-        from clerk_app.seal import office_seal
+        from clerk_app.office_seal import office_seal
 
         if self._key is None:
             self._key = office_seal(self.cfg, store)

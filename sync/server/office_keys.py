@@ -32,7 +32,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from clerk_app.office_keys import OfficeKey, sign_list
 from clerk_app.seal import TYPE_CODES, TYPE_TITLES, SealKey
-from sync.office_key_exchange import OfficeKeyGrant
+from sync.protocol import OfficeKeyGrant
 from sync.server.central import CentralError
 from sync.server.storage import Database, Tx
 

@@ -14,18 +14,18 @@ from pathlib import Path
 
 from fastapi import FastAPI, Response
 
-from sync.update_notice import MAX_BYTES, PATH
+from sync.protocol import UPDATE_NOTICE_MAX_BYTES, UPDATE_NOTICE_PATH
 
 
 def publish_update_notice(app: FastAPI, notice_file: Path) -> None:
-    @app.get(PATH, include_in_schema=False)
+    @app.get(UPDATE_NOTICE_PATH, include_in_schema=False)
     def update_notice() -> Response:
         try:
             with notice_file.open("rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
+                data = fh.read(UPDATE_NOTICE_MAX_BYTES + 1)
         except OSError:
             return Response(status_code=404)
-        if len(data) > MAX_BYTES:  # the workstations would refuse it anyway
+        if len(data) > UPDATE_NOTICE_MAX_BYTES:  # the workstations would refuse it anyway
             return Response(status_code=404)
         return Response(data, media_type="application/json",
                         headers={"Cache-Control": "no-cache"})
