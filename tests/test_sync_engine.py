@@ -26,6 +26,7 @@ from sync.engine import SyncEngine, conflicts_for_review, open_conflicts, resolv
 from sync.protocol import BootstrapPage
 from sync.server.central import Central
 from sync.state import RESYNC, SyncReport, get_setting, status
+from tests.factories import COUNTER_ROLES
 from tests.sync_support import (
     CentralServer,
     Workstation,
@@ -271,7 +272,7 @@ def test_a_fresh_bootstrap_indexes_page_by_page_and_a_counter_service_goes_betwe
     would find them."""
     server, service = central
     ws = Workstation(tmp_path / "ws", "neu1", service, server.url)
-    counter = open_store(ws.path, ws.key, Actor("clerk-neu1", "neu1"))
+    counter = open_store(ws.path, ws.key, Actor("clerk-neu1", "neu1", COUNTER_ROLES))
     served: list[str] = []
 
     class BetweenPages(CentralClient):

@@ -24,6 +24,7 @@ from PySide6.QtNetwork import QNetworkInformation
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QToolBar
 from pytestqt.qtbot import QtBot
 
+from clerk_app.clerks import Actor
 from clerk_app.config import Config
 from clerk_app.ids import uuid7
 from clerk_app.keys import write_secret_file
@@ -31,7 +32,7 @@ from clerk_app.services.base import ServiceResult
 from clerk_app.services.runner import run_service
 from sync.server.central import Central
 from sync.state import LAST_SUCCESS, set_setting
-from tests.factories import make_cfg
+from tests.factories import COUNTER_ROLES, make_cfg
 from tests.sync_support import (
     CentralServer,
     Workstation,
@@ -528,7 +529,7 @@ def test_after_the_offline_lease_the_window_syncs_first_then_opens_the_register(
                    key_file=str(folder / "register.key"),
                    device_token_file=str(folder / "device.token"))
     assert cfg.register_path == ws.path
-    w = MainWindow(cfg)
+    w = MainWindow(cfg, Actor("emuster", cfg.workstation, COUNTER_ROLES, "Erika Muster"))
     qtbot.addWidget(w)
     blocked: list[tuple[str, bool]] = []   # what the window showed while the lease was out
     w.db.lease_expired.connect(lambda *_: blocked.append((w.message.text(),
