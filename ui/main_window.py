@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
                  parent: QWidget | None = None, *, clerk_session: str | None = None) -> None:
         super().__init__(parent)
         self.cfg = cfg
+        self._withdrawn = False   # the centre withdrew this workstation: only the notice
         # The logged-in clerk (the demo clerk in demo mode): every register read and service
         # of this window runs as this clerk.
         self.actor = actor_of(cfg, actor)
@@ -222,7 +223,8 @@ class MainWindow(QMainWindow):
         self.db.start()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.search_panel.stop()
+        if not self._withdrawn:   # else the panel went with the old central widget
+            self.search_panel.stop()
         from ui.form_dialog import FormDialog
 
         dialog = self.service_dialog
@@ -316,6 +318,8 @@ class MainWindow(QMainWindow):
         for dialog in (self.service_dialog, self.conflicts_dialog):
             if dialog is not None:
                 dialog.reject()
+        self.search_panel.stop()
+        self._withdrawn = True
         self.person_view.clear()
         self.db.shutdown()
         remove_local_data(self.cfg)   # what the sync thread could not delete while open here
