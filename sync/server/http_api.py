@@ -318,5 +318,7 @@ def _add_office_keys(app: FastAPI, central: Central) -> None:
     from sync.server.office_keys import OfficeKeys, device_routes, public_routes
 
     keys = OfficeKeys(central.db)
-    app.include_router(device_routes(keys, API_PREFIX), dependencies=[Depends(_device)])
+    app.include_router(device_routes(keys, API_PREFIX), dependencies=[Depends(_device), Versions],
+                       responses={status: {"model": Problem} for status in
+                                  (401, 403, 404, 413, 422, 426)})
     app.include_router(public_routes(keys))
