@@ -119,6 +119,12 @@ def test_the_clerk_never_comes_from_the_environment(tmp_path: Path) -> None:
 
 def test_production_command_line_asks_for_a_login(tmp_path: Path) -> None:
     (tmp_path / "m.toml").write_text('mode = "production"\n', encoding="utf-8")
+    from clerk_app.config import load_config
+    from clerk_app.store.workstation import create_register
+
+    # A workstation set up (register and key there): the command line asks who works.
+    create_register(load_config({"data_dir": str(tmp_path / "data"), "mode": "production",
+                                 "key_file": str(tmp_path / "k.key")})).close()
     env = {**os.environ, "LOGNAME": "bmeier", "CLERK_APP_DATA_DIR": str(tmp_path / "data"),
            "CLERK_APP_MACHINE_CONFIG": str(tmp_path / "m.toml"),
            "CLERK_APP_USER_CONFIG": str(tmp_path / "u")}
