@@ -301,15 +301,16 @@ class CertificateDialog(FormDialog):
         return form
 
     def submit(self) -> None:
+        # Mistakes the clerk can mend now are shown at once, before any wait.
+        errors = {**self.local_errors(), **self.payment.local_errors()}
+        if errors:
+            self.show_form_errors(errors)
+            return
         if not self.warnings_loaded:
             # Enter faster than the warnings came: issue once they are shown (a block stops
             # it there, to be acknowledged first).
             self._submit_waiting = True
             self.set_busy(True, tr("Hinweise werden geprüft …"))
-            return
-        errors = {**self.local_errors(), **self.payment.local_errors()}
-        if errors:
-            self.show_form_errors(errors)
             return
         self.form.clear_errors()
         self.show_banner("")
