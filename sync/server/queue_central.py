@@ -45,6 +45,7 @@ from clerk_app.queue.visits import (
     Visit,
     VisitEvent,
     Who,
+    call_in,
     check_priority,
     creation_event,
     step,
@@ -55,8 +56,12 @@ log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "queue_events"
 PERSONAL = ("name", "contact")
-_VISIT_COLUMNS = ("location", "day", "state", "label", "booking_number", "counter", "data",
-                  "version", "updated_at")
+_VISIT_COLUMNS = ("location", "day", "state", "label", "booking_number", "counter", "kind",
+                  "priority", "queued_at", "appointment_at", "target_counter", "open_services",
+                  "data", "version", "updated_at")
+# What "call next" needs of a waiting visit to order it (the rest stays in `data`).
+_LINE_COLUMNS = ("id", "label", "kind", "location", "day", "state", "priority", "queued_at",
+                 "appointment_at", "target_counter", "open_services")
 
 
 class QueueRefusal(ClerkError):
@@ -102,6 +107,9 @@ class CentralQueue:
         self.clock = clock
         # Wakes this process's live feed at once (other processes: NOTIFY or polling).
         self.on_commit = on_commit or (lambda _location: None)
+        # A visit never moves to another location: its location is looked up once, so a
+        # change takes the lock first and reads the visit once, under it.
+        self._locations: dict[str, str] = {}
 
     def today(self) -> date:
         return self.clock().astimezone(self.config.settings.zone).date()
@@ -201,8 +209,10 @@ class CentralQueue:
             rows = tx.execute("SELECT data FROM queue_events WHERE location = ? AND at >= ? "
                               "ORDER BY seq DESC LIMIT ?",
                               (location, self._day_start(), max(limit * 8, 64)))
-        calls = [call for call in (event_call(json.loads(r[0]), self.config) for r in rows)
-                 if call is not None]
+        names = {code: c.name for code, c in self.config.counters.items()}
+        found = (json.loads(r[0]) for r in rows)
+        calls = [call for call in (call_in(d["event"], d["visit"]["label"], names)
+                                   for d in found) if call is not None]
         return calls[:limit]
 
     def events_after(self, location: str, after: int, limit: int = 200) -> list[dict[str, Any]]:
@@ -234,17 +244,19 @@ class CentralQueue:
                 raise QueueRefusal(409, f"Für „{spec.name}“ sind heute keine Wartenummern mehr "
                                         f"frei (Tageskontingent {spec.capacity}).",
                                    "ticket quota used up")
-            tx.execute("INSERT INTO queue_ticket_numbers (location, day, ticket_group, "
-                       "last_number, issued) VALUES (?, ?, ?, ?, ?) ON CONFLICT (location, day, "
-                       "ticket_group) DO UPDATE SET last_number = excluded.last_number, "
-                       "issued = excluded.issued", (spec.location, day, group, number, issued))
             who = replace(who, at=self.clock())
             visit = Visit(id=new_id(), label=spec.label(number), kind=WALK_IN,
                           location=spec.location, day=day, state=VisitState.QUEUED,
                           services=spec.services, priority=priority, ticket_group=group,
                           created_at=who.at, queued_at=who.at, version=1, updated_at=who.at)
-            self._insert(tx, visit)
-            self._event(tx, seq + 1, visit, creation_event(visit, Action.DRAW, who, uuid7()))
+            with tx.pipeline():
+                tx.write("INSERT INTO queue_ticket_numbers (location, day, ticket_group, "
+                         "last_number, issued) VALUES (?, ?, ?, ?, ?) ON CONFLICT (location, "
+                         "day, ticket_group) DO UPDATE SET last_number = excluded.last_number, "
+                         "issued = excluded.issued", (spec.location, day, group, number, issued))
+                self._insert(tx, visit)
+                self._event(tx, seq + 1, visit,
+                            creation_event(visit, Action.DRAW, who, uuid7()))
         self.on_commit(spec.location)
         return visit
 
@@ -265,25 +277,25 @@ class CentralQueue:
         """Atomic "call next" at `counter`; `request_id` again answers the same."""
         spec = self.config.counter(counter)
         with self.db.transaction() as tx:
-            seq = self._lock(tx, spec.location)
-            done = tx.execute("SELECT visit_id, device_id FROM queue_requests "
-                              "WHERE request_id = ?", (request_id,))
-            if done:
-                if done[0][1] != device_id:
+            seq, done = self._lock_for_request(tx, spec.location, request_id)
+            if done is not None:
+                visit_id, owner = done
+                if owner != device_id:
                     raise QueueRefusal(409, "Diese Anfrage gehört einem anderen Arbeitsplatz.",
                                        "request id of another device")
-                return self._visit(tx, done[0][0]) if done[0][0] else None
-            self._check_counter_free(tx, counter)
-            chosen = next_visit(self._visits(tx, spec.location, [VisitState.QUEUED]), spec,
-                                self.clock(), self.config.settings)
+                return self._visit(tx, visit_id) if visit_id else None
+            waiting, whole = self._line(tx, spec.location, counter)
+            first = next_visit(waiting, spec, self.clock(), self.config.settings)
+            chosen = Visit.from_json(json.loads(whole[first.id])) if first else None
             called = None
-            if chosen is not None:
-                called = self._step(tx, seq, chosen, Action.CALL, replace(who, counter=counter),
-                                    {})
-            tx.execute("INSERT INTO queue_requests (request_id, device_id, visit_id, at) "
-                       "VALUES (?, ?, ?, ?)", (request_id, device_id,
-                                               called.id if called else None,
-                                               self.clock().isoformat()))
+            with tx.pipeline():  # the writes go together: one round trip to PostgreSQL
+                if chosen is not None:
+                    called = self._step(tx, seq, chosen, Action.CALL,
+                                        replace(who, counter=counter), {})
+                tx.write("INSERT INTO queue_requests (request_id, device_id, visit_id, at) "
+                         "VALUES (?, ?, ?, ?)", (request_id, device_id,
+                                                 called.id if called else None,
+                                                 self.clock().isoformat()))
         if called is not None:
             self.on_commit(spec.location)
         return called
@@ -295,12 +307,17 @@ class CentralQueue:
         if action in (Action.BOOK, Action.DRAW, Action.CHECK_IN):
             raise QueueRefusal(422, "Diese Aktion geht so nicht.", "action not allowed here")
         with self.db.transaction() as tx:
-            visit = self._visit(tx, visit_id)
+            location = self._locations.get(visit_id) or self._visit(tx, visit_id).location
+            seq = self._lock(tx, location)
             if action is Action.CALL and who.counter:
-                self._lock(tx, visit.location)
                 self._check_counter_free(tx, who.counter)
-            visit = self._change(tx, visit.location, visit, action, who, options)
-        self.on_commit(visit.location)
+            visit = self._visit(tx, visit_id)  # read under the lock
+            with tx.pipeline():
+                visit = self._step(tx, seq, visit, action, who, options)
+        if len(self._locations) > 100_000:  # a long-running service: start afresh
+            self._locations.clear()
+        self._locations[visit_id] = location
+        self.on_commit(location)
         return visit
 
     def absorb(self, tx: Tx, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -363,7 +380,8 @@ class CentralQueue:
                 options: Mapping[str, Any]) -> Visit:
         seq = self._lock(tx, location)
         fresh = self._visit(tx, visit.id)  # read again under the lock
-        return self._step(tx, seq, fresh, action, who, options)
+        with tx.pipeline():
+            return self._step(tx, seq, fresh, action, who, options)
 
     def _step(self, tx: Tx, seq: int, visit: Visit, action: Action, who: Who,
               options: Mapping[str, Any]) -> Visit:
@@ -389,6 +407,39 @@ class CentralQueue:
                                     f"{busy.state.label}: bitte erst abschließen, parken, "
                                     "weiterleiten oder als nicht erschienen markieren.",
                                "counter still has a visit called or in service")
+
+    def _lock_for_request(self, tx: Tx, location: str,
+                          request_id: str) -> tuple[int, tuple[str, str] | None]:
+        """The location's lock and, in the same statement, the answer already given to
+        `request_id` (visit id or '' for "nobody waited", and the device), if any."""
+        sql = ("UPDATE queue_locations SET event_seq = event_seq WHERE location = ? RETURNING "
+               "event_seq, (SELECT coalesce(visit_id, '') FROM queue_requests WHERE "
+               "request_id = ?), (SELECT device_id FROM queue_requests WHERE request_id = ?)")
+        rows = tx.execute(sql, (location, request_id, request_id))
+        if not rows:  # the location's first change: its row is made
+            self._lock(tx, location)
+            rows = tx.execute(sql, (location, request_id, request_id))
+        seq, visit_id, device = rows[0]
+        return int(seq), (None if visit_id is None else (str(visit_id), str(device)))
+
+    def _line(self, tx: Tx, location: str, counter: str) -> tuple[list[Visit], dict[str, str]]:
+        """The waiting visits of `location` with just what ordering needs, the whole visit
+        only of the one called (one read, which also finds a visit still open at `counter`:
+        then QueueRefusal)."""
+        rows = tx.execute(
+            f"SELECT {', '.join(_LINE_COLUMNS)}, counter, data FROM queue_visits WHERE "
+            "(location = ? AND day = ? AND state = ?) OR (counter = ? AND state IN (?, ?))",
+            (location, self.today().isoformat(), VisitState.QUEUED.value, counter,
+             VisitState.CALLED.value, VisitState.IN_SERVICE.value))
+        line, whole = [], {}
+        for row in rows:
+            if row[5] != VisitState.QUEUED.value and row[-2] == counter:
+                self._check_counter_free(tx, counter)
+            values = dict(zip(_LINE_COLUMNS, row, strict=False))
+            values["services"] = tuple(json.loads(values.pop("open_services")))
+            line.append(Visit.from_json(values))
+            whole[row[0]] = row[-1]
+        return line, whole
 
     def _at_counter(self, tx: Tx, counter: str) -> Visit | None:
         rows = tx.execute("SELECT data FROM queue_visits WHERE counter = ? AND state IN (?, ?) "
@@ -425,42 +476,28 @@ class CentralQueue:
                 return number
 
     def _insert(self, tx: Tx, visit: Visit) -> None:
-        tx.execute(f"INSERT INTO queue_visits ({', '.join(_VISIT_COLUMNS)}, id) VALUES "
+        tx.write(f"INSERT INTO queue_visits ({', '.join(_VISIT_COLUMNS)}, id) VALUES "
                    f"({', '.join('?' * (len(_VISIT_COLUMNS) + 1))})", (*_row(visit), visit.id))
 
     def _update(self, tx: Tx, visit: Visit) -> None:
-        tx.execute(f"UPDATE queue_visits SET {', '.join(c + ' = ?' for c in _VISIT_COLUMNS)} "
+        tx.write(f"UPDATE queue_visits SET {', '.join(c + ' = ?' for c in _VISIT_COLUMNS)} "
                    "WHERE id = ?", (*_row(visit), visit.id))
 
     def _event(self, tx: Tx, seq: int, visit: Visit, event: VisitEvent) -> None:
         data = {"seq": seq, "event": event.to_json(), "visit": public_visit(visit)}
-        tx.execute("INSERT INTO queue_events (location, seq, id, visit_id, at, data) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   (visit.location, seq, event.id, visit.id,
-                    event.at.isoformat(timespec="milliseconds"), json.dumps(data)))
-        tx.execute("UPDATE queue_locations SET event_seq = ? WHERE location = ?",
-                   (seq, visit.location))
+        tx.write("INSERT INTO queue_events (location, seq, id, visit_id, at, data) "
+                 "VALUES (?, ?, ?, ?, ?, ?)",
+                 (visit.location, seq, event.id, visit.id,
+                  event.at.isoformat(timespec="milliseconds"), json.dumps(data)))
+        tx.write("UPDATE queue_locations SET event_seq = ? WHERE location = ?",
+                 (seq, visit.location))
         if self.db.dialect == "postgresql":
-            tx.execute("SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, visit.location))
+            tx.write("SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, visit.location))
 
     def _day_start(self) -> str:
         zone = self.config.settings.zone
         start = datetime.combine(self.today(), datetime.min.time(), zone).astimezone(UTC)
         return start.isoformat(timespec="milliseconds")
-
-
-def event_call(data: Mapping[str, Any], config: QueueConfig) -> Call | None:
-    """The call display's line in a feed event, if the event is a call."""
-    event = data.get("event") or {}
-    if event.get("action") not in (Action.CALL.value, Action.RECALL.value) or \
-            event.get("to_state") != VisitState.CALLED.value:
-        return None
-    counter = str(event.get("counter") or "")
-    spec = config.counters.get(counter)
-    return Call(visit_id=str(event["visit_id"]), label=str(data["visit"]["label"]),
-                counter=counter, counter_name=spec.name if spec else counter,
-                at=datetime.fromisoformat(event["at"]),
-                recall=event["action"] == Action.RECALL.value)
 
 
 def _booked(tx: Tx, location: str, day: date) -> list[Booked]:
@@ -472,8 +509,14 @@ def _booked(tx: Tx, location: str, day: date) -> list[Booked]:
 
 def _row(visit: Visit) -> tuple[Any, ...]:
     return (visit.location, visit.day, visit.state.value, visit.label, visit.booking_number,
-            visit.counter, json.dumps(visit.to_json(), ensure_ascii=False), visit.version,
+            visit.counter, visit.kind, visit.priority, _iso(visit.queued_at),
+            _iso(visit.appointment_at), visit.target_counter, json.dumps(visit.open_services),
+            json.dumps(visit.to_json(), ensure_ascii=False), visit.version,
             (visit.updated_at or datetime.now(UTC)).isoformat(timespec="milliseconds"))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="milliseconds") if moment else None
 
 
 def _sha256(text: str) -> str:
