@@ -11,7 +11,8 @@ Set-up (not timed): the central service (`clerk-app central serve`, a child proc
 Measured:
 - baseline: `--round-trips` authenticated requests that do nothing else (POST
   /v1/clerk-logout without a clerk session: the device token checked, an answer), one
-  workstation at a time; p95.
+  workstation at a time; p95. Also the same from all workstations at once (the
+  concurrency "call next" meets), for comparison.
 - call next: the workstations at once, each pressing "call next" at its own counter, then
   serving the citizen (appear, finish) and drawing a new ticket so that `--waiting` people
   keep waiting, until `--calls` calls are made; p95 of the presses.
@@ -76,6 +77,12 @@ def measure(args: Any, folder: Path, server: Any, central: Any) -> None:
     baseline = round_trips(callers[0].client, args.round_trips)
     print(f"bare authenticated round trip: p95 {p95(baseline):.2f} ms "
           f"(median {statistics.median(baseline):.2f} ms, n={len(baseline)})")
+    with ThreadPoolExecutor(len(callers)) as pool:
+        side_by_side = [t for ts in pool.map(
+            lambda s: round_trips(s.client, args.round_trips // len(callers)), callers)
+            for t in ts]
+    print(f"  the same from {len(callers)} workstations at once: p95 "
+          f"{p95(side_by_side):.2f} ms")
 
     seen: dict[str, list[float]] = {}
     stop = threading.Event()
@@ -88,6 +95,7 @@ def measure(args: Any, folder: Path, server: Any, central: Any) -> None:
     time.sleep(1.0)
 
     presses: list[float] = []
+    others: list[float] = []  # appear, finish, new ticket: mean of the three, per call
     answered: dict[str, tuple[float, float]] = {}
     remaining = [args.calls]
     lock = threading.Lock()
@@ -106,9 +114,12 @@ def measure(args: Any, folder: Path, server: Any, central: Any) -> None:
             with lock:
                 presses.append((done - pressed) * 1000)
                 answered[visit.id] = (pressed, done)
+            started = time.perf_counter()
             client.appear(visit.id, counter)
             client.finish(visit.id, counter, ["lang"])
             client.draw_ticket("W")
+            with lock:
+                others.append((time.perf_counter() - started) * 1000 / 3)
         client.client.close()
 
     with ThreadPoolExecutor(len(callers)) as pool:
@@ -125,7 +136,10 @@ def measure(args: Any, folder: Path, server: Any, central: Any) -> None:
     base = p95(baseline)
     print(f"call next ({len(callers)} workstations, {args.waiting} waiting, "
           f"{len(presses)} calls): p95 {p95(presses):.2f} ms = "
-          f"{p95(presses) / base:.2f}x the round trip")
+          f"{p95(presses) / base:.2f}x the round trip "
+          f"({p95(presses) / p95(side_by_side):.2f}x the round trip at the same concurrency)")
+    print(f"  beside it, appear/finish/draw: p95 {p95(others):.2f} ms per request = "
+          f"{p95(others) / base:.2f}x")
     print(f"call reaches the other workstation and the display ({len(after_answer)} calls): "
           f"p95 {max(0.0, p95(after_answer)):.2f} ms after the caller's answer = "
           f"{max(0.0, p95(after_answer)) / base:.2f}x; from the key press "

@@ -52,7 +52,7 @@ RECONNECT_S = 1.0
 @dataclass(frozen=True)
 class QueueEvent:
     """One message of the feed. `kind`: "queue" (a visit changed: `visit` without name and
-    contact, `action`, and `call` if it was a call), "offline" or "online"."""
+    contact, `action`, and `call` if it was a call just now), "offline" or "online"."""
 
     kind: str
     seq: int = 0
@@ -224,9 +224,10 @@ class QueueClient:
             return QueueEvent(kind, seq=int(data.get("seq", 0)), raw=data)
         visit = Visit.from_json(data["visit"])
         event = data["event"]
+        # A late event (a workstation's offline queue, synced now) is no call to show.
+        call = None if data.get("late") else call_in(event, visit.label, self.counter_names)
         return QueueEvent(FEED_EVENT, seq=int(data["seq"]), action=str(event["action"]),
-                          visit=visit, call=call_in(event, visit.label, self.counter_names),
-                          raw=data)
+                          visit=visit, call=call, raw=data)
 
 
 def load_bookings(queue: LocalQueue, client: QueueClient, location: str, day: date) -> int:
