@@ -207,7 +207,9 @@ def test_a_mobile_office_loads_its_bookings_and_its_queue_reaches_the_centre_onc
     receipt = book(server.url, start, "Erika Mustermann", "mobil").json()
     day = datetime.fromisoformat(start).date()
     queue = LocalQueue(station.store, CONFIG)
-    assert load_bookings(queue, QueueClient(station.client), "mobil", day) == 1
+    # The sync takes the stop's bookings of today and tomorrow into the local queue.
+    assert station.sync(queue_location="mobil", queue_config=CONFIG).bookings == 1
+    assert load_bookings(queue, QueueClient(station.client), "mobil", day) == 0  # no change
     booked = queue.visits("mobil", day)
     assert [v.booking_number for v in booked] == [receipt["booking_number"]]
     assert booked[0].name == "Erika Mustermann"
