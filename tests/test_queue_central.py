@@ -263,6 +263,9 @@ def test_unknown_places_and_bad_input_get_clear_answers(
     assert answer.status_code == 422 and "im Voraus" in answer.json()["message_de"]
     empty = book(server.url, free_slots(server.url)[0]["start"], "  ")
     assert empty.status_code == 422
+    odd = datetime.fromisoformat(free_slots(server.url)[0]["start"]) + timedelta(minutes=3)
+    off_grid = book(server.url, odd.isoformat(), "Erika Mustermann")
+    assert off_grid.status_code == 422 and "kein Termin" in off_grid.json()["message_de"]
 
 
 def test_the_centre_anonymises_old_visits_and_keeps_them(tmp_path: Path) -> None:
