@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -146,6 +147,12 @@ def test_a_double_press_calls_one_citizen(stations: list[Workstation]) -> None:
     with pytest.raises(CentralRefused):
         two.call_next("c2", key)  # another device's request id
     assert len(one.visits_today("amt", [VisitState.CALLED])) == 1
+    one.appear(called.id, "c1")
+    command, person = uuid7(), str(uuid.uuid4())
+    linked = one.link_command(called.id, command, "anmeldung", "c1", person_id=person)
+    assert linked.commands == (command,) and linked.services_done == ("lang",)
+    assert linked.person_id == person
+    assert one.finish(called.id, "c1", []).state is VisitState.FINISHED
 
 
 def test_a_call_reaches_the_other_workstation_within_a_second_and_after_an_outage(

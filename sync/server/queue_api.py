@@ -150,7 +150,8 @@ def queue_routes(queue: CentralQueue, waker: FeedWaker, prefix: str,
         elif body.action == "forward":
             options.update(to_counter=body.to_counter, to_services=body.to_services)
         elif body.action == "link":
-            options.update(command_id=body.command_id, command_type=body.command_type or "")
+            options.update(command_id=body.command_id, command_type=body.command_type or "",
+                           person_id=body.person_id)
         if body.reason:
             options["reason"] = body.reason
         return _visit(await run(queue.act, visit_id, Action(body.action),
