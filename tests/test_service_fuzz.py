@@ -178,7 +178,9 @@ PERSON_FIELDS = ("family_name", "first_names", "everyday_name", "birth_date", "b
                  "birth_name", "doctorate", "religious_name", "artist_name", "marital_date",
                  "marital_place", "duplicate_checked", "person_id", "residence_id",
                  "id_document", "id_document.doc_type", "id_document.number",
-                 "id_document.authority", "id_document.issued_on", "id_document.valid_until")
+                 "id_document.authority", "id_document.issued_on", "id_document.valid_until",
+                 "relations", "relations.0", "relations.0.kind", "relations.0.person",
+                 "relations.0.person_id")
 LANDLORD = ("landlord", "landlord.presented", "landlord.self_declaration",
             "landlord.landlord_name", "landlord.owner_name", "landlord.landlord_address",
             "landlord.move_in", "landlord.persons")
@@ -197,9 +199,10 @@ PATHS: dict[str, tuple[str, ...]] = {
         "entitlement.interest", "copies", "delivery", "id_document_checked", *PAYMENT, *ACK),
     "anmeldung": (*PERSONS, *ADDRESS, "kind", "move_in", "previous_address",
                   "previous_address.address", "previous_address.country",
-                  "previous_address.last_domestic_address", *LANDLORD),
-    "ummeldung": (*PERSONS, *ADDRESS, "kind", "move_in", *LANDLORD),
-    "abmeldung": (*PERSONS, "reason", "move_out", "country", "foreign_address"),
+                  "previous_address.last_domestic_address", *LANDLORD, "minors_confirmed"),
+    "ummeldung": (*PERSONS, *ADDRESS, "kind", "move_in", *LANDLORD, "minors_confirmed"),
+    "abmeldung": (*PERSONS, "reason", "move_out", "country", "foreign_address",
+                  "minors_confirmed"),
     "storno": ("receipt_number", "reason"),
     "tagesabschluss": ("counted_cash_cents", "business_day"),
     "tagesabschluss_aufheben": ("reason", "business_day"),

@@ -34,8 +34,10 @@ from clerk_app.models import (
     IdDocument,
     InformationBlock,
     PersonRecord,
+    Relation,
     Residence,
 )
+from clerk_app.relations import is_minor
 from ui.enter_key import EnterKeyFilter
 from ui.formatting import NO_VALUE, fmt_age, fmt_date
 from ui.i18n import tr, tr_label
@@ -355,6 +357,9 @@ def record_html(r: PersonRecord, today: date) -> str:
     out.append(_section(tr("Ausweisdokumente"), [
         (tr_label(DOC_TYPE_LABELS.get(d.doc_type, d.doc_type)), _document_html(d, today))
         for d in r.documents] or [(tr("Dokumente"), _esc(tr("keine erfasst")))]))
+    if r.relations:
+        out.append(_section(tr("Familie (§ 3 BMG)"), [
+            _relation_row(rel, today) for rel in r.relations]))
     out.append(_section(tr("Haushalt"), [
         (tr("Mitglied"),
          f"<a href='person:{_esc(m.person_id)}'>{_esc(m.display_name)}</a>"
@@ -366,6 +371,17 @@ def record_html(r: PersonRecord, today: date) -> str:
             (f"{fmt_date(b.since)} – {fmt_date(b.until)}",
              _esc(f"{tr_label(b.kind)} ({b.legal_basis})")) for b in former_blocks]))
     return "".join(out)
+
+
+def _relation_row(rel: Relation, today: date) -> tuple[str, str]:
+    """'Kind: Müller, Mia * 03.04.2023 (minderjährig)', the name a link to open the person."""
+    if not rel.display_name:
+        return tr_label(rel.label), _esc(tr("nicht im Melderegister dieser Stadt"))
+    note = f" <span class='muted'>* {_esc(fmt_date(rel.birth_date))}"
+    if rel.kind in ("kind", "vertreten") and is_minor(rel.birth_date, today):
+        note += f" · {_esc(tr('minderjährig'))}"
+    return (tr_label(rel.label),
+            f"<a href='person:{_esc(rel.person_id)}'>{_esc(rel.display_name)}</a>{note}</span>")
 
 
 def _section(title: str, rows: list[tuple[str, str]]) -> str:

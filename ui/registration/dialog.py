@@ -9,7 +9,7 @@ import html
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QTextDocument
@@ -25,6 +25,7 @@ from clerk_app.ids import uuid7
 from clerk_app.models import (
     PersonRecord,
 )
+from clerk_app.relations import ACKNOWLEDGE_MINORS
 from clerk_app.services.base import IssuedDocument, ServiceResult
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
@@ -36,6 +37,7 @@ from ui.operation import ServiceOp, owner_gone
 from ui.printing import PrintService, add_print_bar
 from ui.registration.address import StreetEdit
 from ui.registration.common import STREET_WAIT_MS, Duplicates
+from ui.registration.minors import MinorsAcknowledgement
 from ui.style import MUTED, OK_GREEN
 
 # --- the dialogs -----------------------------------------------------------------------------
@@ -48,6 +50,7 @@ class RegistrationDialog(FormDialog):
     """
 
     completed = Signal(object)
+    draft_excluded: ClassVar[frozenset[str]] = frozenset({ACKNOWLEDGE_MINORS})
     service_type = ""
     done_title = ""
 
@@ -62,6 +65,16 @@ class RegistrationDialog(FormDialog):
         self.service_result: ServiceResult | None = None
         # The row key of each person sent, in the order the core numbers them ("persons.1").
         self._sent_keys: list[str] = []
+        self.minors = MinorsAcknowledgement(self.form)
+        self.body.addWidget(self.minors)
+
+    # Tab order: the warning about minors (when shown) first, then the dialog's fields
+
+    def input_chain(self) -> list[QWidget]:
+        return self.minors.widgets() + self.fields_chain()
+
+    def fields_chain(self) -> list[QWidget]:
+        raise NotImplementedError
 
     # Submitting
 
@@ -114,6 +127,7 @@ class RegistrationDialog(FormDialog):
     def send_form(self) -> None:
         """Run the service with the form as it is now."""
         form = self.form_data()   # read on the UI thread; the worker gets plain data
+        form.update(self.minors.data())
         check = self.duplicate_check()
         self.set_busy(True, tr("Wird gespeichert …"))
         self.show_banner("")
@@ -131,6 +145,12 @@ class RegistrationDialog(FormDialog):
 
     def on_duplicates(self, outcome: Duplicates) -> None:
         """Anmeldung only."""
+
+    def on_service_errors(self, errors: Mapping[str, str]) -> None:
+        if ACKNOWLEDGE_MINORS in errors and self.minors.isHidden():
+            self.minors.reveal()
+            self.refresh_tab_order()
+        super().on_service_errors(errors)
 
     def on_service_failed(self, message_de: str, message_en: str) -> None:
         super().on_service_failed(message_de, message_en)
