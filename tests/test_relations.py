@@ -12,6 +12,7 @@ import pytest
 from clerk_app.person_record import load_person
 from clerk_app.relations import ACKNOWLEDGE_MINORS, age_on, is_minor
 from clerk_app.store.db import Store
+from tests import test_registration
 from tests.factories import add_person, count
 from tests.test_registration import (
     TODAY,
@@ -21,8 +22,9 @@ from tests.test_registration import (
     landlord,
     new_person,
     run,
-    streets,  # noqa: F401  (the fixture)
 )
+
+streets = test_registration.streets   # the street directory's fixture, shared
 
 
 def child(first: str = "Mia", born: str = "2023-04-03", **changes: Any) -> dict[str, Any]:

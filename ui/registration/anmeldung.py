@@ -170,8 +170,9 @@ class AnmeldungDialog(RegistrationDialog):
         self.persons_layout.addWidget(entry)
         entry.show()   # at once, not when the layout gets to it: the next Tab goes there
         self._layout_changed()
-        if focus:
-            entry.first_widget().setFocus()
+        if focus:   # a further person: first the relation to the first one, then the names
+            (entry.relation.kind if not entry.relation.isHidden()
+             else entry.first_widget()).setFocus()
         return entry
 
     def add_candidate(self) -> None:

@@ -32,7 +32,7 @@ class RelationRow(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.kind = ChoiceBox({"": tr("keine Angabe"),
+        self.kind = ChoiceBox({"": tr("ohne Angabe"),
                                **{k: tr_label(RELATION_LABELS[k]) for k in TO_FIRST}})
         self.kind.setAccessibleName(tr("Beziehung zu Person 1"))
         self.kind_box = form.add(FieldBox(prefix + "relations.0.kind",

@@ -107,9 +107,10 @@ class PersonEntry(FormSection):
         existing_layout.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignTop)
         self.outer.addWidget(self.existing_page)
 
+        # On top: a further person's relation to the first is asked first (Alt+P goes here).
         self.relation = RelationRow(form, self.prefix)
         self.relation.hide()   # the dialog shows it from the second person on
-        self.outer.addWidget(self.relation)
+        self.outer.insertWidget(0, self.relation)
 
         self.duplicates = self._build_duplicate_panel()
         self.outer.addWidget(self.duplicates)
@@ -457,12 +458,12 @@ class PersonEntry(FormSection):
 
     def widgets(self) -> list[QWidget]:
         chain: list[QWidget] = []
+        if not self.relation.isHidden():
+            chain += self.relation.widgets()
         if self.existing is None:
             chain += list(self.edits.values())   # built row by row, left to right
         else:
             chain.append(self.back_button)
-        if not self.relation.isHidden():
-            chain += self.relation.widgets()
         if not self.duplicates.isHidden():
             chain += [self.duplicate_list, self.take_button, self.new_button]
         chain.append(self.remove_button)
