@@ -206,6 +206,17 @@ def persons_named(cfg: Config, family: str) -> int:
     return count(cfg, "SELECT count(*) FROM persons WHERE family_name = ?", (family,))
 
 
+def fill_new_dwelling(qtbot: QtBot, keys: Keys, dialog: RegistrationDialog, street: str) -> None:
+    """An Ummeldung's new dwelling and landlord, from the street field on, by keyboard."""
+    keys.field(street, tabs=2)        # street and number in one go
+    keys.tab(2)                       # Wohnungsstatus as before, Einzugsdatum today
+    keys.press(Qt.Key.Key_Space)      # Wohnungsgeberbestätigung liegt vor
+    keys.tab(2)
+    keys.field("Hausverwaltung Sutter")
+    keys.type("Turmstraße 2, 79539 Lörrach")
+    settle(qtbot, dialog)
+
+
 # --- the field helpers (ui.fields, clerk_app.parsing) ---------------------------------------------
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -684,13 +695,7 @@ def test_ummeldung_moves_the_household(qtbot: QtBot, window: MainWindow, cfg: Co
         keys.press(Qt.Key.Key_Space)
     keys.tab(2)
     assert focused() is dialog.address.street
-    keys.field("wallbrunn 21", tabs=2)
-    keys.tab(2)                       # Wohnungsstatus as before, Einzugsdatum today
-    keys.press(Qt.Key.Key_Space)
-    keys.tab(2)
-    keys.field("Hausverwaltung Sutter")
-    keys.type("Turmstraße 2, 79539 Lörrach")
-    settle(qtbot, dialog)
+    fill_new_dwelling(qtbot, keys, dialog, "wallbrunn 21")
     shot(dialog, "ummeldung-filled", tmp_path)
     submit(qtbot, keys, dialog)
     result = dialog.service_result
@@ -741,13 +746,7 @@ def test_after_an_ummeldung_the_hits_show_the_new_address(qtbot: QtBot, window: 
     assert isinstance(dialog, UmmeldungDialog)
     keys = Keys(qtbot)
     assert focused() is dialog.address.street
-    keys.field("wallbrunn 21", tabs=2)
-    keys.tab(2)
-    keys.press(Qt.Key.Key_Space)      # Wohnungsgeberbestätigung liegt vor
-    keys.tab(2)
-    keys.field("Hausverwaltung Sutter")
-    keys.type("Turmstraße 2, 79539 Lörrach")
-    settle(qtbot, dialog)
+    fill_new_dwelling(qtbot, keys, dialog, "wallbrunn 21")
     submit(qtbot, keys, dialog)
     assert dialog.service_result is not None, dialog.form.errors() or dialog.banner.message
     qtbot.waitUntil(lambda: "Wallbrunnstraße 21" in listed_address(), timeout=5000)
@@ -1057,13 +1056,7 @@ def test_moving_a_mother_alone_warns_for_her_child_and_needs_the_tick(
     qtbot.waitUntil(lambda: dialog.picker.loaded, timeout=5000)
     assert [r.check.isChecked() for r in dialog.picker.rows] == [True, False]
     keys = Keys(qtbot)
-    keys.field("wallbrunn 23", tabs=2)
-    keys.tab(2)
-    keys.press(Qt.Key.Key_Space)      # Wohnungsgeberbestätigung liegt vor
-    keys.tab(2)
-    keys.field("Hausverwaltung Sutter")
-    keys.type("Turmstraße 2, 79539 Lörrach")
-    settle(qtbot, dialog)
+    fill_new_dwelling(qtbot, keys, dialog, "wallbrunn 23")
     submit(qtbot, keys, dialog)
     assert dialog.service_result is None, "one Enter must not leave the child behind"
     assert not dialog.minors.isHidden()
