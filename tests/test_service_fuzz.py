@@ -42,7 +42,7 @@ ACTOR = Actor("mmuster", "Schalter 3", COUNTER_ROLES)
 # What a refused service must leave as it was.
 TABLES = ("outbox", "counters", "documents", "cash_journal", "closings", "registrations",
           "persons", "residences", "households", "id_documents", "former_names", "audit_log",
-          "requests", "day_reopenings")
+          "requests", "day_reopenings", "relations")
 
 
 # --- the prepared register ---------------------------------------------------------------------
@@ -59,6 +59,7 @@ class Register:
     street_id: int      # Hauptstraße, Stadtmitte
     other_street_id: int
     receipt: str        # a paid receipt of today, to reverse
+    couple: tuple[str, str]   # Weber, Hans and Grete: one household, Turmstraße 5
 
 
 def _street(store: Store, name: str) -> int:
@@ -76,6 +77,11 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
         adult = add_person(store, "Müller", "Anna")
         blocked = add_person(store, "Schmidt", "Berta", "1970-02-03", block=True)
         minor = add_person(store, "Klein", "Carla", "2015-05-05", number="3")
+        couple = (add_person(store, "Weber", "Hans", street="Turmstraße", number="5"),
+                  add_person(store, "Weber", "Grete", street="Turmstraße", number="5"))
+        with store.transaction() as db:
+            db.execute("INSERT INTO households (id, created_at) VALUES ('weber', 'x')")
+            db.execute("UPDATE persons SET household_id = 'weber' WHERE id IN (?, ?)", couple)
         result = _run(store, "meldebescheinigung", {
             "person_id": adult, "variant": "einfach",
             "payment": {"method": "bar", "given_cents": 1000}})
@@ -83,7 +89,7 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
         # Yesterday closed: a day Teamleitung may reopen.
         _run(store, "tagesabschluss", {"counted_cash_cents": 0, "business_day": _day(1)})
         return Register(path, key, adult, blocked, minor, _street(store, "Hauptstraße"),
-                        _street(store, "Am Alten Markt"), result.receipt.number)
+                        _street(store, "Am Alten Markt"), result.receipt.number, couple)
 
 
 _copies = itertools.count()
@@ -133,6 +139,9 @@ def base_form(reg: Register, service: str) -> dict[str, Any]:
         "meldebescheinigung": {
             "person_id": reg.adult, "variant": "erweitert", "purpose": "Rentenantrag",
             "sections": ["namen", "geburt"],
+            "payment": {"method": "bar", "given_cents": 2000}},
+        "meldebescheinigung_haushalt": {
+            "person_id": reg.couple[0], "members": [reg.couple[1]], "variant": "einfach",
             "payment": {"method": "bar", "given_cents": 2000}},
         "lebensbescheinigung": {
             "person_id": reg.adult, "institution": "Deutsche Rentenversicherung",
@@ -191,6 +200,8 @@ PERSONS = ("persons", "persons.0", *(f"persons.0.{k}" for k in PERSON_FIELDS),
 # Every field each service reads (dotted paths into the form; "persons.0" is a list item).
 PATHS: dict[str, tuple[str, ...]] = {
     "meldebescheinigung": ("person_id", "variant", "purpose", "sections", *PAYMENT, *ACK),
+    "meldebescheinigung_haushalt": ("person_id", "members", "members.0", "variant", "purpose",
+                                    "sections", *PAYMENT, *ACK),
     "lebensbescheinigung": ("person_id", "institution", "reference", "id_document_checked",
                             *PAYMENT, *ACK),
     "personenstandsurkunde_antrag": (
@@ -250,7 +261,7 @@ UNKNOWN_KEYS = st.sampled_from(["", " ", "Person_ID", "payment ", "ünbekannt", 
 
 def values_for(reg: Register) -> st.SearchStrategy[Any]:
     """Junk, and sometimes a value that means something in the prepared register."""
-    meaningful = st.sampled_from([reg.adult, reg.blocked, reg.minor, reg.receipt,
+    meaningful = st.sampled_from([reg.adult, reg.blocked, reg.minor, *reg.couple, reg.receipt,
                                   reg.street_id, reg.other_street_id, str(reg.street_id),
                                   reg.adult.upper(), f" {reg.adult} ", [{"person_id": reg.adult}],
                                   {"person_id": reg.adult}])
