@@ -44,6 +44,8 @@ def test_three_certificates_in_one_command_with_a_fee_each(store: Store) -> None
     assert count(store, "outbox") == 1
     assert count(store, "audit_log", f"action = '{ISSUE}'") == 3
     assert set(result.changed_persons) == {hans, grete, ida}
+    assert result.notices == ("3 × Meldebescheinigung, Gebühren zusammen 21,00\xa0€ (bar: "
+                              "gegeben 50,00\xa0€, Rückgeld 29,00\xa0€); 3 Quittungen.",)
 
 
 def test_too_little_cash_for_all_is_named_with_the_sum(store: Store) -> None:

@@ -500,7 +500,8 @@ class HaushaltsMeldebescheinigung:
                 "document": _document_payload(ctx.number("MB"), MB_TYPES[variant], title,
                                                fields, payment.get("receipt_number"))})
         return {"variant": variant, "purpose": purpose, "sections": list(sections),
-                "issued_on": ctx.today.isoformat(), "certificates": certificates}
+                "issued_on": ctx.today.isoformat(), "certificates": certificates,
+                "summary": _household_summary(title, payments)}
 
     def _members(self, ctx: ServiceContext, f: Section, person: PersonRecord | None,
                  ) -> list[PersonRecord]:
@@ -531,6 +532,25 @@ class HaushaltsMeldebescheinigung:
         purpose = _purpose(MB_TITLES[payload["variant"]], payload["purpose"])
         for certificate in payload["certificates"]:
             _issue(ctx, certificate, purpose)
+        ctx.notices.append(payload["summary"])
+
+
+def _household_summary(title: str, payments: list[dict[str, Any]]) -> str:
+    """'3 × Meldebescheinigung, Gebühren zusammen 21,00 € (bar: gegeben 50,00 €, Rückgeld
+    29,00 €)': what the clerk says to the citizen, the receipts being one per person."""
+    count = len(payments)
+    total = sum(p.get("amount_cents") or 0 for p in payments)
+    text = f"{count} × {title}, Gebühren zusammen {format_cents(total)}"
+    if payments and payments[0].get("method") == "bar":
+        given = sum(p["given_cents"] for p in payments)
+        text += (f" (bar: gegeben {format_cents(given)}, Rückgeld "
+                 f"{format_cents(payments[-1]['change_cents'])})")
+    elif payments and payments[0].get("method") == "karte":
+        text += " (Kartenzahlung)"
+    elif payments and payments[0].get("exemption"):
+        text += f" (gebührenfrei: {payments[0]['exemption_reason']})"
+    return text + f"; {count} Quittungen." if payments and payments[0].get("receipt_number") \
+        else text + "."
 
 
 def _shared_payments(ctx: ServiceContext, f: Section, service_code: str, count: int,
