@@ -1,6 +1,7 @@
 """Relations replicate: a family registered on one workstation reaches the central service
 (a real `clerk-app central serve` process on 127.0.0.1, SQLite and PostgreSQL) and a second
-workstation with both sides of every relation, and stay through a move made there."""
+workstation with both sides of every relation, and stay through a move made there. The
+family's Meldebescheinigungen, issued at once, are replayed centrally as one command."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.sync_support import (
     assert_converged,
     central_aggregates,
     central_database,
+    command_counts,
     landlord,
     running_central,
     sync_until_quiet,
@@ -80,3 +82,22 @@ def test_relations_reach_the_centre_and_the_other_workstation_and_survive_a_move
     moved = load_person(one.store, mia)
     assert moved.current_residences[0].address.street == "Palmstraße"
     assert len(moved.relations) == 3
+
+
+def test_a_household_certificate_is_replayed_centrally_with_a_document_per_person(
+        two_stations: tuple[Central, Workstation, Workstation]) -> None:
+    central, one, two = two_stations
+    mother, father, mia = one.run("anmeldung", family_form(one.street("Hauptstraße"))
+                                  ).changed_persons
+    sync_until_quiet([one, two])
+    result = two.run("meldebescheinigung_haushalt", {
+        "person_id": mother, "members": [father, mia], "variant": "einfach",
+        "payment": {"method": "karte"}})
+    sync_until_quiet([one, two])
+    assert command_counts(central.db) == {"applied": 2}
+    with central.db.transaction(write=False) as tx:
+        ledger = sorted(str(key) for (key,) in tx.execute(
+            "SELECT key FROM ledger WHERE kind = 'documents'"))
+    numbers = {d.number for d in result.documents}
+    assert numbers <= set(ledger) and len(numbers) == 6   # 3 certificates, 3 receipts
+    assert_converged(central.db, [one, two])
