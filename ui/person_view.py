@@ -358,8 +358,7 @@ def record_html(r: PersonRecord, today: date) -> str:
         (tr_label(DOC_TYPE_LABELS.get(d.doc_type, d.doc_type)), _document_html(d, today))
         for d in r.documents] or [(tr("Dokumente"), _esc(tr("keine erfasst")))]))
     if r.relations:
-        out.append(_section(tr("Familie (§ 3 BMG)"), [
-            _relation_row(rel, today) for rel in r.relations]))
+        out.append(_section(tr("Familie (§ 3 BMG)"), _relation_rows(r.relations, today)))
     out.append(_section(tr("Haushalt"), [
         (tr("Mitglied"),
          f"<a href='person:{_esc(m.person_id)}'>{_esc(m.display_name)}</a>"
@@ -373,15 +372,34 @@ def record_html(r: PersonRecord, today: date) -> str:
     return "".join(out)
 
 
-def _relation_row(rel: Relation, today: date) -> tuple[str, str]:
-    """'Kind: Müller, Mia * 03.04.2023 (minderjährig)', the name a link to open the person."""
-    if not rel.display_name:
-        return tr_label(rel.label), _esc(tr("nicht im Melderegister dieser Stadt"))
-    note = f" <span class='muted'>* {_esc(fmt_date(rel.birth_date))}"
-    if rel.kind in ("kind", "vertreten") and is_minor(rel.birth_date, today):
-        note += f" · {_esc(tr('minderjährig'))}"
-    return (tr_label(rel.label),
-            f"<a href='person:{_esc(rel.person_id)}'>{_esc(rel.display_name)}</a>{note}</span>")
+def _relation_rows(relations: Sequence[Relation], today: date) -> list[tuple[str, str]]:
+    """One row per related person: 'Kind: Müller, Mia * 03.04.2023 · minderjährig ·
+    gesetzlich vertreten', the name a link that opens the person. A legal representation
+    that goes with a parent's or child's relation is said in that row."""
+    by_person: dict[str, list[Relation]] = {}
+    for rel in relations:
+        by_person.setdefault(rel.person_id, []).append(rel)
+    rows = []
+    for rels in by_person.values():
+        main = next((x for x in rels if x.kind not in REPRESENTATION), rels[0])
+        if not main.display_name:
+            rows.append((tr_label(main.label), _esc(tr("nicht im Melderegister dieser Stadt"))))
+            continue
+        notes = [f"* {fmt_date(main.birth_date)}"]
+        if any(x.kind in ("kind", "vertreten") for x in rels) and \
+                is_minor(main.birth_date, today):
+            notes.append(tr("minderjährig"))
+        notes += [REPRESENTATION[x.kind]() for x in rels
+                  if x is not main and x.kind in REPRESENTATION]
+        rows.append((tr_label(main.label),
+                     f"<a href='person:{_esc(main.person_id)}'>{_esc(main.display_name)}</a>"
+                     f" <span class='muted'>{_esc(' · '.join(notes))}</span>"))
+    return rows
+
+
+# Said in the row of the parent or child it goes with.
+REPRESENTATION = {"vertreten": lambda: tr("gesetzlich vertreten"),
+                  "vertreter": lambda: tr("gesetzlicher Vertreter")}
 
 
 def _section(title: str, rows: list[tuple[str, str]]) -> str:
