@@ -168,12 +168,18 @@ def apply_relations(ctx: ServiceContext, rows: Iterable[Mapping[str, Any]],
                     written: Iterable[str], purpose: str, detail: str) -> None:
     """Write relation rows from a payload. A person outside `written` (already changed by the
     command) gains a row of their own aggregate: their version is recorded and raised, and
-    the change audited, as for any change of a person."""
+    the change audited, as for any change of a person. In a lenient central replay (a
+    Klärfall decided) a person no longer there gets no row (it would make them a tombstone)."""
     done = set(written)
+    missing: set[str] = set()
     for row in rows:
         person_id = row["person_id"]
+        if person_id in missing:
+            continue
         if person_id not in done:
-            ctx.touch("persons", person_id)
+            if not ctx.touch("persons", person_id):   # 0: gone, in a lenient replay only
+                missing.add(person_id)
+                continue
             ctx.conn.execute("UPDATE persons SET version = version + 1, updated_at = ? "
                              "WHERE id = ?", (ctx.now.isoformat(timespec="seconds"), person_id))
             ctx.audit(audit.UPDATE, person_id, purpose, detail)

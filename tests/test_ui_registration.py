@@ -689,10 +689,12 @@ def test_ummeldung_moves_the_household(qtbot: QtBot, window: MainWindow, cfg: Co
     assert all("…" not in row.address.text() for row in picker.rows)
     keys = Keys(qtbot)
     assert focused() is dialog.address.street
+    assert dialog.submit_button.text() == "Ummelden (Strg+Enter)"
     for row in reversed(picker.rows[1:]):   # the clerk ticks who comes along
         keys.press(Qt.Key.Key_Backtab)
         assert focused() is row.check
         keys.press(Qt.Key.Key_Space)
+    assert dialog.submit_button.text() == "Ummelden – 3 Personen (Strg+Enter)"
     keys.tab(2)
     assert focused() is dialog.address.street
     fill_new_dwelling(qtbot, keys, dialog, "wallbrunn 21")

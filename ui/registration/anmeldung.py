@@ -206,6 +206,7 @@ class AnmeldungDialog(RegistrationDialog):
         self.entries[min(index, len(self.entries) - 1)].first_widget().setFocus()
 
     def _layout_changed(self) -> None:
+        self.say_persons(len(self.entries))
         for number, entry in enumerate(self.entries, start=1):
             entry.set_title(number)
             entry.remove_button.setVisible(len(self.entries) > 1)

@@ -57,6 +57,7 @@ class RegistrationDialog(FormDialog):
     def __init__(self, db: DbWorker, title: str, submit_text: str, today: date | None,
                  parent: QWidget | None, printing: PrintService | None) -> None:
         super().__init__(title, submit_text, parent)
+        self.submit_text = submit_text
         self.db = db
         self.printing = printing   # F5/Strg+P on the result page (None: no print bar)
         self.today = today or date.today()
@@ -67,6 +68,14 @@ class RegistrationDialog(FormDialog):
         self._sent_keys: list[str] = []
         self.minors = MinorsAcknowledgement(self.form)
         self.body.addWidget(self.minors)
+
+    def say_persons(self, count: int) -> None:
+        """The submit button says how many persons it registers when more than one ("an
+        action that touches several persons says so before Enter does it")."""
+        action = self.submit_text if count < 2 else tr("{action} – {n} Personen").format(
+            action=self.submit_text, n=count)
+        self.submit_button.setText(tr("{action} (Strg+Enter)").format(action=action))
+        self.submit_button.setAccessibleName(action)
 
     # Tab order: the warning about minors (when shown) first, then the dialog's fields
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -102,7 +103,10 @@ class PickRow:
 
 class PersonPicker(FormSection):
     """Who takes part: the open person (ticked) and the household members (not ticked: one
-    Enter must never move or deregister a whole family; the clerk ticks who comes along)."""
+    Enter must never move or deregister a whole family; the clerk ticks who comes along).
+    `count_changed(n)` when a tick changes how many persons the submit touches."""
+
+    count_changed = Signal(int)
 
     def __init__(self, title: str, record: PersonRecord, form: Form, db: DbWorker,
                  purpose: str) -> None:
@@ -110,6 +114,8 @@ class PersonPicker(FormSection):
         members = [PersonRef.of_record(record)] + [
             PersonRef(m.person_id, m.display_name, m.birth_date) for m in record.household]
         self.rows = [PickRow(i, m, i == 0, form) for i, m in enumerate(members)]
+        for row in self.rows:
+            row.check.toggled.connect(lambda _on: self.count_changed.emit(len(self.chosen())))
         self.rows[0].set_record(record)
         for i, row in enumerate(self.rows):
             self.place(row.box, i, 0, 2)
@@ -165,6 +171,7 @@ class UmmeldungDialog(RegistrationDialog):
         self.record = record
         main = next((r.kind for r in domestic_current(record) if r.kind in MAIN_KINDS), None)
         self.picker = PersonPicker(tr("Wer zieht um?"), record, self.form, db, "Ummeldung")
+        self.picker.count_changed.connect(self.say_persons)
         self.address = AddressSection(db, self.form, self.today, title=tr("Neue Wohnung"),
                                       kind_default=main or "alleinig")
         self.landlord = LandlordSection(self.form, self.today)
@@ -221,6 +228,7 @@ class AbmeldungDialog(RegistrationDialog):
         self.record = record
         self.picker = PersonPicker(tr("Wer meldet sich ab?"), record, self.form, db,
                                    "Abmeldung")
+        self.picker.count_changed.connect(self.say_persons)
 
         self.reason_section = FormSection(tr("Grund und Datum"))
         reasons = QWidget()
