@@ -57,12 +57,17 @@ def family_form(street_id: int) -> dict[str, Any]:
             "landlord": landlord()}
 
 
+def registered_family(one: Workstation, two: Workstation) -> tuple[str, ...]:
+    """The family registered on `one`, both workstations synced: mother, father, child."""
+    result = one.run("anmeldung", family_form(one.street("Hauptstraße")))
+    sync_until_quiet([one, two])
+    return result.changed_persons
+
+
 def test_relations_reach_the_centre_and_the_other_workstation_and_survive_a_move(
         two_stations: tuple[Central, Workstation, Workstation]) -> None:
     central, one, two = two_stations
-    mother, father, mia = one.run("anmeldung", family_form(one.street("Hauptstraße"))
-                                  ).changed_persons
-    sync_until_quiet([one, two])
+    mother, father, mia = registered_family(one, two)
     persons, _ = central_aggregates(central.db)
     assert sorted(r["kind"] for r in persons[mia]["relations"]) == [
         "elternteil", "vertreter", "vertreter"]
@@ -87,9 +92,7 @@ def test_relations_reach_the_centre_and_the_other_workstation_and_survive_a_move
 def test_a_household_certificate_is_replayed_centrally_with_a_document_per_person(
         two_stations: tuple[Central, Workstation, Workstation]) -> None:
     central, one, two = two_stations
-    mother, father, mia = one.run("anmeldung", family_form(one.street("Hauptstraße"))
-                                  ).changed_persons
-    sync_until_quiet([one, two])
+    mother, father, mia = registered_family(one, two)
     result = two.run("meldebescheinigung_haushalt", {
         "person_id": mother, "members": [father, mia], "variant": "einfach",
         "payment": {"method": "karte"}})
