@@ -110,7 +110,7 @@ def read_family(store: Store, entries: Sequence[Section],
     family = Family()
     for position, entry in enumerate(entries):
         value = entry.data.get("relations")
-        if value is None:
+        if value is None or value == []:
             continue
         if not isinstance(value, list):
             entry.error("relations", "Die Angaben zur Familie sind unvollständig.")

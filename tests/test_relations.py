@@ -108,6 +108,12 @@ def test_a_legal_representative_must_be_of_age(store: Store,
                       "Ein gesetzlicher Vertreter muss volljährig sein."}
 
 
+def test_an_empty_list_of_relations_is_none(store: Store,
+                                            streets: Callable[[str], int]) -> None:
+    run(store, "anmeldung", anmeldung(streets("Hauptstraße"), new_person(relations=[])))
+    assert count(store, "relations") == 0
+
+
 @pytest.mark.parametrize(("relation", "problem"), [
     ({"kind": "ehegatte", "person": 1}, "persons.1.relations.0.person"),
     ({"kind": "ehegatte", "person": "x"}, "persons.1.relations.0.person"),
