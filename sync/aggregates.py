@@ -1,8 +1,9 @@
 """The unit the central register and the workstations exchange: a person with everything that
 belongs to them (an aggregate), and households.
 
-A person's aggregate is the person row with their dwellings, former names, ID documents and
-information blocks. The central service keeps one JSON document per aggregate, numbered by the
+A person's aggregate is the person row with their dwellings, former names, ID documents,
+information blocks and relations (each relation is a row on both persons' sides). The
+central service keeps one JSON document per aggregate, numbered by the
 change sequence; a workstation replaces a person's rows as a whole when a newer aggregate
 arrives. Whole aggregates (not single rows) because every counter service changes a person as
 a whole (a move closes one dwelling and opens another, and the search index reads all of it),
@@ -38,6 +39,7 @@ CHILDREN: dict[str, tuple[str, ...]] = {
     "former_names": ("id",),
     "id_documents": (),
     "information_blocks": (),
+    "relations": (),
 }
 CHUNK = 500  # ids per IN (...) query: well under SQLite's parameter limit
 

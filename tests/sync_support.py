@@ -251,9 +251,13 @@ def landlord() -> dict[str, Any]:
 
 
 def ummeldung(person_id: str, street_id: int, number: str = "7") -> dict[str, Any]:
+    """One demo person moving alone: a minor of the family may stay behind (or the person is
+    a minor), which the clerk acknowledges (`clerk_app.relations`); these tests are about
+    the sync, not about that warning."""
     return {"persons": [{"person_id": person_id}],
             "address": {"street_id": street_id, "house_number": number},
-            "kind": "alleinig", "move_in": today_iso(1), "landlord": landlord()}
+            "kind": "alleinig", "move_in": today_iso(1), "landlord": landlord(),
+            "minors_confirmed": True}
 
 
 def anmeldung(street_id: int, family: str = "Wróbel", first: str = "Łukasz",

@@ -59,6 +59,8 @@ INSERTS = {
     "blocks": (
         "INSERT INTO information_blocks (id, person_id, kind, legal_basis, reason, since, "
         "until) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+    "relations": (
+        "INSERT INTO relations (id, person_id, kind, related_id, since) VALUES (?, ?, ?, ?, ?)"),
 }
 
 
@@ -112,7 +114,8 @@ def _build(store: Store, rng: random.Random, german: Origin, residents: int,
                               streets=len(streets))
         for table, data in (("households", rows.households), ("persons", rows.persons),
                             ("former", rows.former), ("residences", rows.residences),
-                            ("documents", rows.documents), ("blocks", rows.blocks)):
+                            ("documents", rows.documents), ("blocks", rows.blocks),
+                            ("relations", rows.relations)):
             for start in range(0, len(data), BATCH):
                 db.conn.executemany(INSERTS[table], data[start:start + BATCH])
             data.clear()  # the rows are in the register now; keep the peak memory down

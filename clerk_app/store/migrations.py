@@ -465,5 +465,29 @@ def _v7(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V7_TRIGGERS)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+# Relations in the register (§ 3 (1) Nr. 9, 15-17 BMG): spouses and registered partners,
+# children and parents, legal representatives and the minors they represent. A relation is
+# stored once on each side (a row of each person's aggregate, see `clerk_app.relations`), so
+# that a person's record replicates whole and reads without the other person's rows. No foreign
+# key on `related_id`: the sync writes persons one by one, in any order.
+V8_RELATIONS = """
+CREATE TABLE relations (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons(id),
+    kind TEXT NOT NULL CHECK (kind IN ('ehegatte', 'lebenspartner', 'kind', 'elternteil',
+                                       'vertreter', 'vertreten')),
+    related_id TEXT NOT NULL,
+    since TEXT,
+    UNIQUE (person_id, kind, related_id)
+);
+CREATE INDEX relations_person ON relations(person_id);
+CREATE INDEX relations_related ON relations(related_id);
+"""
+
+
+def _v8(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V8_RELATIONS)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
