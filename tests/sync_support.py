@@ -6,6 +6,7 @@ one-time codes, and the counter services they run.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ import pytest
 import requests
 from pydantic import BaseModel
 
+from clerk_app.errors import ClerkError
 from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
 from clerk_app.services.base import ServiceResult
@@ -273,6 +275,25 @@ def meldebescheinigung(person_id: str) -> dict[str, Any]:
 def lebensbescheinigung(person_id: str) -> dict[str, Any]:
     return {"person_id": person_id, "institution": "Zakład Ubezpieczeń Społecznych, Polen",
             "id_document_checked": True}
+
+
+def counter_work(ws: Workstation, persons: list[str], count: int, rng: random.Random) -> list[str]:
+    """`count` counter services on `persons`: certificates with cash, and moves (a move the
+    counter refuses, e.g. to the current address, becomes a certificate)."""
+    done = []
+    for i in range(count):
+        person = rng.choice(persons)
+        roll = rng.random()
+        service, form = (
+            ("ummeldung", ummeldung(person, ws.street(), str(i % 60 + 1))) if roll < 0.2 else
+            ("lebensbescheinigung", lebensbescheinigung(person)) if roll < 0.35 else
+            ("meldebescheinigung", meldebescheinigung(person)))
+        try:
+            result = ws.run(service, form)
+        except ClerkError:
+            result = ws.run("meldebescheinigung", meldebescheinigung(person))
+        done.append(result.command_id)
+    return done
 
 
 # --- fault injection and the invariants (tests/test_sync_faults.py, test_sync_property.py) ----

@@ -504,6 +504,10 @@ class Central:
                  _dump({**entry.model_dump(), "device_id": caller.device_id}))
                 for entry in entries]
         with self.db.transaction() as tx:
+            # One upload of a device at a time, in whichever process: a retried upload racing
+            # its first attempt must not move the chain head back (a false gap alert).
+            tx.execute("SELECT 1 FROM devices WHERE device_id = ?" + self.db.row_lock,
+                       (caller.device_id,))
             check_upload(tx, caller.device_id, [entry.model_dump() for entry in entries])
             for start in range(0, len(rows), LEDGER_ROWS):
                 chunk = rows[start:start + LEDGER_ROWS]
