@@ -25,6 +25,7 @@ from sync.central_errors import CentralRefused
 from sync.client import CentralClient, check_url
 from sync.protocol import RESOLUTION_COMMAND, AggregateRecord, Command
 from sync.server.central import Central
+from sync.server.office_keys import OfficeKeys
 from sync.server.seed import seed_demo
 from sync.server.storage import SCHEMA_VERSION, open_database
 from tests.sync_support import (
@@ -223,3 +224,21 @@ def test_one_enrolment_code_redeemed_through_both_processes_at_once(tmp_path: Pa
         assert len(tokens) == 1
         assert [d.name for d in central.devices()] == ["Schalter 9"]
 
+
+
+def test_the_key_list_signing_key_is_made_once_by_processes_at_once(tmp_path: Path) -> None:
+    """The first requests for the office key list reach several processes at the same moment:
+    one signing key is made and every process signs with it."""
+    with central_database("postgresql", tmp_path) as url:
+        db = open_database(url)
+        together = threading.Barrier(6)
+
+        def public_key(_: int) -> str:
+            together.wait()
+            return OfficeKeys(db).list_public_key()
+
+        try:
+            with ThreadPoolExecutor(6) as pool:
+                assert len(set(pool.map(public_key, range(6)))) == 1
+        finally:
+            db.close()
