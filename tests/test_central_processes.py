@@ -18,12 +18,13 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, closing, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sync.central_errors import CentralRefused
 from sync.client import CentralClient, check_url
-from sync.protocol import RESOLUTION_COMMAND, AggregateRecord, Command
+from sync.protocol import RESOLUTION_COMMAND, Command
 from sync.server.central import Central
 from sync.server.office_keys import OfficeKeys
 from sync.server.seed import seed_demo
@@ -35,10 +36,11 @@ from tests.sync_support import (
     anmeldung,
     assert_converged,
     assert_exactly_once,
-    central_aggregates,
+    assert_feed_complete,
     central_database,
     counter_work,
     outbox_commands,
+    race_the_feed,
     settle,
     sync_until_quiet,
 )
@@ -146,60 +148,12 @@ def test_a_reader_of_either_process_misses_no_change_of_concurrent_writers(
                                               f"19{60 + w}-0{i + 1}-1{w}"))
             batches.append(outbox_commands(ws))
         start = central.high_water_mark()
-        finished = threading.Event()
-        statuses: list[str] = []
-        pages: list[tuple[int, list[AggregateRecord], int]] = []
-        errors: list[BaseException] = []
-
-        def write(index: int) -> None:
-            with closing(RoundRobinClient(urls, writers[index].token, first=index)) as client:
-                try:
-                    for command in batches[index]:
-                        statuses.extend(r.status for r in client.push([command]).results)
-                except BaseException as exc:  # reported by the main thread
-                    errors.append(exc)
-
-        def read() -> None:
-            since = start
-            with closing(RoundRobinClient(urls, writers[0].token)) as client:
-                try:
-                    while True:
-                        last_round = finished.is_set()  # then this page sees every write
-                        page = client.changes(since, 3)
-                        pages.append((since, page.changes, page.until))
-                        since = page.until
-                        if last_round and not page.more:
-                            return
-                except BaseException as exc:
-                    errors.append(exc)
-
-        threads = [threading.Thread(target=write, args=(i,)) for i in range(len(writers))]
-        reader = threading.Thread(target=read)
-        reader.start()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        finished.set()
-        reader.join(120)
-        assert not errors, errors
+        statuses, pages = race_the_feed(
+            [(partial(RoundRobinClient, urls, ws.token, first=i), batch)
+             for i, (ws, batch) in enumerate(zip(writers, batches, strict=True))],
+            partial(RoundRobinClient, urls, writers[0].token), start)
         assert statuses == ["applied"] * sum(map(len, batches))
-
-        seqs = [c.seq for _, changes, _ in pages for c in changes]
-        assert seqs == sorted(set(seqs)), "sequence numbers must strictly increase"
-        assert all(since <= until and all(since < c.seq <= until for c in changes)
-                   for since, changes, until in pages)
-        replica = {(c.kind, c.id): c.data for _, changes, _ in pages for c in changes}
-        persons, households = central_aggregates(central.db)
-        with central.db.transaction(write=False) as tx:
-            changed = {(str(k), str(i)) for k, i in tx.execute(
-                "SELECT kind, id FROM aggregates WHERE seq > ?", (start,))}
-        assert len([k for k in changed if k[0] == "person"]) >= sum(map(len, batches))
-        now = {("person", k): v for k, v in persons.items()} | \
-            {("household", k): v for k, v in households.items()}
-        missed = sorted(k for k in changed if replica.get(k, "never read") != now.get(k))
-        assert not missed, f"the reader skipped or lost changes: {missed[:5]}"
-        assert pages[-1][2] == central.high_water_mark()
+        assert_feed_complete(central, pages, start, [c for b in batches for c in b])
         for ws in writers:
             ws.close()
 
