@@ -220,8 +220,10 @@ class SearchPanel(QWidget):
         bold = QFont(self.table.font())
         bold.setBold(True)
         metrics = QFontMetrics(bold)
+        # Room for the block marker and a name the person was found by ("geb. Müller"); a
+        # longer one is in the tooltip.
         header.resizeSection(COL_BLOCK, 16 + max(
-            metrics.horizontalAdvance(self.model.block_text),
+            metrics.horizontalAdvance(f"{self.model.block_text} · geb. Mustermann"),
             metrics.horizontalAdvance(self.model.headerData(
                 COL_BLOCK, Qt.Orientation.Horizontal))))
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
