@@ -12,6 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from anyascii import anyascii
@@ -42,8 +43,20 @@ def born_token(iso_date: str) -> str:
     return iso_date.replace("-", "")
 
 
+@lru_cache(maxsize=1 << 16)
+def _part_tokens(part: str) -> tuple[str, ...]:
+    """Names, streets and numbers repeat (a million residents have some ten thousand distinct
+    ones): each is reduced to its search form once, not once per resident."""
+    return tuple(search_form(part).lower().split())
+
+
+@lru_cache(maxsize=1 << 16)
+def _plain_tokens(part: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_part_tokens(part) + _part_tokens(anyascii(part))))
+
+
 def _tokens(*parts: str | None) -> list[str]:
-    return search_form(" ".join(p for p in parts if p)).lower().split()
+    return [t for p in parts if p for t in _part_tokens(p)]
 
 
 def name_tokens(*parts: str | None) -> list[str]:
@@ -52,8 +65,7 @@ def name_tokens(*parts: str | None) -> list[str]:
     The DIN 91379 form maps Ø to OE and å to AA; a clerk who never saw the name written types
     "odegard". Indexing both means "Ødegård", "oedegaard" and "odegard" all find the person.
     """
-    plain = search_form(anyascii(" ".join(p for p in parts if p))).lower().split()
-    return list(dict.fromkeys([*_tokens(*parts), *plain]))
+    return list(dict.fromkeys(t for p in parts if p for t in _plain_tokens(p)))
 
 
 @dataclass(frozen=True)
