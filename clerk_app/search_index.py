@@ -70,15 +70,18 @@ def name_tokens(*parts: str | None) -> list[str]:
 
 @dataclass(frozen=True)
 class IndexRow:
-    """One person's index: its terms (a row of `search_terms` each) and the same terms joined
-    as `words` ("|f mueller|n anna|…|"), against which the other words of a query are checked
-    without reading the register."""
+    """One person's index: its terms (a row of `search_terms` each), and joined with them as
+    `words` ("|f mueller|n anna|…|a 79539|") what is only `checked`: the other words of a
+    query are checked against `words` without reading the register. Postcodes, districts and
+    house numbers are only checked: each is shared by tens of thousands of residents, a range
+    no search would read (a house number is a term with its street, `HOUSE`)."""
 
     terms: tuple[str, ...]
+    checked: tuple[str, ...] = ()
 
     @property
     def words(self) -> str:
-        return "|" + "|".join(self.terms) + "|"
+        return "|" + "|".join(self.terms + self.checked) + "|"
 
     @staticmethod
     def of_words(words: str) -> tuple[str, ...]:
@@ -91,18 +94,20 @@ def index_row(person: Mapping[str, Any], former: Iterable[str],
     equal to the family name is no second term)."""
     family = name_tokens(person["family_name"])
     others = [t for t in name_tokens(person["birth_name"], person["first_names"],
-                                      person["religious_name"], person["artist_name"], *former)
+                                     person["religious_name"], person["artist_name"], *former)
               if t not in family]
-    address = list(dict.fromkeys(t for a in addresses for t in _tokens(
-        a["street"], a["house_number"], a["postal_code"], a["district"])))
+    addresses = list(addresses)
+    streets = list(dict.fromkeys(t for a in addresses for t in _tokens(a["street"])))
+    checked = [t for t in dict.fromkeys(t for a in addresses for t in _tokens(
+        a["house_number"], a["postal_code"], a["district"])) if t not in streets]
     houses = list(dict.fromkeys(f"{HOUSE} {number} {street}" for a in addresses
                                 for number in _tokens(a["house_number"])
                                 for street in _tokens(a["street"])))
     terms = [f"{FAMILY} {t}" for t in family] + [f"{NAMES} {t}" for t in others] + \
-        [f"{ADDRESS} {t}" for t in address] + houses
+        [f"{ADDRESS} {t}" for t in streets] + houses
     if person["birth_date"]:
         terms.append(f"{BORN} {born_token(person['birth_date'])}")
-    return IndexRow(tuple(terms))
+    return IndexRow(tuple(terms), tuple(f"{ADDRESS} {t}" for t in checked))
 
 
 PERSON_COLUMNS = "id, family_name, birth_name, first_names, religious_name, artist_name, " \

@@ -131,7 +131,7 @@ def _build(store: Store, rng: random.Random, german: Origin, residents: int,
                             ("documents", rows.documents), ("blocks", rows.blocks),
                             ("relations", rows.relations)):
             # In key order, the primary key's B-tree is appended to, not written all over.
-            data.sort(key=lambda row: row[0])
+            data.sort(key=lambda row: str(row[0]))
             for start in range(0, len(data), BATCH):
                 db.conn.executemany(INSERTS[table], data[start:start + BATCH])
             data.clear()  # the rows are in the register now; keep the peak memory down
