@@ -76,14 +76,16 @@ def parse_query(text: str, today: date | None = None) -> SearchQuery:
 
 # One step of a search: the persons of one term range in display order (term, then order
 # key), at most `cap` index rows read, each checked against the query's other words in the
-# person's joined terms (`instr` of " word": the start of a token, see `search_index`).
+# person's joined terms (`instr` of " word": the start of a token, see `search_index`). The
+# range is a co-routine that hands its rows over in its order and stops with the page: no
+# ORDER BY outside it, which would read all `cap` rows first to sort them.
 STEP_SQL = """
 SELECT k.person_id FROM (
   SELECT key, term FROM search_terms
    WHERE {terms} AND key >= :key_low AND key < :key_high
    ORDER BY term, key LIMIT :cap) t
   JOIN person_search_keys k ON k.key = t.key
- WHERE {checks} ORDER BY t.term, t.key LIMIT :limit
+ WHERE {checks} LIMIT :limit
 """
 # What a result line shows, for the page of ids alone.
 HITS_SQL = """
@@ -102,6 +104,9 @@ SELECT p.id, p.family_name, p.first_names, p.doctorate, p.birth_date, p.family_s
 BIRTH_NAME = "Geburtsname"  # the kind of a former name that is the birth name
 PAIR_WORDS = 3      # words tried in pairs (first + family name) with a narrowed key range
 SCAN_CAP = 150      # index rows one unnarrowed step of a query of several words reads at most
+# A narrow range (one birth date, a family and first name, a house): its rows are checked
+# against the other words until a page is found, but never more than these.
+NARROW_CAP = 3000
 ALL_KEYS = (0, (1 << 63) - 1)
 EXACT, PREFIX = "term = :low", "term >= :low AND term < :high"  # a key range seeks in EXACT
 
@@ -128,7 +133,7 @@ class _Collector:
         params: dict[str, object] = {f"o{i}": o for i, o in enumerate(others)}
         wanted = self.limit + len(self.found)  # those found already may come again
         params.update(low=term, high=term + TERM_END, key_low=keys[0], key_high=keys[1],
-                      cap=cap or wanted, limit=wanted)
+                      cap=cap or (NARROW_CAP if others else wanted), limit=wanted)
         sql = STEP_SQL.format(terms=PREFIX if prefix else EXACT, checks=checks or "1")
         for (pid,) in self.store.conn.execute(sql, params):
             if not self.full:
