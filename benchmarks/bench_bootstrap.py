@@ -35,6 +35,7 @@ from typing import Any
 
 from common import measure_on_central
 
+from clerk_app.clerks import SACHBEARBEITUNG
 from clerk_app.ids import uuid7
 from clerk_app.keys import new_key
 from clerk_app.search_index import reindex_all
@@ -99,7 +100,7 @@ class Counter(threading.Thread):
         return len(self.seconds) + 1
 
     def run(self) -> None:
-        store = open_store(self.path, self.key, Actor("counter", "bench"))
+        store = open_store(self.path, self.key, Actor("counter", "bench", (SACHBEARBEITUNG,)))
         try:
             # The day's first service loads the services' modules: not the bootstrap's doing.
             run_service(store, "anmeldung", self.forms[-1], uuid7())

@@ -208,19 +208,23 @@ def hits_for(store: Store, person_ids: list[str], today: date | None = None, *,
     today = today or date.today()
     rows = fetch_dicts(store.conn, HITS_SQL, {"ids": json.dumps(person_ids),
                                               "today": today.isoformat()})
+    for r in rows:
+        r["rank"] = _rank(r["words"] or "", words)
     # Keys order by the first letters only; within the page, order exactly.
-    rows.sort(key=lambda r: (_rank(r["words"] or "", words), r["family_sf"], r["given_sf"],
-                             r["birth_date"] or ""))
+    rows.sort(key=lambda r: (r["rank"], r["family_sf"], r["given_sf"], r["birth_date"] or ""))
     return [PersonHit(id=r["id"], family_name=r["family_name"], first_names=r["first_names"],
                       doctorate=r["doctorate"], birth_date=parse_date(r["birth_date"]),
                       address=r["address"] or "", blocked=bool(r["blocked"]),
-                      note=_found_by(r, words))
+                      note=_found_by(r, words) if r["rank"] >= OTHER_NAME else "")
             for r in rows]
 
 
+OTHER_NAME = 2  # the rank of a hit that no word finds by its current family name
+
+
 def _rank(joined_terms: str, words: Sequence[str]) -> int:
-    """0: a word is a current family name; 1: starts one; 2: starts another name; 3: only
-    the address (or no word at all, as for a scanned ID card)."""
+    """0: a word is a current family name; 1: starts one; 2 (`OTHER_NAME`): starts another
+    name; 3: only the address (or no word at all, as for a scanned ID card)."""
     terms = IndexRow.of_words(joined_terms)
     best = 3
     for word in words:
@@ -229,15 +233,13 @@ def _rank(joined_terms: str, words: Sequence[str]) -> int:
             if field == FAMILY and token == word:
                 return 0
             if token.startswith(word):
-                best = min(best, {FAMILY: 1, NAMES: 2}.get(field, 3))
+                best = min(best, {FAMILY: 1, NAMES: OTHER_NAME}.get(field, 3))
     return best
 
 
 def _found_by(row: dict[str, Any], words: Sequence[str]) -> str:
     """What a hit was found by when a word matches none of the current names but a birth,
     former, religious or artist name: that name, named as such."""
-    if not words or _rank(row["words"] or "", words) < 2:
-        return ""
     candidates = [("geb.", row["birth_name"]),
                   *(("geb." if kind == BIRTH_NAME else "früher", name)
                     for kind, name in json.loads(row["former"] or "[]")),

@@ -245,15 +245,17 @@ def add_entries(db: sqlite_utils.Database, entries: Iterable[IndexEntry]) -> Non
 
 
 def index_new_persons(db: sqlite_utils.Database, person_ids: Sequence[str]) -> int:
-    """Index persons of the register that have no entry yet, in the caller's transaction."""
+    """Index those of these persons that have no entry yet, in the caller's transaction (the
+    ids may have been read before it: one indexed meanwhile is left as it is)."""
     former: dict[str, list[str]] = defaultdict(list)
     addresses: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     persons: list[dict[str, Any]] = []
     for start in range(0, len(person_ids), ID_CHUNK):
         chunk = list(person_ids[start:start + ID_CHUNK])
         marks = ",".join("?" * len(chunk))
-        persons += fetch_dicts(db.conn, f"SELECT {PERSON_COLUMNS} FROM persons "
-                                        f"WHERE id IN ({marks})", chunk)
+        persons += fetch_dicts(db.conn, f"SELECT {PERSON_COLUMNS} FROM persons WHERE id IN "
+                                        f"({marks}) AND id NOT IN (SELECT person_id FROM "
+                                        "person_search_keys)", chunk)
         for pid, name in db.conn.execute(
                 f"SELECT person_id, name FROM former_names WHERE person_id IN ({marks})", chunk):
             former[pid].append(name)
