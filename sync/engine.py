@@ -45,7 +45,7 @@ from clerk_app.search_index import (
     aggregate_entries,
     index_new_persons,
 )
-from clerk_app.store.db import Store, let_writers_in
+from clerk_app.store.db import Store, background_job, let_writers_in
 from clerk_app.store.outbox import append_outbox
 from sync import aggregates
 from sync.aggregates import HOUSEHOLD, PERSON
@@ -420,6 +420,12 @@ class SyncEngine:
     # --- bootstrap and full resync ---------------------------------------------------------
 
     def bootstrap(self, report: SyncReport) -> None:
+        """Copy the whole central register; see `_bootstrap` (a background job: a counter
+        service on the workstation goes first, `clerk_app.store.db.background_job`)."""
+        with background_job():
+            self._bootstrap(report)
+
+    def _bootstrap(self, report: SyncReport) -> None:
         """Copy the whole central register (resumable: the position is saved with each page).
 
         Into an empty register rows are bulk-inserted and indexed page by page; otherwise (a
