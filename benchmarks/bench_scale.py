@@ -86,8 +86,8 @@ def steps(store: Store, count: int, seed: int) -> dict[str, Callable[[], object]
 def file_figures(store: Store, residents: int) -> str:
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = store.path.stat().st_size
-    free = store.conn.execute("PRAGMA freelist_count").fetchone()[0]
-    page = store.conn.execute("PRAGMA page_size").fetchone()[0]
+    free = int(store.conn.execute("PRAGMA freelist_count").fetchone()[0])
+    page = int(store.conn.execute("PRAGMA page_size").fetchone()[0])
     return (f"{size / 2**20:.0f} MiB, {size / residents:.0f} bytes per resident, "
             f"{free * page / 2**20:.1f} MiB free pages")
 

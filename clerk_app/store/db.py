@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+# Pages kept decrypted per connection (KiB, as a negative cache_size): SQLCipher decrypts and
+# checks every page it reads anew; the default 2 MiB held too few of a million-resident
+# register's index pages, and a service read the same upper B-tree levels again and again.
+# The cache fills only with pages read, so the start of the window does not grow.
+PAGE_CACHE_KIB = -32768
 
 
 class _Writers:
@@ -212,6 +217,7 @@ def _connect(path: Path, key: str) -> sqlcipher3.Connection:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA cache_size = {PAGE_CACHE_KIB}")
     except sqlcipher3.DatabaseError as exc:
         conn.close()
         raise _open_error(path, exc) from exc
