@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -80,7 +81,7 @@ def parse_query(text: str, today: date | None = None) -> SearchQuery:
 # range is a co-routine that hands its rows over in its order and stops with the page: no
 # ORDER BY outside it, which would read all `cap` rows first to sort them.
 STEP_SQL = """
-SELECT k.person_id FROM (
+SELECT k.person_id, k.words FROM (
   SELECT key, term FROM search_terms
    WHERE {terms} AND key >= :key_low AND key < :key_high
    ORDER BY term, key LIMIT :cap) t
@@ -90,16 +91,18 @@ SELECT k.person_id FROM (
 # What a result line shows, for the page of ids alone.
 HITS_SQL = """
 SELECT p.id, p.family_name, p.first_names, p.doctorate, p.birth_date, p.family_sf, p.given_sf,
-       p.birth_name, p.religious_name, p.artist_name, k.words,
-       (SELECT json_group_array(json_array(f.kind, f.name)) FROM former_names f
-         WHERE f.person_id = p.id) AS former,
+       p.birth_name, p.religious_name, p.artist_name,
        (SELECT r.street || ' ' || r.house_number || ', ' || r.postal_code || ' ' || r.city
           FROM residences r WHERE r.person_id = p.id AND r.move_out IS NULL
          ORDER BY r.kind = 'neben', r.move_in DESC LIMIT 1) AS address,
        EXISTS (SELECT 1 FROM information_blocks b WHERE b.person_id = p.id
                   AND b.since <= :today AND (b.until IS NULL OR b.until >= :today)) AS blocked
   FROM json_each(:ids) j JOIN persons p ON p.id = j.value
-  LEFT JOIN person_search_keys k ON k.person_id = p.id
+"""
+# The former names of the hits found by another name than their current one (for the hint).
+FORMER_SQL = """
+SELECT f.person_id, f.kind, f.name FROM json_each(:ids) j
+  JOIN former_names f ON f.person_id = j.value ORDER BY f.rowid
 """
 BIRTH_NAME = "Geburtsname"  # the kind of a former name that is the birth name
 PAIR_WORDS = 3      # words tried in pairs (first + family name) with a narrowed key range
@@ -113,11 +116,12 @@ EXACT, PREFIX = "term = :low", "term >= :low AND term < :high"  # a key range se
 
 @dataclass
 class _Collector:
-    """The persons found so far, in the order of the steps that found them, up to `limit`."""
+    """The persons found so far, in the order of the steps that found them, up to `limit`,
+    with their joined terms (`IndexRow.words`)."""
 
     store: Store
     limit: int
-    found: dict[str, None]
+    found: dict[str, str]
 
     @property
     def full(self) -> bool:
@@ -135,9 +139,9 @@ class _Collector:
         params.update(low=term, high=term + TERM_END, key_low=keys[0], key_high=keys[1],
                       cap=cap or (NARROW_CAP if others else wanted), limit=wanted)
         sql = STEP_SQL.format(terms=PREFIX if prefix else EXACT, checks=checks or "1")
-        for (pid,) in self.store.conn.execute(sql, params):
+        for pid, joined in self.store.conn.execute(sql, params):
             if not self.full:
-                self.found.setdefault(pid)
+                self.found.setdefault(pid, joined)
 
 
 def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
@@ -167,7 +171,7 @@ def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
                    others=[f" {w}" for w in words] + [f"|{d}|" for d in dates[1:]])
     else:
         _by_words(found, words)
-    return hits_for(store, list(found.found), today, words=words)
+    return hits_for(store, list(found.found), today, words=words, terms=found.found)
 
 
 def _by_words(found: _Collector, words: list[str]) -> None:
@@ -199,27 +203,36 @@ def _by_words(found: _Collector, words: list[str]) -> None:
         found.step(f"{field} {driver}", prefix=True, others=rest, cap=SCAN_CAP)
 
 
+OTHER_NAME = 2  # the rank of a hit that no word finds by its current family name
+
+
 def hits_for(store: Store, person_ids: list[str], today: date | None = None, *,
-             words: Sequence[str] = ()) -> list[PersonHit]:
+             words: Sequence[str] = (), terms: Mapping[str, str] | None = None,
+             ) -> list[PersonHit]:
     """Result lines for known persons (a search page, or the holders of a scanned ID card):
-    those whose current family name a word of the query matches first, then alphabetical;
-    a line found by a birth or former name says which ("geb. Müller")."""
+    those whose current family name a word of the query matches first (by their joined
+    `terms`, as the search read them), then alphabetical; a line found by a birth or former
+    name says which ("geb. Müller")."""
     store.actor.require(clerks.PERSON_SEARCH)
     today = today or date.today()
     rows = fetch_dicts(store.conn, HITS_SQL, {"ids": json.dumps(person_ids),
                                               "today": today.isoformat()})
     for r in rows:
-        r["rank"] = _rank(r["words"] or "", words)
+        r["rank"] = _rank((terms or {}).get(r["id"], ""), words)
     # Keys order by the first letters only; within the page, order exactly.
     rows.sort(key=lambda r: (r["rank"], r["family_sf"], r["given_sf"], r["birth_date"] or ""))
+    former: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    by_other_name = [r["id"] for r in rows if words and r["rank"] >= OTHER_NAME]
+    if by_other_name:
+        for pid, kind, name in store.conn.execute(FORMER_SQL,
+                                                  {"ids": json.dumps(by_other_name)}):
+            former[pid].append((kind, name))
     return [PersonHit(id=r["id"], family_name=r["family_name"], first_names=r["first_names"],
                       doctorate=r["doctorate"], birth_date=parse_date(r["birth_date"]),
                       address=r["address"] or "", blocked=bool(r["blocked"]),
-                      note=_found_by(r, words) if r["rank"] >= OTHER_NAME else "")
+                      note=_found_by(r, former[r["id"]], words)
+                      if words and r["rank"] >= OTHER_NAME else "")
             for r in rows]
-
-
-OTHER_NAME = 2  # the rank of a hit that no word finds by its current family name
 
 
 def _rank(joined_terms: str, words: Sequence[str]) -> int:
@@ -237,12 +250,11 @@ def _rank(joined_terms: str, words: Sequence[str]) -> int:
     return best
 
 
-def _found_by(row: dict[str, Any], words: Sequence[str]) -> str:
+def _found_by(row: dict[str, Any], former: list[tuple[str, str]], words: Sequence[str]) -> str:
     """What a hit was found by when a word matches none of the current names but a birth,
     former, religious or artist name: that name, named as such."""
     candidates = [("geb.", row["birth_name"]),
-                  *(("geb." if kind == BIRTH_NAME else "früher", name)
-                    for kind, name in json.loads(row["former"] or "[]")),
+                  *(("geb." if kind == BIRTH_NAME else "früher", name) for kind, name in former),
                   ("Ordensname", row["religious_name"]), ("Künstlername", row["artist_name"])]
     for label, name in candidates:
         if name and name != row["family_name"] and any(
