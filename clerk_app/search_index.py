@@ -1,4 +1,4 @@
-"""Keeps the full-text index (`person_fts`) in step with the register.
+"""Keeps the search index (`search_terms`, `person_search_keys`) in step with the register.
 
 The index holds DIN 91379 search forms (Müller -> MUELLER), so a clerk who types "mueller",
 "Müller" or "MULLER"... finds the same person; it is written by the core in the same
