@@ -137,6 +137,7 @@ class PersonHit:
     birth_date: date | None
     address: str
     blocked: bool
+    note: str = ""  # what else the search found the person by: "geb. Müller"
 
     @property
     def display_name(self) -> str:

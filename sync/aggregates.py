@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlcipher3
@@ -87,6 +87,25 @@ def read_all_persons(conn: sqlcipher3.Connection) -> dict[str, Aggregate]:
     rows = fetch_dicts(conn, "SELECT * FROM persons")
     _attach_children(conn, rows, found, "1", ())
     return found
+
+
+def iter_all_persons(conn: sqlcipher3.Connection) -> Iterator[Aggregate]:
+    """Every person's aggregate, a page of ids at a time: a million residents are never in
+    memory at once (the integrity check after each sync reads them all)."""
+    after = ""
+    while ids := [r[0] for r in conn.execute(
+            "SELECT id FROM persons WHERE id > ? ORDER BY id LIMIT ?", (after, CHUNK))]:
+        yield from read_persons(conn, ids).values()
+        after = ids[-1]
+
+
+def iter_all_households(conn: sqlcipher3.Connection) -> Iterator[Aggregate]:
+    """Every household, a page at a time (see `iter_all_persons`)."""
+    after = ""
+    while rows := fetch_dicts(conn, "SELECT * FROM households WHERE id > ? ORDER BY id "
+                                    "LIMIT ?", (after, CHUNK)):
+        yield from rows
+        after = rows[-1]["id"]
 
 
 def _attach_children(conn: sqlcipher3.Connection, persons: list[dict[str, Any]],
