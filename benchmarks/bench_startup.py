@@ -56,8 +56,7 @@ APP = REPORT + textwrap.dedent("""
     from clerk_app.config import Config
     from ui.start_window import application, run
     from ui.main_window import MainWindow
-    cfg = replace(Config(), mode="demo", data_dir={data_dir!r}, workstation="bench",
-                  clerk="bench")
+    cfg = replace(Config(), mode="demo", data_dir={data_dir!r}, workstation="bench")
     application(cfg)  # run() reuses it; the timer needs it to exist first
     def check():
         for w in QApplication.topLevelWidgets():

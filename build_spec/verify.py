@@ -93,7 +93,7 @@ def smoke_test(bundle: Path, gui_seconds: float) -> list[str]:
         out, took = _run(cli, [*base, "search", "--json", "--limit", "5", "a"], env)
         hits = len(json.loads(out))
         report.append(f"search: {took:.2f} s, {hits} hits")
-        out, took = _run(cli, [*base, "doctor"], env, expect="0 failed")
+        out, took = _run(cli, [*base, "doctor"], env)  # exits non-zero on any failed check
         report.append(f"doctor: {took:.2f} s, {out.strip().splitlines()[-1]}")
         report.append(_gui_check(gui, [*base, "gui"], env, tmp / "data" / "logs", gui_seconds))
     return report

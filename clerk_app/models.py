@@ -99,6 +99,33 @@ class HouseholdMember:
     birth_date: date | None
 
 
+# A relation's kind as seen from the person whose record it is in (see `clerk_app.relations`).
+RELATION_LABELS = {
+    "ehegatte": "Ehegatte/Ehegattin",
+    "lebenspartner": "Lebenspartner/Lebenspartnerin",
+    "kind": "Kind",
+    "elternteil": "Elternteil",
+    "vertreter": "Gesetzlicher Vertreter",
+    "vertreten": "Gesetzlich vertretene Person",
+}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation in the register (§ 3 (1) Nr. 9, 15-17 BMG): the related person is this
+    person's `kind` ("kind": the related person is my child)."""
+
+    kind: str
+    person_id: str
+    display_name: str
+    birth_date: date | None
+    since: date | None = None
+
+    @property
+    def label(self) -> str:
+        return RELATION_LABELS.get(self.kind, self.kind)
+
+
 @dataclass(frozen=True)
 class PersonHit:
     """One line of a search result: enough to tell people apart, nothing more."""
@@ -110,6 +137,7 @@ class PersonHit:
     birth_date: date | None
     address: str
     blocked: bool
+    note: str = ""  # what else the search found the person by: "geb. Müller"
 
     @property
     def display_name(self) -> str:
@@ -144,6 +172,7 @@ class PersonRecord:
     household: tuple[HouseholdMember, ...] = ()
     documents: tuple[IdDocument, ...] = ()
     blocks: tuple[InformationBlock, ...] = field(default=())
+    relations: tuple[Relation, ...] = ()
 
     @property
     def display_name(self) -> str:

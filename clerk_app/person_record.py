@@ -19,6 +19,7 @@ from clerk_app.models import (
     IdDocument,
     InformationBlock,
     PersonRecord,
+    Relation,
     Residence,
     display_name,
     parse_date,
@@ -59,6 +60,7 @@ def load_person(store: Store, person_id: str) -> PersonRecord:
         household=tuple(_household(store, p["household_id"], person_id)),
         documents=tuple(_documents(store, person_id)),
         blocks=tuple(_blocks(store, person_id)),
+        relations=tuple(_relations(store, person_id)),
     )
 
 
@@ -109,3 +111,23 @@ def _blocks(store: Store, person_id: str) -> list[InformationBlock]:
                              date.fromisoformat(r["since"]), parse_date(r["until"]))
             for r in fetch_dicts(store.conn, "SELECT * FROM information_blocks "
                                              "WHERE person_id = ? ORDER BY since", (person_id,))]
+
+
+RELATIONS_SQL = """
+SELECT r.kind, r.related_id, r.since, p.family_name, p.first_names, p.doctorate, p.birth_date
+  FROM relations r LEFT JOIN persons p ON p.id = r.related_id
+ WHERE r.person_id = ?
+ ORDER BY CASE r.kind WHEN 'ehegatte' THEN 0 WHEN 'lebenspartner' THEN 0 WHEN 'vertreter' THEN 1
+          WHEN 'elternteil' THEN 2 WHEN 'kind' THEN 3 ELSE 4 END, p.birth_date, r.related_id
+"""
+
+
+def _relations(store: Store, person_id: str) -> list[Relation]:
+    """Spouses first, then representatives, parents, children (§ 3 (1) BMG), with the related
+    persons' names; a related person not (yet) in this register keeps an empty name."""
+    return [Relation(kind=r["kind"], person_id=r["related_id"],
+                     display_name=display_name(r["family_name"], r["first_names"],
+                                               r["doctorate"])
+                     if r["family_name"] is not None else "",
+                     birth_date=parse_date(r["birth_date"]), since=parse_date(r["since"]))
+            for r in fetch_dicts(store.conn, RELATIONS_SQL, (person_id,))]

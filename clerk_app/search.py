@@ -12,15 +12,27 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from clerk_app import audit, clerks
+from clerk_app import audit, clerks, names
 from clerk_app.errors import ValidationError
 from clerk_app.models import PersonHit, parse_date
-from clerk_app.names import search_tokens
-from clerk_app.search_index import born_token, family_key_range
+from clerk_app.search_index import (
+    ADDRESS,
+    BORN,
+    FAMILY,
+    HOUSE,
+    NAMES,
+    TERM_END,
+    IndexRow,
+    born_token,
+    key_range,
+    name_tokens,
+)
 from clerk_app.store.db import Store
 from clerk_app.store.rows import fetch_dicts
 
@@ -39,12 +51,6 @@ class SearchQuery:
     @property
     def is_empty(self) -> bool:
         return not self.words and not self.birth_dates
-
-    def fts_expression(self, columns: str = "names address") -> str:
-        """The FTS5 query: every word a quoted prefix (no syntax gets through), all required."""
-        terms = [f'{{{columns}}} : "{w.lower()}"*' for w in self.words]
-        terms += [f'born : "{born_token(d.isoformat())}"' for d in self.birth_dates]
-        return " AND ".join(terms)
 
 
 def parse_query(text: str, today: date | None = None) -> SearchQuery:
@@ -66,26 +72,26 @@ def parse_query(text: str, today: date | None = None) -> SearchQuery:
                 f"„{match.group(0)}“ ist kein gültiges Datum (TT.MM.JJJJ).",
                 "search text holds an invalid date", field="search") from exc
     rest = DATE_RE.sub(" ", text)
-    return SearchQuery(tuple(search_tokens(rest)), tuple(dates))
+    return SearchQuery(tuple(names.search_tokens(rest)), tuple(dates))
 
 
-# Matches whose family name equals (or starts with) one word: their keys lie in one range.
-FAMILY_SQL = """
-SELECT k.person_id FROM person_fts f
-  JOIN person_search_keys k ON k.key = f.rowid
-  JOIN persons p ON p.id = k.person_id
- WHERE person_fts MATCH :match AND f.rowid >= :low AND f.rowid < :high
-   AND (p.family_sf = :word OR (:prefix AND substr(p.family_sf, 1, length(:word)) = :word))
- ORDER BY f.rowid LIMIT :limit
-"""
-# All matches, in key (alphabetical) order: FTS5 reads rowids in order, so LIMIT stops early.
-ALL_SQL = """
-SELECT k.person_id FROM person_fts f JOIN person_search_keys k ON k.key = f.rowid
- WHERE person_fts MATCH :match ORDER BY f.rowid LIMIT :limit
+# One step of a search: the persons of one term range in display order (term, then order
+# key), at most `cap` index rows read, each checked against the query's other words in the
+# person's joined terms (`instr` of " word": the start of a token, see `search_index`). The
+# range is a co-routine that hands its rows over in its order and stops with the page: no
+# ORDER BY outside it, which would read all `cap` rows first to sort them.
+STEP_SQL = """
+SELECT k.person_id, k.words FROM (
+  SELECT key, term FROM search_terms
+   WHERE {terms} AND key >= :key_low AND key < :key_high
+   ORDER BY term, key LIMIT :cap) t
+  JOIN person_search_keys k ON k.key = t.key
+ WHERE {checks} LIMIT :limit
 """
 # What a result line shows, for the page of ids alone.
 HITS_SQL = """
 SELECT p.id, p.family_name, p.first_names, p.doctorate, p.birth_date, p.family_sf, p.given_sf,
+       p.birth_name, p.religious_name, p.artist_name,
        (SELECT r.street || ' ' || r.house_number || ', ' || r.postal_code || ' ' || r.city
           FROM residences r WHERE r.person_id = p.id AND r.move_out IS NULL
          ORDER BY r.kind = 'neben', r.move_in DESC LIMIT 1) AS address,
@@ -93,12 +99,61 @@ SELECT p.id, p.family_name, p.first_names, p.doctorate, p.birth_date, p.family_s
                   AND b.since <= :today AND (b.until IS NULL OR b.until >= :today)) AS blocked
   FROM json_each(:ids) j JOIN persons p ON p.id = j.value
 """
-EXACT_WORDS = 4
+# The former names of the hits found by another name than their current one (for the hint).
+FORMER_SQL = """
+SELECT f.person_id, f.kind, f.name FROM json_each(:ids) j
+  JOIN former_names f ON f.person_id = j.value ORDER BY f.rowid
+"""
+BIRTH_NAME = "Geburtsname"  # the kind of a former name that is the birth name
+PAIR_WORDS = 3      # words tried in pairs (first + family name) with a narrowed key range
+SCAN_CAP = 150      # index rows one unnarrowed step of a query of several words reads at most
+# A narrow range (one birth date, a family and first name, a house): its rows are checked
+# against the other words until a page is found, but never more than these.
+NARROW_CAP = 3000
+ALL_KEYS = (0, (1 << 63) - 1)
+EXACT, PREFIX = "term = :low", "term >= :low AND term < :high"  # a key range seeks in EXACT
+
+
+@dataclass
+class _Collector:
+    """The persons found so far, in the order of the steps that found them, up to `limit`,
+    with their joined terms (`IndexRow.words`)."""
+
+    store: Store
+    limit: int
+    found: dict[str, str]
+
+    @property
+    def full(self) -> bool:
+        return len(self.found) >= self.limit
+
+    def step(self, term: str, *, prefix: bool, others: list[str],
+             keys: tuple[int, int] = ALL_KEYS, cap: int | None = None) -> None:
+        """Add the persons of one term (or with `prefix`, every term it starts) whose terms
+        also hold each of `others` (patterns "| field token" or " prefix")."""
+        if self.full:
+            return
+        checks = " AND ".join(f"instr(k.words, :o{i}) > 0" for i in range(len(others)))
+        params: dict[str, object] = {f"o{i}": o for i, o in enumerate(others)}
+        wanted = self.limit + len(self.found)  # those found already may come again
+        params.update(low=term, high=term + TERM_END, key_low=keys[0], key_high=keys[1],
+                      cap=cap or (NARROW_CAP if others else wanted), limit=wanted)
+        sql = STEP_SQL.format(terms=PREFIX if prefix else EXACT, checks=checks or "1")
+        for pid, joined in self.store.conn.execute(sql, params):
+            if not self.full:
+                self.found.setdefault(pid, joined)
 
 
 def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
            today: date | None = None) -> list[PersonHit]:
-    """Persons matching `text`: exact family-name matches first, then alphabetical.
+    """Persons matching `text`: current family names first (equal, then starting with a word),
+    then other names (first, birth, former names), then addresses; alphabetical within.
+
+    Every step reads one range of the term index in display order and stops at a page, so
+    the cost does not grow with the register: a single word, a date, and a first name with a
+    family name (in either order, the other one a prefix) find every match; other
+    combinations of several words (street and house number, two first names) read a bounded
+    number of candidates of their longest word.
 
     Reading hit lists is not audited per keystroke: the persons of a result that is shown
     are (`record_shown`), and opening a person is (see `person_record`).
@@ -108,48 +163,104 @@ def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
     query = parse_query(text, today)
     if query.is_empty:
         return []
-    match = query.fts_expression()
-    ids: dict[str, int] = {}  # person id -> the pass that found it
+    words = [w.lower() for w in dict.fromkeys(query.words)]
+    dates = [f"{BORN} {born_token(d.isoformat())}" for d in dict.fromkeys(query.birth_dates)]
+    found = _Collector(store, limit, {})
+    if dates:  # a birth date is the narrowest term there is: a few persons a day
+        found.step(dates[0], prefix=False,
+                   others=[f" {w}" for w in words] + [f"|{d}|" for d in dates[1:]])
+    else:
+        _by_words(found, words)
+    return hits_for(store, list(found.found), today, words=words, terms=found.found)
 
-    passes = itertools.count()
 
-    def add(sql: str, params: dict[str, object]) -> None:
-        rank = next(passes)
-        if len(ids) < limit:
-            for (pid,) in store.conn.execute(sql, params):
-                ids.setdefault(pid, rank)
+def _by_words(found: _Collector, words: list[str]) -> None:
+    """The steps of a query without a date, in the order of the ranking."""
+    if len(words) == 1:
+        word = words[0]
+        found.step(f"{FAMILY} {word}", prefix=False, others=[])
+        for field in (FAMILY, NAMES, ADDRESS):
+            found.step(f"{field} {word}", prefix=True, others=[])
+        return
+    # A family name and a first name, in either order: the order key narrows the term's
+    # rows to that family name and first name (or, for a first name, that family prefix).
+    # A house number and a street: the pair is one term.
+    for word, other in itertools.permutations(words[:PAIR_WORDS], 2):
+        rest = [f" {w}" for w in words if w != word]
+        if word[0].isdigit():
+            found.step(f"{HOUSE} {word} {other}", prefix=True, others=rest)
+            continue
+        found.step(f"{FAMILY} {word}", prefix=False, others=rest,
+                   keys=key_range(word.upper(), given=other.upper()))
+        found.step(f"{NAMES} {word}", prefix=False, others=rest,
+                   keys=key_range(other.upper(), family_prefix=True))
+    # Other combinations (a second family or first name, a district): the candidates of the
+    # longest word, a bounded number of them.
+    driver = max(words, key=len)
+    rest = [f" {w}" for w in words if w != driver]
+    found.step(f"{FAMILY} {driver}", prefix=False, others=rest, cap=SCAN_CAP)
+    for field in (FAMILY, NAMES, ADDRESS):
+        found.step(f"{field} {driver}", prefix=True, others=rest, cap=SCAN_CAP)
 
-    # Ranked in passes, each in alphabetical key order and reading at most one page from the
-    # index: exact family name, family name starting with a word, any name, then matches that
-    # need the address too ("mü" lists Müller before a Mühlenweg resident).
-    words = [w for w in dict.fromkeys(query.words[:EXACT_WORDS]) if not w.isdigit()]
-    for prefix in (False, True):
-        for word in words:
-            low, high = family_key_range(word, prefix=prefix)
-            add(FAMILY_SQL, {"match": match, "low": low, "high": high, "word": word,
-                             "prefix": prefix, "limit": limit})
-    if query.words:
-        add(ALL_SQL, {"match": query.fts_expression("names"), "limit": limit + len(ids)})
-    add(ALL_SQL, {"match": match, "limit": limit + len(ids)})
-    return hits_for(store, list(ids)[:limit], today,
-                    rank=lambda pid: ids[pid])
+
+OTHER_NAME = 2  # the rank of a hit that no word finds by its current family name
 
 
 def hits_for(store: Store, person_ids: list[str], today: date | None = None, *,
-             rank: Callable[[str], int] = lambda _pid: 0) -> list[PersonHit]:
-    """Result lines for known persons (a search page, or the holders of a scanned ID card),
-    alphabetical within each `rank`."""
+             words: Sequence[str] = (), terms: Mapping[str, str] | None = None,
+             ) -> list[PersonHit]:
+    """Result lines for known persons (a search page, or the holders of a scanned ID card):
+    those whose current family name a word of the query matches first (by their joined
+    `terms`, as the search read them), then alphabetical; a line found by a birth or former
+    name says which ("geb. Müller")."""
     store.actor.require(clerks.PERSON_SEARCH)
     today = today or date.today()
     rows = fetch_dicts(store.conn, HITS_SQL, {"ids": json.dumps(person_ids),
                                               "today": today.isoformat()})
+    for r in rows:
+        r["rank"] = _rank((terms or {}).get(r["id"], ""), words)
     # Keys order by the first letters only; within the page, order exactly.
-    rows.sort(key=lambda r: (rank(r["id"]), r["family_sf"], r["given_sf"],
-                             r["birth_date"] or ""))
+    rows.sort(key=lambda r: (r["rank"], r["family_sf"], r["given_sf"], r["birth_date"] or ""))
+    former: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    by_other_name = [r["id"] for r in rows if words and r["rank"] >= OTHER_NAME]
+    if by_other_name:
+        for pid, kind, name in store.conn.execute(FORMER_SQL,
+                                                  {"ids": json.dumps(by_other_name)}):
+            former[pid].append((kind, name))
     return [PersonHit(id=r["id"], family_name=r["family_name"], first_names=r["first_names"],
                       doctorate=r["doctorate"], birth_date=parse_date(r["birth_date"]),
-                      address=r["address"] or "", blocked=bool(r["blocked"]))
+                      address=r["address"] or "", blocked=bool(r["blocked"]),
+                      note=_found_by(r, former[r["id"]], words)
+                      if words and r["rank"] >= OTHER_NAME else "")
             for r in rows]
+
+
+def _rank(joined_terms: str, words: Sequence[str]) -> int:
+    """0: a word is a current family name; 1: starts one; 2 (`OTHER_NAME`): starts another
+    name; 3: only the address (or no word at all, as for a scanned ID card)."""
+    terms = IndexRow.of_words(joined_terms)
+    best = 3
+    for word in words:
+        for term in terms:
+            field, _, token = term.partition(" ")
+            if field == FAMILY and token == word:
+                return 0
+            if token.startswith(word):
+                best = min(best, {FAMILY: 1, NAMES: OTHER_NAME}.get(field, 3))
+    return best
+
+
+def _found_by(row: dict[str, Any], former: list[tuple[str, str]], words: Sequence[str]) -> str:
+    """What a hit was found by when a word matches none of the current names but a birth,
+    former, religious or artist name: that name, named as such."""
+    candidates = [("geb.", row["birth_name"]),
+                  *(("geb." if kind == BIRTH_NAME else "früher", name) for kind, name in former),
+                  ("Ordensname", row["religious_name"]), ("Künstlername", row["artist_name"])]
+    for label, name in candidates:
+        if name and name != row["family_name"] and any(
+                t.startswith(w) for w in words for t in name_tokens(name)):
+            return f"{label} {name}"
+    return ""
 
 
 def record_shown(store: Store, hits: list[PersonHit], purpose: str) -> None:

@@ -1,4 +1,4 @@
-"""Keeps the full-text index (`person_fts`) in step with the register.
+"""Keeps the search index (`search_terms`, `person_search_keys`) in step with the register.
 
 The index holds DIN 91379 search forms (Müller -> MUELLER), so a clerk who types "mueller",
 "Müller" or "MULLER"... finds the same person; it is written by the core in the same
@@ -8,9 +8,11 @@ computed in Python.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from anyascii import anyascii
@@ -22,40 +24,90 @@ from clerk_app.store.rows import fetch_dicts
 if TYPE_CHECKING:
     import sqlite_utils
 
-BORN_PREFIX = "d"
 ID_CHUNK = 500  # ids in one `IN (…)`: well below SQLite's limit on bound parameters
+
+# The fields of a term: the current family name, every other name (first names, birth name,
+# former, religious and artist names), the current addresses, the birth date. A term is the
+# field's letter, a space and one search-form token ("f mueller"); tokens are [a-z0-9], so a
+# prefix range of a field is [f"{field} {prefix}", f"{field} {prefix}{{") and a space in
+# `person_search_keys.words` stands only before a token.
+FAMILY, NAMES, ADDRESS, BORN = "f", "n", "a", "d"
+# A house number with a street's token ("s 12 hauptstrasse"): a street of thousands of
+# residents and a number are one narrow range, as a family and a first name are by key.
+HOUSE = "s"
+TERM_END = "{"  # sorts after every character a token holds
 
 
 def born_token(iso_date: str) -> str:
-    """'1964-08-12' -> 'd19640812': one token that cannot collide with a house number."""
-    return BORN_PREFIX + iso_date.replace("-", "")
+    """'1964-08-12' -> '19640812'."""
+    return iso_date.replace("-", "")
 
 
-def _sf(*parts: str | None) -> str:
-    return " ".join(search_form(p) for p in parts if p).lower()
+@lru_cache(maxsize=1 << 16)
+def _part_tokens(part: str) -> tuple[str, ...]:
+    """Names, streets and numbers repeat (a million residents have some ten thousand distinct
+    ones): each is reduced to its search form once, not once per resident."""
+    return tuple(search_form(part).lower().split())
 
 
-def _names_sf(*parts: str | None) -> str:
+@lru_cache(maxsize=1 << 16)
+def _plain_tokens(part: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_part_tokens(part) + _part_tokens(anyascii(part))))
+
+
+def _tokens(*parts: str | None) -> list[str]:
+    return [t for p in parts if p for t in _part_tokens(p)]
+
+
+def name_tokens(*parts: str | None) -> list[str]:
     """Search forms of names, plus their plain-ASCII fold where that differs.
 
     The DIN 91379 form maps Ø to OE and å to AA; a clerk who never saw the name written types
     "odegard". Indexing both means "Ødegård", "oedegaard" and "odegard" all find the person.
     """
-    din = _sf(*parts)
-    plain = search_form(anyascii(" ".join(p for p in parts if p))).lower()
-    extra = [t for t in dict.fromkeys(plain.split()) if t not in set(din.split())]
-    return " ".join([din, *extra])
+    return list(dict.fromkeys(t for p in parts if p for t in _plain_tokens(p)))
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One person's index: its terms (a row of `search_terms` each), and joined with them as
+    `words` ("|f mueller|n anna|…|a 79539|") what is only `checked`: the other words of a
+    query are checked against `words` without reading the register. Postcodes, districts and
+    house numbers are only checked: each is shared by tens of thousands of residents, a range
+    no search would read (a house number is a term with its street, `HOUSE`)."""
+
+    terms: tuple[str, ...]
+    checked: tuple[str, ...] = ()
+
+    @property
+    def words(self) -> str:
+        return "|" + "|".join(self.terms + self.checked) + "|"
+
+    @staticmethod
+    def of_words(words: str) -> tuple[str, ...]:
+        return tuple(t for t in words.split("|") if t)
 
 
 def index_row(person: Mapping[str, Any], former: Iterable[str],
-              addresses: Iterable[Mapping[str, Any]]) -> tuple[str, str, str]:
-    """The (names, born, address) columns of one person's index entry."""
-    names = _names_sf(person["family_name"], person["birth_name"], person["first_names"],
-                person["religious_name"], person["artist_name"], *former)
-    born = born_token(person["birth_date"]) if person["birth_date"] else ""
-    address = " ".join(
-        _sf(a["street"], a["house_number"], a["postal_code"], a["district"]) for a in addresses)
-    return names, born, address
+              addresses: Iterable[Mapping[str, Any]]) -> IndexRow:
+    """The terms of one person: a family token is not repeated as another name (a birth name
+    equal to the family name is no second term)."""
+    family = name_tokens(person["family_name"])
+    others = [t for t in name_tokens(person["birth_name"], person["first_names"],
+                                     person["religious_name"], person["artist_name"], *former)
+              if t not in family]
+    addresses = list(addresses)
+    streets = list(dict.fromkeys(t for a in addresses for t in _tokens(a["street"])))
+    checked = [t for t in dict.fromkeys(t for a in addresses for t in _tokens(
+        a["house_number"], a["postal_code"], a["district"])) if t not in streets]
+    houses = list(dict.fromkeys(f"{HOUSE} {number} {street}" for a in addresses
+                                for number in _tokens(a["house_number"])
+                                for street in _tokens(a["street"])))
+    terms = [f"{FAMILY} {t}" for t in family] + [f"{NAMES} {t}" for t in others] + \
+        [f"{ADDRESS} {t}" for t in streets] + houses
+    if person["birth_date"]:
+        terms.append(f"{BORN} {born_token(person['birth_date'])}")
+    return IndexRow(tuple(terms), tuple(f"{ADDRESS} {t}" for t in checked))
 
 
 PERSON_COLUMNS = "id, family_name, birth_name, first_names, religious_name, artist_name, " \
@@ -90,14 +142,20 @@ def order_key(family_sf: str, given_sf: str) -> int:
     return (prefix + _letters(given_sf, GIVEN_LETTERS)) << SLOT_BITS
 
 
-def family_key_range(word: str, *, prefix: bool = False) -> tuple[int, int]:
-    """Keys of every person whose family name's search form may equal (or, with `prefix`,
-    start with) `word`; the caller filters the range by the family name itself."""
-    low = order_key(word, "")
-    if not prefix or len(word) >= FAMILY_LETTERS:
-        return low, low + (GIVEN_SPAN << SLOT_BITS)
-    step: int = KEY_BASE ** (FAMILY_LETTERS - len(word)) * GIVEN_SPAN << SLOT_BITS
-    return low, low + step
+def key_range(family: str, *, family_prefix: bool = False,
+              given: str = "") -> tuple[int, int]:
+    """Keys of every person whose family name's search form may equal (or, with
+    `family_prefix`, start with) `family`, and whose first names' may start with `given`: one
+    contiguous range, a superset (keys hold the first letters only) for the caller to filter.
+    Both in upper case, as `order_key` takes them."""
+    if family_prefix and len(family) < FAMILY_LETTERS:
+        cells = KEY_BASE ** (FAMILY_LETTERS - len(family)) * GIVEN_SPAN
+    elif given:
+        cells = KEY_BASE ** max(GIVEN_LETTERS - len(given), 0)
+    else:
+        cells = GIVEN_SPAN
+    low = order_key(family, "" if family_prefix else given)
+    return low, low + (cells << SLOT_BITS)
 
 
 def _free_key(conn: Any, base: int) -> int:
@@ -116,31 +174,35 @@ def _free_key(conn: Any, base: int) -> int:
     return free
 
 
+def _store(conn: Any, key: int, person_id: str, row: IndexRow) -> None:
+    conn.execute("INSERT INTO person_search_keys (key, person_id, words) VALUES (?, ?, ?)",
+                 (key, person_id, row.words))
+    conn.executemany("INSERT INTO search_terms (term, key) VALUES (?, ?)",
+                     [(term, key) for term in row.terms])
+
+
+def _drop(conn: Any, person_id: str) -> None:
+    old = conn.execute("SELECT key, words FROM person_search_keys WHERE person_id = ?",
+                       (person_id,)).fetchone()
+    if old is not None:
+        conn.executemany("DELETE FROM search_terms WHERE term = ? AND key = ?",
+                         [(term, old[0]) for term in IndexRow.of_words(old[1])])
+        conn.execute("DELETE FROM person_search_keys WHERE key = ?", (old[0],))
+
+
 def reindex_person(db: sqlite_utils.Database, person_id: str) -> None:
     """Rewrite one person's index entry; call inside the transaction that changed the person."""
     found = fetch_dicts(db.conn, f"SELECT {PERSON_COLUMNS} FROM persons WHERE id = ?",
                         (person_id,))
-    old = db.conn.execute("SELECT key FROM person_search_keys WHERE person_id = ?",
-                          (person_id,)).fetchone()
-    if old is not None:
-        db.conn.execute("DELETE FROM person_fts WHERE rowid = ?", (old[0],))
+    _drop(db.conn, person_id)
     if not found:
-        db.conn.execute("DELETE FROM person_search_keys WHERE person_id = ?", (person_id,))
         return
     person = found[0]
     former = [r[0] for r in db.conn.execute(
         "SELECT name FROM former_names WHERE person_id = ?", (person_id,))]
     addresses = fetch_dicts(db.conn, CURRENT_ADDRESSES + " AND person_id = ?", (person_id,))
-    base = order_key(person["family_sf"], person["given_sf"])
-    if old is not None and base <= old[0] < base + SLOTS:
-        key = int(old[0])
-    else:
-        db.conn.execute("DELETE FROM person_search_keys WHERE person_id = ?", (person_id,))
-        key = _free_key(db.conn, base)
-        db.conn.execute("INSERT INTO person_search_keys (key, person_id) VALUES (?, ?)",
-                        (key, person_id))
-    db.conn.execute("INSERT INTO person_fts(rowid, names, born, address) VALUES (?, ?, ?, ?)",
-                    (key, *index_row(person, former, addresses)))
+    key = _free_key(db.conn, order_key(person["family_sf"], person["given_sf"]))
+    _store(db.conn, key, person_id, index_row(person, former, addresses))
 
 
 @dataclass(frozen=True)
@@ -149,7 +211,7 @@ class IndexEntry:
 
     person_id: str
     base: int           # the first key of the person's key range
-    columns: tuple[str, str, str]  # names, born, address
+    row: IndexRow
 
 
 def index_entries(persons: Iterable[Mapping[str, Any]], former: Mapping[str, list[str]],
@@ -178,26 +240,22 @@ def aggregate_entries(aggregates: Iterable[Mapping[str, Any]]) -> list[IndexEntr
 def add_entries(db: sqlite_utils.Database, entries: Iterable[IndexEntry]) -> None:
     """Store entries of persons not indexed yet, in the caller's transaction: each gets the
     next free key of its range (after those already there)."""
-    rows = []
     for entry in entries:
-        key = _free_key(db.conn, entry.base)
-        db.conn.execute("INSERT INTO person_search_keys (key, person_id) VALUES (?, ?)",
-                        (key, entry.person_id))
-        rows.append((key, *entry.columns))
-    db.conn.executemany("INSERT INTO person_fts(rowid, names, born, address) "
-                        "VALUES (?, ?, ?, ?)", rows)
+        _store(db.conn, _free_key(db.conn, entry.base), entry.person_id, entry.row)
 
 
 def index_new_persons(db: sqlite_utils.Database, person_ids: Sequence[str]) -> int:
-    """Index persons of the register that have no entry yet, in the caller's transaction."""
+    """Index those of these persons that have no entry yet, in the caller's transaction (the
+    ids may have been read before it: one indexed meanwhile is left as it is)."""
     former: dict[str, list[str]] = defaultdict(list)
     addresses: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     persons: list[dict[str, Any]] = []
     for start in range(0, len(person_ids), ID_CHUNK):
         chunk = list(person_ids[start:start + ID_CHUNK])
         marks = ",".join("?" * len(chunk))
-        persons += fetch_dicts(db.conn, f"SELECT {PERSON_COLUMNS} FROM persons "
-                                        f"WHERE id IN ({marks})", chunk)
+        persons += fetch_dicts(db.conn, f"SELECT {PERSON_COLUMNS} FROM persons WHERE id IN "
+                                        f"({marks}) AND id NOT IN (SELECT person_id FROM "
+                                        "person_search_keys)", chunk)
         for pid, name in db.conn.execute(
                 f"SELECT person_id, name FROM former_names WHERE person_id IN ({marks})", chunk):
             former[pid].append(name)
@@ -207,35 +265,53 @@ def index_new_persons(db: sqlite_utils.Database, person_ids: Sequence[str]) -> i
     return len(persons)
 
 
+# Every person with what its index needs, in alphabetical order, read as one stream: the
+# former names and current addresses as JSON arrays, so no table is held in memory.
+ALL_PERSONS_SQL = f"""
+SELECT {PERSON_COLUMNS},
+       (SELECT json_group_array(name) FROM former_names f WHERE f.person_id = p.id) AS former,
+       (SELECT json_group_array(json_object('street', street, 'house_number', house_number,
+                                            'postal_code', postal_code, 'district', district))
+          FROM residences r WHERE r.person_id = p.id AND r.move_out IS NULL) AS addresses
+  FROM persons p ORDER BY family_sf, given_sf, birth_date, id
+"""
+
+
 def reindex_all(db: sqlite_utils.Database) -> int:
     """Rebuild the whole index (migration, bulk import); returns the number of persons.
 
     Persons are keyed in full alphabetical order (family, first names, birth date), so the
-    slots within one key range follow that order too.
+    slots within one key range follow that order too. The persons are streamed, and the terms
+    are collected in a temporary table and written sorted: the index B-tree is filled from
+    left to right instead of at random places (a million residents: ten million terms).
     """
-    former: dict[str, list[str]] = defaultdict(list)
-    for pid, name in db.conn.execute("SELECT person_id, name FROM former_names"):
-        former[pid].append(name)
-    addresses: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for a in fetch_dicts(db.conn, CURRENT_ADDRESSES, ()):
-        addresses[a["person_id"]].append(a)
-    db.conn.execute("DELETE FROM person_fts")
-    db.conn.execute("DELETE FROM person_search_keys")
-    persons = fetch_dicts(db.conn, f"SELECT {PERSON_COLUMNS} FROM persons "
-                                   "ORDER BY family_sf, given_sf, birth_date, id", ())
-    keys: list[int] = []
+    conn = db.conn
+    conn.execute("DELETE FROM search_terms")
+    conn.execute("DELETE FROM person_search_keys")
+    conn.execute("CREATE TEMP TABLE new_terms (term TEXT NOT NULL, key INTEGER NOT NULL)")
     used: dict[int, int] = defaultdict(int)
-    for p in persons:
-        base = order_key(p["family_sf"], p["given_sf"])
-        if used[base] >= SLOTS:
-            raise StoreError("Der Suchindex ist für einen Namen voll. Bitte die IT verständigen.",
-                             f"more than {SLOTS} persons share search key {base}")
-        keys.append(base + used[base])
-        used[base] += 1
-    db.conn.executemany("INSERT INTO person_search_keys (key, person_id) VALUES (?, ?)",
-                        ((k, p["id"]) for k, p in zip(keys, persons, strict=True)))
-    db.conn.executemany(
-        "INSERT INTO person_fts(rowid, names, born, address) VALUES (?, ?, ?, ?)",
-        ((k, *index_row(p, former[p["id"]], addresses[p["id"]]))
-         for k, p in zip(keys, persons, strict=True)))
-    return len(persons)
+    count = 0
+    cursor = conn.cursor()
+    cursor.execute(ALL_PERSONS_SQL)
+    while batch := cursor.fetchmany(ID_CHUNK * 10):
+        names = [c[0] for c in cursor.description]
+        keys, terms = [], []
+        for values in batch:
+            p = dict(zip(names, values, strict=True))
+            base = order_key(p["family_sf"], p["given_sf"])
+            if used[base] >= SLOTS:
+                raise StoreError("Der Suchindex ist für einen Namen voll. Bitte die IT "
+                                 "verständigen.", f"more than {SLOTS} persons share key {base}")
+            key = base + used[base]
+            used[base] += 1
+            row = index_row(p, json.loads(p["former"]), json.loads(p["addresses"]))
+            keys.append((key, p["id"], row.words))
+            terms += [(term, key) for term in row.terms]
+        conn.executemany("INSERT INTO person_search_keys (key, person_id, words) "
+                         "VALUES (?, ?, ?)", keys)
+        conn.executemany("INSERT INTO temp.new_terms (term, key) VALUES (?, ?)", terms)
+        count += len(batch)
+    conn.execute("INSERT INTO search_terms (term, key) "
+                 "SELECT term, key FROM temp.new_terms ORDER BY term, key")
+    conn.execute("DROP TABLE temp.new_terms")
+    return count

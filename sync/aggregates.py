@@ -1,8 +1,9 @@
 """The unit the central register and the workstations exchange: a person with everything that
 belongs to them (an aggregate), and households.
 
-A person's aggregate is the person row with their dwellings, former names, ID documents and
-information blocks. The central service keeps one JSON document per aggregate, numbered by the
+A person's aggregate is the person row with their dwellings, former names, ID documents,
+information blocks and relations (each relation is a row on both persons' sides). The
+central service keeps one JSON document per aggregate, numbered by the
 change sequence; a workstation replaces a person's rows as a whole when a newer aggregate
 arrives. Whole aggregates (not single rows) because every counter service changes a person as
 a whole (a move closes one dwelling and opens another, and the search index reads all of it),
@@ -19,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlcipher3
@@ -38,6 +39,7 @@ CHILDREN: dict[str, tuple[str, ...]] = {
     "former_names": ("id",),
     "id_documents": (),
     "information_blocks": (),
+    "relations": (),
 }
 CHUNK = 500  # ids per IN (...) query: well under SQLite's parameter limit
 
@@ -85,6 +87,25 @@ def read_all_persons(conn: sqlcipher3.Connection) -> dict[str, Aggregate]:
     rows = fetch_dicts(conn, "SELECT * FROM persons")
     _attach_children(conn, rows, found, "1", ())
     return found
+
+
+def iter_all_persons(conn: sqlcipher3.Connection) -> Iterator[Aggregate]:
+    """Every person's aggregate, a page of ids at a time: a million residents are never in
+    memory at once (the integrity check after each sync reads them all)."""
+    after = ""
+    while ids := [r[0] for r in conn.execute(
+            "SELECT id FROM persons WHERE id > ? ORDER BY id LIMIT ?", (after, CHUNK))]:
+        yield from read_persons(conn, ids).values()
+        after = ids[-1]
+
+
+def iter_all_households(conn: sqlcipher3.Connection) -> Iterator[Aggregate]:
+    """Every household, a page at a time (see `iter_all_persons`)."""
+    after = ""
+    while rows := fetch_dicts(conn, "SELECT * FROM households WHERE id > ? ORDER BY id "
+                                    "LIMIT ?", (after, CHUNK)):
+        yield from rows
+        after = rows[-1]["id"]
 
 
 def _attach_children(conn: sqlcipher3.Connection, persons: list[dict[str, Any]],

@@ -47,7 +47,7 @@ from clerk_app.search_index import (
     aggregate_entries,
     index_new_persons,
 )
-from clerk_app.store.db import Store, let_writers_in
+from clerk_app.store.db import Store, background_job, let_writers_in
 from clerk_app.store.outbox import append_outbox
 from sync import aggregates
 from sync.aggregates import HOUSEHOLD, PERSON
@@ -440,6 +440,12 @@ class SyncEngine:
     # --- bootstrap and full resync ---------------------------------------------------------
 
     def bootstrap(self, report: SyncReport) -> None:
+        """Copy the whole central register; see `_bootstrap` (a background job: a counter
+        service on the workstation goes first, `clerk_app.store.db.background_job`)."""
+        with background_job():
+            self._bootstrap(report)
+
+    def _bootstrap(self, report: SyncReport) -> None:
         """Copy the whole central register (resumable: the position is saved with each page).
 
         Into an empty register rows are bulk-inserted and indexed page by page; otherwise (a
@@ -479,14 +485,15 @@ class SyncEngine:
             self.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             if not page.more:
                 break
+        # Persons written before this version indexed page by page (a bootstrap begun by an
+        # older one), or by a page that failed half-way: found by a read outside the write
+        # lock (a million residents: a second or two), indexed in the last transaction.
+        unindexed = [pid for (pid,) in self.store.conn.execute(
+            "SELECT id FROM persons WHERE id NOT IN (SELECT person_id FROM person_search_keys)")]
         with _central_transaction(self.store):
             if not state["fresh"]:
                 self._remove_unseen()
-            # Persons written before this version indexed page by page (a bootstrap begun by
-            # an older one), or by a page that failed half-way: indexed now.
-            index_new_persons(self.store.db, [pid for (pid,) in self.store.conn.execute(
-                "SELECT id FROM persons WHERE id NOT IN (SELECT person_id FROM "
-                "person_search_keys)")])
+            index_new_persons(self.store.db, unindexed)
             self.store.conn.execute("DELETE FROM sync_seen")
             set_setting(self.store, CURSOR, str(state["hwm"]))
             set_setting(self.store, BOOTSTRAP, None)
@@ -539,13 +546,17 @@ class SyncEngine:
         central = self.client.checksum(sorted(excluded))
         if central.high_water_mark != int(get_setting(self.store, CURSOR) or -1):
             return  # the centre moved on meanwhile; the next sync checks again
-        persons = aggregates.read_all_persons(conn)
-        households = aggregates.read_households(conn)
-        for rid in excluded:
-            persons.pop(rid, None)
-            households.pop(rid, None)
-        local = {PERSON: aggregates.checksum(persons.values()),
-                 HOUSEHOLD: aggregates.checksum(households.values())}
+        # One read snapshot (a deferred transaction: writers go on), streamed page by page.
+        conn.execute("BEGIN")
+        try:
+            local = {PERSON: aggregates.checksum(
+                         p for p in aggregates.iter_all_persons(conn)
+                         if p["person"]["id"] not in excluded),
+                     HOUSEHOLD: aggregates.checksum(
+                         h for h in aggregates.iter_all_households(conn)
+                         if h["id"] not in excluded)}
+        finally:
+            conn.execute("COMMIT")
         ok = all(local[k] == (central.counts.get(k, 0), central.sums.get(k, 0))
                  for k in (PERSON, HOUSEHOLD))
         report.checksum_ok = ok

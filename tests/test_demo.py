@@ -112,7 +112,7 @@ def test_every_person_belongs_to_a_household(built: tuple[Store, DemoSummary]) -
 
 def test_search_index_covers_everyone(built: tuple[Store, DemoSummary]) -> None:
     store, _ = built
-    assert _count(store, "SELECT count(*) FROM person_fts") == RESIDENTS
+    assert _count(store, "SELECT count(*) FROM person_search_keys") == RESIDENTS
 
 
 # --- residences -------------------------------------------------------------------------------

@@ -305,7 +305,9 @@ def test_persons_moving_in_together_share_one_household_and_one_registration(
         store: Store, streets: Callable[[str], int]) -> None:
     child = new_person(first_names="Ben", everyday_name=None, birth_date="2018-03-04",
                        doctorate=None, birth_name=None, marital_status="LD", marital_date=None,
-                       marital_place=None, id_document=None)
+                       marital_place=None, id_document=None,
+                       relations=[{"kind": "elternteil", "person": 0},
+                                  {"kind": "vertreter", "person": 0}])
     result = run(store, "anmeldung", anmeldung(streets("Hauptstraße"), new_person(), child))
     assert len(result.changed_persons) == 2
     assert len(store.query("SELECT DISTINCT household_id FROM persons")) == 1

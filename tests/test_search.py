@@ -11,6 +11,7 @@ from clerk_app.blocks import blocked_family_names
 from clerk_app.errors import ValidationError
 from clerk_app.person_record import open_person
 from clerk_app.search import MAX_QUERY_CHARS, parse_query, search
+from clerk_app.search_index import reindex_all
 from clerk_app.store.db import Store
 from tests.factories import add_person
 
@@ -158,3 +159,36 @@ def test_blocked_family_names_lists_only_open_ended_blocks(store: Store) -> None
     add_person(store, "Frei", "Fritz")
     assert blocked_family_names(store) == ["Adler", "Zander"]
     assert blocked_family_names(store, limit=1) == ["Adler"]
+
+
+def test_current_names_before_birth_names_with_the_birth_name_as_hint(store: Store) -> None:
+    """Issue 14, defect 8: "muller" (no umlaut, no e) lists the current Müllers first; a
+    person found by the birth name says so."""
+    born_muller = [add_person(store, family, "Eva", former=("Müller",))
+                   for family in ("Abel", "Becker")]
+    current = [add_person(store, "Müller", first) for first in ("Zora", "Yvonne")]
+    hits = search(store, "muller")
+    assert [h.id for h in hits] == current[::-1] + born_muller
+    assert [h.note for h in hits] == ["", "", "geb. Müller", "geb. Müller"]
+    assert search(store, "eva mul")[0].note == "geb. Müller"
+    assert search(store, "müller zora")[0].note == ""
+
+
+def test_first_and_family_name_found_beyond_any_page(store: Store) -> None:
+    """A first name and a family name find the person however many share either: each is
+    read in a key range narrowed by the other, not from the start of a long list."""
+    with store.transaction() as db:
+        for i in range(400):
+            for family in ("Müller", "Abel"):
+                db.execute("INSERT INTO persons (id, family_name, first_names, birth_date, "
+                           "family_sf, given_sf, created_at, updated_at) "
+                           "VALUES (?, ?, ?, '1970-01-01', ?, ?, 'x', 'x')",
+                           (f"{family}{i}", family, f"Anna Ida{i:03}", family.upper()
+                            .replace("Ü", "UE"), f"ANNA IDA{i:03}"))
+        reindex_all(db)
+    target = add_person(store, "Müller", "Zyta")
+    other = add_person(store, "Zwick", "Anna", former=("Müllerin",))
+    assert ids(store, "zyta müller") == [target]
+    assert ids(store, "Müller Zy") == [target]
+    assert other in ids(store, "anna zwi")
+    assert ids(store, "anna müllerin") == [other]

@@ -42,7 +42,7 @@ ACTOR = Actor("mmuster", "Schalter 3", COUNTER_ROLES)
 # What a refused service must leave as it was.
 TABLES = ("outbox", "counters", "documents", "cash_journal", "closings", "registrations",
           "persons", "residences", "households", "id_documents", "former_names", "audit_log",
-          "requests", "day_reopenings")
+          "requests", "day_reopenings", "relations")
 
 
 # --- the prepared register ---------------------------------------------------------------------
@@ -59,6 +59,7 @@ class Register:
     street_id: int      # Hauptstraße, Stadtmitte
     other_street_id: int
     receipt: str        # a paid receipt of today, to reverse
+    couple: tuple[str, str]   # Weber, Hans and Grete: one household, Turmstraße 5
 
 
 def _street(store: Store, name: str) -> int:
@@ -76,6 +77,11 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
         adult = add_person(store, "Müller", "Anna")
         blocked = add_person(store, "Schmidt", "Berta", "1970-02-03", block=True)
         minor = add_person(store, "Klein", "Carla", "2015-05-05", number="3")
+        couple = (add_person(store, "Weber", "Hans", street="Turmstraße", number="5"),
+                  add_person(store, "Weber", "Grete", street="Turmstraße", number="5"))
+        with store.transaction() as db:
+            db.execute("INSERT INTO households (id, created_at) VALUES ('weber', 'x')")
+            db.execute("UPDATE persons SET household_id = 'weber' WHERE id IN (?, ?)", couple)
         result = _run(store, "meldebescheinigung", {
             "person_id": adult, "variant": "einfach",
             "payment": {"method": "bar", "given_cents": 1000}})
@@ -83,7 +89,7 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
         # Yesterday closed: a day Teamleitung may reopen.
         _run(store, "tagesabschluss", {"counted_cash_cents": 0, "business_day": _day(1)})
         return Register(path, key, adult, blocked, minor, _street(store, "Hauptstraße"),
-                        _street(store, "Am Alten Markt"), result.receipt.number)
+                        _street(store, "Am Alten Markt"), result.receipt.number, couple)
 
 
 _copies = itertools.count()
@@ -134,6 +140,9 @@ def base_form(reg: Register, service: str) -> dict[str, Any]:
             "person_id": reg.adult, "variant": "erweitert", "purpose": "Rentenantrag",
             "sections": ["namen", "geburt"],
             "payment": {"method": "bar", "given_cents": 2000}},
+        "meldebescheinigung_haushalt": {
+            "person_id": reg.couple[0], "members": [reg.couple[1]], "variant": "einfach",
+            "payment": {"method": "bar", "given_cents": 2000}},
         "lebensbescheinigung": {
             "person_id": reg.adult, "institution": "Deutsche Rentenversicherung",
             "reference": "12 345678 A 901", "id_document_checked": True},
@@ -178,7 +187,9 @@ PERSON_FIELDS = ("family_name", "first_names", "everyday_name", "birth_date", "b
                  "birth_name", "doctorate", "religious_name", "artist_name", "marital_date",
                  "marital_place", "duplicate_checked", "person_id", "residence_id",
                  "id_document", "id_document.doc_type", "id_document.number",
-                 "id_document.authority", "id_document.issued_on", "id_document.valid_until")
+                 "id_document.authority", "id_document.issued_on", "id_document.valid_until",
+                 "relations", "relations.0", "relations.0.kind", "relations.0.person",
+                 "relations.0.person_id")
 LANDLORD = ("landlord", "landlord.presented", "landlord.self_declaration",
             "landlord.landlord_name", "landlord.owner_name", "landlord.landlord_address",
             "landlord.move_in", "landlord.persons")
@@ -189,6 +200,8 @@ PERSONS = ("persons", "persons.0", *(f"persons.0.{k}" for k in PERSON_FIELDS),
 # Every field each service reads (dotted paths into the form; "persons.0" is a list item).
 PATHS: dict[str, tuple[str, ...]] = {
     "meldebescheinigung": ("person_id", "variant", "purpose", "sections", *PAYMENT, *ACK),
+    "meldebescheinigung_haushalt": ("person_id", "members", "members.0", "variant", "purpose",
+                                    "sections", *PAYMENT, *ACK),
     "lebensbescheinigung": ("person_id", "institution", "reference", "id_document_checked",
                             *PAYMENT, *ACK),
     "personenstandsurkunde_antrag": (
@@ -197,9 +210,10 @@ PATHS: dict[str, tuple[str, ...]] = {
         "entitlement.interest", "copies", "delivery", "id_document_checked", *PAYMENT, *ACK),
     "anmeldung": (*PERSONS, *ADDRESS, "kind", "move_in", "previous_address",
                   "previous_address.address", "previous_address.country",
-                  "previous_address.last_domestic_address", *LANDLORD),
-    "ummeldung": (*PERSONS, *ADDRESS, "kind", "move_in", *LANDLORD),
-    "abmeldung": (*PERSONS, "reason", "move_out", "country", "foreign_address"),
+                  "previous_address.last_domestic_address", *LANDLORD, "minors_confirmed"),
+    "ummeldung": (*PERSONS, *ADDRESS, "kind", "move_in", *LANDLORD, "minors_confirmed"),
+    "abmeldung": (*PERSONS, "reason", "move_out", "country", "foreign_address",
+                  "minors_confirmed"),
     "storno": ("receipt_number", "reason"),
     "tagesabschluss": ("counted_cash_cents", "business_day"),
     "tagesabschluss_aufheben": ("reason", "business_day"),
@@ -247,7 +261,7 @@ UNKNOWN_KEYS = st.sampled_from(["", " ", "Person_ID", "payment ", "ünbekannt", 
 
 def values_for(reg: Register) -> st.SearchStrategy[Any]:
     """Junk, and sometimes a value that means something in the prepared register."""
-    meaningful = st.sampled_from([reg.adult, reg.blocked, reg.minor, reg.receipt,
+    meaningful = st.sampled_from([reg.adult, reg.blocked, reg.minor, *reg.couple, reg.receipt,
                                   reg.street_id, reg.other_street_id, str(reg.street_id),
                                   reg.adult.upper(), f" {reg.adult} ", [{"person_id": reg.adult}],
                                   {"person_id": reg.adult}])

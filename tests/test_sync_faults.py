@@ -33,7 +33,6 @@ import psycopg
 import pytest
 import sqlcipher3
 
-from clerk_app.errors import ClerkError
 from clerk_app.keys import file_key
 from clerk_app.store.db import Actor, connect_encrypted, open_store
 from sync.central_errors import CentralUnavailable
@@ -52,6 +51,7 @@ from tests.sync_support import (
     central_command_rows,
     central_database,
     command_counts,
+    counter_work,
     lebensbescheinigung,
     meldebescheinigung,
     outbox_commands,
@@ -82,25 +82,6 @@ def central_behind_proxy(kind: str, tmp_path: Path) -> Iterator[
 def check_all(central: Central, workstations: list[Workstation]) -> None:
     assert_exactly_once(central.db, workstations)
     assert_converged(central.db, workstations)
-
-
-def counter_work(ws: Workstation, persons: list[str], count: int, rng: random.Random) -> list[str]:
-    """`count` counter services on `persons`: certificates with cash, and moves (a move the
-    counter refuses, e.g. to the current address, becomes a certificate)."""
-    done = []
-    for i in range(count):
-        person = rng.choice(persons)
-        roll = rng.random()
-        service, form = (
-            ("ummeldung", ummeldung(person, ws.street(), str(i % 60 + 1))) if roll < 0.2 else
-            ("lebensbescheinigung", lebensbescheinigung(person)) if roll < 0.35 else
-            ("meldebescheinigung", meldebescheinigung(person)))
-        try:
-            result = ws.run(service, form)
-        except ClerkError:
-            result = ws.run("meldebescheinigung", meldebescheinigung(person))
-        done.append(result.command_id)
-    return done
 
 
 # --- 1. the central service killed mid-batch ---------------------------------------------------

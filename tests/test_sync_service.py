@@ -16,11 +16,11 @@ import itertools
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,6 @@ from sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     SCHEMA_HEADER,
-    AggregateRecord,
     BootstrapPage,
     Command,
 )
@@ -55,6 +54,7 @@ from tests.sync_support import (
     CentralServer,
     Workstation,
     anmeldung,
+    assert_feed_complete,
     central_aggregates,
     central_database,
     command_counts,
@@ -62,6 +62,7 @@ from tests.sync_support import (
     free_port,
     meldebescheinigung,
     outbox_commands,
+    race_the_feed,
     running_central,
     ummeldung,
 )
@@ -585,66 +586,12 @@ def test_concurrent_pushes_never_let_a_reader_skip_a_change(service: Service,
                                           f"19{60 + w}-0{i + 1}-1{w}"))
         batches.append(outbox_commands(ws))
     start = service.central.high_water_mark()
-    finished = threading.Event()
-    statuses: list[str] = []
-    pages: list[tuple[int, list[AggregateRecord], int]] = []
-    during_writes = 0  # pages with changes read while writers were still at work
-    errors: list[BaseException] = []
-
-    def write(ws: Workstation, batch: list[Command]) -> None:
-        with closing(CentralClient(service.url, ws.token)) as client:
-            try:
-                for command in batch:  # one transaction per command: most interleaving
-                    statuses.extend(r.status for r in client.push([command]).results)
-            except BaseException as exc:  # reported by the main thread
-                errors.append(exc)
-
-    def read() -> None:
-        nonlocal during_writes
-        since = start
-        with closing(CentralClient(service.url, writers[0].token)) as client:
-            try:
-                while True:
-                    last_round = finished.is_set()  # then this page sees every write
-                    page = client.changes(since, 3)
-                    pages.append((since, page.changes, page.until))
-                    during_writes += bool(page.changes and not last_round)
-                    since = page.until
-                    if last_round and not page.more:
-                        return
-            except BaseException as exc:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=write, args=pair) for pair in
-               zip(writers, batches, strict=True)]
-    reader = threading.Thread(target=read)
-    reader.start()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    finished.set()
-    reader.join(120)
-    assert not errors, errors
+    statuses, pages = race_the_feed(
+        [(partial(CentralClient, service.url, ws.token), batch)
+         for ws, batch in zip(writers, batches, strict=True)],
+        partial(CentralClient, service.url, writers[0].token), start)
     assert statuses == ["applied"] * sum(map(len, batches))
-    assert during_writes >= 2, "the reader did not race the writers"
-
-    seqs = [c.seq for _, changes, _ in pages for c in changes]
-    assert seqs == sorted(set(seqs)), "sequence numbers must strictly increase"
-    for since, changes, until in pages:
-        assert since <= until and all(since < c.seq <= until for c in changes)
-    replica = {(c.kind, c.id): c.data for _, changes, _ in pages for c in changes}
-    persons, households = central_aggregates(service.db)
-    with service.db.transaction(write=False) as tx:
-        changed = {(k, i) for k, i in tx.execute(
-            "SELECT kind, id FROM aggregates WHERE seq > ?", (start,))}
-    assert {k for k in changed if k[0] == "person"} >= {
-        ("person", pid) for batch in batches for c in batch for pid in c.persons}
-    central = {("person", k): v for k, v in persons.items()} | \
-        {("household", k): v for k, v in households.items()}
-    missed = sorted(k for k in changed if replica.get(k, "never read") != central.get(k))
-    assert not missed, f"the reader skipped or lost changes: {missed[:5]}"
-    assert pages[-1][2] == service.central.high_water_mark()
+    assert_feed_complete(service.central, pages, start, [c for b in batches for c in b])
 
 
 # --- the document archive ----------------------------------------------------------------------

@@ -55,9 +55,14 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
                                     street="Turmstraße", number="5")
         people["ida"] = add_person(store, "Kleeberg", "Ida", "1980-10-10")
         people["karl"] = add_person(store, "Vogelsang", "Karl", "1966-06-06")
+        people["eva"] = add_person(store, "Hausmann", "Eva", "1979-07-07", number="30")
+        people["udo"] = add_person(store, "Hausmann", "Udo", "1977-01-02", number="30")
         with store.transaction() as db:
             db.execute("UPDATE persons SET birth_place = 'Lörrach' WHERE id = ?",
                        (people["otto"],))
+            db.execute("INSERT INTO households (id, created_at) VALUES ('hausmann', 'x')")
+            db.execute("UPDATE persons SET household_id = 'hausmann' WHERE id IN (?, ?)",
+                       (people["eva"], people["udo"]))
     return data_dir, people
 
 
@@ -568,3 +573,41 @@ def test_one_service_dialog_at_a_time(qtbot: QtBot, window: MainWindow,
     window.open_cash_desk()
     window.open_certificate("lebensbescheinigung")
     assert window.service_dialog is dialog, "the open dialog stays, nothing opens twice"
+
+
+def test_meldebescheinigung_for_a_household_member_too(
+        qtbot: QtBot, window: MainWindow, cfg: Config, people: dict[str, str]) -> None:
+    """Only the opened person is preselected; ticking a member says so on the button and
+    charges the fee twice; one command issues both, each with its receipt."""
+    open_found_person(qtbot, window, "hausmann eva", people["eva"])
+    keys = Keys(qtbot)
+    dialog = open_dialog(qtbot, window, keys, Qt.Key.Key_F6)
+    assert isinstance(dialog, MeldebescheinigungDialog) and dialog.household is not None
+    (udo,) = dialog.household.checks.values()
+    assert not udo.isChecked()
+    assert dialog.payment.given.hasFocus()
+    keys.press(Qt.Key.Key_Backtab)     # Barzahlung
+    keys.press(Qt.Key.Key_Backtab)     # back to the household member
+    assert udo.hasFocus()
+    keys.press(Qt.Key.Key_Space)
+    assert dialog.submit_button.text() == "Ausstellen für 2 Personen (Strg+Enter)"
+    assert "14,00 €" in norm(dialog.payment.fee_label.text())
+    keys.press(Qt.Key.Key_Tab)
+    keys.press(Qt.Key.Key_Tab)
+    assert dialog.payment.given.hasFocus() and dialog.payment.given.text() == "14,00"
+    keys.type("20")
+    save_shot(dialog, "screenshot-meldebescheinigung-haushalt.png")
+    keys.press(Qt.Key.Key_Return)
+    wait_done(qtbot, dialog)
+    result = dialog.service_result
+    assert result is not None and result.type == "meldebescheinigung_haushalt"
+    assert [d.person_id for d in result.documents if d.type != "quittung"] == [
+        people["eva"], people["udo"]]
+    text = norm(dialog.result_view.text())
+    assert "2 × Meldebescheinigung, Gebühren zusammen 14,00 € (bar: gegeben 20,00 €, " \
+        "Rückgeld 6,00 €); 2 Quittungen." in text
+    assert "Rückgeld: 6,00 €" in text and "Hausmann" in text and "Udo" in text
+    save_shot(dialog, "screenshot-meldebescheinigung-haushalt-ergebnis.png")
+    journal = journal_rows(cfg, dialog.command_id)
+    assert [(e["amount_cents"], e["given_cents"], e["change_cents"]) for e in journal] == [
+        (700, 700, 0), (700, 1300, 600)]

@@ -401,3 +401,17 @@ def test_production_window_says_no_demo(qtbot: QtBot, tmp_path: Path) -> None:
     assert "DEMO" not in w.windowTitle()
     assert w.status.demo_badge is None
     assert all("DEMO" not in label.text() for label in w.findChildren(QLabel))
+
+
+def test_hint_column_names_the_birth_name_a_hit_was_found_by(
+        qtbot: QtBot, window: MainWindow, cfg: Config, tmp_path: Path) -> None:
+    """Issue 14, defect 8: the current Wunderlichs first, then those born Wunderlich, whose
+    hint column says so (typed without umlaut or capital, as clerks do)."""
+    with opening.open_register(cfg) as store:
+        born = add_person(store, "Abel", "Eva", "1970-01-01", former=("Wünderlich",))
+        current = add_person(store, "Wünderlich", "Zora", "1980-01-01")
+    type_search(qtbot, window, "wunderlich")
+    assert [h.id for h in window.model.hits] == [current, born]
+    hints = [window.model.data(window.model.index(row, COL_BLOCK)) for row in range(2)]
+    assert hints == ["", "geb. Wünderlich"]
+    window.grab().save(str(tmp_path / "hint.png"))

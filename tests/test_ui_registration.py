@@ -22,11 +22,15 @@ from pytestqt.qtbot import QtBot
 
 from clerk_app.config import Config
 from clerk_app.id_scan import NewPersonPrefill
+from clerk_app.ids import uuid7
 from clerk_app.names import search_form
 from clerk_app.parsing import country_code, parse_date_input
 from clerk_app.services.registration import DOMESTIC_MOVE_REFUSED
+from clerk_app.services.runner import run_service
 from clerk_app.store import opening
 from tests.factories import add_person
+from tests.test_registration import landlord, new_person
+from tests.test_relations import as_child_of, child
 from tests.ui_support import Register, focused, module_register, type_keys, unnamed_controls
 from ui.fields import remap_indexed_paths
 from ui.function_keys import FUNCTION_KEYS
@@ -200,6 +204,17 @@ def fill_rest(keys: Keys, dialog: AnmeldungDialog, *, street: str = "basler 12",
 
 def persons_named(cfg: Config, family: str) -> int:
     return count(cfg, "SELECT count(*) FROM persons WHERE family_name = ?", (family,))
+
+
+def fill_new_dwelling(qtbot: QtBot, keys: Keys, dialog: RegistrationDialog, street: str) -> None:
+    """An Ummeldung's new dwelling and landlord, from the street field on, by keyboard."""
+    keys.field(street, tabs=2)        # street and number in one go
+    keys.tab(2)                       # Wohnungsstatus as before, Einzugsdatum today
+    keys.press(Qt.Key.Key_Space)      # Wohnungsgeberbestätigung liegt vor
+    keys.tab(2)
+    keys.field("Hausverwaltung Sutter")
+    keys.type("Turmstraße 2, 79539 Lörrach")
+    settle(qtbot, dialog)
 
 
 # --- the field helpers (ui.fields, clerk_app.parsing) ---------------------------------------------
@@ -526,6 +541,8 @@ def test_two_persons_moving_in_together_share_a_household(
     fill_person(keys, "Zusammen", "Lea", "1.3.1990")
     keys.press(Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)   # Person hinzufügen
     assert len(dialog.entries) == 2
+    assert focused() is dialog.entries[1].relation.kind
+    keys.tab()                        # Beziehung zu Person 1: ohne Angabe
     assert focused() is dialog.entries[1].edits["family_name"]
     fill_person(keys, "Zusammen", "Max", "2.4.1989", sex="m")
     fill_rest(keys, dialog, street="wallbrunn 7")
@@ -666,18 +683,21 @@ def test_ummeldung_moves_the_household(qtbot: QtBot, window: MainWindow, cfg: Co
     picker = dialog.picker
     assert picker.rows[0].person.id == members[0], "the open person first"
     assert {row.person.id for row in picker.rows} == set(members)
-    assert all(row.check.isChecked() for row in picker.rows), "household preselected"
+    assert [row.check.isChecked() for row in picker.rows] == [True, False, False], \
+        "only the opened person is preselected (defect 6)"
     qtbot.waitUntil(lambda: picker.loaded, timeout=5000)
     assert all("…" not in row.address.text() for row in picker.rows)
     keys = Keys(qtbot)
     assert focused() is dialog.address.street
-    keys.field("wallbrunn 21", tabs=2)
-    keys.tab(2)                       # Wohnungsstatus as before, Einzugsdatum today
-    keys.press(Qt.Key.Key_Space)
+    assert dialog.submit_button.text() == "Ummelden (Strg+Enter)"
+    for row in reversed(picker.rows[1:]):   # the clerk ticks who comes along
+        keys.press(Qt.Key.Key_Backtab)
+        assert focused() is row.check
+        keys.press(Qt.Key.Key_Space)
+    assert dialog.submit_button.text() == "Ummelden – 3 Personen (Strg+Enter)"
     keys.tab(2)
-    keys.field("Hausverwaltung Sutter")
-    keys.type("Turmstraße 2, 79539 Lörrach")
-    settle(qtbot, dialog)
+    assert focused() is dialog.address.street
+    fill_new_dwelling(qtbot, keys, dialog, "wallbrunn 21")
     shot(dialog, "ummeldung-filled", tmp_path)
     submit(qtbot, keys, dialog)
     result = dialog.service_result
@@ -728,13 +748,7 @@ def test_after_an_ummeldung_the_hits_show_the_new_address(qtbot: QtBot, window: 
     assert isinstance(dialog, UmmeldungDialog)
     keys = Keys(qtbot)
     assert focused() is dialog.address.street
-    keys.field("wallbrunn 21", tabs=2)
-    keys.tab(2)
-    keys.press(Qt.Key.Key_Space)      # Wohnungsgeberbestätigung liegt vor
-    keys.tab(2)
-    keys.field("Hausverwaltung Sutter")
-    keys.type("Turmstraße 2, 79539 Lörrach")
-    settle(qtbot, dialog)
+    fill_new_dwelling(qtbot, keys, dialog, "wallbrunn 21")
     submit(qtbot, keys, dialog)
     assert dialog.service_result is not None, dialog.form.errors() or dialog.banner.message
     qtbot.waitUntil(lambda: "Wallbrunnstraße 21" in listed_address(), timeout=5000)
@@ -979,3 +993,83 @@ def test_closing_while_the_worker_answers_is_harmless(qtbot: QtBot, window: Main
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     qtbot.keyClick(window.search, Qt.Key.Key_F3)
     assert window.findChild(RegistrationActions).dialog is not None  # type: ignore[union-attr]
+
+
+# --- families (§ 3 BMG) and the warnings about minors ------------------------------------------
+
+def test_family_anmeldung_carries_the_name_over_and_records_the_child(
+        qtbot: QtBot, window: MainWindow, cfg: Config, tmp_path: Path) -> None:
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
+    assert isinstance(dialog, AnmeldungDialog)
+    keys = Keys(qtbot)
+    fill_person(keys, "Familie", "Lena", "1.3.1990")
+    assert dialog.entries[0].relation.isHidden(), "the first person is the one related to"
+    keys.press(Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)   # Person hinzufügen
+    second = dialog.entries[1]
+    assert second.text("family_name") == "Familie"
+    assert focused() is second.relation.kind
+    keys.field("k")                   # Beziehung zu Person 1: Kind
+    assert second.relation.kind.value() == "kind"
+    assert [box.isChecked() for box in second.relation.checks.values()] == [True]
+    keys.tab()                        # gesetzlicher Vertreter: Person 1, ticked
+    assert focused() is second.edits["family_name"]
+    keys.tab()                        # the family name is kept
+    keys.field("Paul")
+    keys.tab(3)
+    keys.field(f"2.4.{TODAY.year - 4}")
+    keys.field("Lörrach")
+    keys.field("DEU")
+    keys.field("m")
+    keys.field("DEU")
+    keys.field("r")
+    keys.field("l")
+    fill_rest(keys, dialog, street="wallbrunn 9")
+    shot(dialog, "anmeldung-family", tmp_path)
+    submit(qtbot, keys, dialog)
+    result = dialog.service_result
+    assert result is not None, dialog.form.errors() or dialog.banner.message
+    lena, paul = result.changed_persons
+    assert count(cfg, "SELECT count(*) FROM relations WHERE person_id = ? AND related_id = ? "
+                      "AND kind IN ('elternteil', 'vertreter')", (paul, lena)) == 2
+    keys.press(Qt.Key.Key_Return)     # closes the dialog
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)
+    open_person(qtbot, window, lena)
+    text = window.person_view.record_text()
+    assert "Familie (§ 3 BMG)" in text and "Familie, Paul" in text and "minderjährig" in text
+    shot(window, "person-view-family", tmp_path)
+
+
+def test_moving_a_mother_alone_warns_for_her_child_and_needs_the_tick(
+        qtbot: QtBot, window: MainWindow, cfg: Config, tmp_path: Path) -> None:
+    with opening.open_register(cfg) as store:
+        street = store.conn.execute("SELECT id FROM streets WHERE name = 'Palmstraße'"
+                                    ).fetchone()[0]
+        form = {"persons": [new_person(family_name="Allein", id_document=None),
+                            child(family_name="Allein", born=f"{TODAY.year - 3}-01-01",
+                                  relations=as_child_of(0))],
+                "address": {"street_id": street, "house_number": "8"}, "kind": "alleinig",
+                "move_in": TODAY.isoformat(), "landlord": landlord(),
+                "previous_address": {"address": "Musterweg 1, 10115 Berlin"}}
+        mother, kid = run_service(store, "anmeldung", form, uuid7(), today=TODAY
+                                  ).changed_persons
+    open_person(qtbot, window, mother)
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F3)
+    assert isinstance(dialog, UmmeldungDialog)
+    qtbot.waitUntil(lambda: dialog.picker.loaded, timeout=5000)
+    assert [r.check.isChecked() for r in dialog.picker.rows] == [True, False]
+    keys = Keys(qtbot)
+    fill_new_dwelling(qtbot, keys, dialog, "wallbrunn 23")
+    submit(qtbot, keys, dialog)
+    assert dialog.service_result is None, "one Enter must not leave the child behind"
+    assert not dialog.minors.isHidden()
+    warning = dialog.form.errors()["minors_confirmed"]
+    assert "Allein, Mia (minderjährig) bliebe ohne Erwachsenen" in warning
+    assert focused() is dialog.minors.check
+    shot(dialog, "ummeldung-minor-warning", tmp_path)
+    keys.press(Qt.Key.Key_Space)      # read: the clerk ticks the box
+    submit(qtbot, keys, dialog)
+    result = dialog.service_result
+    assert result is not None, dialog.form.errors() or dialog.banner.message
+    assert result.changed_persons == (mother,)
+    assert count(cfg, "SELECT count(*) FROM residences WHERE person_id = ? AND move_out IS "
+                      "NULL AND street = 'Palmstraße'", (kid,)) == 1

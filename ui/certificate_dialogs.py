@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -58,6 +59,7 @@ from clerk_app.services.certificates import (
     EXTENDED_SECTIONS,
     MB_TYPES,
     NEEDS_INTEREST,
+    HaushaltsMeldebescheinigung,
     certificate_warnings,
 )
 from clerk_app.store.db import Store
@@ -65,6 +67,7 @@ from ui.db_worker import DbWorker
 from ui.fields import ChoiceBox, FieldBox, FormSection
 from ui.form_dialog import FormDialog
 from ui.formatting import fmt_date
+from ui.household_members import HouseholdMembers
 from ui.i18n import message_text, tr, tr_label
 from ui.operation import Op, ServiceOp
 from ui.payment import PaymentSection
@@ -248,6 +251,10 @@ class CertificateDialog(FormDialog):
     def default_focus(self) -> QWidget:
         return self.payment.given
 
+    def service_to_run(self) -> str:
+        """The command type a submit runs (the Meldebescheinigung's differs for a household)."""
+        return self.service_type
+
     # The frame
 
     def initial_focus(self) -> QWidget:
@@ -315,7 +322,7 @@ class CertificateDialog(FormDialog):
         self.form.clear_errors()
         self.show_banner("")
         self.set_busy(True, tr("Wird ausgestellt …"))
-        ServiceOp(self, self.service_type, self.full_form(), self.command_id).success(
+        ServiceOp(self, self.service_to_run(), self.full_form(), self.command_id).success(
             self._on_done).form_errors(self.on_service_errors).failure(
                 self.on_service_failed).run(self.db)
 
@@ -382,10 +389,14 @@ class ResultView(QWidget):
         self.headline.setAccessibleName(self.headline.text())
         layout.addWidget(self.headline)
 
-        number = document.number if document is not None else ""
-        self.stored = QLabel(tr("Dokument Nr. {number} ist im Melderegister gespeichert und "
-                                "wird als PDF archiviert. F5 druckt, Strg+P zeigt die "
-                                "Druckvorschau.").format(number=number))
+        certificates = [d for d in result.documents if d.type != "quittung"]
+        number = ", ".join(d.number for d in certificates)
+        stored = tr("Dokument Nr. {number} ist im Melderegister gespeichert und wird als PDF "
+                    "archiviert. F5 druckt, Strg+P zeigt die Druckvorschau.") \
+            if len(certificates) < 2 else tr(
+                "Dokumente Nr. {number} sind im Melderegister gespeichert und werden als PDF "
+                "archiviert. F5 druckt alle, Strg+P zeigt die Druckvorschau.")
+        self.stored = QLabel(stored.format(number=number))
         self.stored.setObjectName("resultStored")
         self.stored.setWordWrap(True)
         self.stored.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -412,7 +423,7 @@ class ResultView(QWidget):
             self.change_label.setAccessibleName(self.change_label.text())
             layout.addWidget(self.change_label)
 
-        for notice in result.notices:
+        for notice in result.notices[1 if result.type == HOUSEHOLD_TYPE else 0:]:
             label = QLabel("⚠ " + notice)
             label.setWordWrap(True)
             layout.addWidget(label)
@@ -420,7 +431,8 @@ class ResultView(QWidget):
         self.content = QTextBrowser()
         self.content.setObjectName("resultContent")
         self.content.setAccessibleName(tr("Inhalt des Dokuments"))
-        self.content.setHtml(document_html(document))
+        self.content.setHtml("".join(document_html(d) for d in certificates)
+                             if len(certificates) > 1 else document_html(document))
         self.content.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         layout.addWidget(self.content, 1)
 
@@ -446,6 +458,8 @@ def document_html(document: IssuedDocument | None) -> str:
 def payment_summary(result: ServiceResult) -> str:
     """'Quittung Q-…: Barzahlung 7,00 € · gegeben 10,00 € · Rückgeld 3,00 €'."""
     receipt = result.receipt
+    if result.type == HOUSEHOLD_TYPE and result.notices:
+        return result.notices[0]   # the household's sum: one receipt per person
     if receipt is None:
         return tr("Gebührenfrei – keine Quittung.")
     if receipt.method == "bar":
@@ -462,6 +476,9 @@ def payment_summary(result: ServiceResult) -> str:
 
 
 # --- Meldebescheinigung ----------------------------------------------------------------------
+
+HOUSEHOLD_TYPE = HaushaltsMeldebescheinigung.type   # several members of a household at once
+
 
 class MeldebescheinigungDialog(CertificateDialog):
     """Simple or extended (the extended one with the sections the citizen needs)."""
@@ -530,6 +547,34 @@ class MeldebescheinigungDialog(CertificateDialog):
         section.place(self.sections_box, 1, 0, 5)
         self.body.addWidget(section)
         self.variants.buttonToggled.connect(self._on_variant)
+        self.household: HouseholdMembers | None = None
+        if self.record.household:
+            self.household = HouseholdMembers(self.record, self.form)
+            self.household.changed.connect(self._on_members)
+            self.body.addWidget(self.household)
+
+    def members(self) -> list[str]:
+        return self.household.members() if self.household is not None else []
+
+    def service_to_run(self) -> str:
+        return HOUSEHOLD_TYPE if self.members() else self.service_type
+
+    def _fee(self) -> Fee:
+        """The variant's fee, once per person (the household's members ticked)."""
+        fee = fee_for(MB_TYPES[self.variant()])
+        persons = 1 + len(self.members())
+        return fee if persons == 1 else replace(fee, cents=fee.cents * persons,
+                                                name=f"{persons} × {fee.name}")
+
+    def _on_members(self) -> None:
+        """Say before Enter how many persons get a certificate (and pay for it)."""
+        persons = 1 + len(self.members())
+        action = tr("Ausstellen") if persons == 1 else tr("Ausstellen für {n} Personen").format(
+            n=persons)
+        self.submit_button.setText(tr("{action} (Strg+Enter)").format(action=action))
+        self.submit_button.setAccessibleName(action)
+        self.payment.set_fee(self._fee())
+        self.refresh_tab_order()
 
     def variant(self) -> str:
         return "erweitert" if self.erweitert.isChecked() else "einfach"
@@ -538,13 +583,13 @@ class MeldebescheinigungDialog(CertificateDialog):
         return [code for code, check in self.section_checks.items() if check.isChecked()]
 
     def initial_fee(self) -> Fee:
-        return fee_for(MB_TYPES[self.variant()])
+        return self._fee()
 
     def _on_variant(self, *_args: object) -> None:
         extended = self.variant() == "erweitert"
         self.sections_box.setVisible(extended)
         self.variant_widget.setFocusProxy(self.erweitert if extended else self.einfach)
-        self.payment.set_fee(fee_for(MB_TYPES[self.variant()]))
+        self.payment.set_fee(self._fee())
         self.refresh_tab_order()
         if extended:
             self.fit_height()
@@ -554,6 +599,8 @@ class MeldebescheinigungDialog(CertificateDialog):
                                 else self.einfach, self.purpose]
         if self.variant() == "erweitert":
             chain += list(self.section_checks.values())
+        if self.household is not None:
+            chain += self.household.widgets()
         return chain
 
     def local_errors(self) -> dict[str, str]:
@@ -566,6 +613,8 @@ class MeldebescheinigungDialog(CertificateDialog):
         form: dict[str, Any] = {"variant": self.variant(), "purpose": self.purpose.text()}
         if self.variant() == "erweitert":
             form["sections"] = self.sections()
+        if self.members():
+            form["members"] = self.members()
         return form
 
 

@@ -34,8 +34,10 @@ from clerk_app.models import (
     IdDocument,
     InformationBlock,
     PersonRecord,
+    Relation,
     Residence,
 )
+from clerk_app.relations import is_minor
 from ui.enter_key import EnterKeyFilter
 from ui.formatting import NO_VALUE, fmt_age, fmt_date
 from ui.i18n import tr, tr_label
@@ -355,6 +357,8 @@ def record_html(r: PersonRecord, today: date) -> str:
     out.append(_section(tr("Ausweisdokumente"), [
         (tr_label(DOC_TYPE_LABELS.get(d.doc_type, d.doc_type)), _document_html(d, today))
         for d in r.documents] or [(tr("Dokumente"), _esc(tr("keine erfasst")))]))
+    if r.relations:
+        out.append(_section(tr("Familie (§ 3 BMG)"), _relation_rows(r.relations, today)))
     out.append(_section(tr("Haushalt"), [
         (tr("Mitglied"),
          f"<a href='person:{_esc(m.person_id)}'>{_esc(m.display_name)}</a>"
@@ -366,6 +370,36 @@ def record_html(r: PersonRecord, today: date) -> str:
             (f"{fmt_date(b.since)} – {fmt_date(b.until)}",
              _esc(f"{tr_label(b.kind)} ({b.legal_basis})")) for b in former_blocks]))
     return "".join(out)
+
+
+def _relation_rows(relations: Sequence[Relation], today: date) -> list[tuple[str, str]]:
+    """One row per related person: 'Kind: Müller, Mia * 03.04.2023 · minderjährig ·
+    gesetzlich vertreten', the name a link that opens the person. A legal representation
+    that goes with a parent's or child's relation is said in that row."""
+    by_person: dict[str, list[Relation]] = {}
+    for rel in relations:
+        by_person.setdefault(rel.person_id, []).append(rel)
+    rows = []
+    for rels in by_person.values():
+        main = next((x for x in rels if x.kind not in REPRESENTATION), rels[0])
+        if not main.display_name:
+            rows.append((tr_label(main.label), _esc(tr("nicht im Melderegister dieser Stadt"))))
+            continue
+        notes = [f"* {fmt_date(main.birth_date)}"]
+        if any(x.kind in ("kind", "vertreten") for x in rels) and \
+                is_minor(main.birth_date, today):
+            notes.append(tr("minderjährig"))
+        notes += [REPRESENTATION[x.kind]() for x in rels
+                  if x is not main and x.kind in REPRESENTATION]
+        rows.append((tr_label(main.label),
+                     f"<a href='person:{_esc(main.person_id)}'>{_esc(main.display_name)}</a>"
+                     f" <span class='muted'>{_esc(' · '.join(notes))}</span>"))
+    return rows
+
+
+# Said in the row of the parent or child it goes with.
+REPRESENTATION = {"vertreten": lambda: tr("gesetzlich vertreten"),
+                  "vertreter": lambda: tr("gesetzlicher Vertreter")}
 
 
 def _section(title: str, rows: list[tuple[str, str]]) -> str:

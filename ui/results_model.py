@@ -80,13 +80,13 @@ class ResultsModel(QAbstractTableModel):
                 return fmt_date(hit.birth_date)
             if col == COL_ADDRESS:
                 return hit.address or tr("keine aktuelle Anschrift")
-            if hit.blocked:
-                return self._block_text if role == Qt.ItemDataRole.DisplayRole \
-                    else self._block_spoken
-            return ""
+            block = "" if not hit.blocked else self._block_text \
+                if role == Qt.ItemDataRole.DisplayRole else self._block_spoken
+            return " · ".join(t for t in (block, hit.note) if t)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             if col == COL_BLOCK:
-                return self._block_spoken if hit.blocked else tr("keine Sperre")
+                block = self._block_spoken if hit.blocked else tr("keine Sperre")
+                return " · ".join(t for t in (block, hit.note) if t)
             return self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.ForegroundRole and col == COL_BLOCK and hit.blocked:
             return QBrush(BLOCK_RED)

@@ -220,8 +220,11 @@ class SearchPanel(QWidget):
         bold = QFont(self.table.font())
         bold.setBold(True)
         metrics = QFontMetrics(bold)
+        # Room for the block marker or a name the person was found by ("geb. Müller"); both,
+        # or a longer name, are in the tooltip: the address keeps its room.
         header.resizeSection(COL_BLOCK, 16 + max(
             metrics.horizontalAdvance(self.model.block_text),
+            metrics.horizontalAdvance("geb. Mustermann"),
             metrics.horizontalAdvance(self.model.headerData(
                 COL_BLOCK, Qt.Orientation.Horizontal))))
         self.table.doubleClicked.connect(lambda _index: self.open_selected())

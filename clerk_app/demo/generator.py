@@ -33,6 +33,7 @@ from clerk_app.demo.name_pools import (
     Family,
     Origin,
 )
+from clerk_app.relations import INVERSE
 from clerk_app.streets import Street
 
 # "Today" in the demo world: fixed, so that a build is reproducible on any day. Documents and
@@ -45,6 +46,9 @@ SECONDARY_SHARE = 0.05  # adults who also have a secondary residence
 HISTORY_SHARE = 0.30  # households with an earlier address on record
 # The first digital records: nothing is "created" in the register before this date.
 REGISTER_START = date(1996, 1, 2).toordinal()
+# The relation a marital status means between the two adults of a couple (§ 3 BMG).
+PARTNER_KINDS = {"VH": "ehegatte", "LP": "lebenspartner"}
+RELATION_NAMESPACE = uuid.UUID("5f0c2a9e-7d1b-4c3e-9a61-3b8d2f4e6a10")  # demo relation ids
 # ID card / passport numbers: the alphabet of German document numbers (no vowels, no B, D,
 # Q, S) so that no word and no confusion with digits arises.
 DOC_LETTERS = "CFGHJKLMNPRTVWXYZ"
@@ -126,6 +130,7 @@ class _Rows:
     residences: list[tuple[object, ...]] = field(default_factory=list)
     documents: list[tuple[object, ...]] = field(default_factory=list)
     blocks: list[tuple[object, ...]] = field(default_factory=list)
+    relations: list[tuple[object, ...]] = field(default_factory=list)
     members: list[list[str]] = field(default_factory=list)  # person ids per household
 
 
@@ -461,6 +466,29 @@ class Generator:
         rows.members.append([p.id for p in members])
         for p in members:
             self.emit_person(p, household_id, address, move_in, previous, previous_in, abroad)
+        self.emit_relations(members)
+
+    def emit_relations(self, members: list[_Person]) -> None:
+        """The household's relations (§ 3 BMG), both sides: married or partnered adults, the
+        adults as parents of the children, and as legal representatives of the minors. Ids are
+        derived from the persons, not drawn: the rest of the demo stays as it was."""
+        adults = [p for p in members if not p.child]
+        pairs: list[tuple[_Person, str, _Person]] = []
+        if len(adults) == 2 and adults[0].marital_status == adults[1].marital_status and \
+                adults[0].marital_status in PARTNER_KINDS and adults[0].marital_date and \
+                adults[0].marital_date == adults[1].marital_date:   # married to each other
+            pairs.append((adults[0], PARTNER_KINDS[adults[0].marital_status], adults[1]))
+        for child in (p for p in members if p.child):
+            minor = self.today - child.birth < 18 * 366
+            for parent in adults:
+                pairs.append((child, "elternteil", parent))
+                if minor:
+                    pairs.append((child, "vertreter", parent))
+        for person, kind, related in pairs:
+            for mine, theirs, k in ((person, related, kind), (related, person, INVERSE[kind])):
+                self.rows.relations.append((
+                    str(uuid.uuid5(RELATION_NAMESPACE, f"{mine.id}/{k}/{theirs.id}")), mine.id,
+                    k, theirs.id, None))
 
     def emit_person(self, p: _Person, household_id: str, address: _Address, move_in: int,
                     previous: _Address | None, previous_in: int, abroad: str | None) -> None:

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 from clerk_app import blocks, cashbook, clerks
 from clerk_app.errors import NotFoundError
+from clerk_app.fees import fee_for, format_cents
 from clerk_app.form_reading import Section, country_name_de
 from clerk_app.models import (
     MARITAL_LABELS,
@@ -47,6 +48,7 @@ __all__ = [
     "ENTITLEMENTS",
     "EXTENDED_SECTIONS",
     "ISSUE",
+    "HaushaltsMeldebescheinigung",
     "Lebensbescheinigung",
     "Meldebescheinigung",
     "PersonenstandsurkundeAntrag",
@@ -449,6 +451,131 @@ class Meldebescheinigung:
 
     def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
         _issue(ctx, payload, _purpose(payload["document"]["title"], payload["purpose"]))
+
+
+class HaushaltsMeldebescheinigung:
+    """Meldebescheinigungen for several members of one household at once: one dialog, one
+    command, one transaction; a document and a fee per person (the schedule's fee of the
+    variant, each with its own receipt, so that one person's certificate can be reversed on
+    its own).
+
+    Form: as `Meldebescheinigung` (person_id: the person opened at the counter), plus members
+    (ids of further persons of the same household). The payment is the household's: cash given
+    once for all; each receipt is exact, the last one takes the rest and shows the change.
+    A member with an information block is refused here (issued on its own, with the block
+    acknowledged: the household's papers are handed to one person).
+    """
+
+    type = "meldebescheinigung_haushalt"
+    permission = clerks.CERTIFICATES
+    FIELDS: ClassVar[frozenset[str]] = Meldebescheinigung.FIELDS | {"members"}
+    MAX_MEMBERS = 20
+
+    def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
+        f = Section.root(form, allowed=self.FIELDS)
+        person = _person(ctx, f)
+        members = self._members(ctx, f, person)
+        variant = f.choice("variant", MB_TITLES, required=True,
+                           ask="die Art der Meldebescheinigung")
+        purpose = f.text("purpose", noun="Verwendungszweck") or ""
+        sections = Meldebescheinigung._sections(f, variant)
+        acknowledged = _acknowledged_blocks(ctx, f, person)
+        everyone = [person, *members] if person is not None else []
+        for who in everyone:
+            if not who.current_residences:
+                f.error("person_id" if who is person else "members",
+                        f"{who.display_name}: {_NO_RESIDENCE}")
+        payments = _shared_payments(ctx, f, MB_TYPES[variant], len(everyone)) \
+            if variant and everyone else []
+        f.raise_errors()
+        assert variant is not None
+        title = MB_TITLES[variant]
+        certificates = []
+        for who, payment in zip(everyone, payments or [{}] * len(everyone), strict=True):
+            fields = meldebescheinigung_fields(who, variant, sections, purpose)
+            certificates.append({
+                "person_id": who.id, "person_versions": _touch_person(ctx, who),
+                "block_acknowledgement": acknowledged if who is person else [],
+                "payment": payment,
+                "document": _document_payload(ctx.number("MB"), MB_TYPES[variant], title,
+                                               fields, payment.get("receipt_number"))})
+        return {"variant": variant, "purpose": purpose, "sections": list(sections),
+                "issued_on": ctx.today.isoformat(), "certificates": certificates,
+                "summary": _household_summary(title, payments)}
+
+    def _members(self, ctx: ServiceContext, f: Section, person: PersonRecord | None,
+                 ) -> list[PersonRecord]:
+        """Further persons of the opened person's household, each once, none blocked."""
+        ids = f.strings("members", max_length=64)
+        if not ids:
+            f.error("members", "Bitte mindestens ein weiteres Haushaltsmitglied wählen.")
+            return []
+        if len(ids) > self.MAX_MEMBERS:
+            f.error("members", f"Höchstens {self.MAX_MEMBERS} Personen auf einmal.")
+            return []
+        if person is None:
+            return []
+        household = {m.person_id for m in person.household}
+        found: list[PersonRecord] = []
+        for member_id in dict.fromkeys(ids):
+            if member_id not in household:
+                f.error("members", "Eine gewählte Person gehört nicht zum Haushalt.")
+                return []
+            member = load_person(ctx.store, member_id)
+            if member.active_blocks(ctx.today):
+                f.error("members", f"Für {member.display_name} besteht eine Auskunftssperre: "
+                                   "bitte einzeln ausstellen.")
+            found.append(member)
+        return found
+
+    def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
+        purpose = _purpose(MB_TITLES[payload["variant"]], payload["purpose"])
+        for certificate in payload["certificates"]:
+            _issue(ctx, certificate, purpose)
+        ctx.notices.append(payload["summary"])
+
+
+def _household_summary(title: str, payments: list[dict[str, Any]]) -> str:
+    """'3 × Meldebescheinigung, Gebühren zusammen 21,00 € (bar: gegeben 50,00 €, Rückgeld
+    29,00 €)': what the clerk says to the citizen, the receipts being one per person."""
+    count = len(payments)
+    total = sum(p.get("amount_cents") or 0 for p in payments)
+    text = f"{count} × {title}, Gebühren zusammen {format_cents(total)}"
+    if payments and payments[0].get("method") == "bar":
+        given = sum(p["given_cents"] for p in payments)
+        text += (f" (bar: gegeben {format_cents(given)}, Rückgeld "
+                 f"{format_cents(payments[-1]['change_cents'])})")
+    elif payments and payments[0].get("method") == "karte":
+        text += " (Kartenzahlung)"
+    elif payments and payments[0].get("exemption"):
+        text += f" (gebührenfrei: {payments[0]['exemption_reason']})"
+    return text + f"; {count} Quittungen." if payments and payments[0].get("receipt_number") \
+        else text + "."
+
+
+def _shared_payments(ctx: ServiceContext, f: Section, service_code: str, count: int,
+                     ) -> list[dict[str, Any]]:
+    """One payment per person for a fee paid once: the method and exemption are shared; cash
+    given is split so that each receipt is exact and the last one shows the change."""
+    group = f.group("payment")
+    if group is None:
+        return []
+    data = dict(group.data)
+    given = data.get("given_cents")
+    shares: list[object] = [given] * count
+    if data.get("method") == "bar" and isinstance(given, int) and not isinstance(given, bool):
+        fee = fee_for(service_code).cents
+        total = fee * count
+        if given < total:
+            group.error("given", f"Der gegebene Betrag ({format_cents(given)}) ist "
+                                 f"kleiner als die Gebühren ({count} × "
+                                 f"{format_cents(fee)} = "
+                                 f"{format_cents(total)}).")
+            return []
+        shares = [*([fee] * (count - 1)), given - fee * (count - 1)]
+    return [cashbook.read_payment(ctx, service_code, Section(
+        {**data, "given_cents": share} if "given_cents" in data else data, group.prefix,
+        group.errors)) for share in shares]
 
 
 class Lebensbescheinigung:

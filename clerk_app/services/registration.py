@@ -27,6 +27,11 @@ Decisions (the law leaves them to the register):
 * **Household**: the persons of one Anmeldung/Ummeldung share a household: the first existing
   person's household if none of its other members still lives elsewhere in the city, otherwise
   a new one (a family moving together keeps its household; a child moving out gets its own).
+* **Relations** (§ 3 (1) Nr. 9, 15-17): an Anmeldung records the relations its persons name
+  (spouse, partner, child, parent, legal representative), both sides, in the same command;
+  relations name persons, so every move keeps them. A minor moving without a legal
+  representative, or staying behind with no adult of the family, is saved only after the
+  clerk acknowledged the warning (`clerk_app.relations`).
 * **Late** (more than 14 days after the move): registered, `registrations.late = 1` and a
   notice in the result; never refused (§ 17, the lateness is an offence of the citizen).
 * The **Meldebestätigung** (§ 24 (2)) is one document per registration, listing for each
@@ -72,6 +77,7 @@ from clerk_app.persons import (
     set_residence_kind,
     touch_person,
 )
+from clerk_app.relations import Family, Mover, acknowledge_minors, apply_relations, read_family
 from clerk_app.rules import RegistrationKind, format_date
 from clerk_app.search_index import reindex_person
 from clerk_app.services.base import IssuedDocument, ServiceContext
@@ -332,7 +338,7 @@ def _confirmation_fields(kind: RegistrationKind, plans: Sequence[PersonPlan], mo
 
 def _payload(ctx: ServiceContext, kind: RegistrationKind, plans: Sequence[PersonPlan],
              moved: date, landlord: dict[str, Any] | None, household_id: str | None,
-             ) -> dict[str, Any]:
+             family: Family | None = None) -> dict[str, Any]:
     """The command's payload, after validation passed: ids, number, late flag, document."""
     notice = rules.late_notice(kind, moved, ctx.today)
     notices = [notice] if notice else []
@@ -343,7 +349,21 @@ def _payload(ctx: ServiceContext, kind: RegistrationKind, plans: Sequence[Person
     return {"kind": kind, "registration_id": new_id(), "registered_on": ctx.today.isoformat(),
             "move_date": moved.isoformat(), "late": notice is not None, "notices": notices,
             "landlord": landlord, "household_id": household_id,
-            "persons": [p.payload() for p in plans], "document": document}
+            "persons": [p.payload() for p in plans], "document": document,
+            "relations": family.rows if family else []}
+
+
+def _acknowledge_minors(ctx: ServiceContext, f: Section, plans: Sequence[PersonPlan],
+                        moved: date | None, family: Family | None = None) -> None:
+    """The warnings about minors moving or staying behind (`clerk_app.relations`), to be
+    acknowledged by the clerk before the registration is saved."""
+    if moved is None:
+        return
+    named = family.representatives if family else {}
+    movers = [Mover(p.registrant.person_id, p.registrant.plain_name, p.registrant.birth_date,
+                    p.record, tuple(r.address for r in p.close),
+                    frozenset(named.get(p.registrant.person_id, ()))) for p in plans]
+    acknowledge_minors(f, ctx.store, movers, moved)
 
 
 def _expired_documents(plans: Sequence[PersonPlan], today: date) -> list[str]:
@@ -377,6 +397,8 @@ def apply_registration(ctx: ServiceContext, payload: Mapping[str, Any]) -> None:
     detail = f"Meldebestätigung {payload['document']['number']}"
     for person in payload["persons"]:
         _apply_person(ctx, person, household, payload["move_date"], purpose, detail)
+    apply_relations(ctx, payload.get("relations") or [],
+                    [p["person_id"] for p in payload["persons"]], purpose, detail)
     ctx.conn.execute(
         "INSERT INTO registrations (id, command_id, kind, registered_on, move_date, late, "
         "landlord, persons) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -435,7 +457,10 @@ class Anmeldung:
                       "doctorate", "religious_name", "artist_name", "marital_date",
                       "marital_place", "id_document": {"doc_type" (ID_DOCUMENT_TYPES key),
                       "number", "authority", "issued_on", "valid_until"},
-                      "duplicate_checked": true (after the clerk checked likely_duplicates)}],
+                      "duplicate_checked": true (after the clerk checked likely_duplicates),
+                      optional for new and known persons: "relations": [{"kind" (key of
+                      relations.RELATION_KINDS: the person named is this one's ...),
+                      "person": <position in "persons"> | "person_id": "<uuid>"}]}],
          "address": {"street_id": int, "house_number": "12a"},
          "kind": "alleinig" | "haupt" | "neben",
          "move_in": "YYYY-MM-DD" (or TT.MM.JJJJ),
@@ -443,7 +468,9 @@ class Anmeldung:
                               "last_domestic_address": "text" (optional, from abroad)},
          "landlord": {"presented": true, "self_declaration": false,
                       "landlord_name", "owner_name" (if different), "landlord_address",
-                      "move_in" (optional, must equal move_in), "persons" (optional names)}}
+                      "move_in" (optional, must equal move_in), "persons" (optional names)},
+         "minors_confirmed": true (the clerk read the warnings about minors; see
+                               `clerk_app.relations.minor_warnings`)}
     """
 
     type = "anmeldung"
@@ -455,25 +482,32 @@ class Anmeldung:
         moved = _move_date(f, "move_in", ctx.today, rules.move_in_problem)
         address = resolve_address(ctx.store, f)
         previous = _previous_address(f)
-        plans = self._plans(ctx, f, kind, address, moved, previous)
+        entries = f.sections("persons", ask=ASK_PERSONS)
+        placed = self._plans(ctx, f, entries, kind, address, moved, previous)
+        plans = list(placed.values())
+        family = read_family(ctx.store, entries, {
+            i: (p.registrant.person_id, p.registrant.birth_date) for i, p in placed.items()},
+            moved or ctx.today)
         landlord = _landlord(f, moved, address, plans)
+        _acknowledge_minors(ctx, f, plans, moved, family)
         f.raise_errors()
         assert moved is not None and address is not None  # no errors: both were read
         return _payload(ctx, "anmeldung", plans, moved, landlord,
-                        _household(ctx, plans, address))
+                        _household(ctx, plans, address), family)
 
-    def _plans(self, ctx: ServiceContext, f: Section, kind: str | None,
-               address: DomesticAddress | None, moved: date | None, previous: str | None,
-               ) -> list[PersonPlan]:
-        plans: list[PersonPlan] = []
+    def _plans(self, ctx: ServiceContext, f: Section, entries: Sequence[Section],
+               kind: str | None, address: DomesticAddress | None, moved: date | None,
+               previous: str | None) -> dict[int, PersonPlan]:
+        """Each entry's plan by its position in the form (the relations name positions)."""
+        plans: dict[int, PersonPlan] = {}
         seen: set[str] = set()
-        for entry in f.sections("persons", ask=ASK_PERSONS):
+        for position, entry in enumerate(entries):
             plan = self._plan(ctx, f, entry, seen, kind, address, moved)
             if plan is None:
                 continue
             if address and kind and moved:
                 plan.residence = _domestic_residence(address, kind, moved, previous)
-            plans.append(plan)
+            plans[position] = plan
         return plans
 
     @staticmethod
@@ -510,7 +544,8 @@ class Ummeldung:
          "address": {"street_id": int, "house_number": "12a"},
          "kind": "alleinig" | "haupt" (moves the alleinige/Hauptwohnung) | "neben",
          "move_in": "YYYY-MM-DD",
-         "landlord": {... as for the Anmeldung ...}}
+         "landlord": {... as for the Anmeldung ...},
+         "minors_confirmed": true (as for the Anmeldung)}
     """
 
     type = "ummeldung"
@@ -531,6 +566,7 @@ class Ummeldung:
             if plan is not None:
                 plans.append(plan)
         landlord = _landlord(f, moved, address, plans)
+        _acknowledge_minors(ctx, f, plans, moved)
         f.raise_errors()
         assert moved is not None and address is not None  # no errors: both were read
         return _payload(ctx, "ummeldung", plans, moved, landlord,
@@ -589,7 +625,8 @@ class Abmeldung:
          "reason": "ausland" | "nebenwohnung" | "inland" (refused, with the reason),
          "move_out": "YYYY-MM-DD" (at most 7 days ahead),
          "country": ISO alpha-3, not DEU (for "ausland"),
-         "foreign_address": "text" (for "ausland")}
+         "foreign_address": "text" (for "ausland"),
+         "minors_confirmed": true (as for the Anmeldung)}
     """
 
     type = "abmeldung"
@@ -611,6 +648,7 @@ class Abmeldung:
             plan = self._plan(f, entry, record, moved, reason, abroad)
             if plan is not None:
                 plans.append(plan)
+        _acknowledge_minors(ctx, f, plans, moved)
         f.raise_errors()
         assert moved is not None
         return _payload(ctx, "abmeldung", plans, moved, None, None)

@@ -24,7 +24,8 @@ from clerk_app.store.outbox import append_outbox, queued_result
 # Every command type a workstation runs and the central service replays.
 SERVICES: dict[str, Service] = {service.type: service for service in (
     registration.Anmeldung(), registration.Ummeldung(), registration.Abmeldung(),
-    certificates.Meldebescheinigung(), certificates.Lebensbescheinigung(),
+    certificates.Meldebescheinigung(), certificates.HaushaltsMeldebescheinigung(),
+    certificates.Lebensbescheinigung(),
     certificates.PersonenstandsurkundeAntrag(),
     cash.Storno(), cash.Tagesabschluss(), cash.TagesabschlussAufheben(),
 )}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +33,11 @@ log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+# Pages kept decrypted per connection (KiB, as a negative cache_size): SQLCipher decrypts and
+# checks every page it reads anew; the default 2 MiB held too few of a million-resident
+# register's index pages, and a service read the same upper B-tree levels again and again.
+# The cache fills only with pages read, so the start of the window does not grow.
+PAGE_CACHE_KIB = -32768
 
 
 class _Writers:
@@ -69,6 +75,26 @@ def let_writers_in(most_s: float = 2.0) -> None:
     deadline = time.monotonic() + most_s
     while WRITERS.count and time.monotonic() < deadline:
         time.sleep(0.002)
+
+
+# While a background job computes between its statements, another thread gets the interpreter
+# lock back only when the job's thread is made to give it up: every switch interval (5 ms by
+# default). A counter service runs a hundred-odd SQLite calls, each giving the lock up and
+# waiting for it again: with the default, up to half a second spent waiting.
+BACKGROUND_SWITCH_S = 0.0005
+
+
+@contextmanager
+def background_job() -> Iterator[None]:
+    """Around a long background job (the bootstrap): the interpreter hands over between
+    threads ten times as often, so a counter service on another thread never queues behind
+    the job's Python work for long."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, BACKGROUND_SWITCH_S))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 class Store:
@@ -191,6 +217,7 @@ def _connect(path: Path, key: str) -> sqlcipher3.Connection:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA cache_size = {PAGE_CACHE_KIB}")
     except sqlcipher3.DatabaseError as exc:
         conn.close()
         raise _open_error(path, exc) from exc

@@ -270,8 +270,7 @@ def _v1(db: sqlite_utils.Database) -> None:
 
 
 def _v2(db: sqlite_utils.Database) -> None:
-    run_script(db.conn, V2_SEARCH)
-    reindex_all(db)
+    run_script(db.conn, V2_SEARCH)  # filled by _v9, which replaces it
 
 
 def _v3(db: sqlite_utils.Database) -> None:
@@ -465,12 +464,62 @@ def _v7(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V7_TRIGGERS)
 
 
+# Relations in the register (§ 3 (1) Nr. 9, 15-17 BMG): spouses and registered partners,
+# children and parents, legal representatives and the minors they represent. A relation is
+# stored once on each side (a row of each person's aggregate, see `clerk_app.relations`), so
+# that a person's record replicates whole and reads without the other person's rows. No foreign
+# key on `related_id`: the sync writes persons one by one, in any order.
+V8_RELATIONS = """
+CREATE TABLE relations (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons(id),
+    kind TEXT NOT NULL CHECK (kind IN ('ehegatte', 'lebenspartner', 'kind', 'elternteil',
+                                       'vertreter', 'vertreten')),
+    related_id TEXT NOT NULL,
+    since TEXT,
+    UNIQUE (person_id, kind, related_id)
+);
+CREATE INDEX relations_person ON relations(person_id);
+CREATE INDEX relations_related ON relations(related_id);
+"""
+
+
+def _v8(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V8_RELATIONS)
+
+
+# Type-ahead search whose cost does not grow with the register (issue 16): one row per
+# search-form token and person, keyed (term, order key), so every step of a search is a
+# bounded range scan of one B-tree read in display order, where FTS5 merged the whole doclist
+# of every token a prefix matched (a two-letter prefix at a million residents: 30 ms). A
+# person's terms also sit joined in `person_search_keys.words`, where the other words of a
+# query are checked without reading the register (and from where a change removes them).
+# The duplicate check of an Anmeldung (and the ID-card scan) looks persons up by family name
+# and birth date: one index for both, not every Müller of a million read for one date.
+V9_SEARCH_TERMS = """
+DROP TABLE person_fts;
+CREATE TABLE search_terms (
+    term TEXT NOT NULL,
+    key INTEGER NOT NULL,
+    PRIMARY KEY (term, key)
+) WITHOUT ROWID;
+ALTER TABLE person_search_keys ADD COLUMN words TEXT NOT NULL DEFAULT '';
+DROP INDEX persons_family_sf;
+CREATE INDEX persons_family_born ON persons(family_sf, birth_date);
+"""
+
+
+def _v9(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V9_SEARCH_TERMS)
+    reindex_all(db)
+
+
 # The waiting room (clerk_app/queue): visits with their state columns for the queue views and
 # the whole visit as JSON (`data`, names included: the register is encrypted; erased after
 # the retention period), every change as an event (the statistics' source, no names), the
 # walk-in ticket numbers drawn per day and group, and the "call next" requests already
 # answered (a double press is answered with the same visit, never a second one).
-V8_QUEUE = """
+V10_QUEUE = """
 CREATE TABLE queue_visits (
     id TEXT PRIMARY KEY,
     label TEXT NOT NULL,
@@ -515,9 +564,9 @@ CREATE TABLE queue_requests (
 """
 
 
-def _v8(db: sqlite_utils.Database) -> None:
-    run_script(db.conn, V8_QUEUE)
+def _v10(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V10_QUEUE)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 SCHEMA_VERSION = len(MIGRATIONS)

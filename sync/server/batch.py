@@ -26,6 +26,9 @@ CHUNK = 400  # names per query: well under SQLite's parameter limit
 # cash journal entry (kind 'cash_journal', id = receipt number).
 Row = tuple[str, str, int, str | None]
 Written = list[tuple[str, str, int, Aggregate | None]]
+# A command's row as stored: (status, reason, result as JSON, device id).
+Stored = tuple[str, str | None, str, str]
+FINAL = ("applied", "rejected", "discarded")  # a stored command in these is answered as it is
 
 
 def read_named(tx: Tx, ids: Sequence[str], receipts: Sequence[str]) -> list[Row]:
@@ -58,17 +61,19 @@ def hydrated(rows: Iterable[Row]) -> Hydrated:
     return state
 
 
-def _known_commands(tx: Tx, command_ids: Sequence[str]) -> set[str]:
-    """Of these commands, those the service has a row for or a Klärfall has settled."""
-    known: set[str] = set()
+def _stored_commands(tx: Tx, command_ids: Sequence[str]) -> tuple[dict[str, Stored], set[str]]:
+    """Of these commands, the rows the service holds, and those a Klärfall has settled."""
+    stored: dict[str, Stored] = {}
+    settled: set[str] = set()
     for start in range(0, len(command_ids), CHUNK):
         chunk = command_ids[start:start + CHUNK]
         marks = ",".join("?" * len(chunk))
-        known |= {str(c) for (c,) in tx.execute(
-            f"SELECT command_id FROM commands WHERE command_id IN ({marks}) UNION "
-            f"SELECT command_id FROM settled_commands WHERE command_id IN ({marks})",
-            [*chunk, *chunk])}
-    return known
+        stored |= {str(c): (str(s), r, str(res), str(d)) for c, s, r, res, d in tx.execute(
+            f"SELECT command_id, status, reason, result, device_id FROM commands "
+            f"WHERE command_id IN ({marks})", chunk)}
+        settled |= {str(c) for (c,) in tx.execute(
+            f"SELECT command_id FROM settled_commands WHERE command_id IN ({marks})", chunk)}
+    return stored, settled
 
 
 class BatchReads:
@@ -76,16 +81,30 @@ class BatchReads:
 
     def __init__(self, tx: Tx, commands: Sequence[Command]) -> None:
         self._named = {c.command_id: referenced(c) for c in commands}
-        ids = sorted({i for names, _ in self._named.values() for i in names})
-        receipts = sorted({r for _, numbers in self._named.values() for r in numbers})
+        self._stored, settled = _stored_commands(tx, sorted(self._named))
+        self._fresh = set(self._named) - set(self._stored) - settled
+        # A command answered already is answered from its row: what it names is not read
+        # (an outbox sent again after a lost answer costs little).
+        replayed = [names for cid, names in self._named.items()
+                    if self._stored.get(cid, ("",))[0] not in FINAL]
+        ids = sorted({i for names, _ in replayed for i in names})
+        receipts = sorted({r for _, numbers in replayed for r in numbers})
         self._rows: dict[str, Row] = {row[1]: row for row in read_named(tx, ids, receipts)}
-        self._fresh = set(self._named) - _known_commands(tx, sorted(self._named))
+        self._answered: set[str] = set()
         self._current = True
 
     def fresh(self, command_id: str) -> bool:
         """True: the service holds nothing about this command (no row, not settled by a
         Klärfall decision), so there is nothing to look up."""
         return command_id in self._fresh
+
+    def stored_row(self, tx: Tx, command_id: str) -> list[Stored]:
+        """The command's row as the service holds it now (none, or one)."""
+        if self._current and command_id not in self._answered:
+            return [self._stored[command_id]] if command_id in self._stored else []
+        return [(str(s), r, str(res), str(d)) for s, r, res, d in tx.execute(
+            "SELECT status, reason, result, device_id FROM commands WHERE command_id = ?",
+            (command_id,))]
 
     def hydrate(self, command: Command) -> Hydrated | None:
         """The command's replay input as the database holds it now; None: read it there."""
@@ -105,6 +124,7 @@ class BatchReads:
     def stored(self, command_id: str) -> None:
         """The command has been answered: the service holds its row now."""
         self._fresh.discard(command_id)
+        self._answered.add(command_id)
 
     def stale(self) -> None:
         """Something was written by another path: read from the database from now on."""

@@ -55,7 +55,7 @@ from sync.protocol import (
     PushResponse,
 )
 from sync.server.access_log_check import alerts, check_upload
-from sync.server.batch import BatchReads, Written, hydrated, read_named
+from sync.server.batch import FINAL, BatchReads, Written, hydrated, read_named
 from sync.server.command_clerks import CommandClerks
 from sync.server.field_merge import base_state, mark_contested, merged
 from sync.server.queue_central import CentralQueue
@@ -64,7 +64,6 @@ from sync.server.storage import Database, Tx
 
 log = logging.getLogger(__name__)
 
-FINAL = ("applied", "rejected", "discarded")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 CODE_VALID = timedelta(hours=24)
 MAX_PAGE = 5000
@@ -261,9 +260,7 @@ class Central:
     def _push_one(self, tx: Tx, command: Received, seq: int, reads: BatchReads,
                   careful: bool, clerks: CommandClerks) -> tuple[CommandResult, int]:
         fresh = reads.fresh(command.command_id)  # nothing stored about it: nothing to look up
-        rows = [] if fresh else tx.execute(
-            "SELECT status, reason, result, device_id FROM commands WHERE command_id = ?",
-            (command.command_id,))
+        rows = [] if fresh else reads.stored_row(tx, command.command_id)
         if rows and rows[0][3] != command.device_id:
             # Another device's command id: neither its outcome nor its row is this device's.
             log.warning("device %s sent command %s of another device", command.device_id,
@@ -523,6 +520,10 @@ class Central:
                  _dump({**entry.model_dump(), "device_id": caller.device_id}))
                 for entry in entries]
         with self.db.transaction() as tx:
+            # One upload of a device at a time, in whichever process: a retried upload racing
+            # its first attempt must not move the chain head back (a false gap alert).
+            tx.execute("SELECT 1 FROM devices WHERE device_id = ?" + self.db.row_lock,
+                       (caller.device_id,))
             check_upload(tx, caller.device_id, [entry.model_dump() for entry in entries])
             for start in range(0, len(rows), LEDGER_ROWS):
                 chunk = rows[start:start + LEDGER_ROWS]

@@ -110,14 +110,16 @@ class ClerkAccounts:
                                "display name missing")
         password = one_time_password()
         with self.db.transaction() as tx:
-            if tx.execute("SELECT 1 FROM clerks WHERE login = ?", (login,)):
+            # One statement: of two administrators adding the same login through two service
+            # processes, one gets the account and the other this 409 (not a server error).
+            if not tx.execute("INSERT INTO clerks (login, display_name, roles, secrecy_date, "
+                              "verifier, changed_at) VALUES (?, ?, ?, ?, ?, ?) "
+                              "ON CONFLICT (login) DO NOTHING RETURNING login",
+                              (login, display_name.strip(), json.dumps(list(check_roles(roles))),
+                               secrecy_date.isoformat() if secrecy_date else None,
+                               make_verifier(password), _now().isoformat())):
                 raise CentralError(409, f"Den Anmeldenamen „{login}“ gibt es schon.",
                                    "clerk login exists")
-            tx.execute("INSERT INTO clerks (login, display_name, roles, secrecy_date, verifier, "
-                       "changed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                       (login, display_name.strip(), json.dumps(list(check_roles(roles))),
-                        secrecy_date.isoformat() if secrecy_date else None,
-                        make_verifier(password), _now().isoformat()))
         log.info("clerk account added")
         return password
 

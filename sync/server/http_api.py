@@ -12,6 +12,7 @@ gzip-compressed when the client accepts it (bootstrap pages shrink about tenfold
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pathlib
 from collections.abc import Awaitable, Callable
@@ -65,6 +66,10 @@ log = logging.getLogger(__name__)
 
 UNVERSIONED = {f"{API_PREFIX}/hello"}
 ARCHIVE_PATH = f"{API_PREFIX}/archive"
+PUSHES_AT_ONCE = 2  # per process: one at the change-sequence lock, one ready to take it
+# Longer than a reverse proxy keeps an idle connection to the service (nginx: 60 s), so the
+# proxy, not the service, closes it: a request never meets a connection closing under it.
+KEEP_ALIVE_S = 75
 bearer = HTTPBearer(auto_error=False, scheme_name="deviceToken",
                     description="The device token from /v1/enrol.")
 
@@ -194,12 +199,19 @@ def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 
         device_id, token = central.enrol(body.code, body.device_name)
         return EnrolResponse(device_id=device_id, token=token)
 
+    # Pushes take their turn at the change-sequence lock anyway, one after the other over all
+    # processes. Waiting for it here, not in the database, keeps this process's connections
+    # and worker threads free for pulls, bootstraps and logins (200 workstations pushing at
+    # once made an empty pull wait seconds for a connection).
+    pushing = asyncio.Semaphore(PUSHES_AT_ONCE)
+
     @app.post(f"{API_PREFIX}/push", response_model=PushResponse, responses=authed,
               dependencies=[Versions])
     async def push(body: PushRequest, caller: Device, clerk: Clerk) -> PushResponse:
-        # Off the event loop: a batch replays commands and writes in one transaction.
-        return await run_in_threadpool(central.push, body.commands, caller,
-                                       clerk.clerk if clerk else None)
+        async with pushing:
+            # Off the event loop: a batch replays commands and writes in one transaction.
+            return await run_in_threadpool(central.push, body.commands, caller,
+                                           clerk.clerk if clerk else None)
 
     @app.post(f"{API_PREFIX}/clerk-login", response_model=ClerkLoginResponse,
               responses={**authed, 403: {"model": Problem}, 422: {"model": Problem},
@@ -313,7 +325,7 @@ def serve(central: Central, *, host: str, port: int, tls_cert: str | None,
 
         publish_update_notice(app, update_notice)
     uvicorn.run(app, host=host, port=port, ssl_certfile=tls_cert,
-                ssl_keyfile=tls_key, log_level="warning",
+                ssl_keyfile=tls_key, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S,
                 access_log=False)  # URLs name document numbers; no access log
 
 

@@ -46,19 +46,6 @@ LIST_KEY_PLACEHOLDER = "__LIST_PUBLIC_KEY__"
 TITLES_PLACEHOLDER = "__TYPE_TITLES__"
 LIST_KEY_META = "office_key_list.private_key"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS office_seal_keys (
-    key_id TEXT PRIMARY KEY,
-    office_id TEXT NOT NULL,
-    office_name TEXT NOT NULL,
-    public_key TEXT NOT NULL,
-    private_key TEXT NOT NULL,
-    valid_from TEXT NOT NULL,
-    valid_until TEXT,
-    revoked_at TEXT,
-    created_at TEXT NOT NULL
-)
-"""
 _COLUMNS = "key_id, office_id, office_name, public_key, valid_from, valid_until, revoked_at"
 
 
@@ -73,21 +60,24 @@ class OfficeKeys:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.db = db
         self.clock = clock  # a test runs the life cycle on the days its documents carry
-        with db.transaction() as tx:
-            tx.execute(SCHEMA)
 
     # --- the list key ----------------------------------------------------------------------
 
     def list_signer(self) -> Ed25519PrivateKey:
-        with self.db.transaction() as tx:
+        """The list key, made at first use. Several service processes may make one at once:
+        the first stored wins, and every process signs with the stored one."""
+        with self.db.transaction(write=False) as tx:
             rows = tx.execute("SELECT value FROM meta WHERE key = ?", (LIST_KEY_META,))
-            if rows:
-                return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(str(rows[0][0])))
-            key = Ed25519PrivateKey.generate()
-            tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
-                       (LIST_KEY_META, key.private_bytes_raw().hex()))
-            log.info("created the office key list's signing key")
-            return key
+        if not rows:
+            with self.db.transaction() as tx:
+                made = tx.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT "
+                                  "(key) DO NOTHING RETURNING key",
+                                  (LIST_KEY_META, Ed25519PrivateKey.generate()
+                                   .private_bytes_raw().hex()))
+                rows = tx.execute("SELECT value FROM meta WHERE key = ?", (LIST_KEY_META,))
+            if made:
+                log.info("created the office key list's signing key")
+        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(str(rows[0][0])))
 
     def list_public_key(self) -> str:
         return self.list_signer().public_key().public_bytes_raw().hex()

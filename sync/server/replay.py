@@ -60,7 +60,7 @@ LOCAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "audit_log": ("id",),
 }
 DOMESTIC = "DEU"  # residences.country of a dwelling in Germany
-OWNED = ("residences", "former_names", "id_documents", "information_blocks")
+OWNED = ("residences", "former_names", "id_documents", "information_blocks", "relations")
 
 CAPTURE = "\n".join(
     [
@@ -81,7 +81,7 @@ CAPTURE = "\n".join(
     + [f"CREATE TRIGGER _again_{t} BEFORE INSERT ON {t} "
        f"WHEN EXISTS (SELECT 1 FROM _ledger_only) BEGIN "
        f"DELETE FROM {t} WHERE id = NEW.id; END;"
-       for t in ("persons", "residences", "id_documents", "information_blocks")]
+       for t in ("persons", "residences", "id_documents", "information_blocks", "relations")]
 )
 
 

@@ -154,6 +154,22 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (kind, id, seq)
     );
     """,
+    # The office seal keys' table was made by the first `OfficeKeys` of each process; two
+    # processes starting at once over one PostgreSQL could both try (a duplicate catalog row).
+    # Databases that already have it keep it.
+    """
+    CREATE TABLE IF NOT EXISTS office_seal_keys (
+        key_id TEXT PRIMARY KEY,
+        office_id TEXT NOT NULL,
+        office_name TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        private_key TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_until TEXT,
+        revoked_at TEXT,
+        created_at TEXT NOT NULL
+    );
+    """,
     # The waiting room (issue 12): visits with their state columns and the whole visit as
     # JSON; bookings carry their slot (counter, start, minutes) and the hash of their
     # cancellation code; the columns "call next" orders by (so it need not read every waiting
@@ -215,6 +231,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+SCHEMA_LOCK = 0x636C65726B  # PostgreSQL advisory lock key of the migrations ("clerk")
 
 
 class Tx(Protocol):
@@ -320,6 +337,9 @@ class Database:
 
     dialect: str
     url: str
+    # Appended to a SELECT whose rows the transaction must hold until it ends (PostgreSQL;
+    # SQLite's writer holds the whole database anyway).
+    row_lock = ""
 
     @contextmanager
     def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Tx]:
@@ -332,25 +352,33 @@ class Database:
 
     def migrate(self) -> int:
         """Bring the schema up to date; returns the version. Each migration is one
-        transaction, so a service killed half way starts cleanly next time."""
-        with self.transaction() as tx:
-            tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            rows = tx.execute("SELECT version FROM schema_version")
-            if not rows:
-                tx.execute("INSERT INTO schema_version (version) VALUES (0)")
-            current = int(rows[0][0]) if rows else 0
-        if current > SCHEMA_VERSION:
-            raise RuntimeError(f"central database schema {current} is newer than this "
-                               f"service ({SCHEMA_VERSION})")
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            script = MIGRATIONS[version - 1].replace("{blob}", self._blob)
+        transaction, so a service killed half way starts cleanly next time. Several service
+        processes may start at once over one database: each step takes the schema lock and
+        reads the version under it, so every migration runs exactly once."""
+        while True:
             with self.transaction() as tx:
+                self._lock_schema(tx)
+                tx.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                           "(version INTEGER NOT NULL)")
+                rows = tx.execute("SELECT version FROM schema_version")
+                if not rows:
+                    tx.execute("INSERT INTO schema_version (version) VALUES (0)")
+                current = int(rows[0][0]) if rows else 0
+                if current > SCHEMA_VERSION:
+                    raise RuntimeError(f"central database schema {current} is newer than this "
+                                       f"service ({SCHEMA_VERSION})")
+                if current == SCHEMA_VERSION:
+                    return SCHEMA_VERSION
+                script = MIGRATIONS[current].replace("{blob}", self._blob)
                 for statement in (s.strip() for s in script.split(";")):
                     if statement:
                         tx.execute(statement)
-                tx.execute("UPDATE schema_version SET version = ?", (version,))
-            log.info("central database migrated to schema version %d", version)
-        return SCHEMA_VERSION
+                tx.execute("UPDATE schema_version SET version = ?", (current + 1,))
+            log.info("central database migrated to schema version %d", current + 1)
+
+    def _lock_schema(self, tx: Tx) -> None:
+        """Make this transaction the only one migrating until it ends (SQLite: BEGIN IMMEDIATE
+        already has)."""
 
     _blob = "BLOB"
 
@@ -393,6 +421,7 @@ class PostgresDatabase(Database):
     """Production: psycopg 3 with a connection pool."""
 
     dialect = "postgresql"
+    row_lock = " FOR UPDATE"
     _blob = "BYTEA"
 
     def __init__(self, url: str, *, max_size: int = 8) -> None:
@@ -408,6 +437,11 @@ class PostgresDatabase(Database):
             if snapshot:
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield _PgTx(conn)
+
+    def _lock_schema(self, tx: Tx) -> None:
+        # Catalog changes are not serialised by PostgreSQL: two concurrent `CREATE TABLE IF
+        # NOT EXISTS` can both go ahead and one then fails on a duplicate catalog row.
+        tx.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
 
     def close(self) -> None:
         self.pool.close()

@@ -155,17 +155,24 @@ class AnmeldungDialog(RegistrationDialog):
 
     def add_person(self, existing: PersonRef | None = None, *, focus: bool = False,
                    ) -> PersonEntry:
+        """A further person section. Address, move-in date and landlord are the dialog's,
+        shared by everyone; a new person typed after the first takes over the first one's
+        family name (and a relation to the first person is asked)."""
         entry = PersonEntry(str(self._next_key), self.form, self.today, existing)
         self._next_key += 1
+        if focus and existing is None and self.entries and self.entries[0].is_new:
+            entry.carry_family_name(self.entries[0].text("family_name"))
         entry.remove_requested.connect(self.remove_person)
         entry.changed_mode.connect(self._layout_changed)
+        entry.relation.changed.connect(self._relations_changed)
         entry.resolved.connect(self._on_resolved)
         self.entries.append(entry)
         self.persons_layout.addWidget(entry)
         entry.show()   # at once, not when the layout gets to it: the next Tab goes there
         self._layout_changed()
-        if focus:
-            entry.first_widget().setFocus()
+        if focus:   # a further person: first the relation to the first one, then the names
+            (entry.relation.kind if not entry.relation.isHidden()
+             else entry.first_widget()).setFocus()
         return entry
 
     def add_candidate(self) -> None:
@@ -199,12 +206,24 @@ class AnmeldungDialog(RegistrationDialog):
         self.entries[min(index, len(self.entries) - 1)].first_widget().setFocus()
 
     def _layout_changed(self) -> None:
+        self.say_persons(len(self.entries))
         for number, entry in enumerate(self.entries, start=1):
             entry.set_title(number)
             entry.remove_button.setVisible(len(self.entries) > 1)
+            entry.relation.setVisible(number > 1)
+        self._relations_changed()
+
+    def _relations_changed(self) -> None:
+        """Offer each further person the others as legal representatives (a child's parents:
+        the first person and their spouse or partner, ticked when "Kind" is chosen)."""
+        partners = {e.key for e in self.entries[1:] if e.relation.is_partner()}
+        for entry in self.entries[1:]:
+            entry.relation.set_others(
+                [(other.key, number) for number, other in enumerate(self.entries, start=1)
+                 if other is not entry and not other.relation.is_child()], partners)
         self.refresh_tab_order()
 
-    def input_chain(self) -> list[QWidget]:
+    def fields_chain(self) -> list[QWidget]:
         chain: list[QWidget] = []
         for entry in self.entries:
             chain += entry.widgets()
@@ -216,7 +235,13 @@ class AnmeldungDialog(RegistrationDialog):
     # Submitting
 
     def form_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"persons": [e.data() for e in self.entries]}
+        position_of = {e.key: i for i, e in enumerate(self.entries)}
+        persons = [e.data() for e in self.entries]
+        for person, entry in zip(persons[1:], self.entries[1:], strict=True):
+            relations = entry.relation.data(position_of)
+            if relations:
+                person["relations"] = relations
+        data: dict[str, Any] = {"persons": persons}
         data.update(self.address.data())
         data.update(self.previous.data())
         data.update(self.landlord.data())

@@ -9,7 +9,7 @@ import html
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QTextDocument
@@ -25,6 +25,7 @@ from clerk_app.ids import uuid7
 from clerk_app.models import (
     PersonRecord,
 )
+from clerk_app.relations import ACKNOWLEDGE_MINORS
 from clerk_app.services.base import IssuedDocument, ServiceResult
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
@@ -36,6 +37,7 @@ from ui.operation import ServiceOp, owner_gone
 from ui.printing import PrintService, add_print_bar
 from ui.registration.address import StreetEdit
 from ui.registration.common import STREET_WAIT_MS, Duplicates
+from ui.registration.minors import MinorsAcknowledgement
 from ui.style import MUTED, OK_GREEN
 
 # --- the dialogs -----------------------------------------------------------------------------
@@ -48,12 +50,14 @@ class RegistrationDialog(FormDialog):
     """
 
     completed = Signal(object)
+    draft_excluded: ClassVar[frozenset[str]] = frozenset({ACKNOWLEDGE_MINORS})
     service_type = ""
     done_title = ""
 
     def __init__(self, db: DbWorker, title: str, submit_text: str, today: date | None,
                  parent: QWidget | None, printing: PrintService | None) -> None:
         super().__init__(title, submit_text, parent)
+        self.submit_text = submit_text
         self.db = db
         self.printing = printing   # F5/Strg+P on the result page (None: no print bar)
         self.today = today or date.today()
@@ -62,6 +66,24 @@ class RegistrationDialog(FormDialog):
         self.service_result: ServiceResult | None = None
         # The row key of each person sent, in the order the core numbers them ("persons.1").
         self._sent_keys: list[str] = []
+        self.minors = MinorsAcknowledgement(self.form)
+        self.body.addWidget(self.minors)
+
+    def say_persons(self, count: int) -> None:
+        """The submit button says how many persons it registers when more than one ("an
+        action that touches several persons says so before Enter does it")."""
+        action = self.submit_text if count < 2 else tr("{action} – {n} Personen").format(
+            action=self.submit_text, n=count)
+        self.submit_button.setText(tr("{action} (Strg+Enter)").format(action=action))
+        self.submit_button.setAccessibleName(action)
+
+    # Tab order: the warning about minors (when shown) first, then the dialog's fields
+
+    def input_chain(self) -> list[QWidget]:
+        return self.minors.widgets() + self.fields_chain()
+
+    def fields_chain(self) -> list[QWidget]:
+        raise NotImplementedError
 
     # Submitting
 
@@ -114,6 +136,7 @@ class RegistrationDialog(FormDialog):
     def send_form(self) -> None:
         """Run the service with the form as it is now."""
         form = self.form_data()   # read on the UI thread; the worker gets plain data
+        form.update(self.minors.data())
         check = self.duplicate_check()
         self.set_busy(True, tr("Wird gespeichert …"))
         self.show_banner("")
@@ -131,6 +154,12 @@ class RegistrationDialog(FormDialog):
 
     def on_duplicates(self, outcome: Duplicates) -> None:
         """Anmeldung only."""
+
+    def on_service_errors(self, errors: Mapping[str, str]) -> None:
+        if ACKNOWLEDGE_MINORS in errors and self.minors.isHidden():
+            self.minors.reveal()
+            self.refresh_tab_order()
+        super().on_service_errors(errors)
 
     def on_service_failed(self, message_de: str, message_en: str) -> None:
         super().on_service_failed(message_de, message_en)

@@ -1,5 +1,7 @@
 """Ummeldung and Abmeldung: the open person and the household members chosen in a list
-(`PersonPicker`) move within the city or move out.
+(`PersonPicker`) move within the city or move out. Only the open person is ticked at first;
+a minor moving without a legal representative, or left behind alone, is saved only after the
+clerk ticks the warning's box (`MinorsAcknowledgement`).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -99,14 +102,20 @@ class PickRow:
 
 
 class PersonPicker(FormSection):
-    """Who takes part: the open person and the household members, all ticked at first."""
+    """Who takes part: the open person (ticked) and the household members (not ticked: one
+    Enter must never move or deregister a whole family; the clerk ticks who comes along).
+    `count_changed(n)` when a tick changes how many persons the submit touches."""
+
+    count_changed = Signal(int)
 
     def __init__(self, title: str, record: PersonRecord, form: Form, db: DbWorker,
                  purpose: str) -> None:
         super().__init__(title + " *")
         members = [PersonRef.of_record(record)] + [
             PersonRef(m.person_id, m.display_name, m.birth_date) for m in record.household]
-        self.rows = [PickRow(i, m, True, form) for i, m in enumerate(members)]
+        self.rows = [PickRow(i, m, i == 0, form) for i, m in enumerate(members)]
+        for row in self.rows:
+            row.check.toggled.connect(lambda _on: self.count_changed.emit(len(self.chosen())))
         self.rows[0].set_record(record)
         for i, row in enumerate(self.rows):
             self.place(row.box, i, 0, 2)
@@ -162,6 +171,7 @@ class UmmeldungDialog(RegistrationDialog):
         self.record = record
         main = next((r.kind for r in domestic_current(record) if r.kind in MAIN_KINDS), None)
         self.picker = PersonPicker(tr("Wer zieht um?"), record, self.form, db, "Ummeldung")
+        self.picker.count_changed.connect(self.say_persons)
         self.address = AddressSection(db, self.form, self.today, title=tr("Neue Wohnung"),
                                       kind_default=main or "alleinig")
         self.landlord = LandlordSection(self.form, self.today)
@@ -182,7 +192,7 @@ class UmmeldungDialog(RegistrationDialog):
             row.offer_residences(kinds)
         self.refresh_tab_order()
 
-    def input_chain(self) -> list[QWidget]:
+    def fields_chain(self) -> list[QWidget]:
         return self.picker.widgets() + self.address.widgets() + self.landlord.widgets()
 
     def streets(self) -> list[StreetEdit]:
@@ -218,6 +228,7 @@ class AbmeldungDialog(RegistrationDialog):
         self.record = record
         self.picker = PersonPicker(tr("Wer meldet sich ab?"), record, self.form, db,
                                    "Abmeldung")
+        self.picker.count_changed.connect(self.say_persons)
 
         self.reason_section = FormSection(tr("Grund und Datum"))
         reasons = QWidget()
@@ -299,7 +310,7 @@ class AbmeldungDialog(RegistrationDialog):
             row.offer_residences(kinds)
         self.refresh_tab_order()
 
-    def input_chain(self) -> list[QWidget]:
+    def fields_chain(self) -> list[QWidget]:
         chain = self.picker.widgets()
         checked = self.reason_group.checkedButton()
         if checked is not None:

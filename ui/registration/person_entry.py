@@ -56,6 +56,7 @@ from ui.fields import (
 from ui.formatting import fmt_date
 from ui.i18n import tr
 from ui.registration.common import GERMANY, PersonRef, codes_of, line_edit, name_check, translated
+from ui.registration.family import RelationRow
 from ui.style import COLUMNS, MUTED, OK_GREEN
 
 # --- the Anmeldung's persons -----------------------------------------------------------------
@@ -105,6 +106,11 @@ class PersonEntry(FormSection):
         existing_layout.addWidget(self.existing_label, 1)
         existing_layout.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignTop)
         self.outer.addWidget(self.existing_page)
+
+        # On top: a further person's relation to the first is asked first (Alt+P goes here).
+        self.relation = RelationRow(form, self.prefix)
+        self.relation.hide()   # the dialog shows it from the second person on
+        self.outer.insertWidget(0, self.relation)
 
         self.duplicates = self._build_duplicate_panel()
         self.outer.addWidget(self.duplicates)
@@ -252,6 +258,14 @@ class PersonEntry(FormSection):
             self.choice("id_document.doc_type").set_value(prefill.document_type)
         self.form.box(self.prefix + "family_name").set_hint(prefill.hint_de)
         self.form.box(self.prefix + "nationalities").set_hint(self._nationality_hint())
+
+    def carry_family_name(self, family_name: str) -> None:
+        """Start with the first person's family name (a family registering together); the
+        clerk overwrites it where it differs."""
+        widget = self.edits["family_name"]
+        assert isinstance(widget, QLineEdit)
+        widget.setText(family_name)
+        widget.selectAll()   # typing replaces it, Tab keeps it
 
     # Reading
 
@@ -444,6 +458,8 @@ class PersonEntry(FormSection):
 
     def widgets(self) -> list[QWidget]:
         chain: list[QWidget] = []
+        if not self.relation.isHidden():
+            chain += self.relation.widgets()
         if self.existing is None:
             chain += list(self.edits.values())   # built row by row, left to right
         else:
