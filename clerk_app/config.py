@@ -100,6 +100,12 @@ KEYS: dict[str, KeySpec] = {
                                       "in KiB (a PDF, base64).", int),
     "central_docs": KeySpec("Central service only: serve the interactive API pages at /docs.",
                             bool),
+    "queue_file": KeySpec("Waiting room configuration (services, locations, counters, ticket "
+                          "groups) replacing the packaged resources/queue.toml; empty = the "
+                          "packaged one.", str),
+    "queue_counter": KeySpec("The counter (code in the queue configuration, e.g. "
+                             "'schalter_1') this workstation calls to; empty = none (no "
+                             "calling).", str, user_may_set=True),
     "language": KeySpec("UI language: 'de' or 'en'.", str, user_may_set=True,
                         choices=("de", "en")),
     "font_scale": KeySpec("UI font size factor (1.0 = system size).", float, user_may_set=True),
@@ -145,6 +151,8 @@ class Config:
     central_max_body_kb: int = 4096
     central_max_archive_kb: int = 32768
     central_docs: bool = False
+    queue_file: str = ""
+    queue_counter: str = ""
     language: str = "de"
     font_scale: float = 1.0
     log_level: str = "INFO"

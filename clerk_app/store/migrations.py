@@ -465,5 +465,59 @@ def _v7(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V7_TRIGGERS)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+# The waiting room (clerk_app/queue): visits with their state columns for the queue views and
+# the whole visit as JSON (`data`, names included: the register is encrypted; erased after
+# the retention period), every change as an event (the statistics' source, no names), the
+# walk-in ticket numbers drawn per day and group, and the "call next" requests already
+# answered (a double press is answered with the same visit, never a second one).
+V8_QUEUE = """
+CREATE TABLE queue_visits (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    location TEXT NOT NULL,
+    day TEXT NOT NULL,
+    state TEXT NOT NULL,
+    booking_number TEXT UNIQUE,
+    counter TEXT,
+    data TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX queue_visits_line ON queue_visits (location, day, state);
+CREATE TABLE queue_visit_events (
+    id TEXT PRIMARY KEY,
+    visit_id TEXT NOT NULL REFERENCES queue_visits(id),
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    counter TEXT,
+    clerk TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX queue_visit_events_visit ON queue_visit_events (visit_id, at);
+CREATE INDEX queue_visit_events_at ON queue_visit_events (at);
+CREATE TABLE queue_ticket_numbers (
+    location TEXT NOT NULL,
+    day TEXT NOT NULL,
+    ticket_group TEXT NOT NULL,
+    last_number INTEGER NOT NULL,
+    issued INTEGER NOT NULL,
+    PRIMARY KEY (location, day, ticket_group)
+);
+CREATE TABLE queue_requests (
+    request_id TEXT PRIMARY KEY,
+    visit_id TEXT,
+    at TEXT NOT NULL
+);
+"""
+
+
+def _v8(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V8_QUEUE)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
