@@ -14,6 +14,7 @@ import pytest
 from clerk_app.cashbook import METHODS
 from clerk_app.models import MARITAL_LABELS, RELIGION_LABELS, RESIDENCE_LABELS, SEX_LABELS
 from clerk_app.persons import ID_DOCUMENT_TYPES
+from clerk_app.queue.states import STATE_LABELS
 from clerk_app.services.certificates import (
     CERTIFICATE_KINDS,
     DELIVERIES,
@@ -58,7 +59,7 @@ def core_labels() -> set[str]:
     labels: set[str] = set()
     for table in (SEX_LABELS, RESIDENCE_LABELS, MARITAL_LABELS, RELIGION_LABELS,
                   DOC_TYPE_LABELS, NATIONALITY_LABELS, CERTIFICATE_KINDS, ENTITLEMENTS,
-                  DELIVERIES, EXTENDED_SECTIONS, METHODS, ID_DOCUMENT_TYPES):
+                  DELIVERIES, EXTENDED_SECTIONS, METHODS, ID_DOCUMENT_TYPES, STATE_LABELS):
         labels.update(table.values())
     for event_labels in EVENT_LABELS.values():
         labels.update(event_labels)

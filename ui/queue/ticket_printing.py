@@ -73,6 +73,7 @@ class TicketPrinter:
         name = self.ticket_printer_name()
         info = next((i for i in QPrinterInfo.availablePrinters() if i.printerName() == name),
                     None) if name else None
+        printer: QPrinter | None
         if info is not None:
             printer = QPrinter(info, QPrinter.PrinterMode.HighResolution)
         else:
