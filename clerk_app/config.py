@@ -100,6 +100,9 @@ KEYS: dict[str, KeySpec] = {
                                       "in KiB (a PDF, base64).", int),
     "central_docs": KeySpec("Central service only: serve the interactive API pages at /docs.",
                             bool),
+    "central_booking_per_minute": KeySpec("Central service only: requests a minute per client "
+                                          "address to the open booking API (bursts up to "
+                                          "half of it); more get 429.", int),
     "queue_file": KeySpec("Waiting room configuration (services, locations, counters, ticket "
                           "groups) replacing the packaged resources/queue.toml; empty = the "
                           "packaged one.", str),
@@ -151,6 +154,7 @@ class Config:
     central_max_body_kb: int = 4096
     central_max_archive_kb: int = 32768
     central_docs: bool = False
+    central_booking_per_minute: int = 120
     queue_file: str = ""
     queue_counter: str = ""
     language: str = "de"

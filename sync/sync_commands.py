@@ -336,7 +336,9 @@ def _central(cfg: Config, args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(f"Die Datenbankadresse „{url}“ ist ungültig.", str(exc)) from exc
     try:
-        central = Central(db)
+        from clerk_app.queue.configuration import load_queue_config
+
+        central = Central(db, load_queue_config(cfg.queue_file))
         if args.central_command == "enrol-code":
             print(central.issue_enrolment_code(args.device))
             return 0
@@ -474,5 +476,6 @@ def _serve(central: Any, cfg: Config, args: argparse.Namespace) -> int:
     serve(central, host=args.host, port=args.port, tls_cert=args.tls_cert,
           tls_key=args.tls_key, update_notice=args.update_notice,
           max_body=cfg.central_max_body_kb * 1024,
-          max_archive=cfg.central_max_archive_kb * 1024, docs=cfg.central_docs)
+          max_archive=cfg.central_max_archive_kb * 1024, docs=cfg.central_docs,
+          booking_per_minute=cfg.central_booking_per_minute)
     return 0

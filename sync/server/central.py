@@ -28,8 +28,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from clerk_app.errors import StoreError
+from clerk_app.errors import ClerkError, StoreError
 from clerk_app.ids import new_id
+from clerk_app.queue.configuration import QueueConfig, packaged_queue_config
+from clerk_app.queue.local_queue import QUEUE_COMMAND
 from sync import aggregates
 from sync.aggregates import HOUSEHOLD, KINDS, PERSON, Aggregate
 from sync.protocol import (
@@ -56,6 +58,7 @@ from sync.server.access_log_check import alerts, check_upload
 from sync.server.batch import BatchReads, Written, hydrated, read_named
 from sync.server.command_clerks import CommandClerks
 from sync.server.field_merge import base_state, mark_contested, merged
+from sync.server.queue_central import CentralQueue
 from sync.server.replay import Hydrated, Outcome, referenced, sandbox
 from sync.server.storage import Database, Tx
 
@@ -116,8 +119,10 @@ INTEGRITY_ERRORS = _integrity_errors()
 
 
 class Central:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, queue_config: QueueConfig | None = None) -> None:
         self.db = db
+        # The waiting room's shared queue and bookings (issue 12), on the same database.
+        self.queue = CentralQueue(db, queue_config or packaged_queue_config())
 
     # --- versions, devices ---------------------------------------------------------------
 
@@ -280,6 +285,8 @@ class Central:
             return self._resolve(tx, command, seq)
         if command.type == ARCHIVE_COMMAND:
             return self._archive(tx, command), seq
+        if command.type == QUEUE_COMMAND:
+            return self._queue_change(tx, command), seq
         state = reads.hydrate(command)
         if state is None:
             state = self._hydrate(tx, command)
@@ -492,6 +499,18 @@ class Central:
         self._store_command(tx, command, status, reason, result or {}, None)
         return CommandResult(command_id=command.command_id, status=status,  # type: ignore[arg-type]
                              final_status=status, reason=reason, result=result or {})
+
+    def _queue_change(self, tx: Tx, command: Received) -> CommandResult:
+        """A change of a workstation's own queue (offline, mobile office), exactly once: the
+        command id is the event's id, a repeat is answered `duplicate` above."""
+        try:
+            with tx.savepoint():
+                result = self.queue.absorb(tx, command.payload)
+        except (ClerkError, KeyError, ValueError, TypeError) as exc:
+            log.warning("queue change %s refused: %s", command.command_id, type(exc).__name__)
+            return self._final(tx, command, "rejected", "Die Änderung der Warteschlange ist "
+                                                        "unvollständig oder unbekannt.")
+        return self._final(tx, command, "applied", None, result)
 
     # --- access log ------------------------------------------------------------------------
 

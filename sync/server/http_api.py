@@ -128,9 +128,10 @@ Clerk = Annotated["Actor | None", Depends(_clerk)]
 
 
 def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 32 << 20,
-               docs: bool = False) -> FastAPI:
+               docs: bool = False, booking_per_minute: int = 120) -> FastAPI:
     """The service's app; bodies above `max_body` bytes (`max_archive` for the archive
-    upload) are refused with 413 unread; `docs` serves the interactive pages at /docs."""
+    upload) are refused with 413 unread; `docs` serves the interactive pages at /docs;
+    the open booking API takes `booking_per_minute` requests a minute per address."""
     app = FastAPI(title="clerk-app central service", version=f"{PROTOCOL_VERSION}.{__version__}",
                   description="Sync protocol between counter workstations and the central "
                               "register. See docs/sync-protocol.md.",
@@ -293,17 +294,20 @@ def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 
         return central.verify_document(number, sha256)
 
     _add_office_keys(app, central)
+    _add_queue(app, central, booking_per_minute)
     return app
 
 
 def serve(central: Central, *, host: str, port: int, tls_cert: str | None,
           tls_key: str | None, update_notice: pathlib.Path | None = None, max_body: int = 4 << 20,
-          max_archive: int = 32 << 20, docs: bool = False) -> None:
+          max_archive: int = 32 << 20, docs: bool = False, booking_per_minute: int = 120
+          ) -> None:
     """Run the service on uvicorn until stopped (`clerk-app central serve`); with
     `update_notice`, the release's signed notice is published too."""
     import uvicorn
 
-    app = create_app(central, max_body=max_body, max_archive=max_archive, docs=docs)
+    app = create_app(central, max_body=max_body, max_archive=max_archive, docs=docs,
+                     booking_per_minute=booking_per_minute)
     if update_notice:
         from sync.server.update_notices import publish_update_notice
 
@@ -311,6 +315,24 @@ def serve(central: Central, *, host: str, port: int, tls_cert: str | None,
     uvicorn.run(app, host=host, port=port, ssl_certfile=tls_cert,
                 ssl_keyfile=tls_key, log_level="warning",
                 access_log=False)  # URLs name document numbers; no access log
+
+
+def _add_queue(app: FastAPI, central: Central, booking_per_minute: int) -> None:
+    """The shared queue with its live feed (device token) and the portal's booking API."""
+    from sync.queue_protocol import BOOKING_PREFIX
+    from sync.server.queue_api import booking_routes, queue_routes
+    from sync.server.queue_feed import FeedWaker
+    from sync.server.request_limits import RateLimit
+
+    waker = FeedWaker()
+    central.queue.on_commit = waker.wake
+    app.router.on_startup.append(lambda: waker.watch(central.db))
+    app.router.on_shutdown.append(waker.close)
+    app.include_router(queue_routes(central.queue, waker, API_PREFIX, _device, _clerk),
+                       dependencies=[Versions])
+    app.include_router(booking_routes(
+        central.queue, RateLimit(booking_per_minute, burst=max(1, booking_per_minute // 2)),
+        BOOKING_PREFIX))
 
 
 def _add_office_keys(app: FastAPI, central: Central) -> None:

@@ -4,10 +4,13 @@ An unauthenticated 100 MB POST must not cost the service 100 MB (nor a JSON pars
 multiple of it): this ASGI layer refuses a body whose declared length is too large at once, and
 counts the bytes of one without a declared length as they arrive, refusing as soon as the limit
 is passed. Only then does the app see the body. Refusals are 413 in the `Problem` shape.
+Requests to the open booking API are also limited in number per client (`RateLimit`, 429).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
 
 from starlette.responses import JSONResponse
@@ -76,3 +79,31 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+
+
+class RateLimit:
+    """At most `per_minute` requests a minute per client address, with bursts up to `burst`
+    (a token bucket per address, in this process). The city portal's booking API is open to
+    the internet: this keeps one address from emptying the calendar or guessing cancellation
+    codes. Refused requests get 429."""
+
+    def __init__(self, per_minute: int, burst: int, *, max_clients: int = 50_000) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.max_clients = max_clients
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, client: str, now: float | None = None) -> float:
+        """0 if `client` may go ahead now (and takes a token), else seconds to wait."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, since = self._buckets.get(client, (self.burst, moment))
+            tokens = min(self.burst, tokens + (moment - since) * self.rate)
+            if tokens < 1.0:
+                self._buckets[client] = (tokens, moment)
+                return (1.0 - tokens) / self.rate
+            if len(self._buckets) >= self.max_clients and client not in self._buckets:
+                self._buckets.clear()  # a flood of addresses: forget, rather than grow
+            self._buckets[client] = (tokens - 1.0, moment)
+            return 0.0

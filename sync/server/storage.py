@@ -154,6 +154,57 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (kind, id, seq)
     );
     """,
+    # The waiting room (issue 12): visits with their state columns and the whole visit as
+    # JSON; bookings carry their slot (counter, start, minutes) and the hash of their
+    # cancellation code. One row per location serialises every change of its queue
+    # (`event_seq`: the number of its latest event, what the live feed follows); the events
+    # themselves (no names); the "call next" requests already answered.
+    """
+    CREATE TABLE queue_visits (
+        id TEXT PRIMARY KEY,
+        location TEXT NOT NULL,
+        day TEXT NOT NULL,
+        state TEXT NOT NULL,
+        label TEXT NOT NULL,
+        booking_number TEXT UNIQUE,
+        cancel_sha256 TEXT,
+        slot_counter TEXT,
+        slot_start TEXT,
+        slot_minutes INTEGER,
+        counter TEXT,
+        data TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX queue_visits_line ON queue_visits (location, day, state);
+    CREATE TABLE queue_locations (
+        location TEXT PRIMARY KEY,
+        event_seq BIGINT NOT NULL
+    );
+    CREATE TABLE queue_events (
+        location TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        visit_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (location, seq)
+    );
+    CREATE TABLE queue_requests (
+        request_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        visit_id TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE queue_ticket_numbers (
+        location TEXT NOT NULL,
+        day TEXT NOT NULL,
+        ticket_group TEXT NOT NULL,
+        last_number INTEGER NOT NULL,
+        issued INTEGER NOT NULL,
+        PRIMARY KEY (location, day, ticket_group)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

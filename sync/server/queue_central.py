@@ -1,0 +1,460 @@
+"""The main office's shared queue and the city portal's bookings, in the central database.
+
+Every change of a location's queue first takes that location's row in `queue_locations`
+(`UPDATE … RETURNING`: a row lock on PostgreSQL, the single writer on SQLite) and holds it
+until it commits. So "call next" is atomic: two clerks pressing at the same moment are served
+one after the other, and the second is given the next citizen, never the same one; two
+bookings racing for the last slot are checked one after the other, and the second is told the
+slot is gone. A "call next" request id already answered is answered again with the same visit
+(a double press never calls two). The rules are the core's (`clerk_app.queue`): the same state
+table, the same step, the same order as a workstation's local queue.
+
+Each change also writes an event (numbered per location, without names) that the live feed
+(`queue_feed`) pushes to workstations and call displays; on PostgreSQL a NOTIFY at commit
+wakes every service process's feed at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from clerk_app.errors import ClerkError, NotFoundError, ValidationError
+from clerk_app.ids import new_id, uuid7
+from clerk_app.queue.booking_codes import (
+    new_booking_number,
+    new_cancellation_code,
+    qr_payload,
+    read_check_in_code,
+)
+from clerk_app.queue.configuration import QueueConfig
+from clerk_app.queue.ordering import next_visit, waiting_line
+from clerk_app.queue.slots import Booked, Slot, bookable_day, booking_minutes, free_slots
+from clerk_app.queue.states import AT_COUNTER, Action, VisitState
+from clerk_app.queue.visits import (
+    APPOINTMENT,
+    WALK_IN,
+    Call,
+    Visit,
+    VisitEvent,
+    Who,
+    check_priority,
+    creation_event,
+    step,
+)
+from sync.server.storage import Database, Tx
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "queue_events"
+PERSONAL = ("name", "contact")
+_VISIT_COLUMNS = ("location", "day", "state", "label", "booking_number", "counter", "data",
+                  "version", "updated_at")
+
+
+class QueueRefusal(ClerkError):
+    """A queue request the centre refuses; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message_de: str, message_en: str) -> None:
+        super().__init__(message_de, message_en)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class BookingReceipt:
+    """What the portal shows and mails the citizen: the cancellation code only once."""
+
+    visit: Visit
+    cancellation_code: str
+
+    @property
+    def qr_payload(self) -> str:
+        return qr_payload(self.visit.label)
+
+
+def public_visit(visit: Visit) -> dict[str, Any]:
+    """The visit as the live feed carries it: without name and contact."""
+    data = visit.to_json()
+    for key in PERSONAL:
+        data.pop(key, None)
+    return data
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CentralQueue:
+    """The shared queue and the bookings over the central database."""
+
+    def __init__(self, db: Database, config: QueueConfig, *,
+                 clock: Callable[[], datetime] = utc_now,
+                 on_commit: Callable[[str], None] | None = None) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        # Wakes this process's live feed at once (other processes: NOTIFY or polling).
+        self.on_commit = on_commit or (lambda _location: None)
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.config.settings.zone).date()
+
+    # --- the portal's bookings --------------------------------------------------------------
+
+    def slots(self, location: str, services: Sequence[str], day: date) -> list[Slot]:
+        """The free starts on `day` for these services at `location`."""
+        spec = self.config.location(location)
+        bookable_day(self.config, spec, day, self.today())
+        with self.db.transaction(write=False) as tx:
+            booked = _booked(tx, location, day)
+        return free_slots(self.config, location, services, day, booked, self.clock())
+
+    def book(self, location: str, services: Sequence[str], start: datetime, name: str,
+             contact: str) -> BookingReceipt:
+        """Book the slot at `start`; QueueRefusal 409 if another booking took it first."""
+        spec = self.config.location(location)
+        name, contact = _person_text(name, "name"), _person_text(contact, "contact")
+        local_start = start.astimezone(self.config.settings.zone)
+        day = local_start.date()
+        bookable_day(self.config, spec, day, self.today())
+        minutes = booking_minutes(self.config, services)
+        code = new_cancellation_code()
+        with self.db.transaction() as tx:
+            seq = self._lock(tx, location)
+            free = free_slots(self.config, location, services, day, _booked(tx, location, day),
+                              self.clock())
+            slot = next((s for s in free if s.start == local_start), None)
+            if slot is None:
+                raise QueueRefusal(409, "Dieser Termin ist leider schon vergeben. Bitte einen "
+                                        "anderen Termin wählen.", "slot taken")
+            who = Who("portal", "portal", None, self.clock())
+            number = self._free_booking_number(tx)
+            visit = Visit(id=new_id(), label=number, kind=APPOINTMENT, location=location,
+                          day=day.isoformat(), state=VisitState.CONFIRMED,
+                          services=tuple(services), booking_number=number,
+                          appointment_at=local_start.astimezone(UTC), name=name,
+                          contact=contact, created_at=who.at, version=1, updated_at=who.at)
+            self._insert(tx, visit)
+            tx.execute("UPDATE queue_visits SET cancel_sha256 = ?, slot_counter = ?, "
+                       "slot_start = ?, slot_minutes = ? WHERE id = ?",
+                       (_sha256(code), slot.counter, local_start.isoformat(), minutes,
+                        visit.id))
+            self._event(tx, seq + 1, visit, creation_event(visit, Action.BOOK, who, uuid7()))
+        self.on_commit(location)
+        log.info("booking made at %s", location)
+        return BookingReceipt(visit, code)
+
+    def cancel_booking(self, booking_number: str, cancellation_code: str) -> Visit:
+        """The citizen cancels online with the code from the confirmation."""
+        number = read_check_in_code(booking_number)
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT location, cancel_sha256 FROM queue_visits "
+                              "WHERE booking_number = ?", (number,))
+            if not rows or rows[0][1] != _sha256(cancellation_code.strip().upper()):
+                raise QueueRefusal(404, "Buchungsnummer oder Stornocode stimmen nicht.",
+                                   "unknown booking or wrong cancellation code")
+            visit = self._change(tx, rows[0][0], self._visit_by_number(tx, number),
+                                 Action.CANCEL, Who("portal", "portal", None, self.clock()),
+                                 {"reason": "online storniert"})
+        self.on_commit(visit.location)
+        return visit
+
+    def bookings(self, location: str, day: date) -> list[Visit]:
+        """The day's bookings of a location, names included (a mobile office loads them
+        before it leaves; the workstation's register is encrypted)."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute("SELECT data FROM queue_visits WHERE location = ? AND day = ? "
+                              "AND booking_number IS NOT NULL ORDER BY id",
+                              (location, day.isoformat()))
+        return [Visit.from_json(json.loads(r[0])) for r in rows]
+
+    # --- reading the shared queue -------------------------------------------------------------
+
+    def visit(self, visit_id: str) -> Visit:
+        with self.db.transaction(write=False) as tx:
+            return self._visit(tx, visit_id)
+
+    def visits_today(self, location: str,
+                     states: Sequence[VisitState] | None = None) -> list[Visit]:
+        with self.db.transaction(write=False) as tx:
+            return self._visits(tx, location, states)
+
+    def waiting_line(self, counter: str) -> list[Visit]:
+        spec = self.config.counter(counter)
+        waiting = self.visits_today(spec.location, [VisitState.QUEUED])
+        return waiting_line(waiting, spec, self.clock(), self.config.settings)
+
+    def at_counter(self, counter: str) -> Visit | None:
+        with self.db.transaction(write=False) as tx:
+            return self._at_counter(tx, counter)
+
+    def recent_calls(self, location: str, limit: int = 8) -> list[Call]:
+        """The latest calls today, newest first (the call display's lines)."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute("SELECT data FROM queue_events WHERE location = ? AND at >= ? "
+                              "ORDER BY seq DESC LIMIT ?",
+                              (location, self._day_start(), max(limit * 8, 64)))
+        calls = [call for call in (event_call(json.loads(r[0]), self.config) for r in rows)
+                 if call is not None]
+        return calls[:limit]
+
+    def events_after(self, location: str, after: int, limit: int = 200) -> list[dict[str, Any]]:
+        """The feed's events of `location` numbered above `after`, oldest first."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute("SELECT data FROM queue_events WHERE location = ? AND seq > ? "
+                              "ORDER BY seq LIMIT ?", (location, after, limit))
+        return [json.loads(r[0]) for r in rows]
+
+    def last_event(self, location: str) -> int:
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute("SELECT event_seq FROM queue_locations WHERE location = ?",
+                              (location,))
+        return int(rows[0][0]) if rows else 0
+
+    # --- changing it ----------------------------------------------------------------------------
+
+    def draw_ticket(self, group: str, who: Who, *, priority: int = 1) -> Visit:
+        spec = self.config.ticket_group(group)
+        check_priority(priority)
+        day = self.today().isoformat()
+        with self.db.transaction() as tx:
+            seq = self._lock(tx, spec.location)
+            rows = tx.execute("SELECT last_number, issued FROM queue_ticket_numbers WHERE "
+                              "location = ? AND day = ? AND ticket_group = ?",
+                              (spec.location, day, group))
+            number, issued = (rows[0][0] + 1, rows[0][1] + 1) if rows else (spec.first, 1)
+            if issued > spec.capacity or number > spec.last:
+                raise QueueRefusal(409, f"Für „{spec.name}“ sind heute keine Wartenummern mehr "
+                                        f"frei (Tageskontingent {spec.capacity}).",
+                                   "ticket quota used up")
+            tx.execute("INSERT INTO queue_ticket_numbers (location, day, ticket_group, "
+                       "last_number, issued) VALUES (?, ?, ?, ?, ?) ON CONFLICT (location, day, "
+                       "ticket_group) DO UPDATE SET last_number = excluded.last_number, "
+                       "issued = excluded.issued", (spec.location, day, group, number, issued))
+            who = replace(who, at=self.clock())
+            visit = Visit(id=new_id(), label=spec.label(number), kind=WALK_IN,
+                          location=spec.location, day=day, state=VisitState.QUEUED,
+                          services=spec.services, priority=priority, ticket_group=group,
+                          created_at=who.at, queued_at=who.at, version=1, updated_at=who.at)
+            self._insert(tx, visit)
+            self._event(tx, seq + 1, visit, creation_event(visit, Action.DRAW, who, uuid7()))
+        self.on_commit(spec.location)
+        return visit
+
+    def check_in(self, code: str, who: Who) -> Visit:
+        number = read_check_in_code(code)
+        with self.db.transaction() as tx:
+            visit = self._visit_by_number(tx, number)
+            if visit.day != self.today().isoformat():
+                raise ValidationError(f"Der Termin ist am "
+                                      f"{date.fromisoformat(visit.day):%d.%m.%Y}, nicht heute.",
+                                      "check-in on the wrong day", "booking_number")
+            visit = self._change(tx, visit.location, visit, Action.CHECK_IN, who, {})
+        self.on_commit(visit.location)
+        return visit
+
+    def call_next(self, counter: str, request_id: str, who: Who,
+                  device_id: str) -> Visit | None:
+        """Atomic "call next" at `counter`; `request_id` again answers the same."""
+        spec = self.config.counter(counter)
+        with self.db.transaction() as tx:
+            seq = self._lock(tx, spec.location)
+            done = tx.execute("SELECT visit_id, device_id FROM queue_requests "
+                              "WHERE request_id = ?", (request_id,))
+            if done:
+                if done[0][1] != device_id:
+                    raise QueueRefusal(409, "Diese Anfrage gehört einem anderen Arbeitsplatz.",
+                                       "request id of another device")
+                return self._visit(tx, done[0][0]) if done[0][0] else None
+            self._check_counter_free(tx, counter)
+            chosen = next_visit(self._visits(tx, spec.location, [VisitState.QUEUED]), spec,
+                                self.clock(), self.config.settings)
+            called = None
+            if chosen is not None:
+                called = self._step(tx, seq, chosen, Action.CALL, replace(who, counter=counter),
+                                    {})
+            tx.execute("INSERT INTO queue_requests (request_id, device_id, visit_id, at) "
+                       "VALUES (?, ?, ?, ?)", (request_id, device_id,
+                                               called.id if called else None,
+                                               self.clock().isoformat()))
+        if called is not None:
+            self.on_commit(spec.location)
+        return called
+
+    def act(self, visit_id: str, action: Action, who: Who,
+            options: Mapping[str, Any]) -> Visit:
+        """Any other change (call a chosen one, recall, appear, missed, put back, park,
+        forward, finish, cancel, link): the core's step under the location's lock."""
+        if action in (Action.BOOK, Action.DRAW, Action.CHECK_IN):
+            raise QueueRefusal(422, "Diese Aktion geht so nicht.", "action not allowed here")
+        with self.db.transaction() as tx:
+            visit = self._visit(tx, visit_id)
+            if action is Action.CALL and who.counter:
+                self._lock(tx, visit.location)
+                self._check_counter_free(tx, who.counter)
+            visit = self._change(tx, visit.location, visit, action, who, options)
+        self.on_commit(visit.location)
+        return visit
+
+    def absorb(self, tx: Tx, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """A change a workstation made in its own queue (offline, mobile office), arriving
+        through its outbox: the event is kept once (its id is unique); the visit is taken if
+        it is newer than the centre's."""
+        visit = Visit.from_json(payload["visit"])
+        event = VisitEvent.from_json(payload["event"])
+        seq = self._lock(tx, visit.location)
+        rows = tx.execute("SELECT version FROM queue_visits WHERE id = ?", (visit.id,))
+        if not rows:
+            self._insert(tx, visit)
+        elif int(rows[0][0]) < visit.version:
+            self._update(tx, visit)
+        if not tx.execute("SELECT 1 FROM queue_events WHERE id = ?", (event.id,)):
+            self._event(tx, seq + 1, visit, event)
+        return {"visit_id": visit.id, "version": visit.version}
+
+    # --- the machinery ------------------------------------------------------------------------
+
+    def _lock(self, tx: Tx, location: str) -> int:
+        """Take the location's lock; its latest event number."""
+        self.config.location(location)
+        rows = tx.execute("UPDATE queue_locations SET event_seq = event_seq WHERE location = ? "
+                          "RETURNING event_seq", (location,))
+        if not rows:
+            tx.execute("INSERT INTO queue_locations (location, event_seq) VALUES (?, 0) "
+                       "ON CONFLICT (location) DO NOTHING", (location,))
+            rows = tx.execute("UPDATE queue_locations SET event_seq = event_seq "
+                              "WHERE location = ? RETURNING event_seq", (location,))
+        return int(rows[0][0])
+
+    def _change(self, tx: Tx, location: str, visit: Visit, action: Action, who: Who,
+                options: Mapping[str, Any]) -> Visit:
+        seq = self._lock(tx, location)
+        fresh = self._visit(tx, visit.id)  # read again under the lock
+        return self._step(tx, seq, fresh, action, who, options)
+
+    def _step(self, tx: Tx, seq: int, visit: Visit, action: Action, who: Who,
+              options: Mapping[str, Any]) -> Visit:
+        if action in (Action.APPEAR, Action.NOT_APPEARED, Action.RECALL, Action.FINISH) and \
+                visit.state in AT_COUNTER and who.counter and visit.counter and \
+                visit.counter != who.counter:
+            raise QueueRefusal(409, f"Nr. {visit.label} ist an einem anderen Schalter "
+                                    "aufgerufen.", "visit is at another counter")
+        kwargs = dict(options)
+        if action is Action.LINK:
+            kwargs["command_service"] = self.config.service_for_command(
+                str(kwargs.pop("command_type", "")))
+        new, event = step(visit, action, replace(who, at=self.clock()), self.config.settings,
+                          event_id=uuid7(), **kwargs)
+        self._update(tx, new)
+        self._event(tx, seq + 1, new, event)
+        return new
+
+    def _check_counter_free(self, tx: Tx, counter: str) -> None:
+        busy = self._at_counter(tx, counter)
+        if busy is not None:
+            raise QueueRefusal(409, f"Am Schalter ist noch Nr. {busy.label} "
+                                    f"{busy.state.label}: bitte erst abschließen, parken, "
+                                    "weiterleiten oder als nicht erschienen markieren.",
+                               "counter still has a visit called or in service")
+
+    def _at_counter(self, tx: Tx, counter: str) -> Visit | None:
+        rows = tx.execute("SELECT data FROM queue_visits WHERE counter = ? AND state IN (?, ?) "
+                          "ORDER BY updated_at DESC LIMIT 1",
+                          (counter, VisitState.CALLED.value, VisitState.IN_SERVICE.value))
+        return Visit.from_json(json.loads(rows[0][0])) if rows else None
+
+    def _visits(self, tx: Tx, location: str,
+                states: Sequence[VisitState] | None) -> list[Visit]:
+        sql = "SELECT data FROM queue_visits WHERE location = ? AND day = ?"
+        params: list[Any] = [location, self.today().isoformat()]
+        if states is not None:
+            sql += f" AND state IN ({', '.join('?' * len(states))})"
+            params += [s.value for s in states]
+        return [Visit.from_json(json.loads(r[0])) for r in tx.execute(sql, params)]
+
+    def _visit(self, tx: Tx, visit_id: str) -> Visit:
+        rows = tx.execute("SELECT data FROM queue_visits WHERE id = ?", (visit_id,))
+        if not rows:
+            raise NotFoundError("Diesen Besuch gibt es nicht (mehr).", "queue visit not found")
+        return Visit.from_json(json.loads(rows[0][0]))
+
+    def _visit_by_number(self, tx: Tx, number: str) -> Visit:
+        rows = tx.execute("SELECT data FROM queue_visits WHERE booking_number = ?", (number,))
+        if not rows:
+            raise NotFoundError("Zu dieser Buchungsnummer ist kein Termin bekannt.",
+                                "booking number not known")
+        return Visit.from_json(json.loads(rows[0][0]))
+
+    def _free_booking_number(self, tx: Tx) -> str:
+        while True:  # 32**7 numbers: a clash is rare, and then simply drawn again
+            number = new_booking_number()
+            if not tx.execute("SELECT 1 FROM queue_visits WHERE booking_number = ?", (number,)):
+                return number
+
+    def _insert(self, tx: Tx, visit: Visit) -> None:
+        tx.execute(f"INSERT INTO queue_visits ({', '.join(_VISIT_COLUMNS)}, id) VALUES "
+                   f"({', '.join('?' * (len(_VISIT_COLUMNS) + 1))})", (*_row(visit), visit.id))
+
+    def _update(self, tx: Tx, visit: Visit) -> None:
+        tx.execute(f"UPDATE queue_visits SET {', '.join(c + ' = ?' for c in _VISIT_COLUMNS)} "
+                   "WHERE id = ?", (*_row(visit), visit.id))
+
+    def _event(self, tx: Tx, seq: int, visit: Visit, event: VisitEvent) -> None:
+        data = {"seq": seq, "event": event.to_json(), "visit": public_visit(visit)}
+        tx.execute("INSERT INTO queue_events (location, seq, id, visit_id, at, data) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   (visit.location, seq, event.id, visit.id,
+                    event.at.isoformat(timespec="milliseconds"), json.dumps(data)))
+        tx.execute("UPDATE queue_locations SET event_seq = ? WHERE location = ?",
+                   (seq, visit.location))
+        if self.db.dialect == "postgresql":
+            tx.execute("SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, visit.location))
+
+    def _day_start(self) -> str:
+        zone = self.config.settings.zone
+        start = datetime.combine(self.today(), datetime.min.time(), zone).astimezone(UTC)
+        return start.isoformat(timespec="milliseconds")
+
+
+def event_call(data: Mapping[str, Any], config: QueueConfig) -> Call | None:
+    """The call display's line in a feed event, if the event is a call."""
+    event = data.get("event") or {}
+    if event.get("action") not in (Action.CALL.value, Action.RECALL.value) or \
+            event.get("to_state") != VisitState.CALLED.value:
+        return None
+    counter = str(event.get("counter") or "")
+    spec = config.counters.get(counter)
+    return Call(visit_id=str(event["visit_id"]), label=str(data["visit"]["label"]),
+                counter=counter, counter_name=spec.name if spec else counter,
+                at=datetime.fromisoformat(event["at"]),
+                recall=event["action"] == Action.RECALL.value)
+
+
+def _booked(tx: Tx, location: str, day: date) -> list[Booked]:
+    rows = tx.execute("SELECT slot_counter, slot_start, slot_minutes FROM queue_visits WHERE "
+                      "location = ? AND day = ? AND slot_start IS NOT NULL AND state <> ?",
+                      (location, day.isoformat(), VisitState.CANCELLED.value))
+    return [Booked(r[0], datetime.fromisoformat(r[1]), int(r[2])) for r in rows]
+
+
+def _row(visit: Visit) -> tuple[Any, ...]:
+    return (visit.location, visit.day, visit.state.value, visit.label, visit.booking_number,
+            visit.counter, json.dumps(visit.to_json(), ensure_ascii=False), visit.version,
+            (visit.updated_at or datetime.now(UTC)).isoformat(timespec="milliseconds"))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _person_text(value: str, field: str) -> str:
+    text = " ".join(value.split())
+    if not text or len(text) > 200 or any(ord(c) < 32 for c in value if c not in "\t\n"):
+        raise ValidationError("Bitte Name und Kontakt (E-Mail oder Telefon) angeben, höchstens "
+                              "200 Zeichen.", f"{field} missing or too long", field)
+    return text
