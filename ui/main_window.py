@@ -213,7 +213,8 @@ class MainWindow(QMainWindow):
     def _build_queue_panel(self) -> None:
         from ui.queue.panel import QueuePanel
 
-        panel = QueuePanel(self.cfg, self.db, self._open_citizen, self.search.text)
+        panel = QueuePanel(self.cfg, self.db, self._open_citizen, self.search.text,
+                           clerk_session=self.clerk_session)
         dock = QDockWidget(tr("Warteschlange"), self)
         dock.setObjectName("queueDock")
         dock.setAccessibleName(tr("Warteschlange"))
@@ -263,6 +264,8 @@ class MainWindow(QMainWindow):
         dialog = self.service_dialog
         if isinstance(dialog, FormDialog):
             dialog.save_draft_now()   # queued before the worker closes the register
+        if self.queue_panel is not None:
+            self.queue_panel.stop()
         self.sync.shutdown()
         self.db.shutdown()
         super().closeEvent(event)

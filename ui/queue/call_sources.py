@@ -58,6 +58,24 @@ def shared_calls(connect: Callable[[], QueueClient], location: str) -> CallSourc
     return source
 
 
+def queue_changes(connect: Callable[[], QueueClient], location: str) -> CallSource:
+    """Not calls but a beat per change of the shared queue of `location` (an empty
+    snapshot each time; the first when connected): the queue panel reloads on it. Offline
+    ends the source like `shared_calls`, so the feed's `connected` says so."""
+    def source(stop: threading.Event) -> Iterator[Sequence[ShownCall]]:
+        client = connect()
+        try:
+            yield []
+            for event in client.events(location, stop):
+                if event.kind == "offline":
+                    raise CentralUnavailable("Die Zentrale ist nicht erreichbar.",
+                                             "queue feed offline")
+                yield []
+        finally:
+            client.client.close()
+    return source
+
+
 def local_calls(open_store: Callable[[], Store], config: QueueConfig,
                 location: str, interval: float = LOCAL_INTERVAL_S) -> CallSource:
     """This register's queue of `location` (see the module docstring)."""

@@ -10,8 +10,12 @@ Wartemarke, Strg+Umschalt+L the list (Enter there calls the chosen visit: a park
 with its paper, a missed one again). A confirmation's QR code scanned into the search field
 checks in at once (`SearchPanel.check_in_scanned`).
 
-Every action is one `Op` on the DB worker (`ui.queue.desk.act`): the core's queue changes the
-visit in one transaction and the answer is the fresh `DeskView`. "Call next" mints its
+Every action is one `Op` on the DB worker (`ui.queue.desk.Desk`: the centre's shared queue, or
+this register's own when there is none or it cannot be reached): the queue changes the visit
+and the answer is the fresh `DeskView`. With a shared queue a feed thread follows the
+centre's live feed (server-sent events, `call_sources.queue_changes`) and each change another
+counter makes reloads the panel within a moment; without it the panel reloads every
+`REFRESH_MS` (waiting times and due appointments move on by themselves). "Call next" mints its
 request id once per key press and ignores the key while its call is in flight, so a double
 press never calls two (the core answers a repeated id with the same visit).
 
@@ -54,7 +58,9 @@ from ui.db_worker import DbWorker
 from ui.function_keys import FUNCTION_KEYS
 from ui.i18n import message_text, tr, tr_label
 from ui.operation import Op
-from ui.queue.desk import DeskAction, DeskView, act, finish_with_commands, queue_config
+from ui.queue.call_feed import CallFeed
+from ui.queue.call_sources import queue_changes
+from ui.queue.desk import Desk, DeskAction, DeskView, finish_with_commands, queue_config
 from ui.queue.ticket import TicketText
 from ui.queue.ticket_printing import TicketPrinter
 from ui.queue.visit_dialogs import Answer, VisitDialog
@@ -66,6 +72,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFRESH_MS = 15_000     # waiting times and due appointments move on without any key
+CHANGE_DELAY_MS = 150   # after a change pushed by the centre
 PANEL_ACTIONS = ("Ctrl+N", "Ctrl+R", "Ctrl+E", "Ctrl+Shift+E", "Ctrl+B", "Ctrl+Shift+P",
                  "Ctrl+Shift+W", "Ctrl+Shift+A", "Ctrl+Shift+X", "Ctrl+I", "Ctrl+T")
 
@@ -89,7 +96,8 @@ class QueuePanel(QWidget):
 
     def __init__(self, cfg: Config, db: DbWorker,
                  open_citizen: Callable[[str | None, str], None],
-                 search_text: Callable[[], str], parent: QWidget | None = None) -> None:
+                 search_text: Callable[[], str], parent: QWidget | None = None, *,
+                 clerk_session: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("queuePanel")
         self.setAccessibleName(tr("Warteschlange"))
@@ -98,6 +106,8 @@ class QueuePanel(QWidget):
         self.open_citizen = open_citizen
         self.search_text = search_text
         self.view: DeskView | None = None
+        self.desk = Desk(cfg, clerk_session)
+        self.feed: CallFeed | None = None
         self.ticket_printer = TicketPrinter(cfg)
         self._calling = False
         self._dialog: VisitDialog | None = None
@@ -148,6 +158,10 @@ class QueuePanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        self._soon = QTimer(self)   # a burst of changes at the centre: one reload
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(CHANGE_DELAY_MS)
+        self._soon.timeout.connect(self.refresh)
 
     def add_buttons(self, actions: dict[str, QAction]) -> None:
         """The panel's keys as buttons (the same actions as the keys: one place for each)."""
@@ -170,16 +184,46 @@ class QueuePanel(QWidget):
         """The register is open: show the counter and keep it current."""
         self.refresh()
         self._timer.start()
+        try:
+            shared = self.desk.is_shared()
+        except ClerkError:
+            return   # said by the first refresh
+        if shared:
+            desk = self.desk
+            self.feed = CallFeed(queue_changes(desk.new_client, desk.location()),
+                                 self)
+            self.feed.calls.connect(lambda _beat: self._soon.start())
+            self.feed.connected.connect(self._on_connected)
+            self.feed.start()
+
+    def stop(self) -> None:
+        """The window closes: the feed thread ends (it is a daemon; nothing waits for it)."""
+        self._timer.stop()
+        if self.feed is not None:
+            self.feed.stop()
+
+    def _on_connected(self, connected: bool) -> None:
+        if connected:
+            self.desk.retry_centre()
+        self._soon.start()
 
     # --- showing ---------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        self._run(lambda _queue, _counter: None, "queue view", quiet=True)
+        self._run(None, "queue view", quiet=True)
 
     def _show(self, view: DeskView) -> None:
         self.view = view
-        self.heading.setText(tr("{counter} – {location}").format(
-            counter=view.counter_name, location=view.location_name))
+        heading = tr("{counter} – {location}").format(counter=view.counter_name,
+                                                       location=view.location_name)
+        if view.shared:
+            whose = tr("Gemeinsame Warteschlange (Zentrale)")
+        elif view.location_shared:
+            whose = tr("⚠ Zentrale nicht erreichbar: eigene Warteschlange dieses "
+                       "Arbeitsplatzes; sie wird später übertragen.")
+        else:
+            whose = tr("Warteschlange dieses Arbeitsplatzes")
+        self.heading.setText(f"{heading}\n{whose}")
         visit = view.current
         if visit is None:
             self.number.setText("–")
@@ -247,7 +291,7 @@ class QueuePanel(QWidget):
 
     # --- acting ----------------------------------------------------------------------------
 
-    def _run(self, action: DeskAction, what: str, *, quiet: bool = False,
+    def _run(self, action: DeskAction | None, what: str, *, quiet: bool = False,
              then: Callable[[DeskView], None] | None = None) -> None:
         def done(view: DeskView) -> None:
             self._show(view)
@@ -260,7 +304,7 @@ class QueuePanel(QWidget):
             self._calling = False
             self.say(message_text(message_de, message_en), problem=True)
 
-        Op(self, act(self.cfg, action), done, what=what).failure(failed).run(self.db)
+        Op(self, self.desk.job(action), done, what=what).failure(failed).run(self.db)
 
     def _current(self) -> Visit | None:
         visit = self.view.current if self.view is not None else None
