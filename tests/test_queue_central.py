@@ -259,3 +259,22 @@ def test_unknown_places_and_bad_input_get_clear_answers(
     assert answer.status_code == 422 and "im Voraus" in answer.json()["message_de"]
     empty = book(server.url, free_slots(server.url)[0]["start"], "  ")
     assert empty.status_code == 422
+
+
+def test_the_centre_anonymises_old_visits_and_keeps_them(tmp_path: Path) -> None:
+    from sync.server.queue_central import CentralQueue
+    from sync.server.storage import open_database
+    from tests.queue_support import MONDAY_9, Clock
+
+    db = open_database(f"sqlite:///{tmp_path / 'c.db'}")
+    queue = CentralQueue(db, CONFIG, clock=Clock())
+    start = (MONDAY_9 + timedelta(days=1)).astimezone(BERLIN)
+    receipt = queue.book("amt", ["kurz"], start, "Erika Mustermann", "erika@example.org")
+    day = start.date()
+    later = day + timedelta(days=CONFIG.settings.anonymise_after_days + 1)
+    assert queue.anonymise(later - timedelta(days=1)) == 0
+    assert queue.anonymise(later) == 1
+    (kept,) = queue.bookings("amt", day)
+    assert kept.id == receipt.visit.id and kept.anonymised and not kept.name
+    assert kept.state is VisitState.CONFIRMED and kept.services == ("kurz",)
+    db.close()

@@ -327,6 +327,8 @@ def _add_queue(app: FastAPI, central: Central, booking_per_minute: int) -> None:
     waker = FeedWaker()
     central.queue.on_commit = waker.wake
     app.router.on_startup.append(lambda: waker.watch(central.db))
+    # Names of visits past the retention period go at every start (IT restarts nightly).
+    app.router.on_startup.append(lambda: central.queue.anonymise(date.today()))
     app.router.on_shutdown.append(waker.close)
     app.include_router(queue_routes(central.queue, waker, API_PREFIX, _device, _clerk),
                        dependencies=[Versions])

@@ -26,6 +26,7 @@ from typing import Any
 
 from clerk_app.errors import ClerkError, NotFoundError, ValidationError
 from clerk_app.ids import new_id, uuid7
+from clerk_app.queue.anonymise import anonymised, cutoff
 from clerk_app.queue.booking_codes import (
     new_booking_number,
     new_cancellation_code,
@@ -33,6 +34,7 @@ from clerk_app.queue.booking_codes import (
     read_check_in_code,
 )
 from clerk_app.queue.configuration import QueueConfig
+from clerk_app.queue.local_queue import QUEUE_COMMAND
 from clerk_app.queue.ordering import next_visit, waiting_line
 from clerk_app.queue.slots import Booked, Slot, bookable_day, booking_minutes, free_slots
 from clerk_app.queue.states import AT_COUNTER, Action, VisitState
@@ -316,6 +318,32 @@ class CentralQueue:
         if not tx.execute("SELECT 1 FROM queue_events WHERE id = ?", (event.id,)):
             self._event(tx, seq + 1, visit, event)
         return {"visit_id": visit.id, "version": visit.version}
+
+    def anonymise(self, today: date) -> int:
+        """Erase names and contact data of visits past the retention period, and of the
+        workstations' commands that carried them; the figures stay. Returns how many
+        visits were anonymised."""
+        before = cutoff(self.config, today).isoformat()
+        count = 0
+        with self.db.transaction() as tx:
+            for visit_id, data in tx.execute("SELECT id, data FROM queue_visits WHERE day < ?",
+                                             (before,)):
+                visit = Visit.from_json(json.loads(data))
+                if not visit.anonymised:
+                    tx.execute("UPDATE queue_visits SET data = ? WHERE id = ?",
+                               (json.dumps(anonymised(visit).to_json()), visit_id))
+                    count += 1
+            for command_id, payload in tx.execute(
+                    "SELECT command_id, payload FROM commands WHERE type = ?", (QUEUE_COMMAND,)):
+                carried = json.loads(payload)
+                visit = Visit.from_json(carried["visit"])
+                if visit.day < before and not visit.anonymised:
+                    carried["visit"] = anonymised(visit).to_json()
+                    tx.execute("UPDATE commands SET payload = ? WHERE command_id = ?",
+                               (json.dumps(carried), command_id))
+        if count:
+            log.info("%d queue visits anonymised", count)
+        return count
 
     # --- the machinery ------------------------------------------------------------------------
 
