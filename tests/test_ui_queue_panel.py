@@ -12,21 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
 
 from clerk_app.config import Config
+from clerk_app.ids import uuid7
 from clerk_app.queue.booking_codes import qr_payload
 from clerk_app.queue.local_queue import LocalQueue
 from clerk_app.queue.states import VisitState
 from clerk_app.store import opening
 from tests.factories import add_person, demo_register, make_cfg
-from tests.queue_support import booking
+from tests.queue_support import MONDAY_9, Clock, booking
 from tests.ui_support import Keys, focused, rows, save_shot, type_keys, unnamed_controls
 from ui.certificate_dialogs import MeldebescheinigungDialog
 from ui.main_window import MainWindow
 from ui.queue.desk import queue_config
 from ui.queue.panel import QueuePanel
+from ui.queue.statistics_dialog import StatisticsDialog
 from ui.queue.visit_dialogs import VisitDialog
 
 pytestmark = pytest.mark.usefixtures("german")
@@ -170,3 +172,48 @@ def test_no_counter_no_queue_keys(qtbot: QtBot, cfg: Config) -> None:
         close_window(window)
     with opening.open_register(cfg) as store:
         assert store.schema_version >= 8
+
+
+def test_statistics_charts_and_csv(qtbot: QtBot, window: MainWindow, cfg: Config,
+                                   tmp_path: Path) -> None:
+    """A Monday at Schalter 3: B500 waited 7 minutes and was served in 6; B501, called
+    after 13 minutes, did not come."""
+    clock = Clock()
+    with opening.open_register(cfg) as store:
+        queue = LocalQueue(store, queue_config(), clock=clock)
+        first = queue.draw_ticket("B")
+        queue.draw_ticket("B")
+        clock.advance(minutes=7)
+        assert queue.call_next("schalter_3", uuid7()) == queue.visit(first.id)
+        queue.appear(first.id, "schalter_3")
+        clock.advance(minutes=6)
+        queue.finish(first.id, "schalter_3", ["meldebescheinigung"])
+        second = queue.call_next("schalter_3", uuid7())
+        assert second is not None
+        queue.not_appeared(second.id, "schalter_3")
+    panel = panel_of(window)
+    qtbot.waitUntil(lambda: panel.view is not None, timeout=5000)
+    press(qtbot, window, Qt.Key.Key_S, CTRL_SHIFT)
+    dialog = panel.statistics
+    assert isinstance(dialog, StatisticsDialog)
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
+    monday = MONDAY_9.date()
+    dialog.first.setDate(QDate(monday.year, monday.month, monday.day))
+    dialog.last.setDate(QDate(monday.year, monday.month, monday.day))
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)       # Enter computes
+    qtbot.waitUntil(lambda: dialog.stats is not None
+                    and dialog.stats.first_day == monday, timeout=5000)
+    assert dialog.summary.text().startswith("Bedient: 1 (mit Termin 0, ohne Termin 1)")
+    assert "Nicht erschienen: 1" in dialog.summary.text()
+    assert dialog.waiting.accessibleDescription() == \
+        "9 Uhr: Durchschnitt 10 min, Höchstwert 13 min"
+    assert dialog.service.accessibleDescription() == \
+        "Meldebescheinigung: Durchschnitt 6 min, Höchstwert 6 min"
+    assert dialog.table.item(0, 0).text() == "Schalter 3"
+    save_shot(dialog, "screenshot-warteschlange-statistik.png")
+    target = tmp_path / "statistik.csv"
+    dialog.save(target)   # the file dialog's answer (Strg+S asks for the name)
+    text = target.read_text(encoding="utf-8-sig")
+    assert text.startswith("bereich;schluessel;tag;standort;bedient_termin")
+    assert f"tag;;{monday.isoformat()};hauptstelle;0;1;0;1;0" in text
+    assert "Gespeichert" in dialog.message.text()

@@ -106,6 +106,8 @@ FUNCTION_KEYS: tuple[FunctionKey, ...] = (
                           "QR-Code scannen")),
     _queue_key("Ctrl+T", lambda: tr("Wartemarke …"), lambda p: p.draw_ticket()),
     _queue_key("Ctrl+Shift+L", lambda: tr("Warteliste"), lambda p: p.focus_lines()),
+    _queue_key("Ctrl+Shift+S", lambda: tr("Statistik"), lambda p: p.open_statistics(),
+               lambda: tr("Statistik der Warteschlange mit Diagrammen und CSV-Export")),
 )
 
 

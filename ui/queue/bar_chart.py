@@ -24,6 +24,7 @@ SERIES_COLOURS = (QColor("#1f4e79"), QColor("#c55a11"))
 SERIES_PATTERNS = (Qt.BrushStyle.SolidPattern, Qt.BrushStyle.BDiagPattern)
 AXIS = QColor("#303030")
 GRID = QColor("#d0d0d0")
+TICKS = 4
 
 
 @dataclass(frozen=True)
@@ -37,18 +38,24 @@ class Series:
 class BarChart(QWidget):
     """Categories along the bottom, one bar per series in each; `set_data` replaces all."""
 
-    def __init__(self, title: str, unit: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, unit: str = "", parent: QWidget | None = None, *,
+                 empty: str = "–") -> None:
         super().__init__(parent)
         self.setMinimumSize(360, 220)
         self.setAccessibleName(title)
         self._title = title
         self._unit = unit
+        self._empty = empty
         self._categories: tuple[str, ...] = ()
         self._series: tuple[Series, ...] = ()
 
     def set_data(self, categories: Sequence[str], series: Sequence[Series]) -> None:
         self._categories = tuple(categories)
         self._series = tuple(series)
+        if not self._categories:
+            self.setAccessibleDescription(self._empty)
+            self.update()
+            return
         lines = [f"{c}: " + ", ".join(f"{s.name} {_number(s.values[i])}{self._unit}"
                                       for s in self._series)
                  for i, c in enumerate(self._categories)]
@@ -75,10 +82,14 @@ class BarChart(QWidget):
                       self.width() - metrics.horizontalAdvance("00000") - 24,
                       self.height() - top - line * 1.8)
         if not self._categories or not self._series:
-            painter.drawText(plot, int(Qt.AlignmentFlag.AlignCenter), "–")
+            painter.setPen(AXIS)
+            painter.drawText(plot, int(Qt.AlignmentFlag.AlignCenter), self._empty)
             painter.end()
             return
-        peak = _nice_ceiling(max((v for s in self._series for v in s.values), default=0.0))
+        values = [v for s in self._series for v in s.values]
+        step = _tick_step(max(values, default=0.0),
+                          whole=all(float(v).is_integer() for v in values))
+        peak = step * TICKS
         self._axis(painter, plot, peak, metrics)
         self._bars(painter, plot, peak, metrics)
         painter.end()
@@ -100,10 +111,9 @@ class BarChart(QWidget):
 
     def _axis(self, painter: QPainter, plot: QRectF, peak: float,
               metrics: QFontMetricsF) -> None:
-        steps = 4
-        for step in range(steps + 1):
-            value = peak * step / steps
-            y = plot.bottom() - plot.height() * step / steps
+        for step in range(TICKS + 1):
+            value = peak * step / TICKS
+            y = plot.bottom() - plot.height() * step / TICKS
             painter.setPen(QPen(GRID if step else AXIS, 1))
             painter.drawLine(int(plot.left()), int(y), int(plot.right()), int(y))
             painter.setPen(AXIS)
@@ -142,15 +152,15 @@ class BarChart(QWidget):
         painter.setBrush(QBrush(colour, SERIES_PATTERNS[index % len(SERIES_PATTERNS)]))
 
 
-def _nice_ceiling(value: float) -> float:
-    """The axis' top: 1, 2, 2.5 or 5 times a power of ten, at least `value` (never 0)."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for factor in (1, 2, 2.5, 5, 10):
-        if value <= factor * power:
-            return float(factor * power)
-    return float(10 * power)
+def _tick_step(peak: float, *, whole: bool) -> float:
+    """The distance between the value axis' `TICKS` + 1 lines: 1, 2, 2.5 or 5 times a power
+    of ten, so that the top line is at least `peak` (whole numbers: no step below 1 and no
+    2.5, so counts never get half a visitor)."""
+    wanted = max(peak, 1e-9) / TICKS
+    power = 10 ** math.floor(math.log10(wanted))
+    factors = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
+    step = next(float(f * power) for f in factors if wanted <= f * power)
+    return max(step, 1.0) if whole else step
 
 
 def _number(value: float) -> str:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QGridLayout,
     QInputDialog,
@@ -64,7 +65,7 @@ from ui.queue.desk import Desk, DeskAction, DeskView, finish_with_commands, queu
 from ui.queue.ticket import TicketText
 from ui.queue.ticket_printing import TicketPrinter
 from ui.queue.visit_dialogs import Answer, VisitDialog
-from ui.style import ERROR_RED, MUTED
+from ui.style import MUTED, say
 
 if TYPE_CHECKING:
     from clerk_app.queue.backend import QueueBackend
@@ -74,7 +75,8 @@ log = logging.getLogger(__name__)
 REFRESH_MS = 15_000     # waiting times and due appointments move on without any key
 CHANGE_DELAY_MS = 150   # after a change pushed by the centre
 PANEL_ACTIONS = ("Ctrl+N", "Ctrl+R", "Ctrl+E", "Ctrl+Shift+E", "Ctrl+B", "Ctrl+Shift+P",
-                 "Ctrl+Shift+W", "Ctrl+Shift+A", "Ctrl+Shift+X", "Ctrl+I", "Ctrl+T")
+                 "Ctrl+Shift+W", "Ctrl+Shift+A", "Ctrl+Shift+X", "Ctrl+I", "Ctrl+T",
+                 "Ctrl+Shift+S")
 
 
 def service_keys(cfg: Config) -> dict[str, str]:
@@ -111,6 +113,7 @@ class QueuePanel(QWidget):
         self.ticket_printer = TicketPrinter(cfg)
         self._calling = False
         self._dialog: VisitDialog | None = None
+        self.statistics: QDialog | None = None
 
         self.heading = QLabel()
         self.heading.setObjectName("queueHeading")
@@ -286,8 +289,7 @@ class QueuePanel(QWidget):
 
     def say(self, text: str, *, problem: bool = False) -> None:
         """A line under the keys: what happened, or (red, with ⚠) what was refused."""
-        self.message.setStyleSheet(f"color: {ERROR_RED};" if problem else "")
-        self.message.setText(f"⚠ {text}" if problem and text else text)
+        say(self.message, text, problem=problem)
 
     # --- acting ----------------------------------------------------------------------------
 
@@ -492,6 +494,16 @@ class QueuePanel(QWidget):
                             (visit.queued_at or view.now).astimezone(), before,
                             tr("Vorrang") if visit.priority > 1 else "")
         self.say(self.ticket_printer.print(ticket))
+
+    def open_statistics(self) -> None:
+        """Strg+Umschalt+S: the statistics of the waiting room."""
+        from ui.queue.statistics_dialog import StatisticsDialog
+
+        dialog = StatisticsDialog(self.db, queue_config(self.cfg.queue_file), self.window())
+        dialog.finished.connect(lambda _code: dialog.deleteLater())
+        self.statistics = dialog
+        dialog.open()
+        dialog.refresh()
 
     # --- the counter services --------------------------------------------------------------
 
