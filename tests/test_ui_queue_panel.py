@@ -7,12 +7,14 @@ walk-in ticket drawn and (without a printer) opened as a PDF."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from clerk_app.config import Config
@@ -73,7 +75,10 @@ def visits(cfg: Config) -> dict[str, dict[str, Any]]:
 
 def press(qtbot: QtBot, window: MainWindow, key: Qt.Key,
           modifier: Qt.KeyboardModifier = CTRL) -> None:
-    qtbot.keyClick(focused() if focused().window() is window else window, key, modifier)
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)   # a dialog just closed
+    widget = QApplication.focusWidget()
+    qtbot.keyClick(widget if widget is not None and widget.window() is window else window,
+                   key, modifier)
 
 
 def test_check_in_call_appear_serve_and_the_visit_is_finished(
@@ -217,3 +222,64 @@ def test_statistics_charts_and_csv(qtbot: QtBot, window: MainWindow, cfg: Config
     assert text.startswith("bereich;schluessel;tag;standort;bedient_termin")
     assert f"tag;;{monday.isoformat()};hauptstelle;0;1;0;1;0" in text
     assert "Gespeichert" in dialog.message.text()
+
+
+def open_question(qtbot: QtBot, window: MainWindow, key: Qt.Key) -> VisitDialog:
+    press(qtbot, window, key, CTRL_SHIFT)
+    panel = panel_of(window)
+    qtbot.waitUntil(lambda: panel._dialog is not None and panel._dialog.isActiveWindow(),
+                    timeout=3000)
+    assert panel._dialog is not None
+    return panel._dialog
+
+
+def test_check_in_typed_forward_finish_with_ticks_and_cancel(
+        qtbot: QtBot, window: MainWindow, cfg: Config, people: dict[str, str]) -> None:
+    panel = panel_of(window)
+    qtbot.waitUntil(lambda: panel.view is not None, timeout=5000)
+    # The booking number read out and typed (with the hyphen of the print), then Strg+I.
+    number = people["booking"]
+    type_keys(qtbot, window.search, f"{number[:4]}-{number[4:]}".lower())
+    press(qtbot, window, Qt.Key.Key_I)
+    qtbot.waitUntil(lambda: "Eingecheckt" in panel.message.text(), timeout=5000)
+
+    press(qtbot, window, Qt.Key.Key_N)     # the appointment, due
+    qtbot.waitUntil(lambda: panel.number.text() == number, timeout=5000)
+    dialog = open_question(qtbot, window, Qt.Key.Key_W)   # weiterleiten
+    assert dialog.combos["counter"].currentData() == ""
+    dialog.combos["counter"].setCurrentIndex(dialog.combos["counter"].findData("schalter_1"))
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.view is not None and panel.view.current is None,
+                    timeout=5000)
+    forwarded = json.loads(visits(cfg)[number]["data"])
+    assert forwarded["state"] == "queued" and forwarded["target_counter"] == "schalter_1"
+
+    press(qtbot, window, Qt.Key.Key_N)     # now the raised-priority ticket
+    qtbot.waitUntil(lambda: panel.number.text() == people["urgent"], timeout=5000)
+    press(qtbot, window, Qt.Key.Key_E)
+    qtbot.waitUntil(lambda: "in Bearbeitung" in panel.details.text(), timeout=5000)
+    dialog = open_question(qtbot, window, Qt.Key.Key_A)   # abschließen
+    assert focused() is dialog.ticks["meldebescheinigung"]
+    qtbot.keyClick(focused(), Qt.Key.Key_Space)           # nothing done: refused, said why
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.message.text().startswith("⚠"), timeout=5000)
+    assert visits(cfg)[people["urgent"]]["state"] == "in_service"
+    dialog = open_question(qtbot, window, Qt.Key.Key_A)
+    assert dialog.ticks["meldebescheinigung"].isChecked()
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: visits(cfg)[people["urgent"]]["state"] == "finished",
+                    timeout=5000)
+    assert json.loads(visits(cfg)[people["urgent"]]["data"])["services_done"] == \
+        ["meldebescheinigung"]
+
+    press(qtbot, window, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: panel.number.text() == people["ticket"], timeout=5000)
+    dialog = open_question(qtbot, window, Qt.Key.Key_X)   # stornieren
+    qtbot.keyClick(focused(), Qt.Key.Key_Escape)          # Esc: nothing happens
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3000)
+    assert visits(cfg)[people["ticket"]]["state"] == "called"
+    dialog = open_question(qtbot, window, Qt.Key.Key_X)
+    type_keys(qtbot, focused(), "doppelt gezogen")
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: visits(cfg)[people["ticket"]]["state"] == "cancelled",
+                    timeout=5000)

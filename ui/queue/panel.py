@@ -409,8 +409,19 @@ class QueuePanel(QWidget):
     def _ask(self, dialog: VisitDialog, on_answer: Callable[[Answer], None]) -> None:
         self._dialog = dialog
         dialog.chosen.connect(on_answer)
-        dialog.finished.connect(lambda _code: dialog.deleteLater())
+        self._closing(dialog)
         dialog.open()
+
+    def _closing(self, dialog: QDialog) -> None:
+        """When `dialog` closes, the window has the keyboard again (its last focus: the
+        search field), ready for the next key."""
+        window = self.window()
+
+        def closed(_code: int) -> None:
+            dialog.deleteLater()
+            window.activateWindow()
+
+        dialog.finished.connect(closed)
 
     def finish(self) -> None:
         visit = self._current()
@@ -500,7 +511,7 @@ class QueuePanel(QWidget):
         from ui.queue.statistics_dialog import StatisticsDialog
 
         dialog = StatisticsDialog(self.db, queue_config(self.cfg.queue_file), self.window())
-        dialog.finished.connect(lambda _code: dialog.deleteLater())
+        self._closing(dialog)
         self.statistics = dialog
         dialog.open()
         dialog.refresh()
