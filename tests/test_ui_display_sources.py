@@ -22,7 +22,8 @@ from sync.client import CentralClient
 from sync.queue_client import QueueClient
 from sync.server.central import Central
 from tests.factories import make_cfg
-from tests.sync_support import CentralServer, Workstation, central_database, running_central
+from tests.queue_ui_support import QUEUE_TOML, queue_centre
+from tests.sync_support import CentralServer, Workstation
 from tests.ui_support import save_shot
 from ui.queue.call_feed import CallFeed
 from ui.queue.call_sources import local_calls, shared_calls
@@ -31,7 +32,6 @@ from ui.queue.display_window import DisplayWindow
 
 pytestmark = pytest.mark.usefixtures("german")
 
-QUEUE_TOML = Path(__file__).parent / "data" / "queue-test.toml"
 CONFIG = load_queue_config(QUEUE_TOML)
 
 
@@ -61,9 +61,7 @@ def test_the_display_follows_this_registers_own_queue(qtbot: QtBot, tmp_path: Pa
 
 @pytest.fixture
 def centre(tmp_path: Path) -> Iterator[tuple[CentralServer, Central]]:
-    (tmp_path / "machine.toml").write_text(
-        f'queue_file = "{QUEUE_TOML}"\ncentral_booking_per_minute = 100000\n', "utf-8")
-    with central_database("sqlite", tmp_path) as url, running_central(url, tmp_path) as pair:
+    with queue_centre(tmp_path) as pair:
         yield pair
 
 

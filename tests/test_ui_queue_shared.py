@@ -19,22 +19,20 @@ from clerk_app.keys import write_secret_file
 from sync.queue_client import QueueClient
 from sync.server.central import Central
 from tests.factories import make_cfg
-from tests.sync_support import CentralServer, Workstation, central_database, running_central
+from tests.queue_ui_support import QUEUE_TOML, queue_centre
+from tests.sync_support import CentralServer, Workstation
 from tests.ui_support import close_window, focused, open_window, rows
 from ui.main_window import MainWindow
 from ui.queue.panel import REFRESH_MS, QueuePanel
 
 pytestmark = pytest.mark.usefixtures("german")
 
-QUEUE_TOML = Path(__file__).parent / "data" / "queue-test.toml"
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 @pytest.fixture
 def centre(tmp_path: Path) -> Iterator[tuple[CentralServer, Central]]:
-    (tmp_path / "machine.toml").write_text(
-        f'queue_file = "{QUEUE_TOML}"\ncentral_booking_per_minute = 100000\n', "utf-8")
-    with central_database("sqlite", tmp_path) as url, running_central(url, tmp_path) as pair:
+    with queue_centre(tmp_path) as pair:
         yield pair
 
 
