@@ -20,14 +20,14 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import requests
 
 from clerk_app.queue.local_queue import LocalQueue
 from clerk_app.queue.states import VisitState
-from clerk_app.queue.visits import Call, Visit
+from clerk_app.queue.visits import Call, Visit, call_in
 from sync.central_errors import CentralUnavailable
 from sync.client import CONNECT_TIMEOUT, CentralClient
 from sync.protocol import API_PREFIX
@@ -52,7 +52,7 @@ RECONNECT_S = 1.0
 @dataclass(frozen=True)
 class QueueEvent:
     """One message of the feed. `kind`: "queue" (a visit changed: `visit` without name and
-    contact, `action`, and `call` if it was a call), "offline" or "online"."""
+    contact, `action`, and `call` if it was a call just now), "offline" or "online"."""
 
     kind: str
     seq: int = 0
@@ -224,11 +224,8 @@ class QueueClient:
             return QueueEvent(kind, seq=int(data.get("seq", 0)), raw=data)
         visit = Visit.from_json(data["visit"])
         event = data["event"]
-        call = None
-        if event["action"] in ("call", "recall") and event["to_state"] == "called":
-            counter = str(event.get("counter") or "")
-            call = Call(visit.id, visit.label, counter, self.counter_names.get(counter, counter),
-                        datetime.fromisoformat(event["at"]), event["action"] == "recall")
+        # A late event (a workstation's offline queue, synced now) is no call to show.
+        call = None if data.get("late") else call_in(event, visit.label, self.counter_names)
         return QueueEvent(FEED_EVENT, seq=int(data["seq"]), action=str(event["action"]),
                           visit=visit, call=call, raw=data)
 

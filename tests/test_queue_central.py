@@ -231,6 +231,8 @@ def test_a_mobile_office_loads_its_bookings_and_its_queue_reaches_the_centre_onc
                              "AND state = 'queued'")[0][0]
     assert events == local_events == 6
     assert state == "finished" and waiting == 2
+    # Calls made offline earlier are history, not calls for the display now.
+    assert QueueClient(station.client).recent_calls("mobil") == []
 
 
 def test_the_booking_api_is_rate_limited(tmp_path: Path) -> None:

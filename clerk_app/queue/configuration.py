@@ -14,12 +14,12 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from clerk_app.errors import ConfigError
 
@@ -113,8 +113,13 @@ class QueueSettings:
     timezone: str = "Europe/Berlin"  # opening hours and appointments are office time
 
     @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+    def zone(self) -> tzinfo:
+        """The office's time zone; where the machine has no time zone database (Windows
+        without the tzdata package), the machine's own zone, which is the office's."""
+        try:
+            return ZoneInfo(self.timezone)
+        except ZoneInfoNotFoundError:
+            return datetime.now().astimezone().tzinfo or UTC
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,11 @@ def _settings(raw: dict[str, Any]) -> QueueSettings:
     zone = raw.get("timezone", defaults.timezone)
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+    except ZoneInfoNotFoundError as exc:
+        if available_timezones():  # a database that lacks the name: a typo
+            raise _error("settings", f"„timezone“ = „{zone}“ ist keine bekannte Zeitzone",
+                         "unknown timezone") from exc
+    except (ValueError, TypeError) as exc:
         raise _error("settings", f"„timezone“ = „{zone}“ ist keine bekannte Zeitzone",
                      "unknown timezone") from exc
     return QueueSettings(**values, timezone=zone)

@@ -83,23 +83,32 @@ class Visit:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Visit:
-        """The inverse of `to_json` (unknown keys are ignored: a newer peer may add some)."""
+        """The inverse of `to_json` (unknown keys are ignored: a newer peer may add some).
+        Called for every waiting visit on each "call next", so the conversions are looked up
+        once per field, not worked out from the type on each call."""
         values: dict[str, Any] = {}
-        for name, spec in cls.__dataclass_fields__.items():
-            if name not in data:
-                continue
-            value = data[name]
-            kind = str(spec.type)
-            if value is not None and "datetime" in kind:
-                value = datetime.fromisoformat(value)
-            elif "tuple" in kind:
-                value = tuple(value or ())
-            elif name == "state":
-                value = VisitState(value)
-            elif kind == "bool":
-                value = bool(value)
-            values[name] = value
+        for name, convert in _CONVERTERS.items():
+            if name in data:
+                value = data[name]
+                values[name] = convert(value) if value is not None else \
+                    (() if convert is tuple else None)
         return cls(**values)
+
+
+def _converter(annotation: str) -> Any:
+    if "datetime" in annotation:
+        return datetime.fromisoformat
+    if annotation.startswith("tuple"):
+        return tuple
+    if annotation == "VisitState":
+        return VisitState
+    if annotation == "bool":
+        return bool
+    return lambda value: value
+
+
+_CONVERTERS: dict[str, Any] = {name: _converter(str(spec.type))
+                               for name, spec in Visit.__dataclass_fields__.items()}
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,19 @@ class Call:
     counter_name: str
     at: datetime
     recall: bool
+
+
+def call_in(event: Mapping[str, Any], label: str,
+            counter_names: Mapping[str, str]) -> Call | None:
+    """The call display's line in an event (`VisitEvent.to_json()`), if it is a call."""
+    if event.get("action") not in (Action.CALL.value, Action.RECALL.value) or \
+            event.get("to_state") != VisitState.CALLED.value:
+        return None
+    counter = str(event.get("counter") or "")
+    return Call(visit_id=str(event["visit_id"]), label=label, counter=counter,
+                counter_name=counter_names.get(counter, counter),
+                at=datetime.fromisoformat(event["at"]),
+                recall=event["action"] == Action.RECALL.value)
 
 
 @dataclass(frozen=True)

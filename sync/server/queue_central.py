@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from clerk_app.errors import ClerkError, NotFoundError, ValidationError
 from clerk_app.ids import new_id, uuid7
@@ -33,7 +33,7 @@ from clerk_app.queue.booking_codes import (
     qr_payload,
     read_check_in_code,
 )
-from clerk_app.queue.configuration import QueueConfig
+from clerk_app.queue.configuration import Counter, QueueConfig
 from clerk_app.queue.local_queue import QUEUE_COMMAND
 from clerk_app.queue.ordering import next_visit, waiting_line
 from clerk_app.queue.slots import Booked, Slot, bookable_day, booking_minutes, free_slots
@@ -45,6 +45,7 @@ from clerk_app.queue.visits import (
     Visit,
     VisitEvent,
     Who,
+    call_in,
     check_priority,
     creation_event,
     step,
@@ -55,8 +56,12 @@ log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "queue_events"
 PERSONAL = ("name", "contact")
-_VISIT_COLUMNS = ("location", "day", "state", "label", "booking_number", "counter", "data",
-                  "version", "updated_at")
+_VISIT_COLUMNS = ("location", "day", "state", "label", "booking_number", "counter", "kind",
+                  "priority", "queued_at", "appointment_at", "target_counter", "open_services",
+                  "data", "version", "updated_at")
+# What "call next" needs of a waiting visit to order it (the rest stays in `data`).
+_LINE_COLUMNS = ("id", "label", "kind", "location", "day", "state", "priority", "queued_at",
+                 "appointment_at", "target_counter", "open_services")
 
 
 class QueueRefusal(ClerkError):
@@ -121,13 +126,16 @@ class CentralQueue:
         """Book the slot at `start`; QueueRefusal 409 if another booking took it first."""
         spec = self.config.location(location)
         name, contact = _person_text(name, "name"), _person_text(contact, "contact")
-        local_start = start.astimezone(self.config.settings.zone)
+        zone = self.config.settings.zone
+        # A time without zone is office time (what the portal's calendar shows).
+        local_start = start.replace(tzinfo=zone) if start.tzinfo is None else \
+            start.astimezone(zone)
         day = local_start.date()
         bookable_day(self.config, spec, day, self.today())
         minutes = booking_minutes(self.config, services)
         code = new_cancellation_code()
         with self.db.transaction() as tx:
-            seq = self._lock(tx, location)
+            self._lock(tx, location)
             free = free_slots(self.config, location, services, day, _booked(tx, location, day),
                               self.clock())
             slot = next((s for s in free if s.start == local_start), None)
@@ -146,7 +154,7 @@ class CentralQueue:
                        "slot_start = ?, slot_minutes = ? WHERE id = ?",
                        (_sha256(code), slot.counter, local_start.isoformat(), minutes,
                         visit.id))
-            self._event(tx, seq + 1, visit, creation_event(visit, Action.BOOK, who, uuid7()))
+            self._event(tx, visit, creation_event(visit, Action.BOOK, who, uuid7()))
         self.on_commit(location)
         log.info("booking made at %s", location)
         return BookingReceipt(visit, code)
@@ -160,8 +168,8 @@ class CentralQueue:
             if not rows or rows[0][1] != _sha256(cancellation_code.strip().upper()):
                 raise QueueRefusal(404, "Buchungsnummer oder Stornocode stimmen nicht.",
                                    "unknown booking or wrong cancellation code")
-            visit = self._change(tx, rows[0][0], self._visit_by_number(tx, number),
-                                 Action.CANCEL, Who("portal", "portal", None, self.clock()),
+            visit = self._change(tx, self._visit_by_number(tx, number).id, Action.CANCEL,
+                                 Who("portal", "portal", None, self.clock()),
                                  {"reason": "online storniert"})
         self.on_commit(visit.location)
         return visit
@@ -201,16 +209,18 @@ class CentralQueue:
             rows = tx.execute("SELECT data FROM queue_events WHERE location = ? AND at >= ? "
                               "ORDER BY seq DESC LIMIT ?",
                               (location, self._day_start(), max(limit * 8, 64)))
-        calls = [call for call in (event_call(json.loads(r[0]), self.config) for r in rows)
-                 if call is not None]
+        names = {code: c.name for code, c in self.config.counters.items()}
+        found = (json.loads(r[0]) for r in rows)
+        calls = [call for call in (call_in(d["event"], d["visit"]["label"], names)
+                                   for d in found if not d.get("late")) if call is not None]
         return calls[:limit]
 
     def events_after(self, location: str, after: int, limit: int = 200) -> list[dict[str, Any]]:
         """The feed's events of `location` numbered above `after`, oldest first."""
         with self.db.transaction(write=False) as tx:
-            rows = tx.execute("SELECT data FROM queue_events WHERE location = ? AND seq > ? "
-                              "ORDER BY seq LIMIT ?", (location, after, limit))
-        return [json.loads(r[0]) for r in rows]
+            rows = tx.execute("SELECT seq, data FROM queue_events WHERE location = ? AND "
+                              "seq > ? ORDER BY seq LIMIT ?", (location, after, limit))
+        return [{**json.loads(data), "seq": int(seq)} for seq, data in rows]
 
     def last_event(self, location: str) -> int:
         with self.db.transaction(write=False) as tx:
@@ -225,26 +235,26 @@ class CentralQueue:
         check_priority(priority)
         day = self.today().isoformat()
         with self.db.transaction() as tx:
-            seq = self._lock(tx, spec.location)
-            rows = tx.execute("SELECT last_number, issued FROM queue_ticket_numbers WHERE "
-                              "location = ? AND day = ? AND ticket_group = ?",
-                              (spec.location, day, group))
-            number, issued = (rows[0][0] + 1, rows[0][1] + 1) if rows else (spec.first, 1)
+            # One statement counts on and locks the group's day: two printers at once get
+            # two numbers.
+            number, issued = tx.execute(
+                "INSERT INTO queue_ticket_numbers (location, day, ticket_group, last_number, "
+                "issued) VALUES (?, ?, ?, ?, 1) ON CONFLICT (location, day, ticket_group) DO "
+                "UPDATE SET last_number = queue_ticket_numbers.last_number + 1, "
+                "issued = queue_ticket_numbers.issued + 1 RETURNING last_number, issued",
+                (spec.location, day, group, spec.first))[0]
             if issued > spec.capacity or number > spec.last:
                 raise QueueRefusal(409, f"Für „{spec.name}“ sind heute keine Wartenummern mehr "
                                         f"frei (Tageskontingent {spec.capacity}).",
                                    "ticket quota used up")
-            tx.execute("INSERT INTO queue_ticket_numbers (location, day, ticket_group, "
-                       "last_number, issued) VALUES (?, ?, ?, ?, ?) ON CONFLICT (location, day, "
-                       "ticket_group) DO UPDATE SET last_number = excluded.last_number, "
-                       "issued = excluded.issued", (spec.location, day, group, number, issued))
             who = replace(who, at=self.clock())
             visit = Visit(id=new_id(), label=spec.label(number), kind=WALK_IN,
                           location=spec.location, day=day, state=VisitState.QUEUED,
                           services=spec.services, priority=priority, ticket_group=group,
                           created_at=who.at, queued_at=who.at, version=1, updated_at=who.at)
-            self._insert(tx, visit)
-            self._event(tx, seq + 1, visit, creation_event(visit, Action.DRAW, who, uuid7()))
+            with tx.pipeline():
+                self._insert(tx, visit)
+                self._event(tx, visit, creation_event(visit, Action.DRAW, who, uuid7()))
         self.on_commit(spec.location)
         return visit
 
@@ -256,7 +266,7 @@ class CentralQueue:
                 raise ValidationError(f"Der Termin ist am "
                                       f"{date.fromisoformat(visit.day):%d.%m.%Y}, nicht heute.",
                                       "check-in on the wrong day", "booking_number")
-            visit = self._change(tx, visit.location, visit, Action.CHECK_IN, who, {})
+            visit = self._change(tx, visit.id, Action.CHECK_IN, who, {})
         self.on_commit(visit.location)
         return visit
 
@@ -265,25 +275,23 @@ class CentralQueue:
         """Atomic "call next" at `counter`; `request_id` again answers the same."""
         spec = self.config.counter(counter)
         with self.db.transaction() as tx:
-            seq = self._lock(tx, spec.location)
-            done = tx.execute("SELECT visit_id, device_id FROM queue_requests "
-                              "WHERE request_id = ?", (request_id,))
-            if done:
-                if done[0][1] != device_id:
+            done = self._lock_for_request(tx, spec.location, request_id)
+            if done is not None:
+                visit_id, owner = done
+                if owner != device_id:
                     raise QueueRefusal(409, "Diese Anfrage gehört einem anderen Arbeitsplatz.",
                                        "request id of another device")
-                return self._visit(tx, done[0][0]) if done[0][0] else None
-            self._check_counter_free(tx, counter)
-            chosen = next_visit(self._visits(tx, spec.location, [VisitState.QUEUED]), spec,
-                                self.clock(), self.config.settings)
+                return self._visit(tx, visit_id) if visit_id else None
+            chosen = self._choose(tx, spec, counter)
             called = None
-            if chosen is not None:
-                called = self._step(tx, seq, chosen, Action.CALL, replace(who, counter=counter),
-                                    {})
-            tx.execute("INSERT INTO queue_requests (request_id, device_id, visit_id, at) "
-                       "VALUES (?, ?, ?, ?)", (request_id, device_id,
-                                               called.id if called else None,
-                                               self.clock().isoformat()))
+            with tx.pipeline():  # the writes go together: one round trip to PostgreSQL
+                if chosen is not None:
+                    called = self._step(tx, chosen, Action.CALL, replace(who, counter=counter),
+                                        {})
+                tx.write("INSERT INTO queue_requests (request_id, device_id, visit_id, at) "
+                         "VALUES (?, ?, ?, ?)", (request_id, device_id,
+                                                 called.id if called else None,
+                                                 self.clock().isoformat()))
         if called is not None:
             self.on_commit(spec.location)
         return called
@@ -295,11 +303,7 @@ class CentralQueue:
         if action in (Action.BOOK, Action.DRAW, Action.CHECK_IN):
             raise QueueRefusal(422, "Diese Aktion geht so nicht.", "action not allowed here")
         with self.db.transaction() as tx:
-            visit = self._visit(tx, visit_id)
-            if action is Action.CALL and who.counter:
-                self._lock(tx, visit.location)
-                self._check_counter_free(tx, who.counter)
-            visit = self._change(tx, visit.location, visit, action, who, options)
+            visit = self._change(tx, visit_id, action, who, options)
         self.on_commit(visit.location)
         return visit
 
@@ -309,14 +313,15 @@ class CentralQueue:
         it is newer than the centre's."""
         visit = Visit.from_json(payload["visit"])
         event = VisitEvent.from_json(payload["event"])
-        seq = self._lock(tx, visit.location)
-        rows = tx.execute("SELECT version FROM queue_visits WHERE id = ?", (visit.id,))
+        self.config.location(visit.location)
+        rows = tx.execute("UPDATE queue_visits SET version = version WHERE id = ? "
+                          "RETURNING version", (visit.id,))
         if not rows:
             self._insert(tx, visit)
         elif int(rows[0][0]) < visit.version:
             self._update(tx, visit)
         if not tx.execute("SELECT 1 FROM queue_events WHERE id = ?", (event.id,)):
-            self._event(tx, seq + 1, visit, event)
+            self._event(tx, visit, event, late=True)
         return {"visit_id": visit.id, "version": visit.version}
 
     def anonymise(self, today: date) -> int:
@@ -347,8 +352,13 @@ class CentralQueue:
 
     # --- the machinery ------------------------------------------------------------------------
 
-    def _lock(self, tx: Tx, location: str) -> int:
-        """Take the location's lock; its latest event number."""
+    def _lock(self, tx: Tx, location: str) -> None:
+        """Take the location's lock (to the commit).
+
+        Lock order: a change that holds the location's lock claims visits only without
+        waiting (`_claim(..., busy_ok=False)` skips or refuses a visit another change holds),
+        while a change of one visit claims it first and takes the location's row last (for
+        its event number): so the two never wait for each other in a circle."""
         self.config.location(location)
         rows = tx.execute("UPDATE queue_locations SET event_seq = event_seq WHERE location = ? "
                           "RETURNING event_seq", (location,))
@@ -357,15 +367,55 @@ class CentralQueue:
                        "ON CONFLICT (location) DO NOTHING", (location,))
             rows = tx.execute("UPDATE queue_locations SET event_seq = event_seq "
                               "WHERE location = ? RETURNING event_seq", (location,))
-        return int(rows[0][0])
 
-    def _change(self, tx: Tx, location: str, visit: Visit, action: Action, who: Who,
+    def _change(self, tx: Tx, visit_id: str, action: Action, who: Who,
                 options: Mapping[str, Any]) -> Visit:
-        seq = self._lock(tx, location)
-        fresh = self._visit(tx, visit.id)  # read again under the lock
-        return self._step(tx, seq, fresh, action, who, options)
+        """One change of one visit: its row locked and read afresh, the step, the writes.
+        Only a call also takes the location's lock (one visit a counter at a time)."""
+        if action is Action.CALL and who.counter:
+            self._lock(tx, self.config.counter(who.counter).location)
+            self._check_counter_free(tx, who.counter)
+            visit = self._claim(tx, visit_id, wait=False)
+            if visit is None:
+                raise QueueRefusal(409, "Der Besuch wird gerade an einem anderen Schalter "
+                                        "bearbeitet. Bitte gleich noch einmal versuchen.",
+                                   "visit busy in another change")
+        else:
+            visit = self._claim(tx, visit_id)
+        with tx.pipeline():
+            return self._step(tx, visit, action, who, options)
 
-    def _step(self, tx: Tx, seq: int, visit: Visit, action: Action, who: Who,
+    @overload
+    def _claim(self, tx: Tx, visit_id: str) -> Visit: ...
+    @overload
+    def _claim(self, tx: Tx, visit_id: str, *, wait: Literal[False]) -> Visit | None: ...
+
+    def _claim(self, tx: Tx, visit_id: str, *, wait: bool = True) -> Visit | None:
+        """The visit, read under its row lock (held to the commit): a change never works on
+        a state another one has just left. Not `wait`: None at once if another change holds
+        it (PostgreSQL; SQLite has one writer, nobody else holds anything)."""
+        if not wait and self.db.dialect == "postgresql":
+            rows = tx.execute("SELECT data FROM queue_visits WHERE id = ? "
+                              "FOR UPDATE SKIP LOCKED", (visit_id,))
+            return Visit.from_json(json.loads(rows[0][0])) if rows else None
+        rows = tx.execute("UPDATE queue_visits SET version = version WHERE id = ? "
+                          "RETURNING data", (visit_id,))
+        if not rows:
+            raise NotFoundError("Diesen Besuch gibt es nicht (mehr).", "queue visit not found")
+        return Visit.from_json(json.loads(rows[0][0]))
+
+    def _choose(self, tx: Tx, spec: Counter, counter: str) -> Visit | None:
+        """Under the location's lock: the visit call next takes, its row claimed. A visit
+        another change holds or has just changed (a cancellation) is passed over."""
+        waiting = self._line(tx, spec.location, counter)
+        while (first := next_visit(waiting, spec, self.clock(), self.config.settings)):
+            claimed = self._claim(tx, first.id, wait=False)
+            if claimed is not None and claimed.state is VisitState.QUEUED:
+                return claimed
+            waiting = [v for v in waiting if v.id != first.id]
+        return None
+
+    def _step(self, tx: Tx, visit: Visit, action: Action, who: Who,
               options: Mapping[str, Any]) -> Visit:
         if action in (Action.APPEAR, Action.NOT_APPEARED, Action.RECALL, Action.FINISH) and \
                 visit.state in AT_COUNTER and who.counter and visit.counter and \
@@ -379,7 +429,7 @@ class CentralQueue:
         new, event = step(visit, action, replace(who, at=self.clock()), self.config.settings,
                           event_id=uuid7(), **kwargs)
         self._update(tx, new)
-        self._event(tx, seq + 1, new, event)
+        self._event(tx, new, event)
         return new
 
     def _check_counter_free(self, tx: Tx, counter: str) -> None:
@@ -389,6 +439,37 @@ class CentralQueue:
                                     f"{busy.state.label}: bitte erst abschließen, parken, "
                                     "weiterleiten oder als nicht erschienen markieren.",
                                "counter still has a visit called or in service")
+
+    def _lock_for_request(self, tx: Tx, location: str,
+                          request_id: str) -> tuple[str, str] | None:
+        """The location's lock and, in the same statement, the answer already given to
+        `request_id` (visit id or '' for "nobody waited", and the device), if any."""
+        sql = ("UPDATE queue_locations SET event_seq = event_seq WHERE location = ? RETURNING "
+               "event_seq, (SELECT coalesce(visit_id, '') FROM queue_requests WHERE "
+               "request_id = ?), (SELECT device_id FROM queue_requests WHERE request_id = ?)")
+        rows = tx.execute(sql, (location, request_id, request_id))
+        if not rows:  # the location's first change: its row is made
+            self._lock(tx, location)
+            rows = tx.execute(sql, (location, request_id, request_id))
+        _, visit_id, device = rows[0]
+        return None if visit_id is None else (str(visit_id), str(device))
+
+    def _line(self, tx: Tx, location: str, counter: str) -> list[Visit]:
+        """The waiting visits of `location` with just what ordering needs (one read, which
+        also finds a visit still open at `counter`: then QueueRefusal)."""
+        rows = tx.execute(
+            f"SELECT {', '.join(_LINE_COLUMNS)}, counter FROM queue_visits WHERE "
+            "(location = ? AND day = ? AND state = ?) OR (counter = ? AND state IN (?, ?))",
+            (location, self.today().isoformat(), VisitState.QUEUED.value, counter,
+             VisitState.CALLED.value, VisitState.IN_SERVICE.value))
+        line = []
+        for row in rows:
+            if row[5] != VisitState.QUEUED.value and row[-1] == counter:
+                self._check_counter_free(tx, counter)
+            values = dict(zip(_LINE_COLUMNS, row, strict=False))
+            values["services"] = tuple(json.loads(values.pop("open_services")))
+            line.append(Visit.from_json(values))
+        return line
 
     def _at_counter(self, tx: Tx, counter: str) -> Visit | None:
         rows = tx.execute("SELECT data FROM queue_visits WHERE counter = ? AND state IN (?, ?) "
@@ -425,42 +506,36 @@ class CentralQueue:
                 return number
 
     def _insert(self, tx: Tx, visit: Visit) -> None:
-        tx.execute(f"INSERT INTO queue_visits ({', '.join(_VISIT_COLUMNS)}, id) VALUES "
+        tx.write(f"INSERT INTO queue_visits ({', '.join(_VISIT_COLUMNS)}, id) VALUES "
                    f"({', '.join('?' * (len(_VISIT_COLUMNS) + 1))})", (*_row(visit), visit.id))
 
     def _update(self, tx: Tx, visit: Visit) -> None:
-        tx.execute(f"UPDATE queue_visits SET {', '.join(c + ' = ?' for c in _VISIT_COLUMNS)} "
+        tx.write(f"UPDATE queue_visits SET {', '.join(c + ' = ?' for c in _VISIT_COLUMNS)} "
                    "WHERE id = ?", (*_row(visit), visit.id))
 
-    def _event(self, tx: Tx, seq: int, visit: Visit, event: VisitEvent) -> None:
-        data = {"seq": seq, "event": event.to_json(), "visit": public_visit(visit)}
-        tx.execute("INSERT INTO queue_events (location, seq, id, visit_id, at, data) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   (visit.location, seq, event.id, visit.id,
-                    event.at.isoformat(timespec="milliseconds"), json.dumps(data)))
-        tx.execute("UPDATE queue_locations SET event_seq = ? WHERE location = ?",
-                   (seq, visit.location))
+    def _event(self, tx: Tx, visit: Visit, event: VisitEvent, *, late: bool = False) -> None:
+        """Record `event` with the location's next number. The number is taken last, by
+        a statement that locks the location's row to the commit: events of one location
+        commit in the order of their numbers, so the feed, reading on from the last number
+        it saw, never skips one. `late`: it happened earlier on a workstation's own queue
+        (offline); the feed carries it, but it is no call to show."""
+        tx.write("INSERT INTO queue_locations (location, event_seq) VALUES (?, 0) "
+                 "ON CONFLICT (location) DO NOTHING", (visit.location,))
+        data = {"event": event.to_json(), "visit": public_visit(visit), "late": late}
+        tx.write("UPDATE queue_locations SET event_seq = event_seq + 1 WHERE location = ?",
+                 (visit.location,))
+        tx.write("INSERT INTO queue_events (location, seq, id, visit_id, at, data) "
+                 "SELECT location, event_seq, ?, ?, ?, ? FROM queue_locations "
+                 "WHERE location = ?",
+                 (event.id, visit.id, event.at.isoformat(timespec="milliseconds"),
+                  json.dumps(data), visit.location))
         if self.db.dialect == "postgresql":
-            tx.execute("SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, visit.location))
+            tx.write("SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, visit.location))
 
     def _day_start(self) -> str:
         zone = self.config.settings.zone
         start = datetime.combine(self.today(), datetime.min.time(), zone).astimezone(UTC)
         return start.isoformat(timespec="milliseconds")
-
-
-def event_call(data: Mapping[str, Any], config: QueueConfig) -> Call | None:
-    """The call display's line in a feed event, if the event is a call."""
-    event = data.get("event") or {}
-    if event.get("action") not in (Action.CALL.value, Action.RECALL.value) or \
-            event.get("to_state") != VisitState.CALLED.value:
-        return None
-    counter = str(event.get("counter") or "")
-    spec = config.counters.get(counter)
-    return Call(visit_id=str(event["visit_id"]), label=str(data["visit"]["label"]),
-                counter=counter, counter_name=spec.name if spec else counter,
-                at=datetime.fromisoformat(event["at"]),
-                recall=event["action"] == Action.RECALL.value)
 
 
 def _booked(tx: Tx, location: str, day: date) -> list[Booked]:
@@ -472,8 +547,14 @@ def _booked(tx: Tx, location: str, day: date) -> list[Booked]:
 
 def _row(visit: Visit) -> tuple[Any, ...]:
     return (visit.location, visit.day, visit.state.value, visit.label, visit.booking_number,
-            visit.counter, json.dumps(visit.to_json(), ensure_ascii=False), visit.version,
+            visit.counter, visit.kind, visit.priority, _iso(visit.queued_at),
+            _iso(visit.appointment_at), visit.target_counter, json.dumps(visit.open_services),
+            json.dumps(visit.to_json(), ensure_ascii=False), visit.version,
             (visit.updated_at or datetime.now(UTC)).isoformat(timespec="milliseconds"))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="milliseconds") if moment else None
 
 
 def _sha256(text: str) -> str:

@@ -156,7 +156,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # The waiting room (issue 12): visits with their state columns and the whole visit as
     # JSON; bookings carry their slot (counter, start, minutes) and the hash of their
-    # cancellation code. One row per location serialises every change of its queue
+    # cancellation code; the columns "call next" orders by (so it need not read every waiting
+    # visit whole). One row per location serialises every change of its queue
     # (`event_seq`: the number of its latest event, what the live feed follows); the events
     # themselves (no names); the "call next" requests already answered.
     """
@@ -172,11 +173,18 @@ MIGRATIONS: tuple[str, ...] = (
         slot_start TEXT,
         slot_minutes INTEGER,
         counter TEXT,
+        kind TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        queued_at TEXT,
+        appointment_at TEXT,
+        target_counter TEXT,
+        open_services TEXT NOT NULL,
         data TEXT NOT NULL,
         version BIGINT NOT NULL,
         updated_at TEXT NOT NULL
     );
     CREATE INDEX queue_visits_line ON queue_visits (location, day, state);
+    CREATE INDEX queue_visits_counter ON queue_visits (counter, state);
     CREATE TABLE queue_locations (
         location TEXT PRIMARY KEY,
         event_seq BIGINT NOT NULL
