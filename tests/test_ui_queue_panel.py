@@ -152,6 +152,22 @@ def test_missed_put_back_from_the_list_and_a_walk_in_ticket(
     qtbot.waitUntil(lambda: panel.view is not None and not panel.view.missed, timeout=5000)
     assert visits(cfg)[people["urgent"]]["state"] == "queued"
 
+    # Parked (comes back with a paper), then called back from the list with Enter.
+    press(qtbot, window, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: panel.number.text() == people["urgent"], timeout=5000)
+    press(qtbot, window, Qt.Key.Key_P, CTRL_SHIFT)
+    qtbot.waitUntil(lambda: panel.view is not None and len(panel.view.parked) == 1,
+                    timeout=5000)
+    press(qtbot, window, Qt.Key.Key_L, CTRL_SHIFT)
+    parked = [panel.lines.topLevelItem(i) for i in range(panel.lines.topLevelItemCount())]
+    panel.lines.setCurrentItem(next(item for item in parked
+                                    if item is not None and item.text(0) == people["urgent"]))
+    qtbot.keyClick(panel.lines, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.number.text() == people["urgent"], timeout=5000)
+    assert visits(cfg)[people["urgent"]]["state"] == "called"
+    press(qtbot, window, Qt.Key.Key_B)               # put back the one called
+    qtbot.waitUntil(lambda: visits(cfg)[people["urgent"]]["state"] == "queued", timeout=5000)
+
     opened: list[Path] = []
     panel.ticket_printer.opener = lambda path: opened.append(path) or True
     press(qtbot, window, Qt.Key.Key_T)
