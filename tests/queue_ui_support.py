@@ -21,3 +21,11 @@ def queue_centre(folder: Path) -> Iterator[tuple[CentralServer, Central]]:
         f'queue_file = "{QUEUE_TOML}"\ncentral_booking_per_minute = 100000\n', "utf-8")
     with central_database("sqlite", folder) as url, running_central(url, folder) as pair:
         yield pair
+
+
+def kill(server: CentralServer) -> None:
+    """kill -9 the centre, and close the dead process's stderr pipe (a later `start` makes a
+    new one)."""
+    server.kill()
+    if server.proc is not None and server.proc.stderr is not None:
+        server.proc.stderr.close()

@@ -22,12 +22,12 @@ from sync.client import CentralClient
 from sync.queue_client import QueueClient
 from sync.server.central import Central
 from tests.factories import make_cfg
-from tests.queue_ui_support import QUEUE_TOML, queue_centre
+from tests.queue_ui_support import QUEUE_TOML, kill, queue_centre
 from tests.sync_support import CentralServer, Workstation
 from tests.ui_support import save_shot
 from ui.queue.call_feed import CallFeed
 from ui.queue.call_sources import local_calls, shared_calls
-from ui.queue.display_command import display_location
+from ui.queue.display_command import call_source, display_location
 from ui.queue.display_window import DisplayWindow
 
 pytestmark = pytest.mark.usefixtures("german")
@@ -89,7 +89,7 @@ def test_the_display_follows_the_shared_queue_and_survives_the_centre_going_away
         assert time.monotonic() - pressed < 1.0
         save_shot(window, "screenshot-aufrufanzeige-zentral.png")
 
-        server.kill()
+        kill(server)
         qtbot.waitUntil(lambda: window.board.notice != "", timeout=20_000)
         assert window.board.spoken().startswith(first.label)   # the last calls stay
         server.start()
@@ -104,6 +104,12 @@ def test_the_display_follows_the_shared_queue_and_survives_the_centre_going_away
     finally:
         station.close()
         display.close()
+
+
+def test_a_local_display_without_a_register_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        call_source(make_cfg(tmp_path), CONFIG, "mobil")
+    assert "kein Melderegister" in refused.value.message_de
 
 
 def test_display_location_from_the_option_or_the_counter(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from clerk_app.keys import write_secret_file
 from sync.queue_client import QueueClient
 from sync.server.central import Central
 from tests.factories import make_cfg
-from tests.queue_ui_support import QUEUE_TOML, queue_centre
+from tests.queue_ui_support import QUEUE_TOML, kill, queue_centre
 from tests.sync_support import CentralServer, Workstation
 from tests.ui_support import close_window, focused, open_window, rows
 from ui.main_window import MainWindow
@@ -91,7 +91,7 @@ def test_shared_queue_pushed_changes_call_next_at_the_centre_and_the_centre_away
     assert second is not None and second.label == "W002"   # never the same citizen
     qtbot.waitUntil(lambda: panel.view is not None and not panel.view.waiting, timeout=5000)
 
-    server.kill()
+    kill(server)
     qtbot.keyClick(focused(), Qt.Key.Key_T, CTRL)
     qtbot.waitUntil(lambda: panel.view is not None and not panel.view.shared, timeout=20_000)
     assert "Zentrale nicht erreichbar" in panel.heading.text()

@@ -17,7 +17,7 @@ from clerk_app.config import Config
 from clerk_app.errors import ClerkError, ConfigError
 from clerk_app.queue.configuration import QueueConfig
 from clerk_app.store.db import Store
-from clerk_app.store.opening import open_register
+from clerk_app.store.opening import open_register, register_exists
 from ui.i18n import error_text, tr
 from ui.queue.call_feed import CallFeed, CallSource
 from ui.queue.call_sources import local_calls, shared_calls
@@ -48,6 +48,12 @@ def call_source(cfg: Config, config: QueueConfig, location: str) -> CallSource:
 
         names = {code: counter.name for code, counter in config.counters.items()}
         return shared_calls(lambda: QueueClient(connect(cfg), names), location)
+
+    if not register_exists(cfg):
+        raise ConfigError("Auf diesem Rechner gibt es kein Melderegister mit einer "
+                          "Warteschlange. Die Aufrufanzeige eines mobilen Bürgerbüros läuft "
+                          "am Arbeitsplatz mit der Warteschlange; bitte die IT verständigen.",
+                          "display: local queue without a register on this machine")
 
     def open_store() -> Store:
         return open_register(cfg, system_actor("display", cfg.workstation))
