@@ -42,14 +42,8 @@ import verify  # noqa: E402
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux build machine only"),
+    # Two bundle builds and an apt install: ~15 minutes.
     pytest.mark.timeout(1800),
-    # Two bundle builds and an apt install: ~15 minutes. The build lock
-    # (requirements-build.lock) predates the dependencies merged with the clerks' login and
-    # the document check (argon2-cffi, pypdfium2, zxing-cpp, pillow); until it is compiled
-    # anew, run this module on purpose, not in every test run.
-    pytest.mark.skipif(os.environ.get("CLERK_TEST_INSTALLERS") != "1",
-                       reason="installer builds run with CLERK_TEST_INSTALLERS=1 (the build "
-                              "lock must first be compiled anew for the merged dependencies)"),
 ]
 
 PACKAGE_LIMIT = 70_000_000
@@ -230,10 +224,12 @@ def test_debian_package_from_a_signed_repository_installs_upgrades_and_removes(
         built: tuple[Path, Path], tmp_path: Path, test_source: Path) -> None:
     _need("dpkg-deb", "apt-get", "apt-ftparchive", "gpg")
     bundle, public = built
-    debs = [make_deb.build_package(bundle, tmp_path / "deb", revision=n, compression="zstd")
-            for n in (1, 2)]
-    for deb in debs:
-        assert deb.stat().st_size <= PACKAGE_LIMIT, f"{deb.name}: {deb.stat().st_size} bytes"
+    # Revision 1 as IT gets it (xz, make_deb's default: the size limit applies to it);
+    # revision 2 only exercises the upgrade, so the fast zstd does.
+    debs = [make_deb.build_package(bundle, tmp_path / "deb", revision=1),
+            make_deb.build_package(bundle, tmp_path / "deb", revision=2, compression="zstd")]
+    size = debs[0].stat().st_size
+    assert size <= PACKAGE_LIMIT, f"{debs[0].name}: {size} bytes"
     repo = test_source
     key = _gpg_key(tmp_path / "gnupg")
     _publish(repo, debs[0], key)
