@@ -299,3 +299,20 @@ def test_check_in_typed_forward_finish_with_ticks_and_cancel(
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: visits(cfg)[people["ticket"]]["state"] == "cancelled",
                     timeout=5000)
+
+
+def test_the_lock_hides_the_queue_panel_and_its_keys(qtbot: QtBot, window: MainWindow) -> None:
+    """A booked citizen's name is on the panel: locked, nothing of it shows and no key acts."""
+    panel = panel_of(window)
+    qtbot.waitUntil(lambda: panel.view is not None, timeout=5000)
+    dock = panel.parentWidget()
+    assert dock is not None and dock.isVisible()
+    press(qtbot, window, Qt.Key.Key_L)
+    assert window.screen_lock.locked
+    assert not dock.isVisible() and not panel.isVisible()
+    assert not window.function_actions["Ctrl+N"].isEnabled()
+    lock_panel = window.screen_lock._panel
+    assert lock_panel is not None
+    lock_panel.unlock_button.click()          # the demo clerk: no password
+    qtbot.waitUntil(lambda: not window.screen_lock.locked, timeout=5000)
+    assert dock.isVisible() and window.function_actions["Ctrl+N"].isEnabled()

@@ -27,7 +27,6 @@ open service done finishes the visit (`desk.finish_with_commands`).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -69,8 +68,6 @@ from ui.style import MUTED, say
 
 if TYPE_CHECKING:
     from clerk_app.queue.backend import QueueBackend
-
-log = logging.getLogger(__name__)
 
 REFRESH_MS = 15_000     # waiting times and due appointments move on without any key
 CHANGE_DELAY_MS = 150   # after a change pushed by the centre
