@@ -23,6 +23,7 @@ from typing import Any
 from babel.numbers import format_currency
 
 from clerk_app.errors import ConfigError
+from clerk_app.toml_entries import EntryChecks
 
 __all__ = [
     "FEES_FILE",
@@ -115,11 +116,11 @@ def read_schedule(text: str) -> FeeSchedule:
 
 def parse_schedule(data: Mapping[str, Any]) -> FeeSchedule:
     """Check and convert the parsed file; every error names the table and entry it is in."""
-    _only_keys("", data, {"exemptions", "fees"})
+    _CHECKS.only_keys("", data, {"exemptions", "fees"})
     exemptions = {code: _exemption(code, raw)
-                  for code, raw in _as_table("exemptions", data.get("exemptions", {})).items()}
+                  for code, raw in _CHECKS.table("exemptions", data.get("exemptions", {})).items()}
     fees = {code: _fee(code, raw, exemptions)
-            for code, raw in _as_table("fees", data.get("fees", {})).items()}
+            for code, raw in _CHECKS.table("fees", data.get("fees", {})).items()}
     if not fees:
         raise _error("", "es ist keine einzige Gebühr eingetragen ([fees.…])",
                      "no fee entries ([fees.*])")
@@ -129,16 +130,17 @@ def parse_schedule(data: Mapping[str, Any]) -> FeeSchedule:
 def _exemption(code: str, raw: Any) -> Exemption:
     where = f"exemptions.{code}"
     _check_code(where, code)
-    entry = _as_table(where, raw)
-    _only_keys(where, entry, {"reason", "legal_basis"})
-    return Exemption(code, _text(where, entry, "reason"), _text(where, entry, "legal_basis"))
+    entry = _CHECKS.table(where, raw)
+    _CHECKS.only_keys(where, entry, {"reason", "legal_basis"})
+    return Exemption(code, _CHECKS.text(where, entry, "reason"),
+                     _CHECKS.text(where, entry, "legal_basis"))
 
 
 def _fee(code: str, raw: Any, exemptions: Mapping[str, Exemption]) -> Fee:
     where = f"fees.{code}"
     _check_code(where, code)
-    entry = _as_table(where, raw)
-    _only_keys(where, entry, {"name", "cents", "exemptions"})
+    entry = _CHECKS.table(where, raw)
+    _CHECKS.only_keys(where, entry, {"name", "cents", "exemptions"})
     cents = entry.get("cents")
     if isinstance(cents, bool) or not isinstance(cents, int):
         raise _error(where, "„cents“ muss die Gebühr in Cent als ganze Zahl sein "
@@ -156,28 +158,7 @@ def _fee(code: str, raw: Any, exemptions: Mapping[str, Exemption]) -> Fee:
         if ex_code not in exemptions:
             raise _error(where, f"die Befreiung „{ex_code}“ ist unter [exemptions] nicht "
                                 "definiert", f"undefined exemption {ex_code!r}")
-    return Fee(code, _text(where, entry, "name"), cents, tuple(exemptions[c] for c in codes))
-
-
-def _as_table(where: str, value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _error(where, "muss eine Tabelle sein ([…] mit Schlüssel = Wert)",
-                     "must be a table")
-    return value
-
-
-def _only_keys(where: str, entry: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(entry) - allowed)
-    if unknown:
-        raise _error(where, f"unbekannter Schlüssel „{unknown[0]}“ (erlaubt: "
-                            f"{', '.join(sorted(allowed))})", f"unknown key {unknown[0]!r}")
-
-
-def _text(where: str, entry: Mapping[str, Any], key: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise _error(where, f"„{key}“ fehlt oder ist leer", f"{key} missing or empty")
-    return value.strip()
+    return Fee(code, _CHECKS.text(where, entry, "name"), cents, tuple(exemptions[c] for c in codes))
 
 
 def _check_code(where: str, code: str) -> None:
@@ -191,6 +172,9 @@ def _error(where: str, problem_de: str, problem_en: str) -> ConfigError:
     entry_en = f" entry [{where}]" if where else ""
     return ConfigError(f"Gebührenverzeichnis ({FEES_FILE}){entry_de}: {problem_de}.",
                        f"fee schedule{entry_en}: {problem_en}")
+
+
+_CHECKS = EntryChecks(_error)
 
 
 # --- money as text ---------------------------------------------------------------------------

@@ -33,12 +33,14 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clerk_app import audit, clerks
 from clerk_app.errors import ValidationError
 from clerk_app.ids import uuid7
+from clerk_app.queue.configuration import QueueConfig, packaged_queue_config
+from clerk_app.queue.local_queue import LocalQueue
 from clerk_app.search_index import (
     IndexEntry,
     add_entries,
@@ -58,6 +60,7 @@ from sync.protocol import (
     Command,
     CommandResult,
 )
+from sync.queue_client import QueueClient, load_bookings
 from sync.state import (
     ACCESS_LOG_SENT,
     BOOTSTRAP,
@@ -134,9 +137,15 @@ OUTBOX_COLUMNS = "command_id, type, payload, base_versions, device, clerk, creat
 class SyncEngine:
     def __init__(self, store: Store, client: CentralClient, *, batch: int = BATCH,
                  page: int = PAGE, bootstrap_page: int = BOOTSTRAP_PAGE,
-                 check_every: float = CHECK_EVERY) -> None:
+                 check_every: float = CHECK_EVERY, queue_location: str | None = None,
+                 queue_config: QueueConfig | None = None) -> None:
+        """`queue_location`: the waiting room whose bookings (today's and tomorrow's) each
+        sync takes into the local queue (a mobile office's stop: its day's appointments are
+        here before it leaves)."""
         self.store = store
         self.client = client
+        self.queue_location = queue_location
+        self.queue_config = queue_config
         self.batch = batch
         self.page = page
         self.bootstrap_page = bootstrap_page
@@ -159,6 +168,8 @@ class SyncEngine:
         if not needs_bootstrap or self._stage(report, "Erstabgleich", "bootstrap",
                                               self.bootstrap):
             self._stage(report, "Abruf der Änderungen", "pull", self.pull)
+        if self.queue_location:
+            self._stage(report, "Termine", "bookings", self.load_bookings)
         changed = bool(report.pushed or report.pulled or report.bootstrapped)
         last_check = get_setting(self.store, LAST_CHECK)
         if changed or last_check is None or \
@@ -186,6 +197,15 @@ class SyncEngine:
             report.problems.append(STAGE_PROBLEM.format(stage=name_de))
             return False
         return True
+
+    def load_bookings(self, report: SyncReport) -> None:
+        """Today's and tomorrow's bookings of `queue_location` into the local queue."""
+        assert self.queue_location
+        queue = LocalQueue(self.store, self.queue_config or packaged_queue_config())
+        client = QueueClient(self.client)
+        today = queue.today()
+        for day in (today, today + timedelta(days=1)):
+            report.bookings += load_bookings(queue, client, self.queue_location, day)
 
     # --- push ----------------------------------------------------------------------------
 

@@ -152,9 +152,10 @@ class QueueClient:
                                                       reason=reason))
 
     def link_command(self, visit_id: str, command_id: str, command_type: str,
-                     counter: str | None = None) -> Visit:
+                     counter: str | None = None, person_id: str | None = None) -> Visit:
         return self._act(visit_id, VisitActionRequest(
-            action="link", counter=counter, command_id=command_id, command_type=command_type))
+            action="link", counter=counter, command_id=command_id, command_type=command_type,
+            person_id=person_id))
 
     def _act(self, visit_id: str, body: VisitActionRequest) -> Visit:
         return self._changed("POST", f"/visits/{visit_id}/actions", body)

@@ -45,6 +45,7 @@ class VisitActionRequest(BaseModel):
     to_services: Annotated[list[Code], Field(max_length=20)] = []
     command_id: RequestId | None = None
     command_type: Code | None = None
+    person_id: RequestId | None = None
     reason: Text = ""
 
 

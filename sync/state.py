@@ -49,6 +49,7 @@ class SyncReport:
     pulled: int = 0
     held: int = 0
     bootstrapped: int = 0
+    bookings: int = 0  # appointments of this workstation's location taken or changed here
     checksum_ok: bool | None = None
     changed: set[str] = field(default_factory=set)  # persons written here from the centre
     failed: set[str] = field(default_factory=set)  # central records not writable here (kind/id)

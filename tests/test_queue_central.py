@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -146,6 +147,12 @@ def test_a_double_press_calls_one_citizen(stations: list[Workstation]) -> None:
     with pytest.raises(CentralRefused):
         two.call_next("c2", key)  # another device's request id
     assert len(one.visits_today("amt", [VisitState.CALLED])) == 1
+    one.appear(called.id, "c1")
+    command, person = uuid7(), str(uuid.uuid4())
+    linked = one.link_command(called.id, command, "anmeldung", "c1", person_id=person)
+    assert linked.commands == (command,) and linked.services_done == ("lang",)
+    assert linked.person_id == person
+    assert one.finish(called.id, "c1", []).state is VisitState.FINISHED
 
 
 def test_a_call_reaches_the_other_workstation_within_a_second_and_after_an_outage(
@@ -207,7 +214,9 @@ def test_a_mobile_office_loads_its_bookings_and_its_queue_reaches_the_centre_onc
     receipt = book(server.url, start, "Erika Mustermann", "mobil").json()
     day = datetime.fromisoformat(start).date()
     queue = LocalQueue(station.store, CONFIG)
-    assert load_bookings(queue, QueueClient(station.client), "mobil", day) == 1
+    # The sync takes the stop's bookings of today and tomorrow into the local queue.
+    assert station.sync(queue_location="mobil", queue_config=CONFIG).bookings == 1
+    assert load_bookings(queue, QueueClient(station.client), "mobil", day) == 0  # no change
     booked = queue.visits("mobil", day)
     assert [v.booking_number for v in booked] == [receipt["booking_number"]]
     assert booked[0].name == "Erika Mustermann"
@@ -261,6 +270,9 @@ def test_unknown_places_and_bad_input_get_clear_answers(
     assert answer.status_code == 422 and "im Voraus" in answer.json()["message_de"]
     empty = book(server.url, free_slots(server.url)[0]["start"], "  ")
     assert empty.status_code == 422
+    odd = datetime.fromisoformat(free_slots(server.url)[0]["start"]) + timedelta(minutes=3)
+    off_grid = book(server.url, odd.isoformat(), "Erika Mustermann")
+    assert off_grid.status_code == 422 and "kein Termin" in off_grid.json()["message_de"]
 
 
 def test_the_centre_anonymises_old_visits_and_keeps_them(tmp_path: Path) -> None:

@@ -179,8 +179,12 @@ def test_finishing_ticks_the_services_done_and_linked_commands(queue: LocalQueue
         queue.finish(visit.id, "schalter_1", ["anmeldung"])  # not yet appeared
     queue.appear(visit.id, "schalter_1")
     command = uuid7()
-    linked = queue.link_command(visit.id, command, "meldebescheinigung", "schalter_1")
+    linked = queue.link_command(visit.id, command, "meldebescheinigung", "schalter_1",
+                                person_id="p-17")
     assert linked.commands == (command,) and linked.services_done == ("meldebescheinigung",)
+    assert linked.person_id == "p-17"
+    again = queue.link_command(visit.id, command, "meldebescheinigung", "schalter_1")
+    assert again.commands == (command,) and again.person_id == "p-17"  # once, and kept
     with refused(ValidationError, "nur Dienstleistungen des Besuchs"):
         queue.finish(visit.id, "schalter_1", ["abmeldung"])
     done = queue.finish(visit.id, "schalter_1", [])

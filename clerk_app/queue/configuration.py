@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from clerk_app.errors import ConfigError
+from clerk_app.toml_entries import EntryChecks
 
 QUEUE_PACKAGE = "resources"
 QUEUE_FILE = "queue.toml"
@@ -189,16 +190,16 @@ def load_queue_config(path: str | Path | None = None) -> QueueConfig:
 
 def parse_queue_config(data: Mapping[str, Any]) -> QueueConfig:
     """Check and convert the parsed file; every error names the table and entry it is in."""
-    _only_keys("", data, {"settings", "services", "locations", "counters", "ticket_groups"})
-    settings = _settings(_table("settings", data.get("settings", {})))
+    _CHECKS.only_keys("", data, {"settings", "services", "locations", "counters", "ticket_groups"})
+    settings = _settings(_CHECKS.table("settings", data.get("settings", {})))
     services = {code: _service(code, raw)
-                for code, raw in _table("services", data.get("services", {})).items()}
+                for code, raw in _CHECKS.table("services", data.get("services", {})).items()}
     locations = {code: _location(code, raw)
-                 for code, raw in _table("locations", data.get("locations", {})).items()}
+                 for code, raw in _CHECKS.table("locations", data.get("locations", {})).items()}
     counters = {code: _counter(code, raw, services, locations)
-                for code, raw in _table("counters", data.get("counters", {})).items()}
-    groups = {code: _group(code, raw, services, locations)
-              for code, raw in _table("ticket_groups", data.get("ticket_groups", {})).items()}
+                for code, raw in _CHECKS.table("counters", data.get("counters", {})).items()}
+    groups = {code: _group(code, raw, services, locations) for code, raw in
+              _CHECKS.table("ticket_groups", data.get("ticket_groups", {})).items()}
     if not services or not locations:
         raise _error("", "es braucht mindestens eine Dienstleistung und einen Standort",
                      "at least one service and one location are required")
@@ -208,7 +209,7 @@ def parse_queue_config(data: Mapping[str, Any]) -> QueueConfig:
 
 def _settings(raw: dict[str, Any]) -> QueueSettings:
     defaults = QueueSettings()
-    _only_keys("settings", raw, set(defaults.__dataclass_fields__))
+    _CHECKS.only_keys("settings", raw, set(defaults.__dataclass_fields__))
     values: dict[str, Any] = {
         key: _int("settings", raw, key, low=0, high=10_000, default=getattr(defaults, key))
         for key in defaults.__dataclass_fields__ if key != "timezone"}
@@ -231,7 +232,7 @@ def _settings(raw: dict[str, Any]) -> QueueSettings:
 def _service(code: str, raw: Any) -> ServiceSpec:
     where = f"services.{code}"
     entry = _entry(where, code, raw, {"name", "minutes", "commands"})
-    return ServiceSpec(code, _text(where, entry, "name"),
+    return ServiceSpec(code, _CHECKS.text(where, entry, "name"),
                        _int(where, entry, "minutes", low=1, high=480),
                        tuple(_str_list(where, entry, "commands", required=False)))
 
@@ -243,8 +244,8 @@ def _location(code: str, raw: Any) -> Location:
     shared = entry.get("shared_queue", False)
     if not isinstance(shared, bool):
         raise _error(where, "„shared_queue“ muss true oder false sein", "shared_queue not bool")
-    hours_raw = _table(f"{where}.hours", entry.get("hours", {}))
-    _only_keys(f"{where}.hours", hours_raw, set(WEEKDAYS))
+    hours_raw = _CHECKS.table(f"{where}.hours", entry.get("hours", {}))
+    _CHECKS.only_keys(f"{where}.hours", hours_raw, set(WEEKDAYS))
     hours = {WEEKDAYS.index(day): _spans(f"{where}.hours", day, spans)
              for day, spans in hours_raw.items()}
     closed: set[date] = set()
@@ -254,7 +255,7 @@ def _location(code: str, raw: Any) -> Location:
         except ValueError as exc:
             raise _error(where, f"„{text}“ in „closed_days“ ist kein Datum (JJJJ-MM-TT)",
                          "closed day is not a date") from exc
-    return Location(code, _text(where, entry, "name"), str(entry.get("address", "")),
+    return Location(code, _CHECKS.text(where, entry, "name"), str(entry.get("address", "")),
                     shared, _int(where, entry, "booking_window_days", low=0, high=365,
                                  default=30), hours, frozenset(closed))
 
@@ -282,7 +283,8 @@ def _counter(code: str, raw: Any, services: Mapping[str, ServiceSpec],
              locations: Mapping[str, Location]) -> Counter:
     where = f"counters.{code}"
     entry = _entry(where, code, raw, {"name", "location", "services"})
-    return Counter(code, _text(where, entry, "name"), _ref(where, entry, "location", locations),
+    return Counter(code, _CHECKS.text(where, entry, "name"),
+                   _ref(where, entry, "location", locations),
                    frozenset(_refs(where, entry, services)))
 
 
@@ -297,8 +299,8 @@ def _group(code: str, raw: Any, services: Mapping[str, ServiceSpec],
     if not re.fullmatch(r"[A-Z]{0,3}", prefix):
         raise _error(where, "„prefix“ darf nur aus bis zu drei Großbuchstaben bestehen",
                      "bad prefix")
-    return TicketGroup(code, _text(where, entry, "name"), _ref(where, entry, "location", locations),
-                       prefix, first, last,
+    return TicketGroup(code, _CHECKS.text(where, entry, "name"),
+                       _ref(where, entry, "location", locations), prefix, first, last,
                        _int(where, entry, "daily_quota", low=0, high=99_999, default=0),
                        tuple(_refs(where, entry, services)))
 
@@ -321,30 +323,9 @@ def _entry(where: str, code: str, raw: Any, allowed: set[str]) -> dict[str, Any]
     if not _CODE_RE.fullmatch(code):
         raise _error(where, "der Code darf nur Buchstaben, Ziffern und „_“ enthalten",
                      "invalid code")
-    entry = _table(where, raw)
-    _only_keys(where, entry, allowed)
+    entry = _CHECKS.table(where, raw)
+    _CHECKS.only_keys(where, entry, allowed)
     return entry
-
-
-def _table(where: str, value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _error(where, "muss eine Tabelle sein ([…] mit Schlüssel = Wert)",
-                     "must be a table")
-    return value
-
-
-def _only_keys(where: str, entry: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(entry) - allowed)
-    if unknown:
-        raise _error(where, f"unbekannter Schlüssel „{unknown[0]}“ (erlaubt: "
-                            f"{', '.join(sorted(allowed))})", f"unknown key {unknown[0]!r}")
-
-
-def _text(where: str, entry: Mapping[str, Any], key: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise _error(where, f"„{key}“ fehlt oder ist leer", f"{key} missing or empty")
-    return value.strip()
 
 
 def _int(where: str, entry: Mapping[str, Any], key: str, *, low: int, high: int,
@@ -367,7 +348,7 @@ def _str_list(where: str, entry: Mapping[str, Any], key: str, *,
 
 
 def _ref(where: str, entry: Mapping[str, Any], key: str, known: Mapping[str, Any]) -> str:
-    code = _text(where, entry, key)
+    code = _CHECKS.text(where, entry, key)
     if code not in known:
         raise _error(where, f"„{key}“ = „{code}“ ist nicht definiert",
                      f"undefined {key} {code!r}")
@@ -388,3 +369,6 @@ def _error(where: str, problem_de: str, problem_en: str) -> ConfigError:
     entry_en = f" entry [{where}]" if where else ""
     return ConfigError(f"Konfiguration der Warteschlange ({QUEUE_FILE}){entry_de}: "
                        f"{problem_de}.", f"queue configuration{entry_en}: {problem_en}")
+
+
+_CHECKS = EntryChecks(_error)

@@ -240,11 +240,13 @@ class LocalQueue:
         return self._change(visit_id, Action.CANCEL, counter, reason=reason)
 
     def link_command(self, visit_id: str, command_id: str, command_type: str,
-                     counter: str | None = None) -> Visit:
+                     counter: str | None = None, person_id: str | None = None) -> Visit:
         """A counter-service command (Anmeldung, Meldebescheinigung ...) was done for the
-        visit: it is kept on the visit and the service it carries out is ticked."""
+        visit: it is kept on the visit and the service it carries out is ticked; with
+        `person_id` the visit remembers the citizen, so its next dialog opens on them."""
         return self._change(visit_id, Action.LINK, counter, command_id=command_id,
-                            command_service=self.config.service_for_command(command_type))
+                            command_service=self.config.service_for_command(command_type),
+                            person_id=person_id)
 
     # --- from the centre -------------------------------------------------------------------
 

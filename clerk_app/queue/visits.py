@@ -187,7 +187,8 @@ class Who:
 def step(visit: Visit, action: Action, who: Who, settings: QueueSettings, *, event_id: str,
          services_done: Sequence[str] = (), to_counter: str | None = None,
          to_services: Sequence[str] = (), command_id: str | None = None,
-         command_service: str | None = None, reason: str = "") -> tuple[Visit, VisitEvent]:
+         command_service: str | None = None, person_id: str | None = None,
+         reason: str = "") -> tuple[Visit, VisitEvent]:
     """Apply `action` to `visit`: the new visit and the event recording the change.
 
     ValidationError (German) when the action is not allowed now: wrong state, a recall before
@@ -238,6 +239,8 @@ def step(visit: Visit, action: Action, who: Who, settings: QueueSettings, *, eve
         if command_service and command_service in visit.services and \
                 command_service not in visit.services_done:
             changes["services_done"] = (*visit.services_done, command_service)
+        if person_id:  # the citizen as found in the register: the next dialog starts there
+            changes["person_id"] = person_id
         detail.update(command_id=command_id, service=command_service)
     if reason:
         detail["reason"] = reason[:200]

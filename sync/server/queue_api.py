@@ -58,6 +58,14 @@ def refused(exc: ClerkError) -> CentralError:
     return CentralError(status, exc.message_de, exc.message_en)
 
 
+async def run(function: Callable[..., Any], *args: Any) -> Any:
+    """The core's blocking work off the event loop; its refusals as HTTP problems."""
+    try:
+        return await run_in_threadpool(function, *args)
+    except ClerkError as exc:
+        raise refused(exc) from exc
+
+
 def _visit(visit: Visit | None) -> VisitAnswer:
     return VisitAnswer(visit=visit.to_json() if visit else None)
 
@@ -76,12 +84,6 @@ def queue_routes(queue: CentralQueue, waker: FeedWaker, prefix: str,
 
     def who(caller: Caller, actor: Actor | None, counter: str | None) -> Who:
         return Who.now(actor.clerk if actor else caller.name, caller.name, counter)
-
-    async def run(function: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return await run_in_threadpool(function, *args)
-        except ClerkError as exc:
-            raise refused(exc) from exc
 
     @router.get("/locations/{location}/visits", response_model=VisitsAnswer)
     async def visits(location: CodePath, _: Device,
@@ -150,7 +152,8 @@ def queue_routes(queue: CentralQueue, waker: FeedWaker, prefix: str,
         elif body.action == "forward":
             options.update(to_counter=body.to_counter, to_services=body.to_services)
         elif body.action == "link":
-            options.update(command_id=body.command_id, command_type=body.command_type or "")
+            options.update(command_id=body.command_id, command_type=body.command_type or "",
+                           person_id=body.person_id)
         if body.reason:
             options["reason"] = body.reason
         return _visit(await run(queue.act, visit_id, Action(body.action),
@@ -169,12 +172,6 @@ def booking_routes(queue: CentralQueue, limit: RateLimit, prefix: str) -> APIRou
                                     "versuchen.", "rate limit exceeded")
 
     router = APIRouter(prefix=prefix, responses=REFUSALS, dependencies=[Depends(rate_limited)])
-
-    async def run(function: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return await run_in_threadpool(function, *args)
-        except ClerkError as exc:
-            raise refused(exc) from exc
 
     @router.get("/slots", response_model=SlotsAnswer)
     async def slots(location: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9_]+$")],

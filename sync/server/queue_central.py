@@ -139,6 +139,11 @@ class CentralQueue:
             free = free_slots(self.config, location, services, day, _booked(tx, location, day),
                               self.clock())
             slot = next((s for s in free if s.start == local_start), None)
+            if slot is None and not any(s.start == local_start for s in free_slots(
+                    self.config, location, services, day, [], self.clock())):
+                raise ValidationError("Zu dieser Zeit beginnt an diesem Tag kein Termin "
+                                      "(Öffnungszeiten, Terminraster).",
+                                      "start is not a slot of the day", "start")
             if slot is None:
                 raise QueueRefusal(409, "Dieser Termin ist leider schon vergeben. Bitte einen "
                                         "anderen Termin wählen.", "slot taken")
