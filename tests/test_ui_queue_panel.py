@@ -25,7 +25,15 @@ from clerk_app.queue.states import VisitState
 from clerk_app.store import opening
 from tests.factories import add_person, demo_register, make_cfg
 from tests.queue_support import MONDAY_9, Clock, booking
-from tests.ui_support import Keys, focused, rows, save_shot, type_keys, unnamed_controls
+from tests.ui_support import (
+    Keys,
+    focused,
+    open_found_person,
+    rows,
+    save_shot,
+    type_keys,
+    unnamed_controls,
+)
 from ui.certificate_dialogs import MeldebescheinigungDialog
 from ui.main_window import MainWindow
 from ui.queue.desk import queue_config
@@ -316,3 +324,26 @@ def test_the_lock_hides_the_queue_panel_and_its_keys(qtbot: QtBot, window: MainW
     lock_panel.unlock_button.click()          # the demo clerk: no password
     qtbot.waitUntil(lambda: not window.screen_lock.locked, timeout=5000)
     assert dock.isVisible() and window.function_actions["Ctrl+N"].isEnabled()
+
+
+def test_a_walk_in_served_remembers_the_person_found(
+        qtbot: QtBot, window: MainWindow, cfg: Config, people: dict[str, str]) -> None:
+    panel = panel_of(window)
+    qtbot.waitUntil(lambda: panel.view is not None, timeout=5000)
+    press(qtbot, window, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: panel.number.text() == people["urgent"], timeout=5000)
+    press(qtbot, window, Qt.Key.Key_E)       # a walk-in: the search is ready for the name
+    qtbot.waitUntil(lambda: panel.view is not None and panel.view.current is not None
+                    and panel.view.current.state is VisitState.IN_SERVICE, timeout=5000)
+    open_found_person(qtbot, window, "mueller anna maria 12.08.1964", people["anna"])
+    keys = Keys(qtbot)
+    keys.press(Qt.Key.Key_F6)
+    qtbot.waitUntil(lambda: isinstance(window.service_dialog, MeldebescheinigungDialog)
+                    and window.service_dialog.isActiveWindow(), timeout=5000)
+    dialog = window.service_dialog
+    assert isinstance(dialog, MeldebescheinigungDialog)
+    keys.press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.is_done, timeout=5000)
+    qtbot.waitUntil(lambda: visits(cfg)[people["urgent"]]["state"] == "finished",
+                    timeout=5000)
+    assert json.loads(visits(cfg)[people["urgent"]]["data"])["person_id"] == people["anna"]

@@ -223,7 +223,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.resizeDocks([dock], [QUEUE_WIDTH], Qt.Orientation.Horizontal)
         self.search_panel.check_in_scanned.connect(panel.check_in)
-        self.service_completed.connect(panel.service_completed)
+        # The counter service done for the called visit: linked to it, with the citizen.
+        self.service_completed.connect(
+            lambda result: panel.service_completed(result, self._open_person_id()))
         self.queue_panel = panel
 
     def _open_citizen(self, person_id: str | None, name: str) -> None:

@@ -180,9 +180,10 @@ class Desk:
 
 
 def finish_with_commands(queue: QueueBackend, counter: str, command_id: str,
-                         command_type: str) -> None:
+                         command_type: str, person_id: str | None = None) -> None:
     """A counter service was completed for the visit at this counter: it is linked to the
-    visit (the service it carries out is ticked), and once no requested service is left
+    visit (the service it carries out is ticked; the citizen served, `person_id`, is
+    remembered), and once no requested service is left
     open the visit is finished: finishing the service finishes the visit. A visit still
     only called has plainly appeared. Three steps, each its own transaction (the core's
     rule): cut off in between, the panel shows the visit in service with its services
@@ -192,6 +193,6 @@ def finish_with_commands(queue: QueueBackend, counter: str, command_id: str,
         return
     if visit.state is VisitState.CALLED:
         queue.appear(visit.id, counter)
-    linked = queue.link_command(visit.id, command_id, command_type, counter)
+    linked = queue.link_command(visit.id, command_id, command_type, counter, person_id)
     if not linked.open_services:
         queue.finish(visit.id, counter, linked.services_done)

@@ -515,9 +515,10 @@ class QueuePanel(QWidget):
 
     # --- the counter services --------------------------------------------------------------
 
-    def service_completed(self, result: ServiceResult) -> None:
-        """A counter service completed: linked to the visit here; the last one finishes it."""
+    def service_completed(self, result: ServiceResult, person_id: str | None) -> None:
+        """A counter service completed for `person_id` (the person open now): linked to the
+        visit here, which remembers the citizen; the last open service finishes it."""
         if self.view is None or self.view.current is None or result.replayed:
             return
         self._run(lambda queue, counter: finish_with_commands(
-            queue, counter, result.command_id, result.type), "queue link service")
+            queue, counter, result.command_id, result.type, person_id), "queue link service")
