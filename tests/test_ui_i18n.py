@@ -20,6 +20,7 @@ from clerk_app.models import (
     SEX_LABELS,
 )
 from clerk_app.persons import ID_DOCUMENT_TYPES
+from clerk_app.queue.states import STATE_LABELS
 from clerk_app.services.certificates import (
     CERTIFICATE_KINDS,
     DELIVERIES,
@@ -65,7 +66,7 @@ def core_labels() -> set[str]:
     for table in (SEX_LABELS, RESIDENCE_LABELS, MARITAL_LABELS, RELIGION_LABELS,
                   DOC_TYPE_LABELS, NATIONALITY_LABELS, CERTIFICATE_KINDS, ENTITLEMENTS,
                   DELIVERIES, EXTENDED_SECTIONS, METHODS, ID_DOCUMENT_TYPES,
-                  RELATION_LABELS):
+                  RELATION_LABELS, STATE_LABELS):
         labels.update(table.values())
     for event_labels in EVENT_LABELS.values():
         labels.update(event_labels)

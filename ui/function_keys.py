@@ -26,6 +26,7 @@ from ui.i18n import tr
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
+    from ui.queue.panel import QueuePanel
 
 
 @dataclass(frozen=True)
@@ -42,26 +43,39 @@ class FunctionKey:
     # The screen it opens (`[screens]` in resources/roles.toml): a clerk whose roles do not
     # grant it does not get the key (a courtesy: the core refuses the service itself).
     screen: str = ""
+    # The counter service it opens (a type of `clerk_app.services.runner.SERVICES`): the
+    # queue panel offers the key for a visit that asks for that service.
+    service: str = ""
+    # A key of the queue panel: its button is on the panel, not the tool bar, and it exists
+    # only where the workstation calls to a counter (`queue_counter`).
+    queue: bool = False
+
+
+def _queue_key(key: str, text: Callable[[], str], run: Callable[[QueuePanel], object],
+               tip: Callable[[], str] | None = None) -> FunctionKey:
+    return FunctionKey(key, text, lambda w: w.queue_panel is not None and run(w.queue_panel),
+                       tip, screen="queue", queue=True)
 
 
 FUNCTION_KEYS: tuple[FunctionKey, ...] = (
     FunctionKey("F2", lambda: tr("Anmeldung"), lambda w: w.registration.open_anmeldung(),
-                lambda: tr("Anmeldung: Zuzug einer oder mehrerer Personen"), screen="registration"),
+                lambda: tr("Anmeldung: Zuzug einer oder mehrerer Personen"), screen="registration",
+                service="anmeldung"),
     FunctionKey("F3", lambda: tr("Ummeldung"), lambda w: w.registration.open_ummeldung(),
                 lambda: tr("Ummeldung: Umzug der geöffneten Person und ihres Haushalts "
-                           "innerhalb der Stadt"), screen="registration"),
+                           "innerhalb der Stadt"), screen="registration", service="ummeldung"),
     FunctionKey("F4", lambda: tr("Abmeldung"), lambda w: w.registration.open_abmeldung(),
                 lambda: tr("Abmeldung: Wegzug ins Ausland oder Aufgabe einer Nebenwohnung"),
-                group_ends=True, screen="registration"),
+                group_ends=True, screen="registration", service="abmeldung"),
     FunctionKey("F6", lambda: tr("Meldebescheinigung"),
                 lambda w: w.open_certificate("meldebescheinigung"), needs_person=True,
-                screen="certificates"),
+                screen="certificates", service="meldebescheinigung"),
     FunctionKey("F7", lambda: tr("Lebensbescheinigung"),
                 lambda w: w.open_certificate("lebensbescheinigung"), needs_person=True,
-                screen="certificates"),
+                screen="certificates", service="lebensbescheinigung"),
     FunctionKey("F8", lambda: tr("Personenstandsurkunde"),
                 lambda w: w.open_certificate("personenstandsurkunde_antrag"),
-                needs_person=True, screen="certificates"),
+                needs_person=True, screen="certificates", service="personenstandsurkunde_antrag"),
     FunctionKey("F9", lambda: tr("Kasse"), lambda w: w.open_cash_desk(), screen="cash_desk"),
     FunctionKey("F10", lambda: tr("Zweitschrift"), lambda w: w.reprint_selected(),
                 needs_person=True, screen="person"),
@@ -72,15 +86,45 @@ FUNCTION_KEYS: tuple[FunctionKey, ...] = (
     FunctionKey("Ctrl+Shift+K", lambda: tr("Konten"), lambda w: clerk_screens.open_clerk_admin(w),
                 lambda: tr("Konten der Sachbearbeitung verwalten (Administration)"),
                 screen="clerks"),
+    # The queue panel (ui.queue.panel): calling, and what becomes of the visit called.
+    _queue_key("Ctrl+N", lambda: tr("Nächste Person aufrufen"), lambda p: p.call_next()),
+    _queue_key("Ctrl+R", lambda: tr("Erneut aufrufen"), lambda p: p.recall()),
+    _queue_key("Ctrl+E", lambda: tr("Erschienen"), lambda p: p.appear(),
+               lambda: tr("Die aufgerufene Person ist da: Bedienung beginnt, Person wird "
+                          "geöffnet")),
+    _queue_key("Ctrl+Shift+E", lambda: tr("Nicht erschienen"), lambda p: p.not_appeared()),
+    _queue_key("Ctrl+B", lambda: tr("Wieder einreihen"), lambda p: p.put_back(),
+               lambda: tr("Gewählte (verpasste oder geparkte) oder aufgerufene Nummer zurück "
+                          "in die Warteschlange")),
+    _queue_key("Ctrl+Shift+P", lambda: tr("Parken"), lambda p: p.park(),
+               lambda: tr("Person kommt mit einer Unterlage wieder")),
+    _queue_key("Ctrl+Shift+W", lambda: tr("Weiterleiten …"), lambda p: p.forward()),
+    _queue_key("Ctrl+Shift+A", lambda: tr("Abschließen …"), lambda p: p.finish()),
+    _queue_key("Ctrl+Shift+X", lambda: tr("Stornieren …"), lambda p: p.cancel()),
+    _queue_key("Ctrl+I", lambda: tr("Einchecken"), lambda p: p.check_in_typed(),
+               lambda: tr("Termin einchecken: Buchungsnummer in das Suchfeld tippen oder "
+                          "QR-Code scannen")),
+    _queue_key("Ctrl+T", lambda: tr("Wartemarke …"), lambda p: p.draw_ticket()),
+    _queue_key("Ctrl+Shift+L", lambda: tr("Warteliste"), lambda p: p.focus_lines()),
+    _queue_key("Ctrl+Shift+S", lambda: tr("Statistik"), lambda p: p.open_statistics(),
+               lambda: tr("Statistik der Warteschlange mit Diagrammen und CSV-Export")),
 )
+
+
+def _shown(key: str) -> str:
+    """The key as German keyboards label it ("Strg+Umschalt+E")."""
+    return key.replace("Ctrl+", tr("Strg") + "+").replace("Shift+", tr("Umschalt") + "+")
 
 
 def bind_function_keys(window: MainWindow, toolbar: QToolBar) -> dict[str, QAction]:
     """Put every key of `FUNCTION_KEYS` on `toolbar` as an action of `window`; key -> action."""
     actions: dict[str, QAction] = {}
     for entry in FUNCTION_KEYS:
+        if entry.queue and window.queue_panel is None:
+            continue   # no counter to call to at this workstation
         text = entry.text()
-        action = QAction(f"{entry.key} {text}", window)
+        # A queue key's button is on the narrow panel: the key above the words.
+        action = QAction(f"{_shown(entry.key)}{chr(10) if entry.queue else ' '}{text}", window)
         action.setObjectName(f"action{entry.key}")
         action.setShortcut(QKeySequence(entry.key))
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -88,10 +132,13 @@ def bind_function_keys(window: MainWindow, toolbar: QToolBar) -> dict[str, QActi
         if entry.tip is not None:
             action.setStatusTip(entry.tip())
         action.triggered.connect(lambda _checked=False, e=entry: e.run(window))
-        toolbar.addAction(action)
+        if entry.queue:
+            window.addAction(action)   # the key works anywhere in the window
+        else:
+            toolbar.addAction(action)
         button = toolbar.widgetForAction(action)
         if button is not None:
-            button.setAccessibleName(f"{text}, {tr('Taste')} {entry.key}")
+            button.setAccessibleName(f"{text}, {tr('Taste')} {_shown(entry.key)}")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         if entry.group_ends:
             toolbar.addSeparator()

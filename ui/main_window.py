@@ -35,6 +35,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QDialog,
+    QDockWidget,
     QMainWindow,
     QSplitter,
     QToolBar,
@@ -67,10 +68,12 @@ if TYPE_CHECKING:
     from clerk_app.id_scan import NewPersonPrefill
     from clerk_app.services.base import ServiceResult
     from ui.conflicts import ConflictsDialog
+    from ui.queue.panel import QueuePanel
 
 log = logging.getLogger(__name__)
 
 STATUS_MS = 20_000
+QUEUE_WIDTH = 400   # the queue panel's share of the 1280 px window
 
 
 class MainWindow(QMainWindow):
@@ -154,6 +157,10 @@ class MainWindow(QMainWindow):
         self.service_completed.connect(lambda _result: self.sync.local_work_done())
         # F2/F3/F4: the registration dialogs' opener (the dialogs load on the first key).
         self.registration: RegistrationActions = RegistrationActions(self)
+        # The queue panel (ui.queue.panel), where this workstation calls to a counter.
+        self.queue_panel: QueuePanel | None = None
+        if cfg.queue_counter:
+            self._build_queue_panel()
         self._build_actions()
         QWidget.setTabOrder(self.search, self.table)
         QWidget.setTabOrder(self.table, self.person_view.focus_target)
@@ -196,10 +203,39 @@ class MainWindow(QMainWindow):
         self.certificate_actions = {"meldebescheinigung": self.function_actions["F6"],
                                     "lebensbescheinigung": self.function_actions["F7"],
                                     "personenstandsurkunde_antrag": self.function_actions["F8"]}
+        if self.queue_panel is not None:
+            self.queue_panel.add_buttons(self.function_actions)
         self.cash_action = self.function_actions["F9"]
         self.reprint_action = self.function_actions["F10"]
         self.conflicts_action = self.function_actions["F12"]
         self._update_actions()
+
+    def _build_queue_panel(self) -> None:
+        from ui.queue.panel import QueuePanel
+
+        panel = QueuePanel(self.cfg, self.db, self._open_citizen, self.search.text,
+                           clerk_session=self.clerk_session)
+        dock = QDockWidget(tr("Warteschlange"), self)
+        dock.setObjectName("queueDock")
+        dock.setAccessibleName(tr("Warteschlange"))
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        dock.setWidget(panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.resizeDocks([dock], [QUEUE_WIDTH], Qt.Orientation.Horizontal)
+        self.search_panel.check_in_scanned.connect(panel.check_in)
+        # The counter service done for the called visit: linked to it, with the citizen.
+        self.service_completed.connect(
+            lambda result: panel.service_completed(result, self._open_person_id()))
+        self.queue_panel = panel
+
+    def _open_citizen(self, person_id: str | None, name: str) -> None:
+        """The called citizen is at the counter: their person opened if the visit knows it,
+        else their name searched (a booked appointment), else the search ready to type."""
+        if person_id:
+            self.open_person(person_id)
+        elif name:
+            self.search_panel.search_for(name)
+        self.focus_search(select=True)
 
     def _update_actions(self) -> None:
         open_ = self.person_view.record is not None
@@ -230,6 +266,8 @@ class MainWindow(QMainWindow):
         dialog = self.service_dialog
         if isinstance(dialog, FormDialog):
             dialog.save_draft_now()   # queued before the worker closes the register
+        if self.queue_panel is not None:
+            self.queue_panel.stop()
         self.sync.shutdown()
         self.db.shutdown()
         super().closeEvent(event)
@@ -242,6 +280,8 @@ class MainWindow(QMainWindow):
         self.search_panel.register_opened()
         self.printing.catch_up()   # documents a crash left without their PDF
         Op(self, startup_drafts, self._on_drafts, what="drafts at start").run(self.db)
+        if self.queue_panel is not None:
+            self.queue_panel.start()
         self.sync.start()
 
     def _on_lease_expired(self, message_de: str, message_en: str) -> None:

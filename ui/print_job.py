@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtPrintSupport import QPrinter
@@ -61,6 +61,16 @@ def send(printer: QPrinter, models: Sequence[RenderModel]) -> PrintOutcome:
     painting itself."""
     from ui.rendering import paint
 
+    def painter(model: RenderModel) -> Callable[[QPrinter], object]:
+        return lambda device: paint(model, device)
+
+    return send_jobs(printer, [(model.number, painter(model)) for model in models])
+
+
+def send_jobs(printer: QPrinter,
+              jobs: Sequence[tuple[str, Callable[[QPrinter], object]]]) -> PrintOutcome:
+    """Each `(name, paint)` as its own job named `name` on `printer` (a document, a walk-in
+    ticket), checked in the queue as the module docstring says."""
     queue = _queue(printer)
     outcome = PrintOutcome(queue)
     state = queue_state(queue)
@@ -68,13 +78,13 @@ def send(printer: QPrinter, models: Sequence[RenderModel]) -> PrintOutcome:
         log.warning("print queue not ready (accepting=%s, enabled=%s, reasons=%s)",
                     state.accepting, state.enabled, state.reasons)
         outcome.refused = state
-        outcome.lost = [model.number for model in models]
+        outcome.lost = [name for name, _paint in jobs]
         return outcome
-    for model in models:
+    for name, paint in jobs:
         since = time.time()
-        printer.setDocName(model.number)
-        paint(model, printer)
-        _record(outcome, model.number, since, checked=state is not None)
+        printer.setDocName(name)
+        paint(printer)
+        _record(outcome, name, since, checked=state is not None)
     return outcome
 
 

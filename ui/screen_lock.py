@@ -1,8 +1,9 @@
 """The window's lock: after `idle_lock_minutes` without input (BSI IT-Grundschutz) and on
 Ctrl+L.
 
-Locked, the register's content is hidden (the window shows only the lock panel), the open
-service dialogs are hidden (which keeps their drafts in the encrypted register, for their
+Locked, the register's content is hidden (the window shows only the lock panel; its docks,
+such as the queue panel with a booked citizen's name, are hidden too), the open service
+dialogs are hidden (which keeps their drafts in the encrypted register, for their
 owner) and every key of the window is off. Unlocking needs the same clerk's password
 (checked against the verifier of the login, in the database worker's thread); "Abmelden"
 ends the session instead, so that another clerk can log in, who never sees the first
@@ -18,6 +19,7 @@ from PySide6.QtGui import QAction, QKeyEvent, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QDockWidget,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -101,6 +103,7 @@ class ScreenLock(QObject):
         self._content: QWidget | None = None
         self._panel: LockPanel | None = None
         self._hidden_dialogs: list[QDialog] = []
+        self._hidden_docks: list[QDockWidget] = []
         self._disabled: list[QAction | QShortcut] = []
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
@@ -142,6 +145,9 @@ class ScreenLock(QObject):
         self._hidden_dialogs = [d for d in window.findChildren(QDialog) if d.isVisible()]
         for dialog in self._hidden_dialogs:
             dialog.hide()   # keeps its draft (FormDialog.hideEvent)
+        self._hidden_docks = [d for d in window.findChildren(QDockWidget) if d.isVisible()]
+        for dock in self._hidden_docks:
+            dock.hide()
         keys: list[QAction | QShortcut] = [*window.findChildren(QAction),
                                            *window.findChildren(QShortcut)]
         self._disabled = [k for k in keys if k.isEnabled()]
@@ -204,6 +210,9 @@ class ScreenLock(QObject):
         for dialog in self._hidden_dialogs:
             dialog.show()
         self._hidden_dialogs = []
+        for dock in self._hidden_docks:
+            dock.show()
+        self._hidden_docks = []
         self.locked = False
         self.idle.start()
         if not window.service_dialog:

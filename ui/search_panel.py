@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from clerk_app.models import PersonHit
 from clerk_app.mrz import looks_like_mrz
+from clerk_app.queue.booking_codes import QR_PREFIX
 from ui.db_worker import DbWorker
 from ui.enter_key import EnterKeyFilter
 from ui.formatting import fmt_date
@@ -70,6 +71,11 @@ def is_mrz_typing(text: str) -> bool:
     """The search field holds (part of) a machine-readable zone, not a name search."""
     text = text.strip()
     return bool(text) and (MRZ_TYPING_RE.fullmatch(text) is not None or looks_like_mrz(text))
+
+
+def is_check_in_code(text: str) -> bool:
+    """The field holds a confirmation's QR code (as the scanner types it), not a search."""
+    return text.strip().upper().startswith(QR_PREFIX)
 
 
 def effective_query(text: str) -> str:
@@ -115,6 +121,7 @@ class SearchPanel(QWidget):
     next_citizen = Signal()                  # the clerk typed: the last citizen's data goes
     emptied = Signal()                       # the field was emptied (Esc, clear button, delete)
     card_without_match = Signal(object, str)  # NewPersonPrefill, its one-line summary
+    check_in_scanned = Signal(str)           # a confirmation's QR code: check the booking in
 
     def __init__(self, db: DbWorker, open_person_id: Callable[[], str | None],
                  parent: QWidget | None = None) -> None:
@@ -272,6 +279,11 @@ class SearchPanel(QWidget):
 
     def _on_text_edited(self, text: str) -> None:
         self.next_citizen.emit()       # the last one's data goes away
+        if is_check_in_code(text):     # a QR code being typed: no search, Enter checks in
+            self._debounce.stop()
+            self._show_idle()
+            self.count.setText(tr("Terminbestätigung wird gelesen …"))
+            return
         if looks_like_mrz(text):       # the scanner typed the last character of the zone
             self._debounce.stop()
             self._run_scan(text)
@@ -287,6 +299,8 @@ class SearchPanel(QWidget):
     def _run_search(self) -> None:
         self._debounce.stop()
         text = self.search.text()
+        if is_check_in_code(text):
+            return
         if is_mrz_typing(text):
             if looks_like_mrz(text):
                 self._run_scan(text)
@@ -406,8 +420,18 @@ class SearchPanel(QWidget):
         self.table.selectRow(row)
         self.table.scrollTo(self.model.index(row, 0))
 
+    def search_for(self, text: str) -> None:
+        """Put `text` in the field and search it, as if typed (a called visit's name)."""
+        self.search.setText(text)
+        self._on_text_edited(text)
+
     def open_selected(self) -> None:
         """Enter: open the selected hit, or the first one; wait for a search in flight."""
+        text = self.search.text()
+        if is_check_in_code(text):
+            self.search.clear()
+            self.check_in_scanned.emit(text.strip())
+            return
         if is_mrz_typing(self.search.text()):
             # A scanner's line break, or its Enter after the zone: never opens a guess. Once
             # a scan listed several holders, Enter opens the one chosen with ↑/↓.

@@ -6,6 +6,8 @@ dialog and in the main window.
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QLabel
+
 ERROR_RED = "#b00020"
 MUTED = "#505050"
 NOTICE_BACKGROUND = "#fff4d6"
@@ -33,3 +35,10 @@ def notice_css(object_name: str) -> str:
     return (f"#{object_name} {{ background: {NOTICE_BACKGROUND}; "
             f"border: 1px solid {NOTICE_BORDER}; border-radius: 4px; }}"
             f"#{object_name} QLabel {{ color: #000; background: transparent; }}")
+
+
+def say(label: QLabel, text: str, *, problem: bool = False) -> None:
+    """A dialog's message line: what happened, or (red, marked ⚠, not by colour alone) what
+    was refused and what to do."""
+    label.setStyleSheet(f"color: {ERROR_RED};" if problem else "")
+    label.setText(f"⚠ {text}" if problem and text else text)
