@@ -37,9 +37,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clerk_app import audit, clerks
+from clerk_app.config import Config
 from clerk_app.errors import ValidationError
 from clerk_app.ids import uuid7
-from clerk_app.queue.configuration import QueueConfig, packaged_queue_config
+from clerk_app.queue.configuration import (
+    QueueConfig,
+    load_queue_config,
+    packaged_queue_config,
+)
 from clerk_app.queue.local_queue import LocalQueue
 from clerk_app.search_index import (
     IndexEntry,
@@ -135,6 +140,17 @@ OUTBOX_COLUMNS = "command_id, type, payload, base_versions, device, clerk, creat
 
 
 class SyncEngine:
+    @classmethod
+    def for_workstation(cls, cfg: Config, store: Store, client: CentralClient) -> SyncEngine:
+        """The engine as this workstation's configuration wants it: with a queue counter set
+        (`queue_counter`), each sync also loads the bookings of that counter's location, so
+        a mobile office has its day's appointments before it leaves."""
+        if not cfg.queue_counter:
+            return cls(store, client)
+        config = load_queue_config(cfg.queue_file or None)
+        return cls(store, client, queue_location=config.counter(cfg.queue_counter).location,
+                   queue_config=config)
+
     def __init__(self, store: Store, client: CentralClient, *, batch: int = BATCH,
                  page: int = PAGE, bootstrap_page: int = BOOTSTRAP_PAGE,
                  check_every: float = CHECK_EVERY, queue_location: str | None = None,

@@ -185,7 +185,7 @@ def _run_sync(cfg: Config, store: Any, *, once: bool) -> int:
         try:
             client = connect(cfg)
             try:
-                report = SyncEngine(store, client).sync_once()
+                report = SyncEngine.for_workstation(cfg, store, client).sync_once()
                 _check_update(cfg, store, client)
                 receive_office_keys(cfg, client, store)
             finally:

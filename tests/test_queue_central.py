@@ -292,3 +292,18 @@ def test_the_centre_anonymises_old_visits_and_keeps_them(tmp_path: Path) -> None
     assert kept.id == receipt.visit.id and kept.anonymised and not kept.name
     assert kept.state is VisitState.CONFIRMED and kept.services == ("kurz",)
     db.close()
+
+
+def test_the_workstation_s_counter_decides_whose_bookings_its_sync_loads(
+        stations: list[Workstation]) -> None:
+    from clerk_app.config import Config
+    from sync.engine import SyncEngine
+
+    station = stations[0]
+    counter = next(code for code, c in CONFIG.counters.items() if c.location == "mobil")
+    engine = SyncEngine.for_workstation(
+        Config(queue_counter=counter, queue_file=str(QUEUE_TOML)), station.store,
+        station.client)
+    assert engine.queue_location == "mobil"
+    assert SyncEngine.for_workstation(Config(), station.store,
+                                      station.client).queue_location is None

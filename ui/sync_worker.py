@@ -160,7 +160,7 @@ class SyncWorker(QObject):
             store = self._open_store()
             if self._client is None:
                 self._client = connect(self._cfg, self._clerk_session)
-            report = SyncEngine(store, self._client).sync_once()
+            report = SyncEngine.for_workstation(self._cfg, store, self._client).sync_once()
             receive_office_keys(self._cfg, self._client, store)
             from sync.update_notice import check_at_sync
 
