@@ -680,6 +680,9 @@ class PersonenstandsurkundeDialog(CertificateDialog):
     def window_title(cls) -> str:
         return tr("Antrag auf Personenstandsurkunde")
 
+    def initial_fee(self) -> Fee:
+        return fee_for(self.service_type).times(self.copies.value())
+
     def build_fields(self) -> None:
         request = FormSection(tr("Urkunde und Eintrag"))
         self.certificate = ChoiceBox(_labels(CERTIFICATE_KINDS), "geburt")
@@ -694,6 +697,8 @@ class PersonenstandsurkundeDialog(CertificateDialog):
         self.copies_box = self.form.add(FieldBox("copies", tr("A&nzahl"), self.copies,
                                                  required=True, value=self.copies.value))
         self.copies.lineEdit().setAccessibleName(self.copies.accessibleName())
+        # The fee is per copy: the amount to take follows the number.
+        self.copies.valueChanged.connect(lambda _n: self.payment.set_fee(self.initial_fee()))
         request.place(self.copies_box, 0, 2)
         self.names = QLineEdit()
         self.names.setObjectName("subjectNames")
