@@ -44,6 +44,7 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
 
 REQUIRED = "Bitte ausfüllen."
 INVALID_DATE = "Kein gültiges Datum (TT.MM.JJJJ)."
+NO_SUCH_DAY = "Diesen Tag gibt es nicht ({text})."
 INVALID_CHOICE = "Bitte einen der vorgesehenen Werte wählen."
 INVALID_VALUE = "Ungültige Angabe."
 _CONTROL = "unsichtbares Steuerzeichen; bitte neu eingeben."
@@ -150,9 +151,10 @@ class Section:
             self.error(key, _about(noun, "bitte als Text angeben.", INVALID_VALUE))
             return None
         text = names.normalize(value)
-        if len(text) > max_length:
+        if len(text) > max_length:   # refused, never cut: the clerk must see what is lost
             self.error(key, _about(noun, f"zu lang (höchstens {max_length} Zeichen).",
-                                   f"Höchstens {max_length} Zeichen."))
+                                   f"Zu lang: {len(text)} Zeichen, höchstens {max_length} "
+                                   "Zeichen möglich."))
             return None
         return text
 
@@ -190,7 +192,9 @@ class Section:
             return value
         parsed = rules.parse_date_text(value) if isinstance(value, str) else None
         if parsed is None:
-            self.error(key, INVALID_DATE)
+            written_as_date = isinstance(value, str) and rules.is_date_text(value)
+            self.error(key, NO_SUCH_DAY.format(text=value.strip()) if written_as_date
+                       else INVALID_DATE)
         return parsed
 
     def choice(self, key: str, choices: Mapping[str, str], *, required: bool = False,

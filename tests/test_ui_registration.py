@@ -443,6 +443,38 @@ def test_invalid_character_in_a_name_names_its_position(
     shot(dialog, "anmeldung-errors", tmp_path)
 
 
+def test_pasted_overlong_name_is_kept_and_refused_with_the_limit(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """A 5,000-character paste is neither cut to 200 nor accepted: the field names the limit."""
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
+    keys = Keys(qtbot)
+    entry = anmeldung_entry(dialog)
+    QApplication.clipboard().setText("Müller" * 800)
+    keys.press(Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    keys.tab()
+    assert len(entry.text("family_name")) == 4800, "nothing cut off"
+    message = "Zu lang: 4800 Zeichen, höchstens 200 Zeichen möglich."
+    assert dialog.form.box(entry.prefix + "family_name").error == message
+    submit(qtbot, keys, dialog)
+    assert dialog.form.box(entry.prefix + "family_name").error == message
+    assert dialog.isVisible(), "nothing registered"
+
+
+def test_impossible_and_future_birth_dates_are_named_as_such(
+        qtbot: QtBot, window: MainWindow) -> None:
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
+    keys = Keys(qtbot)
+    entry = anmeldung_entry(dialog)
+    box = dialog.form.box(entry.prefix + "birth_date")
+    entry.edits["birth_date"].setFocus()
+    keys.field("31.02.2020")
+    assert box.error == "Diesen Tag gibt es nicht (31.02.2020) – bitte das Datum prüfen."
+    entry.edits["birth_date"].setFocus()
+    entry.edits["birth_date"].selectAll()
+    keys.field(f"01.01.{date.today().year + 1}")
+    assert box.error == "Das Geburtsdatum liegt in der Zukunft."
+
+
 def test_likely_duplicate_is_shown_and_can_be_created_anyway(
         qtbot: QtBot, window: MainWindow, cfg: Config, tmp_path: Path) -> None:
     dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)

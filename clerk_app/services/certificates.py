@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
 
-from clerk_app import blocks, cashbook, clerks
+from clerk_app import blocks, cashbook, clerks, rules
 from clerk_app.errors import NotFoundError
 from clerk_app.fees import fee_for, format_cents
 from clerk_app.form_reading import Section, country_name_de
@@ -660,6 +660,8 @@ def parse_event_date(text: str, today: date) -> tuple[str, str] | str:
         day = (date(int(match[3]), int(match[2]), int(match[1])) if match
                else date.fromisoformat(text))
     except ValueError:
+        if match or rules.is_date_text(text):   # "31.02.2001": written right, no such day
+            return f"Den Tag „{text}“ gibt es nicht."
         return f"„{text}“ ist kein gültiges Datum (TT.MM.JJJJ oder nur das Jahr)."
     if day > today:
         return "Das Datum liegt in der Zukunft."

@@ -19,6 +19,7 @@ from clerk_app.models import (
     PersonRecord,
 )
 from clerk_app.names import DataType, validate
+from ui.fields import limit_length
 from ui.formatting import fmt_date
 from ui.i18n import tr, tr_label
 
@@ -83,7 +84,7 @@ def codes_of(text: str) -> list[str]:
 
 def line_edit(placeholder: str = "", max_length: int = 200) -> QLineEdit:
     edit = QLineEdit()
-    edit.setMaxLength(max_length)
+    limit_length(edit, max_length)
     if placeholder:
         edit.setPlaceholderText(placeholder)
     return edit
