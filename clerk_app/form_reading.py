@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from clerk_app import names, rules
+from clerk_app import latin_names, names, rules
 from clerk_app.errors import FormError
 from clerk_app.names import DataType
 
@@ -172,14 +172,15 @@ class Section:
 
     def name(self, key: str, *, required: bool = False, data_type: DataType = DataType.A,
              ) -> str | None:
-        """A name (or place, or address) checked against DIN 91379; the message is the names
-        module's, naming the character and its position (also for control characters)."""
+        """A name (or place, or address) checked against DIN 91379: one message for the field
+        (`latin_names.name_message`: the character and its position, or the characters, and
+        the passport's Latin form of a Cyrillic name)."""
         text = self._string(key, required, names.DEFAULT_MAX_LENGTH)
         if text is None:
             return None
-        problems = names.validate(text, data_type)
-        if problems:
-            self.error(key, " ".join(p.message_de for p in problems))
+        problem = latin_names.name_message(text, data_type)
+        if problem is not None:
+            self.error(key, problem)
             return None
         return text
 

@@ -367,6 +367,12 @@ class FieldBox(QWidget):
         self.widget.style().polish(self.widget)
         self.widget.setAccessibleDescription(message)
 
+    def add_below(self, widget: QWidget) -> None:
+        """Place `widget` under the error line (an offer to fix the field, say)."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.count() - 1, widget, 0, Qt.AlignmentFlag.AlignLeft)
+
     def set_hint(self, text: str) -> None:
         self.hint_label.setText(text)
         self.hint_label.setVisible(bool(text))
