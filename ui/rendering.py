@@ -238,7 +238,8 @@ def _paint_pages(model: RenderModel, device: QPagedPaintDevice, painter: QPainte
 
 
 def _watermark(painter: QPainter, model: RenderModel, width: float, height: float) -> None:
-    """'ZWEITSCHRIFT' diagonally across the page, painted first so the text stays on top."""
+    """'MUSTER' or 'ZWEITSCHRIFT' diagonally across the page, painted first so the text
+    stays on top."""
     painter.save()
     painter.setFont(document_font(model, WATERMARK_POINT_SIZE))
     painter.setPen(WATERMARK_GREY)
@@ -251,8 +252,9 @@ def _watermark(painter: QPainter, model: RenderModel, width: float, height: floa
 
 def _footer(painter: QPainter, model: RenderModel, page: int, pages: int, area: QRectF,
             dpi: int) -> None:
-    """Rule, office and address on the left; number and page on the right; the reprint
-    notice in black on every page of a Zweitschrift. One font face (see base.html)."""
+    """Rule, office and address on the left; number and page on the right; the specimen and
+    reprint notices in black on every page of a demo document or a Zweitschrift. One font
+    face (see base.html)."""
     painter.save()
     font = document_font(model, FOOTER_POINT_SIZE)
     painter.setFont(font)
@@ -272,10 +274,10 @@ def _footer(painter: QPainter, model: RenderModel, page: int, pages: int, area: 
     painter.drawText(QRectF(0, text_top, left_width, line), align_left, left)
     painter.drawText(QRectF(0, text_top, area.width(), line), align_right, number)
     painter.drawText(QRectF(0, text_top + line, area.width(), line), align_right, page_text)
-    if model.reprint_notice:
+    notice = " · ".join(n for n in (model.specimen_notice, model.reprint_notice) if n)
+    if notice:
         painter.setPen(QColor(0, 0, 0))
-        painter.drawText(QRectF(0, text_top + line, left_width, line), align_left,
-                         model.reprint_notice)
+        painter.drawText(QRectF(0, text_top + line, left_width, line), align_left, notice)
     painter.restore()
 
 
