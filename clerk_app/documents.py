@@ -393,7 +393,7 @@ def build_model(store: Store, cfg: Config, number: str, *, seal_key: SealKey | N
         fee=fee_line(store, doc.receipt_number) if doc.doc_type not in NO_FEE_LINE else None,
         seal=payload, seal_key_id=key_id, seal_url=link, seal_modules=modules,
         reprint_on=reprint_on,
-        reprint_clerk=store.actor.name if reprint_on else None, view=_view(doc),
+        reprint_clerk=store.actor.name if reprint_on else None, view=document_view(doc),
         clerk_name=clerk_display_name(store, doc.clerk))
 
 
@@ -407,7 +407,7 @@ def clerk_display_name(store: Store, login: str) -> str:
     return str(row[0]) if row else login
 
 
-def _view(doc: StoredDocument) -> dict[str, Any]:
+def document_view(doc: StoredDocument) -> dict[str, Any]:
     """Per-template structure read from the fields (the services store flat label/value
     pairs; some documents print them as groups or columns)."""
     if doc.doc_type == "meldebestaetigung":

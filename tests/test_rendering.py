@@ -31,6 +31,7 @@ from clerk_app.documents import (
     archived_files,
     archived_pdf,
     build_model,
+    document_view,
     read_seal_metadata,
 )
 from clerk_app.office_seal import office_seal
@@ -289,6 +290,35 @@ def test_long_documents_break_into_pages_with_footer_and_mark_on_each(rendered: 
         assert "ZWEITSCHRIFT – Ausdruck vom 26.11.2026" in text
         assert model.number in text
     assert "Teststraße 69, 79539 Lörrach" in text_of(pdf)
+
+
+# --- the closing block of a household's Meldebestätigung ------------------------------------
+
+CLOSING = (f"Lörrach, {ISSUE_DATE}", "Im Auftrag", "(Sachbearbeitung)", "Elektronisches Siegel",
+           "Jede Änderung macht es ungültig.")
+
+
+@pytest.mark.parametrize("specimen", [True, False], ids=["demo", "production"])
+@pytest.mark.parametrize("persons", range(2, 9))
+def test_closing_block_of_a_household_is_never_split_across_pages(
+        rendered: Rendered, persons: int, specimen: bool) -> None:
+    """Households of 2 to 8 persons push "Im Auftrag", the signature and the seal's caption
+    to every position on the page, the end of a page included: they stay on one page."""
+    from ui.rendering import render_pdf
+
+    model = rendered.models["meldebestaetigung"]
+    one = model.document.fields[:model.document.fields.index(
+        next(f for f in model.document.fields[1:] if f[0] == "Familienname"))]
+    fields = tuple(f for i in range(persons)
+                   for f in (("Familienname", f"Haushalt{i}"), *one[1:]))
+    doc = replace(model.document, fields=fields)
+    pdf = render_pdf(replace(model, document=doc, view=document_view(doc), specimen=specimen))
+    pages = [" ".join(page.extract_text().split())
+             for page in PdfReader(io.BytesIO(pdf)).pages]
+    holding = {line: [i for i, text in enumerate(pages) if line in text] for line in CLOSING}
+    assert all(len(found) == 1 for found in holding.values()), holding
+    assert len({found[0] for found in holding.values()}) == 1, f"split: {holding}"
+    assert f"Haushalt{persons - 1}" in " ".join(pages)
 
 
 # --- the specimen mark (demo register) -------------------------------------------------------
