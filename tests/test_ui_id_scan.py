@@ -15,6 +15,7 @@ from clerk_app.id_scan import NewPersonPrefill
 from clerk_app.store import opening
 from tests.factories import add_person, make_cfg
 from tests.ui_support import Register, module_register, settle
+from ui import search_panel
 from ui.main_window import MainWindow
 from ui.search_panel import is_mrz_typing
 
@@ -251,3 +252,17 @@ def test_misread_card_names_at_most_two_problems(qtbot: QtBot, window: MainWindo
     text = window.message.text()
     assert text.count("Prüfziffer") == 2
     assert "(und 1 weitere)" in text
+
+
+def test_scanners_last_enter_never_opens_one_of_several_holders(
+        qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scanner's Enter after the last line may come after the holders are listed: it is
+    no choice. (The window for that Enter is widened here so that the test's timing does
+    not matter.)"""
+    monkeypatch.setattr(search_panel, "SCANNER_PAUSE_MS", 5_000)
+    scan_slowly(qtbot, window, (LINE1, LINE2), breaks=True)
+    qtbot.keyClicks(window.search, TWINS3, delay=SCANNER_KEY_MS)   # complete: read at once
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10_000)
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)                # the scanner's Enter
+    qtbot.wait(200)
+    assert window.person_view.record is None, "no guess among several"

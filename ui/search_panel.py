@@ -23,6 +23,7 @@ when the hits are read again).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
@@ -139,6 +140,7 @@ class SearchPanel(QWidget):
         self._zone_chars = ""       # the zone typed so far, without line breaks
         self._zone_ends: list[int] = []   # lengths of `_zone_chars` at the scanner's Enters
         self._read_zone = ""        # the zone last sent to be read (not read twice)
+        self._read_at = -1e9        # time.monotonic() when it was sent
         self._build_search()
         self._build_results()
         rows = QVBoxLayout(self)
@@ -411,6 +413,7 @@ class SearchPanel(QWidget):
         count = self.model.rowCount()
         if not count:
             return
+        self._read_at = -1e9   # ↑/↓: the clerk chooses, so the next Enter is the clerk's
         rows = self.table.selectionModel().selectedRows()
         if rows:
             row = max(0, min(count - 1, rows[0].row() + delta))
@@ -423,8 +426,10 @@ class SearchPanel(QWidget):
         """Enter: open the selected hit, or the first one; wait for a search in flight."""
         if is_mrz_typing(self.search.text()):
             # A scanner's line break, or its Enter after the zone: never opens a guess. Once
-            # a scan listed several holders, Enter opens the one chosen with ↑/↓.
-            if self._scanning or not self.model.rowCount():
+            # a scan listed several holders, Enter opens the one chosen with ↑/↓ (an Enter
+            # right after the zone came in is still the scanner's, even if the list is there).
+            scanner_enter = time.monotonic() - self._read_at < SCANNER_PAUSE_MS / 1000
+            if self._scanning or not self.model.rowCount() or scanner_enter:
                 self._zone_line_end()
                 return
             hit = self.selected_hit() or self.model.hit(0)
@@ -466,6 +471,7 @@ class SearchPanel(QWidget):
         if zone.state is ZoneState.COMPLETE:
             self._scanner_pause.stop()
             self._read_zone = chars
+            self._read_at = time.monotonic()
             self._run_scan(zone.zone)
             return
         self._show_idle()                 # a read in flight was for a shorter zone
