@@ -122,7 +122,8 @@ def prepare_payment(ctx: ServiceContext, service_code: str,
     return payment
 
 
-def read_payment(ctx: ServiceContext, service_code: str, form: Section) -> dict[str, Any]:
+def read_payment(ctx: ServiceContext, service_code: str, form: Section,
+                 copies: int = 1) -> dict[str, Any]:
     """Check what the clerk chose and fix the payment: amount, change, receipt number.
 
     `form` is the service form's payment part: `{"method": "bar", "given_cents": 1000}`,
@@ -130,11 +131,13 @@ def read_payment(ctx: ServiceContext, service_code: str, form: Section) -> dict[
     recorded in it at `method`, `given` or `exemption`, so that they join the service's own;
     a closed day is no field error and raises ValidationError. Returns the JSON-able payload
     for `apply_payment`; the fee is frozen into it, so a later change of the schedule does not
-    change a payment already taken. Only a valid payment gets a receipt number.
+    change a payment already taken. Only a valid payment gets a receipt number. `copies`:
+    the schedule's fee is per copy (`Fee.times`).
     """
-    fee = fee_for(service_code)
+    fee = fee_for(service_code).times(copies)
     payload: dict[str, Any] = {
         "service": fee.code, "service_name": fee.name, "fee_cents": fee.cents,
+        "copies": fee.copies, "unit_cents": fee.unit_cents,
         "method": None, "amount_cents": 0, "given_cents": None, "change_cents": None,
         "exemption": None, "exemption_reason": None, "exemption_legal_basis": None,
         "receipt_number": None, "business_day": ctx.today.isoformat(),
@@ -197,8 +200,11 @@ def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
                       amount_cents=p["amount_cents"], given_cents=p["given_cents"],
                       change_cents=p["change_cents"], exemption=p["exemption"],
                       exemption_reason=exemption_text)
-    fields = [("Dienstleistung", p["service_name"]), ("Gebühr", format_cents(p["fee_cents"])),
-              ("Zahlungsart", METHODS[p["method"]])]
+    fields = [("Dienstleistung", p["service_name"])]
+    copies = p.get("copies", 1)   # payloads queued before copies were charged have none
+    if copies > 1:
+        fields.append(("Anzahl", f"{copies} × {format_cents(p['unit_cents'])}"))
+    fields += [("Gebühr", format_cents(p["fee_cents"])), ("Zahlungsart", METHODS[p["method"]])]
     if p["method"] == "bar":
         fields += [("Gegeben", format_cents(p["given_cents"])),
                    ("Rückgeld", format_cents(p["change_cents"]))]

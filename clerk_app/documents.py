@@ -43,12 +43,14 @@ from clerk_app.fees import fee_schedule, format_cents
 from clerk_app.ids import uuid7
 from clerk_app.models import display_name
 from clerk_app.seal import (
+    SPECIMEN_NOTICE_DE,
     SealedFacts,
     SealError,
     SealKey,
     qr_modules,
     seal,
     seal_link,
+    specimen_office_id,
 )
 from clerk_app.seal_metadata import (
     XMP_SEAL_NS,
@@ -64,6 +66,7 @@ __all__ = [
     "ARCHIVE_COMMAND",
     "ORIGINAL",
     "SEALED_TYPES",
+    "SPECIMEN",
     "TEMPLATES",
     "ZWEITSCHRIFT",
     "ArchivedFile",
@@ -88,6 +91,7 @@ __all__ = [
 
 ORIGINAL = "original"
 ZWEITSCHRIFT = "zweitschrift"
+SPECIMEN = "MUSTER"
 ARCHIVE_COMMAND = "archive_document"
 REPRINT = "reprint"  # audit action of a Zweitschrift
 
@@ -296,6 +300,9 @@ class RenderModel:
     reprint_clerk: str | None = None
     view: Mapping[str, Any] = field(default_factory=dict)
     clerk_name: str = ""  # the issuing clerk's display name (the login is in the document)
+    # From the demo register: "MUSTER" across every page, in each footer and in the seal, so
+    # a demo printout never passes for a real certificate. Never set for production.
+    specimen: bool = False
 
     @property
     def number(self) -> str:
@@ -324,7 +331,15 @@ class RenderModel:
 
     @property
     def watermark(self) -> str:
+        if self.specimen:
+            return SPECIMEN
         return "ZWEITSCHRIFT" if self.is_reprint else ""
+
+    @property
+    def specimen_notice(self) -> str:
+        """'MUSTER – Dokument aus dem Demo-Register, ohne Rechtswirkung' (empty for a real
+        document): in every page's footer and at the top of the first."""
+        return f"{SPECIMEN} – {SPECIMEN_NOTICE_DE}" if self.specimen else ""
 
     @property
     def pdf_title(self) -> str:
@@ -361,11 +376,12 @@ def build_model(store: Store, cfg: Config, number: str, *, seal_key: SealKey | N
     doc = load_document(store, number)
     payload = key_id = link = None
     modules: tuple[bytes, ...] = ()
+    office_id = specimen_office_id(cfg.office_id) if cfg.is_demo else cfg.office_id
     if doc.doc_type in SEALED_TYPES:
         if seal_key is None:
             raise SealError(f"Das Dokument {number} kann ohne Dienstsiegel nicht erstellt "
                             "werden.", "a certificate needs the office seal key")
-        payload = seal(sealed_facts(doc, cfg.office_id), seal_key)
+        payload = seal(sealed_facts(doc, office_id), seal_key)
         key_id = seal_key.key_id
         link = seal_link(payload, cfg.verification_url)
         modules = qr_modules(link)
@@ -373,11 +389,11 @@ def build_model(store: Store, cfg: Config, number: str, *, seal_key: SealKey | N
     return RenderModel(
         document=doc, letterhead=Letterhead.from_config(cfg),
         template=TEMPLATES.get(doc.doc_type, GENERIC_TEMPLATE), font_families=families,
-        issued_on=doc.issued_on, office_id=cfg.office_id,
+        issued_on=doc.issued_on, office_id=office_id, specimen=cfg.is_demo,
         fee=fee_line(store, doc.receipt_number) if doc.doc_type not in NO_FEE_LINE else None,
         seal=payload, seal_key_id=key_id, seal_url=link, seal_modules=modules,
         reprint_on=reprint_on,
-        reprint_clerk=store.actor.name if reprint_on else None, view=_view(doc),
+        reprint_clerk=store.actor.name if reprint_on else None, view=document_view(doc),
         clerk_name=clerk_display_name(store, doc.clerk))
 
 
@@ -391,7 +407,7 @@ def clerk_display_name(store: Store, login: str) -> str:
     return str(row[0]) if row else login
 
 
-def _view(doc: StoredDocument) -> dict[str, Any]:
+def document_view(doc: StoredDocument) -> dict[str, Any]:
     """Per-template structure read from the fields (the services store flat label/value
     pairs; some documents print them as groups or columns)."""
     if doc.doc_type == "meldebestaetigung":
@@ -495,6 +511,8 @@ def xmp_metadata(model: RenderModel, *, producer: str, created: datetime,
     schema so that validators accept it. `created` must be the moment the PDF writer stamps
     into the information dictionary (see `ui.rendering`)."""
     when = _xmp_date(created)
+    specimen_prop = (f"<{XMP_SEAL_PREFIX}:Specimen>{SPECIMEN}</{XMP_SEAL_PREFIX}:Specimen>\n   "
+                     if model.specimen else "")
     seal_props = ""
     if model.seal:
         seal_props = (f"<{XMP_SEAL_PREFIX}:Seal>{escape(model.seal)}</{XMP_SEAL_PREFIX}:Seal>\n"
@@ -511,6 +529,7 @@ def xmp_metadata(model: RenderModel, *, producer: str, created: datetime,
             ("DocumentNumber", "Number of the issued document"),
             ("DocumentType", "Type of the issued document"),
             ("Copy", "original or zweitschrift (reprint)"),
+            ("Specimen", "Set for a specimen from the demo register (no legal effect)"),
             ("Seal", "Signed seal payload as in the QR code (clerk-app verify-document)"),
             ("KeyId", "Key id of the office seal key")))
     text = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
@@ -560,7 +579,7 @@ def xmp_metadata(model: RenderModel, *, producer: str, created: datetime,
    <{XMP_SEAL_PREFIX}:DocumentNumber>{escape(model.number)}</{XMP_SEAL_PREFIX}:DocumentNumber>
    <{XMP_SEAL_PREFIX}:DocumentType>{escape(model.document.doc_type)}</{XMP_SEAL_PREFIX}:DocumentType>
    <{XMP_SEAL_PREFIX}:Copy>{ZWEITSCHRIFT if model.is_reprint else ORIGINAL}</{XMP_SEAL_PREFIX}:Copy>
-   {seal_props}</rdf:Description>
+   {specimen_prop}{seal_props}</rdf:Description>
  </rdf:RDF>
 </x:xmpmeta>
 <?xpacket end="w"?>"""

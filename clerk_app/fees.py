@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from functools import cache, lru_cache
 from importlib import resources
@@ -66,6 +66,18 @@ class Fee:
     name: str
     cents: int
     exemptions: tuple[Exemption, ...] = ()
+    copies: int = 1
+    """How many copies `cents` pays for (the schedule's fee is for one)."""
+
+    @property
+    def unit_cents(self) -> int:
+        """The fee of one copy, as in the schedule."""
+        return self.cents // self.copies
+
+    def times(self, copies: int) -> Fee:
+        """The fee for `copies` copies of one document: a civil-status certificate costs its
+        fee per copy, so two copies charge twice."""
+        return replace(self, cents=self.unit_cents * copies, copies=copies)
 
     def exemption(self, code: str) -> Exemption | None:
         """The exemption `code` if it applies to this service, else None."""

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from clerk_app import names, rules
+from clerk_app import latin_names, names, rules
 from clerk_app.errors import FormError
 from clerk_app.names import DataType
 
@@ -44,6 +44,7 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
 
 REQUIRED = "Bitte ausfüllen."
 INVALID_DATE = "Kein gültiges Datum (TT.MM.JJJJ)."
+NO_SUCH_DAY = "Diesen Tag gibt es nicht ({text})."
 INVALID_CHOICE = "Bitte einen der vorgesehenen Werte wählen."
 INVALID_VALUE = "Ungültige Angabe."
 _CONTROL = "unsichtbares Steuerzeichen; bitte neu eingeben."
@@ -150,9 +151,10 @@ class Section:
             self.error(key, _about(noun, "bitte als Text angeben.", INVALID_VALUE))
             return None
         text = names.normalize(value)
-        if len(text) > max_length:
+        if len(text) > max_length:   # refused, never cut: the clerk must see what is lost
             self.error(key, _about(noun, f"zu lang (höchstens {max_length} Zeichen).",
-                                   f"Höchstens {max_length} Zeichen."))
+                                   f"Zu lang: {len(text)} Zeichen, höchstens {max_length} "
+                                   "Zeichen möglich."))
             return None
         return text
 
@@ -170,14 +172,15 @@ class Section:
 
     def name(self, key: str, *, required: bool = False, data_type: DataType = DataType.A,
              ) -> str | None:
-        """A name (or place, or address) checked against DIN 91379; the message is the names
-        module's, naming the character and its position (also for control characters)."""
+        """A name (or place, or address) checked against DIN 91379: one message for the field
+        (`latin_names.name_message`: the character and its position, or the characters, and
+        the passport's Latin form of a Cyrillic name)."""
         text = self._string(key, required, names.DEFAULT_MAX_LENGTH)
         if text is None:
             return None
-        problems = names.validate(text, data_type)
-        if problems:
-            self.error(key, " ".join(p.message_de for p in problems))
+        problem = latin_names.name_message(text, data_type)
+        if problem is not None:
+            self.error(key, problem)
             return None
         return text
 
@@ -190,7 +193,9 @@ class Section:
             return value
         parsed = rules.parse_date_text(value) if isinstance(value, str) else None
         if parsed is None:
-            self.error(key, INVALID_DATE)
+            written_as_date = isinstance(value, str) and rules.is_date_text(value)
+            self.error(key, NO_SUCH_DAY.format(text=value.strip()) if written_as_date
+                       else INVALID_DATE)
         return parsed
 
     def choice(self, key: str, choices: Mapping[str, str], *, required: bool = False,

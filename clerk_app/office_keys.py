@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from clerk_app.seal import SealError, SealKey, VerifiedDocument, key_id, parse_public_key
+from clerk_app.seal import (
+    SPECIMEN_PREFIX,
+    SealError,
+    SealKey,
+    VerifiedDocument,
+    key_id,
+    parse_public_key,
+)
 
 if TYPE_CHECKING:
     from clerk_app.store.db import Store
@@ -182,7 +189,8 @@ def key_problem(document: VerifiedDocument, keys: KeyList | None) -> str | None:
     entry = keys.find(document.key_id)
     if entry is None:
         return None
-    if entry.office_id != document.facts.office_id:
+    # A specimen (demo register) names "MUSTER-<office>": still that office's key.
+    if entry.office_id != document.facts.office_id.removeprefix(SPECIMEN_PREFIX):
         return (f"Der Siegelschlüssel {entry.key_id} gehört der Dienststelle {entry.office_id}, "
                 f"das Siegel nennt {document.facts.office_id}.")
     return entry.problem_on(document.facts.issued_on)

@@ -15,7 +15,7 @@ from functools import cache
 
 from clerk_app.form_reading import country_name_de
 
-__all__ = ["country_code", "country_table", "parse_date_input"]
+__all__ = ["country_code", "country_table", "is_date_shaped", "parse_date_input"]
 
 _DOTTED_RE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})")
 _DIGITS_RE = re.compile(r"(\d{2})(\d{2})(\d{2}|\d{4})")
@@ -47,6 +47,13 @@ def parse_date_input(text: str, today: date, *, future_years: int = 10) -> date 
         return date(year, month, day)
     except ValueError:
         return None
+
+
+def is_date_shaped(text: str) -> bool:
+    """Typed like a date ('31.02.2020'), whether or not that day exists: so a field can say
+    "no such day" rather than "wrong format"."""
+    text = text.strip()
+    return any(pattern.fullmatch(text) for pattern in (_DOTTED_RE, _DIGITS_RE, _ISO_RE))
 
 
 @cache

@@ -241,7 +241,9 @@ def _everyday_name(form: Section, first_names: str | None) -> str | None:
 def _birth_date(form: Section, today: date, moved_in: date | None) -> date | None:
     born = form.date("birth_date", required=True)
     problem = rules.birth_date_problem(born, today) if born else None
-    if born and moved_in and born > moved_in:
+    # A birth date in the future is named as such: it is also after the move-in date, but
+    # that is not the mistake.
+    if not problem and born and moved_in and born > moved_in:
         problem = "Geburtsdatum liegt nach dem Einzugsdatum."
     if problem:
         form.error("birth_date", problem)

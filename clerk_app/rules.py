@@ -21,6 +21,7 @@ __all__ = [
     "birth_date_problem",
     "days_since",
     "format_date",
+    "is_date_text",
     "is_late",
     "late_notice",
     "move_in_problem",
@@ -72,6 +73,12 @@ def parse_date_text(text: str) -> date | None:
         return None
 
 
+def is_date_text(text: str) -> bool:
+    """Written as `parse_date_text` reads dates, whether or not the day exists ("31.02.2020"):
+    a form then says the day does not exist, not that the format is wrong."""
+    return bool(_ISO_DATE_RE.fullmatch(text) or _GERMAN_DATE_RE.fullmatch(text))
+
+
 def days_since(day: date, today: date) -> int:
     """Whole days from `day` to `today` (negative for a day in the future)."""
     return (today - day).days
@@ -118,7 +125,7 @@ def move_out_problem(move_out: date, today: date) -> str | None:
 def birth_date_problem(birth_date: date, today: date) -> str | None:
     """Why a birth date is implausible, or None: not in the future, not before 1900."""
     if birth_date > today:
-        return "Geburtsdatum liegt nach heute."
+        return "Das Geburtsdatum liegt in der Zukunft."
     if birth_date < EARLIEST_BIRTH_DATE:
         return f"Geburtsdatum liegt vor dem {format_date(EARLIEST_BIRTH_DATE)} – bitte prüfen."
     return None

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PREFIX",
+    "SPECIMEN_PREFIX",
     "TYPE_CODES",
     "TYPE_TITLES",
     "PublicKeys",
@@ -73,6 +74,7 @@ __all__ = [
     "register_public_keys",
     "seal",
     "seal_link",
+    "specimen_office_id",
     "verify",
 ]
 
@@ -87,6 +89,11 @@ KEY_ID_HEX = 8
 SIGNING_CONTEXT = b"clerk-app/document-seal/1\x00"
 SETTINGS_PREFIX = "seal_public_key/"
 SEPARATOR = "\n"
+# A document from the demo register is a specimen: its seal names no real office but
+# "MUSTER-<office>", so every verifier (the command line, the verification page, the office
+# key list, which knows no such office) shows it, with no change to the seal's format.
+SPECIMEN_PREFIX = "MUSTER-"
+SPECIMEN_NOTICE_DE = "Dokument aus dem Demo-Register, ohne Rechtswirkung"
 HEADER_VALUES = 6  # version, key id, office, number, type code, issue date
 # A QR code of version 25 (117 modules) is the most a phone still reads reliably from a 3 cm
 # print; a longer payload means a bug (or a household of many persons: they are capped).
@@ -367,6 +374,16 @@ class SealedFacts:
     persons: tuple[tuple[str, str], ...]  # (name as printed, birth date as printed)
     office_id: str
 
+    @property
+    def is_specimen(self) -> bool:
+        """Sealed from the demo register (`specimen_office_id`): no certificate of anyone."""
+        return self.office_id.startswith(SPECIMEN_PREFIX)
+
+
+def specimen_office_id(office_id: str) -> str:
+    """The office a demo register's seal names: 'MUSTER-08336050'."""
+    return SPECIMEN_PREFIX + office_id
+
 
 @dataclass(frozen=True)
 class VerifiedDocument:
@@ -385,7 +402,8 @@ class VerifiedDocument:
         return {"valid": True, "version": self.version, "key_id": self.key_id,
                 "office_id": f.office_id, "number": f.number, "type": f.doc_type,
                 "title": self.title, "issued_on": f.issued_on.isoformat(),
-                "persons": [{"name": n, "birth_date": b} for n, b in f.persons]}
+                "persons": [{"name": n, "birth_date": b} for n, b in f.persons],
+                "specimen": f.is_specimen}
 
 
 def _message(facts: SealedFacts, kid: str) -> bytes:
@@ -494,7 +512,8 @@ def _facts(values: list[str]) -> SealedFacts:
 def describe_de(doc: VerifiedDocument) -> list[tuple[str, str]]:
     """What was certified, as German label/value lines (CLI, a later verification dialog)."""
     f = doc.facts
-    lines = [("Dokument", doc.title), ("Dokumentnummer", f.number),
+    lines = [("MUSTER", SPECIMEN_NOTICE_DE)] if f.is_specimen else []
+    lines += [("Dokument", doc.title), ("Dokumentnummer", f.number),
              ("Ausgestellt am", f.issued_on.strftime("%d.%m.%Y")),
              ("Ausstellende Stelle", f.office_id)]
     for name, born in f.persons:

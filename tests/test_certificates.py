@@ -275,7 +275,7 @@ def test_card_payment_for_the_civil_status_request(store: Store) -> None:
     pid = add_person(store, "Fuchs", "Jan")
     result = issue(store, "personenstandsurkunde_antrag", psa_form(pid))
     assert result.receipt is not None
-    assert (result.receipt.method, result.receipt.amount_cents) == ("karte", 1200)
+    assert (result.receipt.method, result.receipt.amount_cents) == ("karte", 2400)   # two copies
     assert doc_of(result, "personenstandsurkunde_antrag").receipt_number == \
         result.receipt.number
 
@@ -422,6 +422,35 @@ def test_request_is_queued_for_the_registry_office_and_confirmed(store: Store) -
     (entry,) = store.query("SELECT action, purpose FROM audit_log")
     assert entry == {"action": "issue",
                      "purpose": "Antrag auf Personenstandsurkunde: Geburtsurkunde"}
+
+
+@pytest.mark.parametrize("copies", [1, 2, 3])
+def test_each_copy_of_a_civil_status_certificate_is_charged(store: Store, copies: int) -> None:
+    """The fee schedule's fee is per copy: the journal, the receipt and the request say so."""
+    pid = add_person(store, "Fuchs", "Jan")
+    form = psa_form(pid, copies=copies, payment={"method": "bar", "given_cents": 5000})
+    result = issue(store, "personenstandsurkunde_antrag", form, uuid7())
+    total = 1200 * copies
+    (row,) = store.query("SELECT service, amount_cents, given_cents, change_cents "
+                         "FROM cash_journal")
+    assert row == {"service": "personenstandsurkunde_antrag", "amount_cents": total,
+                   "given_cents": 5000, "change_cents": 5000 - total}
+    assert result.receipt is not None and result.receipt.amount_cents == total
+    receipt = dict(doc_of(result, "quittung").fields)
+    assert receipt["Gebühr"] == f"{total // 100},00\xa0€"
+    assert receipt.get("Anzahl") == (f"{copies} × 12,00\xa0€" if copies > 1 else None)
+    (request,) = store.query("SELECT payload FROM requests")
+    assert json.loads(request["payload"])["fee_cents"] == total
+
+
+def test_cash_given_must_cover_every_copy(store: Store) -> None:
+    pid = add_person(store, "Fuchs", "Jan")
+    form = psa_form(pid, copies=2, payment={"method": "bar", "given_cents": 1200})
+    with pytest.raises(FormError) as raised:
+        issue(store, "personenstandsurkunde_antrag", form, uuid7())
+    assert raised.value.errors == {
+        "payment.given": "Der gegebene Betrag (12,00\xa0€) ist kleiner als die Gebühr "
+                         "(24,00\xa0€)."}
 
 
 @pytest.mark.parametrize(("changes", "fields"), [

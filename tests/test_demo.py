@@ -137,6 +137,25 @@ def test_exactly_one_current_main_residence_at_a_valid_address(
         assert r["postal_code"] == street.postal_code_for(r["house_number"])
 
 
+def test_no_street_and_house_number_under_two_postcodes(
+        built: tuple[Store, DemoSummary]) -> None:
+    """An address in the city is street and house number: the same pair under two postcodes
+    (or two directory streets of one name) is no deliverable address."""
+    store, _ = built
+    ambiguous = store.query("""
+        SELECT street, house_number, count(DISTINCT postal_code) AS codes,
+               count(DISTINCT street_id) AS streets
+          FROM residences WHERE city = 'Lörrach'
+         GROUP BY street, house_number
+        HAVING codes > 1 OR streets > 1""")
+    assert ambiguous == []
+    # Also by street alone: a name is one street of the directory, so one district.
+    names = store.query("""
+        SELECT street FROM residences WHERE city = 'Lörrach'
+         GROUP BY street HAVING count(DISTINCT street_id) > 1""")
+    assert names == []
+
+
 def test_residence_kinds_and_history(built: tuple[Store, DemoSummary]) -> None:
     store, _ = built
     # 'haupt' exactly for persons with a current secondary residence, 'alleinig' otherwise.

@@ -237,6 +237,29 @@ def test_implausible_person_data_is_refused(store: Store, streets: Callable[[str
     assert key in errors_of(store, "anmeldung", form)
 
 
+@pytest.mark.parametrize(("changes", "key", "message"), [
+    # A date written right that does not exist is no format error.
+    ({"birth_date": "31.02.2020"}, "persons.0.birth_date",
+     "Diesen Tag gibt es nicht (31.02.2020)."),
+    ({"birth_date": "2020-02-30"}, "persons.0.birth_date",
+     "Diesen Tag gibt es nicht (2020-02-30)."),
+    ({"birth_date": "31/02/2020"}, "persons.0.birth_date", "Kein gültiges Datum (TT.MM.JJJJ)."),
+    # Born in the future is the mistake, not "born after moving in" (3 days ago).
+    ({"birth_date": iso(-30)}, "persons.0.birth_date", "Das Geburtsdatum liegt in der Zukunft."),
+    ({"birth_date": iso(1)}, "persons.0.birth_date", "Geburtsdatum liegt nach dem Einzugsdatum."),
+    # Far too long is refused with the limit named, never cut and accepted.
+    ({"family_name": "A" * 5000}, "persons.0.family_name",
+     "Zu lang: 5000 Zeichen, höchstens 200 Zeichen möglich."),
+    ({"birth_place": "B" * 201}, "persons.0.birth_place",
+     "Zu lang: 201 Zeichen, höchstens 200 Zeichen möglich."),
+])
+def test_person_data_problems_say_what_is_wrong(store: Store, streets: Callable[[str], int],
+                                                changes: dict[str, Any], key: str,
+                                                message: str) -> None:
+    form = anmeldung(streets("Hauptstraße"), new_person(**changes))
+    assert errors_of(store, "anmeldung", form)[key] == message
+
+
 def test_all_problems_are_reported_at_once(store: Store, streets: Callable[[str], int]) -> None:
     form = anmeldung(streets("Hauptstraße"), new_person(family_name="X©"), move_in=iso(-2),
                      address={"street_id": streets("Hauptstraße"), "house_number": "999"},

@@ -31,6 +31,7 @@ from clerk_app.documents import (
     archived_files,
     archived_pdf,
     build_model,
+    document_view,
     read_seal_metadata,
 )
 from clerk_app.office_seal import office_seal
@@ -289,6 +290,100 @@ def test_long_documents_break_into_pages_with_footer_and_mark_on_each(rendered: 
         assert "ZWEITSCHRIFT – Ausdruck vom 26.11.2026" in text
         assert model.number in text
     assert "Teststraße 69, 79539 Lörrach" in text_of(pdf)
+
+
+# --- the closing block of a household's Meldebestätigung ------------------------------------
+
+CLOSING = (f"Lörrach, {ISSUE_DATE}", "Im Auftrag", "(Sachbearbeitung)", "Elektronisches Siegel",
+           "Jede Änderung macht es ungültig.")
+
+
+@pytest.mark.parametrize("specimen", [True, False], ids=["demo", "production"])
+@pytest.mark.parametrize("persons", range(2, 9))
+def test_closing_block_of_a_household_is_never_split_across_pages(
+        rendered: Rendered, persons: int, specimen: bool) -> None:
+    """Households of 2 to 8 persons push "Im Auftrag", the signature and the seal's caption
+    to every position on the page, the end of a page included: they stay on one page."""
+    from ui.rendering import render_pdf
+
+    model = rendered.models["meldebestaetigung"]
+    one = model.document.fields[:model.document.fields.index(
+        next(f for f in model.document.fields[1:] if f[0] == "Familienname"))]
+    fields = tuple(f for i in range(persons)
+                   for f in (("Familienname", f"Haushalt{i}"), *one[1:]))
+    doc = replace(model.document, fields=fields)
+    pdf = render_pdf(replace(model, document=doc, view=document_view(doc), specimen=specimen))
+    pages = [" ".join(page.extract_text().split())
+             for page in PdfReader(io.BytesIO(pdf)).pages]
+    holding = {line: [i for i, text in enumerate(pages) if line in text] for line in CLOSING}
+    assert all(len(found) == 1 for found in holding.values()), holding
+    assert len({found[0] for found in holding.values()}) == 1, f"split: {holding}"
+    assert f"Haushalt{persons - 1}" in " ".join(pages)
+
+
+# --- the specimen mark (demo register) -------------------------------------------------------
+
+SPECIMEN_NOTICE = "MUSTER – Dokument aus dem Demo-Register, ohne Rechtswirkung"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_demo_documents_are_marked_muster_on_every_page_and_in_the_seal(
+        rendered: Rendered, name: str) -> None:
+    pdf = rendered.pdfs[name]
+    reader = PdfReader(io.BytesIO(pdf))
+    for page in reader.pages:
+        text = " ".join(page.extract_text().split())
+        assert SPECIMEN_NOTICE in text, "in every page's footer"
+        assert "MUSTER" in text.replace(SPECIMEN_NOTICE, ""), "across the page, and on top"
+    assert read_seal_metadata(pdf)["Specimen"] == "MUSTER"
+    model = rendered.models[name]
+    if model.seal:
+        facts = verify(model.seal, rendered.key.public).facts
+        assert facts.is_specimen and facts.office_id == f"MUSTER-{rendered.cfg.office_id}"
+        assert f"Dienststelle MUSTER-{rendered.cfg.office_id}" in text_of(pdf)
+
+
+def test_specimen_mark_on_each_page_of_a_long_document(rendered: Rendered) -> None:
+    from ui.rendering import render_pdf
+
+    model = rendered.models["meldebescheinigung_einfach"]
+    many = tuple((f"Frühere Wohnung {i}", f"Teststraße {i}, 79539 Lörrach") for i in range(70))
+    pdf = render_pdf(replace(model, document=replace(model.document, fields=many)))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        assert SPECIMEN_NOTICE in " ".join(page.extract_text().split())
+
+
+def test_production_documents_never_carry_the_specimen_mark(rendered: Rendered,
+                                                            tmp_path: Path) -> None:
+    from ui.rendering import render_pdf
+
+    production = replace(rendered.cfg, mode="production")
+    for name in ("meldebestaetigung", "meldebescheinigung_einfach", "quittung"):
+        model = build_model(rendered.store, production, rendered.issued.numbers[name],
+                            seal_key=rendered.key)
+        pdf = render_pdf(model)
+        assert "MUSTER" not in text_of(pdf), name
+        assert "Specimen" not in read_seal_metadata(pdf)
+        assert b"MUSTER" not in pdf
+        if model.seal:
+            facts = verify(model.seal, rendered.key.public).facts
+            assert not facts.is_specimen and facts.office_id == production.office_id
+        if name == "meldebestaetigung":
+            (tmp_path / "production.pdf").write_bytes(pdf)
+
+
+def test_specimen_looks_like_one_as_png(rendered: Rendered, tmp_path: Path) -> None:
+    """pdftoppm renders the first page; the PNG is kept for looking at it."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    pdf = tmp_path / "muster.pdf"
+    pdf.write_bytes(rendered.pdfs["meldebestaetigung"])
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "muster")], check=True, timeout=60)
+    png = next(tmp_path.glob("muster*.png"))
+    assert png.stat().st_size > 10_000
 
 
 # --- the same painting elsewhere -------------------------------------------------------------

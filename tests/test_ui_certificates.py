@@ -435,6 +435,8 @@ def test_personenstandsurkunde_own_birth_end_to_end(
     keys.press(Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)   # A&nzahl
     assert dialog.copies.hasFocus()
     keys.press(Qt.Key.Key_Up)                                   # two copies
+    assert "24,00 € – Antrag auf Personenstandsurkunde (2 × 12,00 €)" in \
+        norm(dialog.payment.fee_label.text()), "the fee is per copy"
     keys.press(Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)   # Ausweis ge&prüft
     qtbot.waitUntil(dialog.id_checked.isChecked, timeout=2000)
     save_shot(dialog, "screenshot-personenstandsurkunde.png")
@@ -452,6 +454,10 @@ def test_personenstandsurkunde_own_birth_end_to_end(
                               (dialog.command_id,))
     assert len(request) == 1 and request[0]["status"] == "queued"
     assert '"copies": 2' in request[0]["payload"]
+    with opening.open_register(cfg) as store:
+        (entry,) = store.query("SELECT amount_cents FROM cash_journal WHERE command_id = ?",
+                               (dialog.command_id,))
+    assert entry["amount_cents"] == 2400
 
 
 def test_personenstandsurkunde_death_of_a_parent_needs_the_entry_and_checks_it(
@@ -474,7 +480,7 @@ def test_personenstandsurkunde_death_of_a_parent_needs_the_entry_and_checks_it(
     dialog.id_checked.setChecked(True)
     keys.press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: bool(dialog.date_box.error), timeout=5000)
-    assert "kein gültiges Datum" in dialog.date_box.error
+    assert dialog.date_box.error == "Den Tag „31.02.2001“ gibt es nicht."
     assert dialog.place_box.error and dialog.interest_box.error
     assert dialog.names.text() == "Karla Vogelsang"
     dialog.event_date.setText("2001")

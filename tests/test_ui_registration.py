@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from clerk_app.config import Config
@@ -441,6 +448,64 @@ def test_invalid_character_in_a_name_names_its_position(
     assert focused() is entry.edits["family_name"], "first error in screen order"
     assert entry.text("family_name") == "Mül©ler"
     shot(dialog, "anmeldung-errors", tmp_path)
+
+
+def test_cyrillic_name_gets_one_message_and_its_latin_form_by_keyboard(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """Tab from a name in Cyrillic lands on the offer of its passport's Latin form; Space
+    takes it, and Tab goes on to the next field."""
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
+    keys = Keys(qtbot)
+    entry = anmeldung_entry(dialog)
+    keys.field("Петров")
+    family = dialog.form.box(entry.prefix + "family_name")
+    assert family.error == ("Kyrillische Buchstaben sind in Namen nicht zulässig. Lateinisch "
+                            "wie im Pass (ICAO 9303): Petrov")
+    offer = focused()
+    assert isinstance(offer, QPushButton) and offer.text() == "Übernehmen: Petrov"
+    shot(dialog, "anmeldung-latin-form", tmp_path)
+    keys.press(Qt.Key.Key_Space)
+    assert entry.text("family_name") == "Petrov"
+    assert family.error == ""
+    assert not offer.isVisible()
+    keys.tab()
+    assert focused() is entry.edits["first_names"], "Tab goes on as before"
+    keys.field("Иван")
+    keys.press(Qt.Key.Key_Space)
+    assert entry.text("first_names") == "Ivan"
+    assert dialog.form.box(entry.prefix + "first_names").error == ""
+
+
+def test_pasted_overlong_name_is_kept_and_refused_with_the_limit(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """A 5,000-character paste is neither cut to 200 nor accepted: the field names the limit."""
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
+    keys = Keys(qtbot)
+    entry = anmeldung_entry(dialog)
+    QApplication.clipboard().setText("Müller" * 800)
+    keys.press(Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    keys.tab()
+    assert len(entry.text("family_name")) == 4800, "nothing cut off"
+    message = "Zu lang: 4800 Zeichen, höchstens 200 Zeichen möglich."
+    assert dialog.form.box(entry.prefix + "family_name").error == message
+    submit(qtbot, keys, dialog)
+    assert dialog.form.box(entry.prefix + "family_name").error == message
+    assert dialog.isVisible(), "nothing registered"
+
+
+def test_impossible_and_future_birth_dates_are_named_as_such(
+        qtbot: QtBot, window: MainWindow) -> None:
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
+    keys = Keys(qtbot)
+    entry = anmeldung_entry(dialog)
+    box = dialog.form.box(entry.prefix + "birth_date")
+    entry.edits["birth_date"].setFocus()
+    keys.field("31.02.2020")
+    assert box.error == "Diesen Tag gibt es nicht (31.02.2020) – bitte das Datum prüfen."
+    entry.edits["birth_date"].setFocus()
+    entry.edits["birth_date"].selectAll()
+    keys.field(f"01.01.{date.today().year + 1}")
+    assert box.error == "Das Geburtsdatum liegt in der Zukunft."
 
 
 def test_likely_duplicate_is_shown_and_can_be_created_anyway(

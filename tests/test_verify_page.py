@@ -9,6 +9,7 @@ the four verdicts are written there (docs/screenshot-verify-*.png).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from clerk_app.seal import (
     base45_encode,
     seal,
     seal_link,
+    specimen_office_id,
 )
 from sync.server.office_keys import OfficeKeys
 from tests.sync_support import running_central
@@ -141,6 +143,16 @@ def test_a_valid_seal_shows_what_was_certified(site: Site) -> None:
     assert site.browser.execute_script(
         "return document.documentElement.scrollWidth <= window.innerWidth")  # phone: no
     screenshot(site, "gueltig")                                            # sideways scroll
+
+
+def test_a_specimen_from_the_demo_register_is_shown_as_muster(site: Site) -> None:
+    grant = site.keys.grant(OFFICE)
+    specimen = dataclasses.replace(FACTS, office_id=specimen_office_id(OFFICE))
+    shown = open_verdict(site, seal_link(seal(specimen, SealKey.from_hex(grant.private_key)),
+                                         site.url))
+    assert shown["verdict"] == "Muster"
+    assert "Demo-Register" in shown["reason"] and "keine Rechtswirkung" in shown["reason"]
+    assert f"MUSTER-{OFFICE}" in shown["facts"]
 
 
 def test_a_changed_character_is_invalid(site: Site) -> None:

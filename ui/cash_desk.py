@@ -55,7 +55,7 @@ from clerk_app.store.db import Store
 from ui.cash_confirmation import ask_difference
 from ui.db_worker import DbWorker
 from ui.enter_key import EnterKeyFilter
-from ui.fields import ErrorLabel, FieldBox, Form
+from ui.fields import ErrorLabel, FieldBox, Form, limit_length
 from ui.formatting import fmt_date
 from ui.i18n import message_text, tr, tr_label
 from ui.operation import Op, ServiceOp
@@ -233,13 +233,13 @@ class CashDeskDialog(QDialog):
         grid.setContentsMargins(10, 8, 10, 8)
         self.receipt = QLineEdit()
         self.receipt.setObjectName("stornoReceipt")
-        self.receipt.setMaxLength(60)
+        limit_length(self.receipt, 60)
         self.receipt.setPlaceholderText(tr("Q-…, oder im Kassenbuch wählen und Enter"))
         self.receipt_box = self.storno_form.add(FieldBox(
             "receipt_number", tr("&Quittungsnummer"), self.receipt, required=True))
         self.reason = QLineEdit()
         self.reason.setObjectName("stornoReason")
-        self.reason.setMaxLength(200)
+        limit_length(self.reason, 200)
         self.reason.setPlaceholderText(tr("z. B. falsche Dienstleistung gewählt"))
         self.reason_box = self.storno_form.add(FieldBox(
             "reason", tr("&Grund der Stornierung"), self.reason, required=True))

@@ -64,7 +64,7 @@ from clerk_app.services.certificates import (
 )
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
-from ui.fields import ChoiceBox, FieldBox, FormSection
+from ui.fields import ChoiceBox, FieldBox, FormSection, limit_length
 from ui.form_dialog import FormDialog
 from ui.formatting import fmt_date
 from ui.household_members import HouseholdMembers
@@ -520,7 +520,7 @@ class MeldebescheinigungDialog(CertificateDialog):
 
         self.purpose = QLineEdit()
         self.purpose.setObjectName("purpose")
-        self.purpose.setMaxLength(200)
+        limit_length(self.purpose, 200)
         self.purpose.setPlaceholderText(tr("z. B. Vorlage beim Arbeitgeber"))
         self.purpose_box = self.form.add(FieldBox(
             "purpose", tr("&Verwendungszweck (wird gedruckt, freiwillig)"), self.purpose))
@@ -636,7 +636,7 @@ class LebensbescheinigungDialog(CertificateDialog):
         section = FormSection(tr("Lebensbescheinigung"))
         self.institution = QLineEdit()
         self.institution.setObjectName("institution")
-        self.institution.setMaxLength(200)
+        limit_length(self.institution, 200)
         self.institution.setPlaceholderText(tr("z. B. Deutsche Rentenversicherung, "
                                                "INPS Italien"))
         self.institution_box = self.form.add(FieldBox(
@@ -645,7 +645,7 @@ class LebensbescheinigungDialog(CertificateDialog):
         section.place(self.institution_box, 0, 0, 3)
         self.reference = QLineEdit()
         self.reference.setObjectName("reference")
-        self.reference.setMaxLength(200)
+        limit_length(self.reference, 200)
         self.reference_box = self.form.add(FieldBox(
             "reference", tr("Akten&zeichen / Versicherungsnummer"), self.reference))
         section.place(self.reference_box, 0, 3, 2)
@@ -680,6 +680,9 @@ class PersonenstandsurkundeDialog(CertificateDialog):
     def window_title(cls) -> str:
         return tr("Antrag auf Personenstandsurkunde")
 
+    def initial_fee(self) -> Fee:
+        return fee_for(self.service_type).times(self.copies.value())
+
     def build_fields(self) -> None:
         request = FormSection(tr("Urkunde und Eintrag"))
         self.certificate = ChoiceBox(_labels(CERTIFICATE_KINDS), "geburt")
@@ -694,10 +697,12 @@ class PersonenstandsurkundeDialog(CertificateDialog):
         self.copies_box = self.form.add(FieldBox("copies", tr("A&nzahl"), self.copies,
                                                  required=True, value=self.copies.value))
         self.copies.lineEdit().setAccessibleName(self.copies.accessibleName())
+        # The fee is per copy: the amount to take follows the number.
+        self.copies.valueChanged.connect(lambda _n: self.payment.set_fee(self.initial_fee()))
         request.place(self.copies_box, 0, 2)
         self.names = QLineEdit()
         self.names.setObjectName("subjectNames")
-        self.names.setMaxLength(200)
+        limit_length(self.names, 200)
         self.names_box = self.form.add(FieldBox("subject.names", tr("Namen im Eintrag"),
                                                 self.names, required=True), "subject")
         request.place(self.names_box, 1, 0, 3)
@@ -710,13 +715,13 @@ class PersonenstandsurkundeDialog(CertificateDialog):
         request.place(self.date_box, 1, 3, 2)
         self.place = QLineEdit()
         self.place.setObjectName("subjectPlace")
-        self.place.setMaxLength(200)
+        limit_length(self.place, 200)
         self.place_box = self.form.add(FieldBox("subject.place", tr("Ort"), self.place,
                                                 required=True))
         request.place(self.place_box, 2, 0, 3)
         self.registry_number = QLineEdit()
         self.registry_number.setObjectName("registryNumber")
-        self.registry_number.setMaxLength(200)
+        limit_length(self.registry_number, 200)
         self.registry_box = self.form.add(FieldBox(
             "subject.registry_number", tr("&Registernummer (falls bekannt)"),
             self.registry_number))
@@ -737,7 +742,7 @@ class PersonenstandsurkundeDialog(CertificateDialog):
         applicant.place(self.delivery_box, 2, 0, 4)
         self.interest = QLineEdit()
         self.interest.setObjectName("interest")
-        self.interest.setMaxLength(200)
+        limit_length(self.interest, 200)
         self.interest_box = self.form.add(FieldBox(
             "entitlement.interest", tr("Berechtigtes oder rechtliches &Interesse"),
             self.interest, required=True))

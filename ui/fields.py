@@ -61,7 +61,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clerk_app.parsing import country_code, country_table, parse_date_input
+from clerk_app.parsing import country_code, country_table, is_date_shaped, parse_date_input
 from ui.draft_keeper import connect_edits
 from ui.formatting import fmt_date
 from ui.i18n import tr
@@ -73,6 +73,32 @@ from ui.style import (
     REQUIRED_MARK,
     notice_css,
 )
+
+# --- length limits ---------------------------------------------------------------------------
+
+_LIMIT = "clerk_max_length"
+
+
+def limit_length(edit: QLineEdit, limit: int) -> QLineEdit:
+    """Mark the longest text the register takes for this field.
+
+    Not `setMaxLength`: Qt cuts a longer paste silently, so a 5,000-character name was cut to
+    200 and accepted. Here the text stays as pasted and the field (`length_problem`, run by
+    its `FieldBox`) says how long it may be; the core refuses it too.
+    """
+    edit.setProperty(_LIMIT, limit)
+    return edit
+
+
+def length_problem(widget: QWidget) -> str | None:
+    """'Zu lang …' naming the limit, for a field marked by `limit_length`."""
+    limit = widget.property(_LIMIT) if isinstance(widget, QLineEdit) else None
+    length = len(widget.text().strip()) if isinstance(widget, QLineEdit) else 0
+    if not isinstance(limit, int) or length <= limit:
+        return None
+    return tr("Zu lang: {length} Zeichen, höchstens {limit} Zeichen möglich.").format(
+        length=length, limit=limit)
+
 
 # --- dates -----------------------------------------------------------------------------------
 
@@ -106,6 +132,9 @@ class DateEdit(QLineEdit):
         """The field's own complaint: not a date (empty is for the caller to judge)."""
         if self.is_blank() or self.date() is not None:
             return None
+        if is_date_shaped(self.text()):   # "31.02.2020": well typed, but no such day
+            return tr("Diesen Tag gibt es nicht ({text}) – bitte das Datum prüfen.").format(
+                text=self.text().strip())
         return tr("Kein gültiges Datum – bitte TT.MM.JJJJ eingeben (z. B. 12.08.1964).")
 
     def _tidy(self) -> None:
@@ -338,6 +367,12 @@ class FieldBox(QWidget):
         self.widget.style().polish(self.widget)
         self.widget.setAccessibleDescription(message)
 
+    def add_below(self, widget: QWidget) -> None:
+        """Place `widget` under the error line (an offer to fix the field, say)."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.count() - 1, widget, 0, Qt.AlignmentFlag.AlignLeft)
+
     def set_hint(self, text: str) -> None:
         self.hint_label.setText(text)
         self.hint_label.setVisible(bool(text))
@@ -345,7 +380,9 @@ class FieldBox(QWidget):
     def run_checks(self) -> str | None:
         """Run the field's own checks now; show (and return) the first complaint."""
         own = getattr(self.widget, "problem", None)
-        for check in ([own] if callable(own) else []) + self._checks:
+        checks = [lambda: length_problem(self.widget), *([own] if callable(own) else []),
+                  *self._checks]
+        for check in checks:
             problem = check()
             if problem:
                 self.set_error(problem)

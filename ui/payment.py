@@ -176,7 +176,11 @@ class PaymentSection(QGroupBox):
         self._fee = fee
         amount = format_cents(fee.cents)
         name = tr_label(fee.name)
-        if fee.cents:
+        if fee.cents and fee.copies > 1:
+            self.fee_label.setText(tr("{amount} – {service} ({copies} × {unit})").format(
+                amount=amount, service=name, copies=fee.copies,
+                unit=format_cents(fee.unit_cents)))
+        elif fee.cents:
             self.fee_label.setText(f"{amount} – {name}")
         else:
             self.fee_label.setText(tr("gebührenfrei ({service})").format(service=name))

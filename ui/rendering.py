@@ -50,6 +50,8 @@ from PySide6.QtGui import (
     QPdfWriter,
     QPen,
     QTextDocument,
+    QTextFormat,
+    QTextTable,
 )
 
 from clerk_app.documents import RenderModel, document_html, xmp_metadata
@@ -160,7 +162,37 @@ def text_document(model: RenderModel, device: QPagedPaintDevice, page: QSizeF) -
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(QR_RESOURCE),
                         qr_image(model))
     doc.setHtml(document_html(model))
+    _keep_closing_together(doc)
     return doc
+
+
+# The closing block moves to the next page whole only if it is at most this part of a page;
+# a longer last table (a list that ends the document) breaks as any table does.
+CLOSING_MAX_PAGE_PART = 0.4
+
+
+def _keep_closing_together(doc: QTextDocument) -> None:
+    """Start the closing block (the document's last table: place and date, office, "Im
+    Auftrag", the signature line, the seal's caption and QR code) on a new page if it would
+    be split across two.
+
+    Qt breaks a table row across pages wherever the page ends, and has no CSS
+    `page-break-inside: avoid`; a Meldebestätigung for a household of three put "Im Auftrag"
+    on one page and the signature and seal on the next. The block's laid-out position
+    decides: it is moved (a page break before it) only when it straddles a page boundary.
+    """
+    page = doc.pageSize().height()
+    tables = [frame for frame in doc.rootFrame().childFrames() if isinstance(frame, QTextTable)]
+    if not tables or page <= 0:
+        return
+    closing = tables[-1]
+    box = doc.documentLayout().frameBoundingRect(closing)
+    if box.height() > page * CLOSING_MAX_PAGE_PART:
+        return
+    if int(box.top() // page) != int((box.bottom() - 1) // page):
+        table_format = closing.format()
+        table_format.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+        closing.setFormat(table_format)
 
 
 def paint(model: RenderModel, device: QPagedPaintDevice) -> int:
@@ -238,7 +270,8 @@ def _paint_pages(model: RenderModel, device: QPagedPaintDevice, painter: QPainte
 
 
 def _watermark(painter: QPainter, model: RenderModel, width: float, height: float) -> None:
-    """'ZWEITSCHRIFT' diagonally across the page, painted first so the text stays on top."""
+    """'MUSTER' or 'ZWEITSCHRIFT' diagonally across the page, painted first so the text
+    stays on top."""
     painter.save()
     painter.setFont(document_font(model, WATERMARK_POINT_SIZE))
     painter.setPen(WATERMARK_GREY)
@@ -251,8 +284,9 @@ def _watermark(painter: QPainter, model: RenderModel, width: float, height: floa
 
 def _footer(painter: QPainter, model: RenderModel, page: int, pages: int, area: QRectF,
             dpi: int) -> None:
-    """Rule, office and address on the left; number and page on the right; the reprint
-    notice in black on every page of a Zweitschrift. One font face (see base.html)."""
+    """Rule, office and address on the left; number and page on the right; the specimen and
+    reprint notices in black on every page of a demo document or a Zweitschrift. One font
+    face (see base.html)."""
     painter.save()
     font = document_font(model, FOOTER_POINT_SIZE)
     painter.setFont(font)
@@ -272,10 +306,10 @@ def _footer(painter: QPainter, model: RenderModel, page: int, pages: int, area: 
     painter.drawText(QRectF(0, text_top, left_width, line), align_left, left)
     painter.drawText(QRectF(0, text_top, area.width(), line), align_right, number)
     painter.drawText(QRectF(0, text_top + line, area.width(), line), align_right, page_text)
-    if model.reprint_notice:
+    notice = " · ".join(n for n in (model.specimen_notice, model.reprint_notice) if n)
+    if notice:
         painter.setPen(QColor(0, 0, 0))
-        painter.drawText(QRectF(0, text_top + line, left_width, line), align_left,
-                         model.reprint_notice)
+        painter.drawText(QRectF(0, text_top + line, left_width, line), align_left, notice)
     painter.restore()
 
 

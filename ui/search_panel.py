@@ -5,11 +5,15 @@ Keyboard flow: type a name, a birth date (TT.MM.JJJJ) or a street with house num
 the hits while the cursor stays in the field; Enter opens the selected person (or the first
 hit; a search in flight is waited for): `open_requested(person_id)`.
 
-A handheld ID scanner types the machine-readable zone (MRZ) into the field like a keyboard.
-While the text looks like an MRZ no name search runs; once it is complete it is read
-(`id_scan.scan`, in the worker): one holder -> opened, several -> listed, none ->
-`card_without_match(prefill, summary)`, a wrong check digit -> named under the field. The
-zone's text is never logged.
+A handheld ID scanner types the machine-readable zone (MRZ) into the field like a keyboard,
+with or without an Enter after each line. While the text looks like an MRZ no name search runs;
+the Enters the scanner sends are noted as line ends, and `mrz_input.progress` decides when the
+zone is complete and in which layout (an ID card's first 72 characters are no TD2 zone: the
+zone is read when the line ends say so, no longer layout is possible, or the typing pauses for
+`SCANNER_PAUSE_MS`). Then it is read (`id_scan.scan`, in the worker): one holder -> opened,
+several -> listed, none -> `card_without_match(prefill, summary)`, a wrong check digit -> named
+under the field; a zone that stops short says so instead of waiting for ever. The zone's text is
+never logged.
 
 The window owns the person on the right: the panel tells it when the clerk starts on the next
 citizen (`next_citizen`, `emptied`) and asks it which person is open (to keep that hit selected
@@ -19,6 +23,7 @@ when the hits are read again).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
@@ -42,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from clerk_app.models import PersonHit
 from clerk_app.mrz import looks_like_mrz
+from clerk_app.mrz_input import ZoneState, progress
 from clerk_app.queue.booking_codes import QR_PREFIX
 from ui.db_worker import DbWorker
 from ui.enter_key import EnterKeyFilter
@@ -57,6 +63,10 @@ if TYPE_CHECKING:
     pass
 
 DEBOUNCE_MS = 80
+# A scanner types a zone in one burst: this long without a key, what arrived is all there is.
+SCANNER_PAUSE_MS = 300
+# Check-digit problems named under the field; a zone misread throughout is scanned again anyway.
+MAX_SCAN_PROBLEMS = 2
 RESULT_LIMIT = 50
 MIN_CHARS = 2
 # A date still being typed at the end of the field ("12.", "12.08", "12.08.19" is complete
@@ -134,6 +144,10 @@ class SearchPanel(QWidget):
         self._scanning = False      # an MRZ scan is in flight (op key "scan")
         self._refresh_seq = 0       # search number of the last `refresh_search`
         self._relisting = False     # a scan's hits are read again (op key "relist")
+        self._zone_chars = ""       # the zone typed so far, without line breaks
+        self._zone_ends: list[int] = []   # lengths of `_zone_chars` at the scanner's Enters
+        self._read_zone = ""        # the zone last sent to be read (not read twice)
+        self._read_at = -1e9        # time.monotonic() when it was sent
         self._build_search()
         self._build_results()
         rows = QVBoxLayout(self)
@@ -146,6 +160,10 @@ class SearchPanel(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self._run_search)
+        self._scanner_pause = QTimer(self)
+        self._scanner_pause.setSingleShot(True)
+        self._scanner_pause.setInterval(SCANNER_PAUSE_MS)
+        self._scanner_pause.timeout.connect(lambda: self._follow_zone(paused=True))
         db.search_done.connect(self._on_search_done)
         db.search_failed.connect(self._on_search_failed)
 
@@ -251,6 +269,7 @@ class SearchPanel(QWidget):
     def stop(self) -> None:
         """The window closes: no search starts any more."""
         self._debounce.stop()
+        self._scanner_pause.stop()
 
     def focus(self, select: bool = True) -> None:
         """Cursor to the search field, its text selected for typing over."""
@@ -284,15 +303,18 @@ class SearchPanel(QWidget):
             self._show_idle()
             self.count.setText(tr("Terminbestätigung wird gelesen …"))
             return
-        if looks_like_mrz(text):       # the scanner typed the last character of the zone
+        if is_mrz_typing(text):        # a scanner is typing a zone: no name search
             self._debounce.stop()
-            self._run_scan(text)
+            self._follow_zone(paused=False)
             return
+        self._scanner_pause.stop()
+        self._zone_chars, self._zone_ends, self._read_zone = "", [], ""
         self._debounce.start()
 
     def _on_text_changed(self, text: str) -> None:
         if not text:   # Esc, the clear button, or everything deleted: ready for the next one
             self._debounce.stop()
+            self._scanner_pause.stop()
             self.emptied.emit()
             self._show_idle()
 
@@ -302,11 +324,7 @@ class SearchPanel(QWidget):
         if is_check_in_code(text):
             return
         if is_mrz_typing(text):
-            if looks_like_mrz(text):
-                self._run_scan(text)
-            else:
-                self._show_idle()
-                self.count.setText(tr("Ausweis wird gelesen …"))
+            self._follow_zone(paused=False)
             return
         query = effective_query(text)
         if not query:
@@ -412,6 +430,7 @@ class SearchPanel(QWidget):
         count = self.model.rowCount()
         if not count:
             return
+        self._read_at = -1e9   # ↑/↓: the clerk chooses, so the next Enter is the clerk's
         rows = self.table.selectionModel().selectedRows()
         if rows:
             row = max(0, min(count - 1, rows[0].row() + delta))
@@ -434,8 +453,11 @@ class SearchPanel(QWidget):
             return
         if is_mrz_typing(self.search.text()):
             # A scanner's line break, or its Enter after the zone: never opens a guess. Once
-            # a scan listed several holders, Enter opens the one chosen with ↑/↓.
-            if self._scanning or not self.model.rowCount():
+            # a scan listed several holders, Enter opens the one chosen with ↑/↓ (an Enter
+            # right after the zone came in is still the scanner's, even if the list is there).
+            scanner_enter = time.monotonic() - self._read_at < SCANNER_PAUSE_MS / 1000
+            if self._scanning or not self.model.rowCount() or scanner_enter:
+                self._zone_line_end()
                 return
             hit = self.selected_hit() or self.model.hit(0)
             if hit is not None:
@@ -454,6 +476,48 @@ class SearchPanel(QWidget):
         self.open_requested.emit(hit.id)
 
     # ID scan (the zone's text goes to the worker only, never to a log or a message)
+
+    def _zone_line_end(self) -> None:
+        """The scanner sent a line break: it tells where a line of the layout ends."""
+        length = len(self.search.text().strip())
+        if length and length not in self._zone_ends:
+            self._zone_ends.append(length)
+        self._follow_zone(paused=False)
+
+    def _follow_zone(self, *, paused: bool) -> None:
+        """A zone is arriving: read it once complete, else wait (and say so), or after a
+        pause say that it stopped short."""
+        chars = self.search.text().strip()
+        if not (chars.startswith(self._zone_chars) or self._zone_chars.startswith(chars)):
+            self._zone_ends = []          # typed over, not continued: a new zone
+        self._zone_ends = [end for end in self._zone_ends if end <= len(chars)]
+        self._zone_chars = chars
+        if chars == self._read_zone or not is_mrz_typing(chars):
+            return                        # already read (its last Enter), or no zone at all
+        zone = progress(chars, self._zone_ends, paused=paused)
+        if zone.state is ZoneState.COMPLETE:
+            self._scanner_pause.stop()
+            self._read_zone = chars
+            self._read_at = time.monotonic()
+            self._run_scan(zone.zone)
+            return
+        self._show_idle()                 # a read in flight was for a shorter zone
+        self._read_zone = ""
+        if not paused:
+            self.count.setText(tr("Ausweis wird gelesen …"))
+            self._scanner_pause.start()
+            return
+        if zone.state is ZoneState.STOPPED and zone.expected_length is not None:
+            self.show_message(tr("Ausweis nicht vollständig gelesen ({n} von {total} Zeichen). "
+                                 "Bitte erneut scannen.").format(
+                                     n=len(chars), total=zone.expected_length))
+        elif zone.state is ZoneState.STOPPED:
+            self.show_message(tr("Ausweis nicht vollständig gelesen ({n} Zeichen). "
+                                 "Bitte erneut scannen.").format(n=len(chars)))
+        else:
+            self.show_message(tr("Ausweis nicht lesbar: die Zeichen passen zu keinem Ausweis- "
+                                 "oder Passformat. Bitte erneut scannen."))
+        self.search.selectAll()           # the next scan replaces it
 
     def _run_scan(self, text: str) -> None:
         self.db.cancel_search()
@@ -474,9 +538,12 @@ class SearchPanel(QWidget):
         self.search.selectAll()   # the next scan (or name) replaces the zone
         if outcome.problems_de:
             self.count.clear()
+            problems = " ".join(outcome.problems_de[:MAX_SCAN_PROBLEMS])
+            more = len(outcome.problems_de) - MAX_SCAN_PROBLEMS
+            if more > 0:
+                problems += " " + tr("(und {n} weitere)").format(n=more)
             self.show_message(tr("Ausweis nicht lesbar: {problems} Bitte erneut scannen "
-                                  "oder den Namen eintippen.").format(
-                                      problems=" ".join(outcome.problems_de)))
+                                  "oder den Namen eintippen.").format(problems=problems))
             return
         if hits:
             self.model.set_hits(hits)

@@ -73,6 +73,23 @@ class _Weighted(Generic[T]):
         return self.items[bisect.bisect_right(self.cum, rng.random() * self.total)]
 
 
+def _one_street_per_name(streets: Sequence[Street]) -> list[Street]:
+    """The first street of each name in the directory.
+
+    The directory has a Hauptstraße in four districts, under other postcodes. Residents drawn
+    into all of them gave the demo register "Hauptstraße 12, 79539" and "Hauptstraße 12,
+    79541", both in Lörrach: an address no letter could be delivered to, and a clerk trying
+    the demo takes it for a register error. One street per name keeps each address unique.
+    """
+    seen: set[str] = set()
+    kept = []
+    for street in streets:
+        if street.name not in seen:
+            seen.add(street.name)
+            kept.append(street)
+    return kept
+
+
 def _iso(ordinal: int) -> str:
     return date.fromordinal(ordinal).isoformat()
 
@@ -148,7 +165,8 @@ class Generator:
         self.german_places = _Weighted(GERMAN_BIRTH_PLACES)
         # Every house number of the directory is equally likely, so long streets get more
         # residents than a short lane.
-        runs = [(street, segment.numbers()) for street in streets for segment in street.segments]
+        runs = [(street, segment.numbers()) for street in _one_street_per_name(streets)
+                for segment in street.segments]
         self.runs = _Weighted([(run, float(len(run[1]))) for run in runs])
         self.doc_numbers: set[str] = set()  # membership only, never iterated
         self.rows = _Rows()

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
 
-from clerk_app import blocks, cashbook, clerks
+from clerk_app import blocks, cashbook, clerks, rules
 from clerk_app.errors import NotFoundError
 from clerk_app.fees import fee_for, format_cents
 from clerk_app.form_reading import Section, country_name_de
@@ -183,7 +183,8 @@ def _acknowledged_blocks(ctx: ServiceContext, f: Section,
     return [blocks.block_snapshot(b) for b in active]
 
 
-def _payment(ctx: ServiceContext, f: Section, service_code: str) -> dict[str, Any]:
+def _payment(ctx: ServiceContext, f: Section, service_code: str,
+             copies: int = 1) -> dict[str, Any]:
     """Fix the payment with the cashbook, which records its field errors in the form's.
 
     The cashbook mints the receipt number; if the form fails after all, the transaction rolls
@@ -191,7 +192,8 @@ def _payment(ctx: ServiceContext, f: Section, service_code: str) -> dict[str, An
     field error and propagates as the cashbook's ValidationError.
     """
     payment = f.group("payment")
-    return {} if payment is None else cashbook.read_payment(ctx, service_code, payment)
+    return {} if payment is None else cashbook.read_payment(ctx, service_code, payment,
+                                                            copies)
 
 
 # --- document content ------------------------------------------------------------------------
@@ -658,6 +660,8 @@ def parse_event_date(text: str, today: date) -> tuple[str, str] | str:
         day = (date(int(match[3]), int(match[2]), int(match[1])) if match
                else date.fromisoformat(text))
     except ValueError:
+        if match or rules.is_date_text(text):   # "31.02.2001": written right, no such day
+            return f"Den Tag „{text}“ gibt es nicht."
         return f"„{text}“ ist kein gültiges Datum (TT.MM.JJJJ oder nur das Jahr)."
     if day > today:
         return "Das Datum liegt in der Zukunft."
@@ -707,7 +711,7 @@ class PersonenstandsurkundeAntrag:
         if person is not None and delivery == "post" and not person.current_residences:
             f.error("delivery", "Für die antragstellende Person ist keine aktuelle Anschrift "
                                 "eingetragen: bitte Abholung wählen.")
-        payment = _payment(ctx, f, "personenstandsurkunde_antrag")
+        payment = _payment(ctx, f, "personenstandsurkunde_antrag", copies)
         f.raise_errors()
         assert person is not None and kind is not None
         versions = _touch_person(ctx, person)

@@ -30,7 +30,15 @@ from clerk_app.persons import (
 from clerk_app.store.db import Store
 from clerk_app.streets import Street, find_streets
 from ui.db_worker import DbWorker
-from ui.fields import ChoiceBox, CountryEdit, DateEdit, FieldBox, Form, FormSection
+from ui.fields import (
+    ChoiceBox,
+    CountryEdit,
+    DateEdit,
+    FieldBox,
+    Form,
+    FormSection,
+    limit_length,
+)
 from ui.i18n import tr
 from ui.operation import Op
 from ui.registration.common import (
@@ -64,7 +72,7 @@ class StreetEdit(QLineEdit):
         self._running = False
         self._resolve_pending = False
         self.setPlaceholderText(tr("Straße eingeben, ↓ wählt"))
-        self.setMaxLength(100)
+        limit_length(self, 100)
         self._model = QStringListModel(self)
         self.completer_ = QCompleter(self._model, self)
         self.completer_.setWidget(self)

@@ -9,16 +9,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QLineEdit,
+    QPushButton,
 )
 
 from clerk_app import rules
+from clerk_app.latin_names import latin_suggestion, name_message
 from clerk_app.models import (
     PersonHit,
     PersonRecord,
 )
-from clerk_app.names import DataType, validate
+from clerk_app.names import DataType
+from ui.fields import FieldBox, limit_length
 from ui.formatting import fmt_date
 from ui.i18n import tr, tr_label
 
@@ -66,14 +70,43 @@ class Duplicates:
 
 
 def name_check(edit: QLineEdit, data_type: DataType = DataType.A) -> Callable[[], str | None]:
-    """DIN 91379 check of a name field, with the core's message (character and position)."""
+    """DIN 91379 check of a name field, with the core's one-line message."""
     def check() -> str | None:
         text = edit.text().strip()
-        if not text:
-            return None
-        problems = validate(text, data_type)
-        return " ".join(p.message_de for p in problems) if problems else None
+        return name_message(text, data_type) if text else None
     return check
+
+
+class LatinFormOffer(QPushButton):
+    """Under a name field holding Cyrillic letters: "Übernehmen: Ivan", the Latin form the
+    citizen's passport prints (ICAO 9303). It follows the field in the Tab order, so Tab and
+    Space (or a click) put it into the field; hidden while there is nothing to offer."""
+
+    def __init__(self, box: FieldBox, edit: QLineEdit) -> None:
+        super().__init__()
+        self._box = box
+        self._edit = edit
+        self._latin = ""
+        self.setObjectName("latinForm")
+        self.setAutoDefault(False)
+        self.hide()
+        box.add_below(self)
+        edit.textChanged.connect(self._update)
+        self.clicked.connect(self._accept)
+
+    def _update(self, text: str) -> None:
+        latin = latin_suggestion(text.strip()) if text.strip() else None
+        self._latin = latin or ""
+        self.setText(tr("Übernehmen: {name}").format(name=self._latin))
+        self.setAccessibleName(tr("Lateinische Schreibweise übernehmen: {name}").format(
+            name=self._latin))
+        self.setVisible(latin is not None)
+
+    def _accept(self) -> None:
+        if self._latin:
+            self._edit.setText(self._latin)
+            self._box.run_checks()
+            self._edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 def codes_of(text: str) -> list[str]:
@@ -83,7 +116,7 @@ def codes_of(text: str) -> list[str]:
 
 def line_edit(placeholder: str = "", max_length: int = 200) -> QLineEdit:
     edit = QLineEdit()
-    edit.setMaxLength(max_length)
+    limit_length(edit, max_length)
     if placeholder:
         edit.setPlaceholderText(placeholder)
     return edit

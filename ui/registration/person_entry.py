@@ -55,7 +55,15 @@ from ui.fields import (
 )
 from ui.formatting import fmt_date
 from ui.i18n import tr
-from ui.registration.common import GERMANY, PersonRef, codes_of, line_edit, name_check, translated
+from ui.registration.common import (
+    GERMANY,
+    LatinFormOffer,
+    PersonRef,
+    codes_of,
+    line_edit,
+    name_check,
+    translated,
+)
 from ui.registration.family import RelationRow
 from ui.style import COLUMNS, MUTED, OK_GREEN
 
@@ -91,6 +99,7 @@ class PersonEntry(FormSection):
         equal_columns(grid)
         self._grid = grid
         self.edits: dict[str, QWidget] = {}
+        self._offers: dict[str, LatinFormOffer] = {}   # under the name fields
         self._build_fields()
         self.grid.addWidget(self.new_page, 0, 0, 1, COLUMNS)
 
@@ -157,7 +166,10 @@ class PersonEntry(FormSection):
             checks = [name_check(edit)]
             if key == "everyday_name":
                 checks.append(self._everyday_problem)
-            self._field(key, labels[key], edit, 0, column, required=required, checks=checks)
+            box = self._field(key, labels[key], edit, 0, column, required=required,
+                              checks=checks)
+            if key != "doctorate":
+                self._offers[key] = LatinFormOffer(box, edit)
         born = DateEdit(self.today, future_years=0)
         self._field("birth_date", tr("Geburtsdatum"), born, 1, 0, required=True,
                     checks=[lambda: rules.birth_date_problem(d, self.today)
@@ -461,7 +473,8 @@ class PersonEntry(FormSection):
         if not self.relation.isHidden():
             chain += self.relation.widgets()
         if self.existing is None:
-            chain += list(self.edits.values())   # built row by row, left to right
+            for key, edit in self.edits.items():   # built row by row, left to right
+                chain += [edit, self._offers[key]] if key in self._offers else [edit]
         else:
             chain.append(self.back_button)
         if not self.duplicates.isHidden():
