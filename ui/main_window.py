@@ -26,12 +26,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMetaMethod, Qt, Signal, SignalInstance
+from PySide6.QtCore import QEvent, QMetaMethod, Qt, Signal, SignalInstance
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QKeySequence,
     QShortcut,
+    QStatusTipEvent,
 )
 from PySide6.QtWidgets import (
     QDialog,
@@ -59,7 +60,7 @@ from ui.printing import PrintService
 from ui.registration.actions import RegistrationActions
 from ui.screen_lock import ScreenLock
 from ui.search_panel import SearchPanel
-from ui.status import StatusBarWidgets
+from ui.status import MessageStatusBar, StatusBarWidgets
 from ui.sync_worker import OK as SYNC_OK
 from ui.sync_worker import SyncController
 
@@ -137,7 +138,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 11)
         self.splitter.setSizes([640, 620])
 
-        self.status = StatusBarWidgets(cfg, self.actor, self.statusBar())
+        self.status_bar = MessageStatusBar(self)
+        self.setStatusBar(self.status_bar)
+        self.status = StatusBarWidgets(cfg, self.actor, self.status_bar)
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(12, 10, 12, 6)
@@ -145,6 +148,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.search_panel)
         outer.addWidget(self.splitter, 1)
         outer.addWidget(self.status.sync_warning)   # full width, only while there is one
+        outer.addWidget(self.status_bar.message_line)   # the status messages, wrapped
         self.setCentralWidget(central)
 
         # The sync with the central service runs in a thread of its own (ui.sync_worker);
@@ -257,6 +261,14 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Start the database worker (opens the register in its own thread)."""
         self.db.start()
+
+    def event(self, event: QEvent) -> bool:
+        """A tool-bar button's status tip goes to the message line (Qt would paint it into
+        the bar itself, over a message the clerk has not read yet)."""
+        if isinstance(event, QStatusTipEvent) and not self._withdrawn:
+            self.status_bar.show_tip(event.tip())
+            return True
+        return super().event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._withdrawn:   # else the panel went with the old central widget
