@@ -432,6 +432,38 @@ def test_invalid_house_number_is_named_at_the_field_and_nothing_is_lost(
     assert persons_named(cfg, "Hausnummernprobe") == 1
 
 
+def test_a_refused_submit_names_every_problem_and_goes_to_the_first(
+        qtbot: QtBot, window: MainWindow, cfg: Config, tmp_path: Path) -> None:
+    """The person filled in, the address part (below the fold) not: the banner names every
+    problem with its field, and cursor and scroll go to the first one."""
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
+    assert isinstance(dialog, AnmeldungDialog)
+    dialog.resize(900, 520)   # a small screen: the address is below the fold
+    keys = Keys(qtbot)
+    fill_person(keys, "Unvollständig", "Eva", "1.2.1980")
+    dialog.scroll.verticalScrollBar().setValue(0)
+    dialog.entries[0].edits["family_name"].setFocus()
+    submit(qtbot, keys, dialog)
+    assert dialog.service_result is None
+    errors = dialog.form.errors()
+    assert len(errors) >= 2, errors
+    banner = dialog.banner.text()
+    assert "Bitte die markierten Angaben prüfen" not in banner
+    assert banner.startswith(f"⚠ Bitte {len(errors)} Angaben prüfen:"), banner
+    for message in errors.values():
+        assert message in banner, (message, banner)
+    assert "Straße" in banner, "each problem is named with its field"
+    first = dialog.form.first_error()
+    assert first is not None and focused() is first.focus_widget()
+    widget = first.focus_widget()
+    viewport = dialog.scroll.viewport()
+    top = widget.mapTo(viewport, QPoint(0, 0)).y()
+    assert 0 <= top and top + widget.height() <= viewport.height(), "scrolled into view"
+    assert dialog.scroll.verticalScrollBar().value() > 0
+    shot(dialog, "anmeldung-fehler-liste", tmp_path)
+    assert persons_named(cfg, "Unvollständig") == 0
+
+
 def test_invalid_character_in_a_name_names_its_position(
         qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
