@@ -860,6 +860,35 @@ def test_after_an_ummeldung_the_hits_show_the_new_address(qtbot: QtBot, window: 
     assert "Wallbrunnstraße 21" in selected.address
 
 
+def test_after_an_anmeldung_the_earlier_search_is_not_left_standing(
+        qtbot: QtBot, window: MainWindow, cfg: Config, people: dict[str, str]) -> None:
+    """The hits of the citizen before (Müller) do not stay beside the person just
+    registered: the stale search is cleared, the new person stays open."""
+    window.focus_search()
+    qtbot.keyClicks(window.search, "mueller anna maria")
+    qtbot.waitUntil(lambda: not window.busy and window.model.rowCount() > 0, timeout=5000)
+    assert people["anna"] in [h.id for h in window.model.hits]
+    dialog = open_with_key(qtbot, window, Qt.Key.Key_F2)
+    assert isinstance(dialog, AnmeldungDialog)
+    keys = Keys(qtbot)
+    fill_person(keys, "Neuzuzug", "Lea", "1.3.1990")
+    fill_rest(keys, dialog, street="basler 12")
+    settle(qtbot, dialog)
+    submit(qtbot, keys, dialog)
+    assert dialog.service_result is not None, dialog.form.errors()
+    new_id = dialog.service_result.changed_persons[0]
+    qtbot.waitUntil(lambda: window.person_view.record is not None
+                    and window.person_view.record.id == new_id, timeout=5000)
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
+    assert people["anna"] not in [h.id for h in window.model.hits], "no stale hits"
+    assert window.search.text() == ""
+    keys.press(Qt.Key.Key_Return)     # closes the dialog
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)
+    record = window.person_view.record
+    assert record is not None and record.id == new_id, "the new person stays open"
+    qtbot.waitUntil(window.search.hasFocus, timeout=2000)
+
+
 def test_ummeldung_needs_the_landlord_confirmation(qtbot: QtBot, window: MainWindow,
                                                    cfg: Config, tmp_path: Path) -> None:
     members = household_of(cfg, 2)

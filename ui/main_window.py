@@ -392,9 +392,10 @@ class MainWindow(QMainWindow):
     def selected_hit(self) -> PersonHit | None:
         return self.search_panel.selected_hit()
 
-    def refresh_search(self) -> None:
-        """Run the current search again (after a service: the hits show what changed)."""
-        self.search_panel.refresh_search()
+    def refresh_search(self, person_id: str | None = None) -> None:
+        """Run the current search again (after a service: the hits show what changed; a
+        search `person_id` is not among any more is cleared)."""
+        self.search_panel.refresh_search(person_id)
 
     def open_person(self, person_id: str) -> None:
         self.db.open_person(person_id)
@@ -596,7 +597,7 @@ class MainWindow(QMainWindow):
         self.printing.archive_issued([d.number for d in result.documents])
         if person_id is not None:
             self.open_person(person_id)
-        self.refresh_search()
+        self.refresh_search(person_id)
         self.service_completed.emit(result)
 
     # Klärfälle
