@@ -151,7 +151,8 @@ def base_form(reg: Register, service: str) -> dict[str, Any]:
             "subject": {"names": "Anna Müller", "date": "12.08.1964", "place": "Lörrach",
                         "registry_number": "G 123/1964"},
             "entitlement": {"basis": "selbst"}, "copies": 2, "delivery": "post",
-            "id_document_checked": True, "payment": {"method": "karte"}},
+            "id_document_checked": True,
+            "payment": {"method": "karte", "terminal_receipt": "T-4711"}},
         "anmeldung": {
             "persons": [{
                 "family_name": "Yılmaz", "first_names": "Deniz Ece", "everyday_name": "Ece",

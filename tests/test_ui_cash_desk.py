@@ -29,7 +29,8 @@ def cfg(tmp_path_factory: pytest.TempPathFactory) -> Config:
     cfg = make_cfg(tmp_path_factory.mktemp("cash"), workstation="Schalter 9")
     with demo_register(cfg, residents=300) as store:
         anna = add_person(store, "Müller", "Anna Maria", "1964-08-12")
-        for payment in ({"method": "bar", "given_cents": 1000}, {"method": "karte"},
+        for payment in ({"method": "bar", "given_cents": 1000},
+                        {"method": "karte", "terminal_receipt": "T-4711"},
                         {"exemption": "rente"}, {"method": "bar", "given_cents": 700}):
             run_service(store, "meldebescheinigung",
                         {"person_id": anna, "variant": "einfach", "payment": payment}, uuid7())
