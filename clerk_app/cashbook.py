@@ -43,6 +43,7 @@ __all__ = [
     "apply_payment",
     "closing_preview",
     "day_float",
+    "float_to_ask",
     "is_closed",
     "journal_entry",
     "journal_for_day",
@@ -333,6 +334,17 @@ def day_float(conn: Any, workstation: str, day: date) -> int | None:
     row = conn.execute("SELECT cents FROM cash_floats WHERE workstation = ? AND "
                        "business_day = ?", (workstation, day.isoformat())).fetchone()
     return int(row[0]) if row else None
+
+
+def float_to_ask(store: Store, workstation: str, day: date) -> int | None:
+    """None if the day's float is recorded; else what to offer the clerk: the float of this
+    workstation's last day (the drawer usually starts with the same), or 0 the first time."""
+    if day_float(store.conn, workstation, day) is not None:
+        return None
+    row = store.conn.execute("SELECT cents FROM cash_floats WHERE workstation = ? AND "
+                             "business_day < ? ORDER BY business_day DESC LIMIT 1",
+                             (workstation, day.isoformat())).fetchone()
+    return int(row[0]) if row else 0
 
 
 def is_closed(store: Store, workstation: str, day: date) -> bool:
