@@ -53,14 +53,14 @@ from clerk_app.cashbook import (
     journal_for_day,
 )
 from clerk_app.errors import ConfigError
-from clerk_app.fees import fee_for, fee_schedule, format_cents, parse_cents
+from clerk_app.fees import fee_for, fee_schedule, format_cents
 from clerk_app.ids import uuid7
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
 from ui.cash_confirmation import ask_difference
 from ui.db_worker import DbWorker
 from ui.enter_key import EnterKeyFilter
-from ui.fields import ErrorLabel, FieldBox, Form, limit_length
+from ui.fields import AmountEdit, ErrorLabel, FieldBox, Form, limit_length
 from ui.formatting import fmt_date
 from ui.i18n import message_text, tr, tr_label
 from ui.operation import Op, ServiceOp
@@ -251,16 +251,12 @@ class CashDeskDialog(QDialog):
         row.setObjectName("floatRow")
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.float_edit = QLineEdit()
+        self.float_edit = AmountEdit(tr("150 oder 150,00"), "00000,00")
         self.float_edit.setObjectName("cashFloat")
-        self.float_edit.setMaxLength(16)
-        self.float_edit.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.float_edit.setPlaceholderText(tr("z. B. 150,00"))
-        self.float_edit.setFixedWidth(self.float_edit.fontMetrics().horizontalAdvance(
-            "00000,00") + 28)
         self.float_box = self.float_form.add(FieldBox(
             "float_cents", tr("&Wechselgeld zu Tagesbeginn (€)"), self.float_edit,
-            required=True, checks=[self._float_problem]))
+            required=True, checks=[self._float_missing]))
         self.float_button = QPushButton(tr("Wechselgeld &erfassen (Enter)"))
         self.float_button.setObjectName("floatButton")
         self.float_button.setAccessibleName(tr("Wechselgeld erfassen"))
@@ -315,14 +311,12 @@ class CashDeskDialog(QDialog):
         self.expected_label = _bold(QLabel("—"), 1.15)
         self.expected_label.setObjectName("expectedCash")
         grid.addWidget(self.expected_label, 0, 1)
-        self.counted = QLineEdit()
+        self.counted = AmountEdit(tr("154,50"), "")
         self.counted.setObjectName("countedCash")
-        self.counted.setMaxLength(16)
-        self.counted.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.counted.setPlaceholderText(tr("z. B. 154,50"))
         self.counted_box = self.closing_form.add(FieldBox(
             "counted_cash_cents", tr("Ge&zählter Bargeldbestand (€)"), self.counted,
-            required=True, checks=[self._counted_problem]), "business_day")
+            required=True), "business_day")
         grid.addWidget(self.counted_box, 1, 0, 1, 2)
         self.difference_label = _bold(QLabel(), 1.15)
         self.difference_label.setObjectName("cashDifference")
@@ -422,21 +416,15 @@ class CashDeskDialog(QDialog):
         if asking and not cash_day.entries:
             self.float_edit.setFocus()   # the day's first cash action: the float
 
-    def float_cents(self) -> int | None:
-        try:
-            return parse_cents(self.float_edit.text())
-        except ValueError:
-            return None
-
-    def _float_problem(self) -> str | None:
-        if self.float_cents() is None:
+    def _float_missing(self) -> str | None:
+        if not self.float_edit.text().strip():
             return tr("Bitte das Wechselgeld als Betrag eingeben, z. B. 150 oder 150,00.")
         return None
 
     def book_float(self) -> None:
         if self._busy or self.cash_day is None or self.cash_day.recorded_float_or_closed:
             return
-        cents = self.float_cents()
+        cents = self.float_edit.cents()
         if self.float_box.run_checks() or cents is None:
             self.float_edit.setFocus()
             return
@@ -573,17 +561,7 @@ class CashDeskDialog(QDialog):
     # Tagesabschluss
 
     def counted_cents(self) -> int | None:
-        try:
-            return parse_cents(self.counted.text())
-        except ValueError:
-            return None
-
-    def _counted_problem(self) -> str | None:
-        text = self.counted.text().strip()
-        if text and self.counted_cents() is None:
-            return tr("„{text}“ ist kein Betrag – bitte z. B. 154,50 eingeben.").format(
-                text=text)
-        return None
+        return self.counted.cents()
 
     def _update_difference(self, *_args: object) -> None:
         counted = self.counted_cents()
@@ -611,7 +589,7 @@ class CashDeskDialog(QDialog):
         self.banner.show_message("")
         counted = self.counted_cents()
         if counted is None:
-            problem = self._counted_problem() or tr(
+            problem = self.counted.problem() or tr(
                 "Bitte den gezählten Bargeldbestand eingeben.")
             self._show_errors(self.closing_form, {"counted_cash_cents": problem})
             return

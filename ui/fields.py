@@ -61,6 +61,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clerk_app.fees import parse_cents
 from clerk_app.parsing import country_code, country_table, is_date_shaped, parse_date_input
 from ui.draft_keeper import connect_edits
 from ui.formatting import fmt_date
@@ -141,6 +142,36 @@ class DateEdit(QLineEdit):
         day = self.date()
         if day is not None and self.text() != fmt_date(day):
             self.setText(fmt_date(day))
+
+
+# --- amounts ---------------------------------------------------------------------------------
+
+class AmountEdit(QLineEdit):
+    """A euro amount as a clerk types it ('10', '7,50', '1.234,50'), right-aligned, sized for
+    `width_text` ("": as wide as its place). `cents()` is the amount or None; `problem()`
+    names text that is no amount with `example` (empty is for the caller to judge)."""
+
+    def __init__(self, example: str, width_text: str = "0000,00",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._example = example
+        self.setMaxLength(16)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight)
+        if width_text:
+            self.setFixedWidth(self.fontMetrics().horizontalAdvance(width_text) + 28)
+
+    def cents(self) -> int | None:
+        try:
+            return parse_cents(self.text())
+        except ValueError:
+            return None
+
+    def problem(self) -> str | None:
+        text = self.text().strip()
+        if text and self.cents() is None:
+            return tr("„{text}“ ist kein Betrag – bitte z. B. {example} eingeben.").format(
+                text=text, example=self._example)
+        return None
 
 
 # --- countries -------------------------------------------------------------------------------

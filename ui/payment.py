@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clerk_app.fees import Fee, format_cents, parse_cents
-from ui.fields import ChoiceBox, FieldBox, Form
+from clerk_app.fees import Fee, format_cents
+from ui.fields import AmountEdit, ChoiceBox, FieldBox, Form
 from ui.i18n import tr, tr_label
 from ui.style import ERROR_RED, OK_GREEN
 
@@ -90,10 +90,8 @@ class PaymentSection(QGroupBox):
                              (self.frei, tr("gebührenfrei mit Befreiungsgrund"))):
             button.setAccessibleName(name)
 
-        self.given = QLineEdit()
+        self.given = AmountEdit(tr("10 oder 7,50"))
         self.given.setObjectName("given")
-        self.given.setMaxLength(16)
-        self.given.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.given.setAccessibleDescription(tr(
             "Vorbelegt mit der Gebühr; bei anderem Betrag überschreiben, z. B. 10 oder 7,50."))
         self.change_label = QLabel()
@@ -102,8 +100,7 @@ class PaymentSection(QGroupBox):
         self.change_label.setAccessibleName(tr("Rückgeld"))
         self.change_label.setFont(big)
         self.given_box = FieldBox("payment.given", tr("&Gegeben (€)"), self.given,
-                                  required=True, checks=[self._given_problem],
-                                  beside=self.change_label)
+                                  required=True, beside=self.change_label)
         self.given_box.setObjectName("givenBox")
 
         self.card_label = QLabel()
@@ -120,13 +117,10 @@ class PaymentSection(QGroupBox):
 
         # The day's starting float, asked at the first cash payment (`ask_float`).
         self.float_offer: int | None = None
-        self.float_edit = QLineEdit()
+        self.float_edit = AmountEdit(tr("150 oder 150,00"))
         self.float_edit.setObjectName("dayFloat")
-        self.float_edit.setMaxLength(16)
-        self.float_edit.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.float_box = FieldBox("payment.float_cents", tr("Wechselgeld &zu Tagesbeginn (€)"),
                                   self.float_edit, required=True,
-                                  checks=[self._float_problem],
                                   hint=lambda: tr("Einmal am Tag: das Bargeld in der Kasse vor "
                                                   "der ersten Zahlung; es zählt zum Bargeld "
                                                   "Soll des Tagesabschlusses."))
@@ -168,8 +162,6 @@ class PaymentSection(QGroupBox):
                        self.terminal_box, self.exemption_box, self.free_label,
                        self.closed_label):
             box.addWidget(widget)
-        self.given.setFixedWidth(self.given.fontMetrics().horizontalAdvance("0000,00") + 28)
-        self.float_edit.setFixedWidth(self.given.width())
         self.terminal.setFixedWidth(self.given.width() * 2)
         self.terminal.textChanged.connect(lambda _t: self.changed.emit())
 
@@ -284,25 +276,9 @@ class PaymentSection(QGroupBox):
         return (self.float_offer is not None and not self.is_free and not self.day_closed
                 and self.method == BAR)
 
-    def float_cents(self) -> int | None:
-        try:
-            return parse_cents(self.float_edit.text())
-        except ValueError:
-            return None
-
-    def _float_problem(self) -> str | None:
-        text = self.float_edit.text().strip()
-        if text and self.float_cents() is None:
-            return tr("„{text}“ ist kein Betrag – bitte z. B. 150 oder 150,00 eingeben.").format(
-                text=text)
-        return None
-
     def given_cents(self) -> int | None:
         """What "Gegeben" says, in cents; None if it is not an amount."""
-        try:
-            return parse_cents(self.given.text())
-        except ValueError:
-            return None
+        return self.given.cents()
 
     def _update_change(self, *_args: object) -> None:
         given = self.given_cents()
@@ -323,13 +299,6 @@ class PaymentSection(QGroupBox):
         if self.given_box.error and given is not None and given >= fee:
             self.given_box.set_error("")
         self.changed.emit()
-
-    def _given_problem(self) -> str | None:
-        text = self.given.text().strip()
-        if text and self.given_cents() is None:
-            return tr("„{text}“ ist kein Betrag – bitte z. B. 10 oder 7,50 eingeben.").format(
-                text=text)
-        return None
 
     def _exemption_hint(self) -> str:
         exemption = self._fee.exemption(self.exemption.value() or "")
@@ -359,8 +328,9 @@ class PaymentSection(QGroupBox):
         """What can be said before asking the register (an amount that is no amount)."""
         if self.is_free or self.method != BAR:
             return {}
-        problems = {"payment.given": self._given_problem(),
-                    "payment.float_cents": self._float_problem() if self.asks_float else None}
+        problems = {"payment.given": self.given.problem(),
+                    "payment.float_cents": self.float_edit.problem() if self.asks_float
+                    else None}
         return {path: problem for path, problem in problems.items() if problem}
 
     def form(self) -> dict[str, Any]:
@@ -373,5 +343,5 @@ class PaymentSection(QGroupBox):
             return {"method": KARTE, "terminal_receipt": self.terminal.text().strip() or None}
         cash: dict[str, Any] = {"method": BAR, "given_cents": self.given_cents()}
         if self.asks_float:
-            cash["float_cents"] = self.float_cents()
+            cash["float_cents"] = self.float_edit.cents()
         return cash
