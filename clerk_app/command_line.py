@@ -56,20 +56,22 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         prog="clerk-app", description="Arbeitsplatz Bürgerbüro (Melderegister, Bescheinigungen).")
     parser.add_argument("--version", action="version", version=f"clerk-app {__version__}",
                         help=VERSION_HELP_DE)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    parser.add_argument("--set", action="append", default=[], metavar="SCHLÜSSEL=WERT",
                         help="Einstellung für diesen Aufruf überschreiben (z. B. mode=\"demo\")")
-    parser.add_argument("--data-dir", help="Datenordner (überschreibt data_dir)")
+    parser.add_argument("--data-dir", metavar="ORDNER", help="Datenordner (überschreibt "
+                                                             "data_dir)")
     sub = parser.add_subparsers(dest="command", title="Befehle", metavar="BEFEHL",
                                 help="ohne Befehl startet das Programmfenster")
     handlers: dict[str, Handler] = {}
     for plugin in entry_points(group=PLUGIN_GROUP):
         handlers.update(plugin.load()(sub))
     search = sub.add_parser("search", help="Im Melderegister suchen")
-    search.add_argument("query", help="Name, Geburtsdatum (TT.MM.JJJJ) oder Straße Hausnummer")
+    search.add_argument("query", metavar="SUCHE",
+                        help="Name, Geburtsdatum (TT.MM.JJJJ) oder Straße Hausnummer")
     search.add_argument("--json", action="store_true", help="Treffer als JSON ausgeben")
     search.add_argument("--limit", type=int, default=50, metavar="ANZAHL",
                         help="höchstens so viele Treffer (Vorgabe: 50)")
-    search.add_argument("--purpose", default="Suche über die Kommandozeile",
+    search.add_argument("--purpose", default="Suche über die Kommandozeile", metavar="ZWECK",
                         help="Zweck der Abfrage (wird protokolliert)")
     demo = sub.add_parser("demo-data", help="Demo-Melderegister (synthetisch) erzeugen")
     demo.add_argument("--residents", type=resident_count, default=None, metavar="ANZAHL",
@@ -85,7 +87,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     doctor.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
     verify = sub.add_parser("verify-document",
                             help="Elektronisches Siegel eines ausgestellten Dokuments prüfen")
-    verify.add_argument("file", type=Path,
+    verify.add_argument("file", type=Path, metavar="DATEI",
                         help="das Dokument als PDF-Datei, oder ein Foto oder Scan der "
                              "gedruckten Seite (PNG, JPEG)")
     verify.add_argument("--public-key", metavar="SCHLÜSSEL",

@@ -135,7 +135,7 @@ def test_every_help_is_german(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(("argv", "german"), [
-    (["search"], "diese Angaben fehlen: query"),
+    (["search"], "diese Angaben fehlen: SUCHE"),
     (["access-log", "delete"], "ungültige Wahl: 'delete'"),
     (["search", "x", "--limit", "viele"], "ungültiger Wert (int): 'viele'"),
     (["doctor", "--bunt"], "unbekannte Angaben: --bunt"),
