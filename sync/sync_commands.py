@@ -64,7 +64,8 @@ def add_commands(sub: Any) -> dict[str, Handler]:
     serve = central_sub.add_parser("serve", help="Zentralen Dienst starten")
     serve.add_argument("--host", default="127.0.0.1", metavar="ADRESSE",
                        help="Adresse, an der der Dienst erreichbar ist (Standard: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8765, help="Port (Standard: 8765)")
+    serve.add_argument("--port", type=int, default=8765, metavar="PORT",
+                       help="Port (Standard: 8765)")
     _database(serve)
     serve.add_argument("--tls-cert", metavar="DATEI",
                        help="Zertifikat (PEM); Pflicht außer auf 127.0.0.1")
@@ -81,7 +82,7 @@ def add_commands(sub: Any) -> dict[str, Handler]:
     code = central_sub.add_parser("enrol-code", help="Einmal-Anmeldecode für einen "
                                                      "Arbeitsplatz ausgeben")
     _database(code)
-    code.add_argument("--device", required=True, help="Name des Arbeitsplatzes")
+    code.add_argument("--device", required=True, metavar="NAME", help="Name des Arbeitsplatzes")
     _add_clerk_commands(central_sub)
     alerts = central_sub.add_parser("access-log-alerts",
                                     help="Befunde der Prüfung der Zugriffsprotokolle "
@@ -95,13 +96,16 @@ def add_commands(sub: Any) -> dict[str, Handler]:
     keys_sub.add_parser("list", help="alle Schlüssel mit Gültigkeit (JSON)")
     rotate = keys_sub.add_parser("rotate", help="neuen Schlüssel für ein Bürgerbüro; der alte "
                                                 "gilt für bisherige Dokumente weiter")
-    rotate.add_argument("--office", help="Dienststelle (Standard: office_id)")
-    rotate.add_argument("--name", help="Name des Bürgerbüros (Standard: office_name)")
+    rotate.add_argument("--office", metavar="DIENSTSTELLE",
+                        help="Dienststelle (Standard: office_id)")
+    rotate.add_argument("--name", metavar="NAME",
+                        help="Name des Bürgerbüros (Standard: office_name)")
     key_revoke = keys_sub.add_parser("revoke", help="Schlüssel widerrufen: Siegel ab dem Tag des "
                                                 "Widerrufs sind ungültig")
     key_revoke.add_argument("key_id", metavar="SCHLÜSSEL-ID", help="der zu widerrufende "
                                                                     "Schlüssel")
-    key_revoke.add_argument("--at", help="Zeitpunkt des Widerrufs (ISO 8601, Standard: jetzt)")
+    key_revoke.add_argument("--at", metavar="ZEITPUNKT",
+                            help="Zeitpunkt des Widerrufs (ISO 8601, Standard: jetzt)")
     export = keys_sub.add_parser("export-page", help="Prüfseite und Schlüsselliste für einen "
                                                      "statischen Webserver schreiben")
     export.add_argument("folder", type=Path, metavar="ORDNER", help="Zielordner")
@@ -111,7 +115,7 @@ def add_commands(sub: Any) -> dict[str, Handler]:
     revoke = central_sub.add_parser("revoke-device", help="Einen Arbeitsplatz (verloren, "
                                                           "gestohlen) aus dem Abgleich nehmen")
     _database(revoke)
-    revoke.add_argument("name", help="Name oder Geräte-ID des Arbeitsplatzes")
+    revoke.add_argument("name", metavar="NAME", help="Name oder Geräte-ID des Arbeitsplatzes")
     return {"sync": _sync, "central": _central}
 
 
@@ -121,11 +125,12 @@ def _add_clerk_commands(central_sub: Any) -> None:
     sub = clerks.add_subparsers(dest="clerks_command", required=True)
     add = sub.add_parser("add", help="Konto anlegen (gibt ein Einmal-Passwort aus)")
     add.add_argument("login", metavar="ANMELDENAME")
-    add.add_argument("--name", required=True, help="Name, wie er auf Dokumenten steht")
-    add.add_argument("--roles", required=True, type=_role_list,
+    add.add_argument("--name", required=True, metavar="NAME",
+                     help="Name, wie er auf Dokumenten steht")
+    add.add_argument("--roles", required=True, type=_role_list, metavar="ROLLEN",
                      help="Rollen, durch Komma getrennt (z. B. sachbearbeitung,kasse)")
-    add.add_argument("--secrecy-date", type=_day, help="Tag der Verpflichtung auf das "
-                                                       "Datengeheimnis (§ 7 BMG), JJJJ-MM-TT")
+    add.add_argument("--secrecy-date", type=_day, metavar="DATUM",
+                     help="Tag der Verpflichtung auf das Datengeheimnis (§ 7 BMG), JJJJ-MM-TT")
     for name, text in (("disable", "Konto deaktivieren"), ("enable", "Konto aktivieren"),
                        ("reset", "Neues Einmal-Passwort, Sperre aufheben")):
         sub.add_parser(name, help=text).add_argument("login", metavar="ANMELDENAME")

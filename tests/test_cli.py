@@ -134,6 +134,29 @@ def test_every_help_is_german(capsys: pytest.CaptureFixture[str]) -> None:
         assert not [w for w in ARGPARSE_ENGLISH if w in out], (path, out)
 
 
+def test_every_argument_is_named_in_german() -> None:
+    """No argument falls back to argparse's default name (its English `dest` in capitals):
+    each has a German metavar or a list of choices."""
+    import argparse
+
+    from clerk_app.cli_german import german_argparse
+    from clerk_app.command_line import _parser
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> list[str]:
+        unnamed = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    unnamed += walk(child, f"{path} {name}")
+            elif action.nargs != 0 and action.metavar is None and action.choices is None \
+                    and not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                unnamed.append(f"{path}: {action.dest}")
+        return unnamed
+
+    with german_argparse():
+        assert walk(_parser()[0], "clerk-app") == []
+
+
 @pytest.mark.parametrize(("argv", "german"), [
     (["search"], "diese Angaben fehlen: SUCHE"),
     (["access-log", "delete"], "ungültige Wahl: 'delete'"),
