@@ -220,7 +220,7 @@ def read_float(ctx: ServiceContext, form: Section, key: str) -> dict[str, Any] |
     elif not 0 <= value <= MAX_FLOAT_CENTS:
         problem = (f"Das Wechselgeld ({format_cents(value)}) ist nicht plausibel; bitte "
                    "prüfen.")
-    elif day_float(ctx.conn, ctx.workstation, ctx.today) is not None:
+    elif _day_float(ctx.conn, ctx.workstation, ctx.today) is not None:
         problem = ("Das Wechselgeld für heute ist an diesem Arbeitsplatz bereits erfasst.")
     if problem is not None:
         form.error(key, problem)
@@ -329,8 +329,12 @@ def closing_preview(store: Store, workstation: str, day: date) -> ClosingTotals:
     return _totals(store.conn, workstation, day)
 
 
-def day_float(conn: Any, workstation: str, day: date) -> int | None:
+def day_float(store: Store, workstation: str, day: date) -> int | None:
     """The starting float recorded for this workstation and day, in cents (None: none yet)."""
+    return _day_float(store.conn, workstation, day)
+
+
+def _day_float(conn: Any, workstation: str, day: date) -> int | None:
     row = conn.execute("SELECT cents FROM cash_floats WHERE workstation = ? AND "
                        "business_day = ?", (workstation, day.isoformat())).fetchone()
     return int(row[0]) if row else None
@@ -339,7 +343,7 @@ def day_float(conn: Any, workstation: str, day: date) -> int | None:
 def float_to_ask(store: Store, workstation: str, day: date) -> int | None:
     """None if the day's float is recorded; else what to offer the clerk: the float of this
     workstation's last day (the drawer usually starts with the same), or 0 the first time."""
-    if day_float(store.conn, workstation, day) is not None:
+    if day_float(store, workstation, day) is not None:
         return None
     row = store.conn.execute("SELECT cents FROM cash_floats WHERE workstation = ? AND "
                              "business_day < ? ORDER BY business_day DESC LIMIT 1",
@@ -370,7 +374,7 @@ def _totals(conn: Any, workstation: str, day: date) -> ClosingTotals:
         by_method[entry.method] = by_method[entry.method].plus(entry)
         by_service[entry.service] = by_service.get(entry.service, Total()).plus(entry)
     reversals = sum(e.is_reversal for e in entries)
-    float_cents = day_float(conn, workstation, day) or 0
+    float_cents = _day_float(conn, workstation, day) or 0
     return ClosingTotals(
         workstation=workstation, business_day=day, entries=len(entries) - reversals,
         reversals=reversals, by_method=by_method, by_service=dict(sorted(by_service.items())),

@@ -306,7 +306,7 @@ def test_the_first_cash_payment_of_the_day_brings_the_float(qtbot: QtBot,
     keys.press(Qt.Key.Key_Return)   # Enter in "Gegeben", the last field: issue
     wait_done(qtbot, dialog)
     with opening.open_register(cfg) as store:
-        assert day_float(store.conn, cfg.workstation, date.today()) == 15_000
+        assert day_float(store, cfg.workstation, date.today()) == 15_000
         assert float_to_ask(store, cfg.workstation, date.today()) is None
     keys.press(Qt.Key.Key_Return)   # closes
     qtbot.waitUntil(lambda: window.service_dialog is None, timeout=3000)

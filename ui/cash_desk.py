@@ -103,7 +103,7 @@ def load_cash_day(store: Store, day: date) -> CashDay:
     reasons = {code: e.reason for code, e in fee_schedule().exemptions.items()}
     return CashDay(workstation, day, entries, closing_preview(store, workstation, day),
                    is_closed(store, workstation, day), names, reasons,
-                   day_float(store.conn, workstation, day) is not None)
+                   day_float(store, workstation, day) is not None)
 
 
 def _bold(label: QLabel, scale: float = 1.0) -> QLabel:
