@@ -178,8 +178,9 @@ def test_f1_shows_the_keys_and_the_window_help(qtbot: QtBot, window: MainWindow)
     label = help_.findChild(QLabel, "helpKeys")
     assert label is not None and "Strg+Q" in label.text() and "F12" in label.text()
     save_shot(help_, "screenshot-hilfe.png")
+    qtbot.waitUntil(help_.isActiveWindow, timeout=3000)
     focus = QApplication.focusWidget()
-    assert focus is not None
+    assert focus is not None and help_.isAncestorOf(focus), focus
     qtbot.keyClick(focus, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: window.help_dialog is None, timeout=3000)
 
