@@ -149,7 +149,8 @@ def test_the_menu_bar_holds_every_key_of_the_table_once(window: MainWindow) -> N
     assert list(found) == ["Datei", "Bearbeiten", "Dienste", "Kasse", "Hilfe"]
     in_menus = [a for menu in found.values() for a in menu.actions() if not a.isSeparator()]
     assert sorted(a.shortcut().toString() for a in in_menus) == sorted(
-        QKeySequence(k.key).toString() for k in FUNCTION_KEYS)
+        QKeySequence(k.key).toString() for k in FUNCTION_KEYS if not k.queue), \
+        "every key of the table (the queue's only at a counter that calls)"
     for action in window.toolbar.actions():
         if action.text():
             assert action in in_menus, "one action: tool bar and menu share it"
@@ -174,7 +175,7 @@ def test_f1_shows_the_keys_and_the_window_help(qtbot: QtBot, window: MainWindow)
     help_ = wait_help(qtbot, window)
     assert "Suchen" in help_.text and "Esc" in help_.text
     keys = [key for key, _what in help_.keys]
-    assert keys == [k.key for k in FUNCTION_KEYS], "every key of the table, in its order"
+    assert keys == [k.key for k in FUNCTION_KEYS if not k.queue], "the table, in its order"
     label = help_.findChild(QLabel, "helpKeys")
     assert label is not None and "Strg+Q" in label.text() and "F12" in label.text()
     save_shot(help_, "screenshot-hilfe.png")
