@@ -7,6 +7,12 @@ reversing entry, never by changing history, so that the cash audit can follow ev
 reversal (Storno) and the daily closing (Tagesabschluss), which freezes one workstation's day,
 are counter services of their own in `clerk_app.services.cash`; they read the journal here.
 
+The day's starting float (Wechselgeld) is recorded once per workstation and business day, at
+the first cash action of the day (in its payment, `payment.float_cents`) or on its own in the
+Kasse screen (`services.cash.Wechselgeld`); both write it through `record_float`. The closing
+expects float + cash taken − cash refunded in the drawer. A card payment names the terminal's
+receipt number (`payment.terminal_receipt`): on the receipt and in the journal.
+
 What must be the same on the workstation and the central service (receipt numbers, amounts,
 the business day, workstation and clerk) is fixed when a command is prepared and travels in
 its payload; `apply` only writes what the payload says, so the central service books the same
@@ -28,6 +34,7 @@ from clerk_app.store.db import Store
 from clerk_app.store.rows import fetch_dicts
 
 __all__ = [
+    "MAX_FLOAT_CENTS",
     "MAX_GIVEN_CENTS",
     "METHODS",
     "ClosingTotals",
@@ -35,11 +42,15 @@ __all__ = [
     "Total",
     "apply_payment",
     "closing_preview",
+    "day_float",
+    "float_to_ask",
     "is_closed",
     "journal_entry",
     "journal_for_day",
     "prepare_payment",
+    "read_float",
     "read_payment",
+    "record_float",
     "refuse_if_closed",
     "service_name",
 ]
@@ -48,6 +59,10 @@ __all__ = [
 METHODS = {"bar": "Barzahlung", "karte": "Kartenzahlung", "gebuehrenfrei": "Gebührenfrei"}
 # Plausibility limit of the cash handed over: more is a typing error (an extra zero), not money.
 MAX_GIVEN_CENTS = 100_000
+# Plausibility limit of a starting float (Wechselgeld): more is a typing error.
+MAX_FLOAT_CENTS = 500_000
+# The card terminal's receipt number (Belegnummer / Trace-Nr.) as printed on its slip.
+TERMINAL_RECEIPT_MAX = 20
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,8 @@ class JournalEntry:
     change_cents: int | None
     exemption: str | None
     reverses: int | None
+    terminal_receipt: str | None = None   # a card payment's terminal receipt number
+    reason: str | None = None             # a reversal's reason (Storno)
 
     @property
     def is_reversal(self) -> bool:
@@ -98,7 +115,8 @@ class ClosingTotals:
     by_method: dict[str, Total]
     by_service: dict[str, Total]
     total_cents: int
-    expected_cash_cents: int
+    expected_cash_cents: int   # float + cash taken − cash refunded
+    float_cents: int = 0       # the day's starting float (none recorded: 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "business_day": self.business_day.isoformat()}
@@ -160,7 +178,8 @@ def read_payment(ctx: ServiceContext, service_code: str, form: Section,
     elif fee.cents == 0:
         return payload  # free of charge: no journal entry, no receipt
     elif method == "karte":
-        payload.update(method="karte", amount_cents=fee.cents)
+        payload.update(method="karte", amount_cents=fee.cents,
+                       terminal_receipt=_terminal_receipt(form))
     elif method == "bar":
         given = _given_cents(form, fee.cents)
         if given is not None:
@@ -169,11 +188,56 @@ def read_payment(ctx: ServiceContext, service_code: str, form: Section,
     else:
         form.error("method", "Bitte die Zahlungsart wählen (bar oder Karte)."
                    if method is None else f"Unbekannte Zahlungsart „{method}“.")
+    if form.value("float_cents") is not None:
+        payload["float"] = read_float(ctx, form, "float_cents")
     if form.has_errors():
         return payload
     refuse_if_closed(ctx.conn, ctx.workstation, ctx.today)
     payload["receipt_number"] = ctx.number("Q")
     return payload
+
+
+def _terminal_receipt(form: Section) -> str | None:
+    """The card terminal's receipt number: letters, digits, '-' and '/', as on its slip."""
+    number = form.text("terminal_receipt", required=True, max_length=TERMINAL_RECEIPT_MAX,
+                       ask="die Belegnummer des Kartenterminals")
+    if number is not None and not all(c.isascii() and (c.isalnum() or c in "-/")
+                                      for c in number):
+        form.error("terminal_receipt", "Die Belegnummer des Kartenterminals besteht aus "
+                                       "Ziffern, Buchstaben, „-“ und „/“.")
+        return None
+    return number
+
+
+def read_float(ctx: ServiceContext, form: Section, key: str) -> dict[str, Any] | None:
+    """The day's starting float from `form[key]` (cents), checked: a whole amount, not
+    implausible, not recorded for this workstation and day yet. The payload `record_float`
+    writes (None: a problem, recorded at `key`)."""
+    value = form.value(key)
+    problem = None
+    if isinstance(value, bool) or not isinstance(value, int):
+        problem = "Bitte das Wechselgeld zu Tagesbeginn eingeben (0 für keines)."
+    elif not 0 <= value <= MAX_FLOAT_CENTS:
+        problem = (f"Das Wechselgeld ({format_cents(value)}) ist nicht plausibel; bitte "
+                   "prüfen.")
+    elif _day_float(ctx.conn, ctx.workstation, ctx.today) is not None:
+        problem = ("Das Wechselgeld für heute ist an diesem Arbeitsplatz bereits erfasst.")
+    if problem is not None:
+        form.error(key, problem)
+        return None
+    assert isinstance(value, int)
+    return {"workstation": ctx.workstation, "business_day": ctx.today.isoformat(),
+            "cents": value, "clerk": ctx.clerk, "at": ctx.now.isoformat(timespec="seconds")}
+
+
+def record_float(ctx: ServiceContext, payload: Mapping[str, Any]) -> None:
+    """Write the starting float `read_float` checked (on the workstation and, replayed, on
+    the central service)."""
+    ctx.conn.execute(
+        "INSERT INTO cash_floats (workstation, business_day, cents, clerk, at, command_id) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (payload["workstation"], payload["business_day"], int(payload["cents"]),
+         payload["clerk"], payload["at"], ctx.command_id))
 
 
 def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
@@ -187,13 +251,15 @@ def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
     number = p.get("receipt_number")
     if number is None:
         return None
+    if p.get("float"):
+        record_float(ctx, p["float"])
     ctx.conn.execute(
         "INSERT INTO cash_journal (at, business_day, workstation, clerk, command_id, "
-        "receipt_number, service, method, amount_cents, given_cents, change_cents, exemption) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "receipt_number, service, method, amount_cents, given_cents, change_cents, exemption, "
+        "terminal_receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (p["at"], p["business_day"], p["workstation"], p["clerk"], ctx.command_id, number,
          p["service"], p["method"], p["amount_cents"], p["given_cents"], p["change_cents"],
-         p["exemption"]))
+         p["exemption"], p.get("terminal_receipt")))
     exemption_text = (f"{p['exemption_reason']} ({p['exemption_legal_basis']})"
                       if p["exemption"] else None)
     receipt = Receipt(number=number, service=p["service"], method=p["method"],
@@ -210,6 +276,8 @@ def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
                    ("Rückgeld", format_cents(p["change_cents"]))]
     elif p["method"] == "karte":
         fields.append(("Bezahlt", format_cents(p["amount_cents"])))
+        if p.get("terminal_receipt"):
+            fields.append(("Kartenterminal-Beleg", str(p["terminal_receipt"])))
     else:
         fields.append(("Gebührenfrei", str(exemption_text)))
     fields.append(("Kasse", p["workstation"]))
@@ -261,6 +329,28 @@ def closing_preview(store: Store, workstation: str, day: date) -> ClosingTotals:
     return _totals(store.conn, workstation, day)
 
 
+def day_float(store: Store, workstation: str, day: date) -> int | None:
+    """The starting float recorded for this workstation and day, in cents (None: none yet)."""
+    return _day_float(store.conn, workstation, day)
+
+
+def _day_float(conn: Any, workstation: str, day: date) -> int | None:
+    row = conn.execute("SELECT cents FROM cash_floats WHERE workstation = ? AND "
+                       "business_day = ?", (workstation, day.isoformat())).fetchone()
+    return int(row[0]) if row else None
+
+
+def float_to_ask(store: Store, workstation: str, day: date) -> int | None:
+    """None if the day's float is recorded; else what to offer the clerk: the float of this
+    workstation's last day (the drawer usually starts with the same), or 0 the first time."""
+    if day_float(store, workstation, day) is not None:
+        return None
+    row = store.conn.execute("SELECT cents FROM cash_floats WHERE workstation = ? AND "
+                             "business_day < ? ORDER BY business_day DESC LIMIT 1",
+                             (workstation, day.isoformat())).fetchone()
+    return int(row[0]) if row else 0
+
+
 def is_closed(store: Store, workstation: str, day: date) -> bool:
     """Whether the daily closing of this workstation and day is done."""
     return _closed(store.conn, workstation, day)
@@ -284,11 +374,12 @@ def _totals(conn: Any, workstation: str, day: date) -> ClosingTotals:
         by_method[entry.method] = by_method[entry.method].plus(entry)
         by_service[entry.service] = by_service.get(entry.service, Total()).plus(entry)
     reversals = sum(e.is_reversal for e in entries)
+    float_cents = _day_float(conn, workstation, day) or 0
     return ClosingTotals(
         workstation=workstation, business_day=day, entries=len(entries) - reversals,
         reversals=reversals, by_method=by_method, by_service=dict(sorted(by_service.items())),
         total_cents=sum(e.amount_cents for e in entries),
-        expected_cash_cents=by_method["bar"].cents)
+        expected_cash_cents=float_cents + by_method["bar"].cents, float_cents=float_cents)
 
 
 def _closed(conn: Any, workstation: str, day: date) -> bool:

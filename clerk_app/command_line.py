@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from clerk_app import __version__
+from clerk_app.cli_german import VERSION_HELP_DE, german_argparse
 from clerk_app.config import Config, load_config, parse_override
 from clerk_app.errors import ClerkError, ConfigError
 
@@ -53,33 +54,40 @@ def resident_count(text: str) -> int:
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     parser = argparse.ArgumentParser(
         prog="clerk-app", description="Arbeitsplatz Bürgerbüro (Melderegister, Bescheinigungen).")
-    parser.add_argument("--version", action="version", version=f"clerk-app {__version__}")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    parser.add_argument("--version", action="version", version=f"clerk-app {__version__}",
+                        help=VERSION_HELP_DE)
+    parser.add_argument("--set", action="append", default=[], metavar="SCHLÜSSEL=WERT",
                         help="Einstellung für diesen Aufruf überschreiben (z. B. mode=\"demo\")")
-    parser.add_argument("--data-dir", help="Datenordner (überschreibt data_dir)")
-    sub = parser.add_subparsers(dest="command")
+    parser.add_argument("--data-dir", metavar="ORDNER", help="Datenordner (überschreibt "
+                                                             "data_dir)")
+    sub = parser.add_subparsers(dest="command", title="Befehle", metavar="BEFEHL",
+                                help="ohne Befehl startet das Programmfenster")
     handlers: dict[str, Handler] = {}
     for plugin in entry_points(group=PLUGIN_GROUP):
         handlers.update(plugin.load()(sub))
     search = sub.add_parser("search", help="Im Melderegister suchen")
-    search.add_argument("query", help="Name, Geburtsdatum (TT.MM.JJJJ) oder Straße Hausnummer")
+    search.add_argument("query", metavar="SUCHE",
+                        help="Name, Geburtsdatum (TT.MM.JJJJ) oder Straße Hausnummer")
     search.add_argument("--json", action="store_true", help="Treffer als JSON ausgeben")
-    search.add_argument("--limit", type=int, default=50)
-    search.add_argument("--purpose", default="Suche über die Kommandozeile",
+    search.add_argument("--limit", type=int, default=50, metavar="ANZAHL",
+                        help="höchstens so viele Treffer (Vorgabe: 50)")
+    search.add_argument("--purpose", default="Suche über die Kommandozeile", metavar="ZWECK",
                         help="Zweck der Abfrage (wird protokolliert)")
     demo = sub.add_parser("demo-data", help="Demo-Melderegister (synthetisch) erzeugen")
-    demo.add_argument("--residents", type=resident_count, default=None)
-    demo.add_argument("--seed", type=int, default=91379)
+    demo.add_argument("--residents", type=resident_count, default=None, metavar="ANZAHL",
+                      help="Zahl der erfundenen Einwohner (Vorgabe: demo_residents)")
+    demo.add_argument("--seed", type=int, default=91379, metavar="ZAHL",
+                      help="Startwert des Zufalls: gleicher Wert, gleiches Register")
     demo.add_argument("--force", action="store_true", help="bestehendes Demo-Register ersetzen")
     access = sub.add_parser("access-log", help="Zugriffsprotokoll: Kette prüfen, Löschfrist")
     access.add_argument("action", choices=("verify", "retention"),
                         help="verify: Hash-Kette prüfen; retention: Einträge nach § 40 BMG "
                              "hinter einem signierten Prüfpunkt löschen")
     doctor = sub.add_parser("doctor", help="Selbsttest für die IT")
-    doctor.add_argument("--json", action="store_true")
+    doctor.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
     verify = sub.add_parser("verify-document",
                             help="Elektronisches Siegel eines ausgestellten Dokuments prüfen")
-    verify.add_argument("file", type=Path,
+    verify.add_argument("file", type=Path, metavar="DATEI",
                         help="das Dokument als PDF-Datei, oder ein Foto oder Scan der "
                              "gedruckten Seite (PNG, JPEG)")
     verify.add_argument("--public-key", metavar="SCHLÜSSEL",
@@ -94,8 +102,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, handlers = _parser()
-    args = parser.parse_args(argv)
+    with german_argparse():   # help and usage errors in German (argparse's own words too)
+        parser, handlers = _parser()
+        args = parser.parse_args(argv)
     try:
         overrides = dict(parse_override(s) for s in args.set)
         if args.data_dir:
@@ -228,12 +237,13 @@ def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
 
     checks = [*run_checks(cfg), seal_check(cfg)]
     if as_json:
-        json.dump([c.__dict__ for c in checks], out, ensure_ascii=False, indent=2)
+        json.dump([{**c.__dict__, "label": c.label} for c in checks], out, ensure_ascii=False,
+                  indent=2)
         out.write("\n")
     else:
         for c in checks:
             label = "FEHLER" if not c.ok else "WARNUNG" if c.warning else "OK"
-            out.write(f"[{label}] {c.name}: {c.detail}\n")
+            out.write(f"[{label}] {c.label}: {c.detail}\n")
         failed = sum(not c.ok for c in checks)
         warned = sum(c.ok and c.warning for c in checks)
         out.write(f"{len(checks) - failed} Prüfungen bestanden ({warned} mit Warnung), "

@@ -266,13 +266,14 @@ def load_config(overrides: Mapping[str, object] | None = None,
     def apply(layer: Mapping[str, object], origin: str,
               allowed: Callable[[str], bool] = lambda _k: True) -> None:
         for key, value in layer.items():
-            if key in POLICY_KEYS and origin.startswith("machine"):
+            if key in POLICY_KEYS and origin.startswith("Maschinendatei"):
                 continue
             if key not in KEYS:
-                warnings.append(f"unknown key '{key}' in {origin} (ignored)")
+                warnings.append(f"unbekannter Schlüssel „{key}“ in {origin} (nicht beachtet)")
                 continue
             if not allowed(key):
-                warnings.append(f"key '{key}' in {origin} is locked by IT (ignored)")
+                warnings.append(f"Schlüssel „{key}“ in {origin} ist von der IT gesperrt "
+                                "(nicht beachtet)")
                 continue
             values[key] = _coerce(key, value, origin)
 
@@ -284,12 +285,12 @@ def load_config(overrides: Mapping[str, object] | None = None,
             user_keys |= set(_str_list(machine.get("unlock", []), "unlock", machine_path))
             locked = set(_str_list(machine.get("lock", []), "lock", machine_path))
             user_keys -= locked
-            apply(machine, f"machine config {machine_path}")
+            apply(machine, f"Maschinendatei {machine_path}")
         user_path = user_config_path()
         user = _read_toml(user_path)
         if user:
             sources.append(f"user:{user_path}")
-            apply(user, f"user config {user_path}", lambda k: k in user_keys)
+            apply(user, f"Benutzerdatei {user_path}", lambda k: k in user_keys)
     if overrides:
         refused = sorted(k for k in overrides if k in locked)
         if refused:
@@ -298,7 +299,7 @@ def load_config(overrides: Mapping[str, object] | None = None,
                 "nicht über die Kommandozeile geändert werden.",
                 f"command line sets key(s) {refused} locked in the machine config")
         sources.append("command line")
-        apply(overrides, "command line")
+        apply(overrides, "Kommandozeile")
 
     env_dir = os.environ.get(DATA_DIR_ENV)
     if "data_dir" not in values:

@@ -440,18 +440,22 @@ def _person_groups(fields: Sequence[tuple[str, str]]) -> list[list[tuple[str, st
 
 _CLOSING_LINE = re.compile(r"(\d+) × – (.+?)(?: \(Stornierungen: (\d+)\))?")
 _CLOSING_HEAD = ("Kasse", "Geschäftstag", "Buchungen", "Stornierungen")
-_CLOSING_TAIL = ("Summe", "Bargeld Soll", "Bargeld gezählt", "Differenz")
+# The cash count at the end; since schema 8 with the day's starting float (older closings
+# were booked without one).
+_CLOSING_TAILS = (("Summe", "Wechselgeld", "Bargeld Soll", "Bargeld gezählt", "Differenz"),
+                  ("Summe", "Bargeld Soll", "Bargeld gezählt", "Differenz"))
 
 
 def _closing_view(fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """The daily closing as tables: per payment method and per service (count, reversals,
     amount) and the cash count. Falls back to plain rows if the fields change shape."""
     labels = [label for label, _ in fields]
-    if tuple(labels[:4]) != _CLOSING_HEAD or tuple(labels[-4:]) != _CLOSING_TAIL:
+    tail = next((len(t) for t in _CLOSING_TAILS if tuple(labels[-len(t):]) == t), 0)
+    if tuple(labels[:4]) != _CLOSING_HEAD or not tail:
         return {}
     methods: list[dict[str, str]] = []
     services: list[dict[str, str]] = []
-    for label, value in fields[4:-4]:
+    for label, value in fields[4:-tail]:
         match = _CLOSING_LINE.fullmatch(value)
         if match is None:
             return {}
@@ -459,7 +463,7 @@ def _closing_view(fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
                "reversals": match[3] or "0"}
         (methods if label in METHODS.values() else services).append(row)
     return {"head": list(fields[:4]), "methods": methods, "services": services,
-            "totals": list(fields[-4:])}
+            "totals": list(fields[-tail:])}
 
 
 # --- HTML ------------------------------------------------------------------------------------

@@ -92,11 +92,13 @@ def _issued_key_check(cfg: Config) -> Check | None:
         return None
     sealer, entry = issued
     problem = entry.problem_on(datetime.now().astimezone().date())
-    detail = (f"office key {sealer.key_id} of office {entry.office_id} from the central "
-              f"service, valid from {entry.valid_from.isoformat()}, SHA-256 "
-              f"{sealer.fingerprint}; key list with {len(listed.keys) if listed else 0} keys")
+    detail = (f"Dienstsiegelschlüssel {sealer.key_id} des Bürgerbüros {entry.office_id} von "
+              f"der Zentrale, gültig ab {entry.valid_from.isoformat()}, SHA-256 "
+              f"{sealer.fingerprint}; Schlüsselliste mit {len(listed.keys) if listed else 0} "
+              "Schlüsseln")
     if problem is not None:
         return Check("document seal", False,
-                     f"{detail}; NOT valid today (revoked or expired): documents are not "
-                     "sealed until the next sync brings the new key")
+                     f"{detail}; heute NICHT gültig (widerrufen oder abgelaufen): Dokumente "
+                     "werden erst wieder gesiegelt, wenn der nächste Abgleich den neuen "
+                     "Schlüssel bringt")
     return Check("document seal", True, detail)

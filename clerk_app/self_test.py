@@ -38,6 +38,28 @@ from clerk_app.store.workstation import require_ready
 
 PLUGIN_GROUP = "clerk_app.doctor_checks"
 
+# What each check is called in the German report; `Check.name` stays the stable key (JSON,
+# scripts, the tests). A check missing here is shown under its name.
+CHECK_LABELS_DE: dict[str, str] = {
+    "version": "Programmversion",
+    "configuration": "Konfiguration",
+    "data folder": "Datenordner",
+    "keyring": "Schlüsselspeicher",
+    "encryption": "Verschlüsselung",
+    "permissions": "Dateirechte",
+    "sqlcipher": "SQLCipher",
+    "schema": "Registerschema",
+    "integrity": "Unversehrtheit",
+    "register": "Melderegister",
+    "central service": "Zentrale",
+    "clock": "Uhrzeit",
+    "update": "Aktualisierung",
+    "sync": "Abgleich",
+    "offline lease": "Offline-Frist",
+    "document seal": "Dokumentsiegel",
+    "qt platform": "Bildschirmanbindung (Qt)",
+}
+
 
 @dataclass(frozen=True)
 class Check:
@@ -48,6 +70,11 @@ class Check:
     ok: bool
     detail: str
     warning: bool = False
+
+    @property
+    def label(self) -> str:
+        """The check's name in the German report."""
+        return CHECK_LABELS_DE.get(self.name, self.name)
 
 
 PluginChecks = Callable[[Config], Iterable[Check]]

@@ -20,7 +20,7 @@ from clerk_app.errors import ClerkError
 from clerk_app.self_test import Check
 from clerk_app.store.migrations import SCHEMA_VERSION
 from sync.client import CentralClient
-from sync.credentials import load_token
+from sync.credentials import ENROL_FOR_IT_DE, load_token
 from sync.protocol import PROTOCOL_VERSION, Hello
 from sync.update_notice import UpdateNoticeError, verify_notice
 
@@ -39,8 +39,9 @@ def checks(cfg: Config) -> list[Check]:
 
 
 def _failure(exc: ClerkError) -> str:
-    """German for the clerk who reads it out on the phone, English for IT."""
-    return f"{exc.message_de} ({exc.message_en})"
+    """German, as the whole report; the English detail goes to the log for IT."""
+    log.info("doctor: central service check failed: %s", exc.message_en)
+    return exc.message_de
 
 
 def _central_checks(cfg: Config) -> list[Check]:
@@ -57,7 +58,8 @@ def _central_checks(cfg: Config) -> list[Check]:
         sent = datetime.now(UTC)
         hello = client.hello()
         received = datetime.now(UTC)
-        problem = version_problem(hello) or (_failure(not_enrolled) if not_enrolled else None)
+        problem = version_problem(hello) or (
+            f"{_failure(not_enrolled)} {ENROL_FOR_IT_DE}" if not_enrolled else None)
         if problem:
             return [Check("central service", False, problem)]
         client.changes(hello.high_water_mark, 1)  # the cheapest call that needs the token
@@ -102,9 +104,9 @@ def version_problem(hello: Hello) -> str | None:
     if hello.protocol == PROTOCOL_VERSION and SCHEMA_VERSION in hello.schemas:
         return None
     return ("Diese Programmversion passt nicht zur Zentrale; bitte das Programm aktualisieren "
-            "lassen, die Arbeit bleibt bis dahin gespeichert. (this program speaks protocol "
-            f"{PROTOCOL_VERSION}, register schema {SCHEMA_VERSION}; the service protocol "
-            f"{hello.protocol}, schemas {', '.join(map(str, hello.schemas))})")
+            "lassen, die Arbeit bleibt bis dahin gespeichert. (Dieses Programm: Protokoll "
+            f"{PROTOCOL_VERSION}, Registerschema {SCHEMA_VERSION}; die Zentrale: Protokoll "
+            f"{hello.protocol}, Registerschemata {', '.join(map(str, hello.schemas))})")
 
 
 def clock_check(hello: Hello, sent: datetime, received: datetime) -> Check:

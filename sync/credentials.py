@@ -22,8 +22,13 @@ from clerk_app.keys import (
     write_secret_file,
 )
 
-NOT_ENROLLED_DE = ("Dieser Arbeitsplatz ist noch nicht bei der Zentrale angemeldet: "
-                   "„clerk-app sync enrol CODE“ mit dem Anmeldecode der IT ausführen.")
+# Said to the clerk (status bar, dialogs): who to call, never a command to type. The command
+# for IT is in `clerk-app doctor` (`ENROL_FOR_IT_DE`).
+NOT_ENROLLED_DE = ("Dieser Arbeitsplatz ist noch nicht bei der Zentrale angemeldet; bis dahin "
+                   "wird nichts übertragen, die Arbeit bleibt gespeichert. Bitte die IT "
+                   "anrufen.")
+ENROL_FOR_IT_DE = ("Für die IT: den Arbeitsplatz mit „clerk-app sync enrol CODE“ und einem "
+                   "Anmeldecode der Zentrale anmelden.")
 
 
 TOKEN_DE = "das Gerätetoken für die Zentrale"

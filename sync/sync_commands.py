@@ -49,86 +49,106 @@ def add_commands(sub: Any) -> dict[str, Handler]:
     sync_sub = sync.add_subparsers(dest="sync_command")
     enrol = sync_sub.add_parser("enrol", help="Arbeitsplatz mit einem Anmeldecode der IT "
                                               "bei der Zentrale anmelden")
-    enrol.add_argument("code")
+    enrol.add_argument("code", metavar="CODE", help="der Anmeldecode der IT")
     sync_sub.add_parser("status", help="Stand des Abgleichs")
     sync_sub.add_parser("conflicts", help="Offene Klärfälle auflisten (JSON)")
     resolve = sync_sub.add_parser("resolve", help="Klärfall entscheiden")
-    resolve.add_argument("command_id")
-    resolve.add_argument("decision", choices=("local", "central"))
+    resolve.add_argument("command_id", metavar="AUFTRAG",
+                         help="Auftrags-ID des Klärfalls (aus „sync conflicts“)")
+    resolve.add_argument("decision", choices=("local", "central"),
+                         help="local: die Fassung dieses Arbeitsplatzes gilt; central: die "
+                              "der Zentrale")
 
     central = sub.add_parser("central", help="Zentraler Dienst (Referenz)")
     central_sub = central.add_subparsers(dest="central_command", required=True)
     serve = central_sub.add_parser("serve", help="Zentralen Dienst starten")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--database", help="postgresql://… oder sqlite:///pfad "
-                                          "(Standard: central_database, sonst SQLite)")
-    serve.add_argument("--tls-cert", help="Zertifikat (PEM); Pflicht außer auf 127.0.0.1")
-    serve.add_argument("--tls-key", help="privater Schlüssel zum Zertifikat (PEM)")
-    serve.add_argument("--update-notice", type=Path,
+    serve.add_argument("--host", default="127.0.0.1", metavar="ADRESSE",
+                       help="Adresse, an der der Dienst erreichbar ist (Standard: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, metavar="PORT",
+                       help="Port (Standard: 8765)")
+    _database(serve)
+    serve.add_argument("--tls-cert", metavar="DATEI",
+                       help="Zertifikat (PEM); Pflicht außer auf 127.0.0.1")
+    serve.add_argument("--tls-key", metavar="DATEI", help="privater Schlüssel zum Zertifikat (PEM)")
+    serve.add_argument("--update-notice", type=Path, metavar="DATEI",
                        help="signierte Update-Mitteilung (JSON), unter /update-notice.json "
                             "veröffentlicht")
     seed = central_sub.add_parser("seed", help="Demo-Melderegister in die Zentrale laden")
-    seed.add_argument("--database")
-    seed.add_argument("--residents", type=resident_count, default=None)
-    seed.add_argument("--seed", type=int, default=91379)
+    _database(seed)
+    seed.add_argument("--residents", type=resident_count, default=None, metavar="ANZAHL",
+                      help="Zahl der erfundenen Einwohner (Vorgabe: demo_residents)")
+    seed.add_argument("--seed", type=int, default=91379, metavar="ZAHL",
+                      help="Startwert des Zufalls: gleicher Wert, gleiches Register")
     code = central_sub.add_parser("enrol-code", help="Einmal-Anmeldecode für einen "
                                                      "Arbeitsplatz ausgeben")
-    code.add_argument("--database")
-    code.add_argument("--device", required=True, help="Name des Arbeitsplatzes")
+    _database(code)
+    code.add_argument("--device", required=True, metavar="NAME", help="Name des Arbeitsplatzes")
     _add_clerk_commands(central_sub)
     alerts = central_sub.add_parser("access-log-alerts",
                                     help="Befunde der Prüfung der Zugriffsprotokolle "
                                          "(Lücken, Brüche) für den Datenschutz")
-    alerts.add_argument("--database")
+    _database(alerts)
     keys = central_sub.add_parser("office-keys", help="Siegelschlüssel der Bürgerbüros: "
                                                       "auflisten, wechseln, widerrufen, "
                                                       "Prüfseite exportieren")
-    keys.add_argument("--database")
+    _database(keys)
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser("list", help="alle Schlüssel mit Gültigkeit (JSON)")
     rotate = keys_sub.add_parser("rotate", help="neuen Schlüssel für ein Bürgerbüro; der alte "
                                                 "gilt für bisherige Dokumente weiter")
-    rotate.add_argument("--office", help="Dienststelle (Standard: office_id)")
-    rotate.add_argument("--name", help="Name des Bürgerbüros (Standard: office_name)")
+    rotate.add_argument("--office", metavar="DIENSTSTELLE",
+                        help="Dienststelle (Standard: office_id)")
+    rotate.add_argument("--name", metavar="NAME",
+                        help="Name des Bürgerbüros (Standard: office_name)")
     key_revoke = keys_sub.add_parser("revoke", help="Schlüssel widerrufen: Siegel ab dem Tag des "
                                                 "Widerrufs sind ungültig")
-    key_revoke.add_argument("key_id")
-    key_revoke.add_argument("--at", help="Zeitpunkt des Widerrufs (ISO 8601, Standard: jetzt)")
+    key_revoke.add_argument("key_id", metavar="SCHLÜSSEL-ID", help="der zu widerrufende "
+                                                                    "Schlüssel")
+    key_revoke.add_argument("--at", metavar="ZEITPUNKT",
+                            help="Zeitpunkt des Widerrufs (ISO 8601, Standard: jetzt)")
     export = keys_sub.add_parser("export-page", help="Prüfseite und Schlüsselliste für einen "
                                                      "statischen Webserver schreiben")
-    export.add_argument("folder", type=Path)
+    export.add_argument("folder", type=Path, metavar="ORDNER", help="Zielordner")
     devices = central_sub.add_parser("devices", help="Angemeldete Arbeitsplätze auflisten")
-    devices.add_argument("--database")
+    _database(devices)
     devices.add_argument("--json", action="store_true", help="als JSON ausgeben")
     revoke = central_sub.add_parser("revoke-device", help="Einen Arbeitsplatz (verloren, "
                                                           "gestohlen) aus dem Abgleich nehmen")
-    revoke.add_argument("--database")
-    revoke.add_argument("name", help="Name oder Geräte-ID des Arbeitsplatzes")
+    _database(revoke)
+    revoke.add_argument("name", metavar="NAME", help="Name oder Geräte-ID des Arbeitsplatzes")
     return {"sync": _sync, "central": _central}
 
 
 def _add_clerk_commands(central_sub: Any) -> None:
     clerks = central_sub.add_parser("clerks", help="Konten der Sachbearbeitung verwalten")
-    clerks.add_argument("--database")
+    _database(clerks)
     sub = clerks.add_subparsers(dest="clerks_command", required=True)
     add = sub.add_parser("add", help="Konto anlegen (gibt ein Einmal-Passwort aus)")
-    add.add_argument("login")
-    add.add_argument("--name", required=True, help="Name, wie er auf Dokumenten steht")
-    add.add_argument("--roles", required=True, type=_role_list,
+    add.add_argument("login", metavar="ANMELDENAME")
+    add.add_argument("--name", required=True, metavar="NAME",
+                     help="Name, wie er auf Dokumenten steht")
+    add.add_argument("--roles", required=True, type=_role_list, metavar="ROLLEN",
                      help="Rollen, durch Komma getrennt (z. B. sachbearbeitung,kasse)")
-    add.add_argument("--secrecy-date", type=_day, help="Tag der Verpflichtung auf das "
-                                                       "Datengeheimnis (§ 7 BMG), JJJJ-MM-TT")
+    add.add_argument("--secrecy-date", type=_day, metavar="DATUM",
+                     help="Tag der Verpflichtung auf das Datengeheimnis (§ 7 BMG), JJJJ-MM-TT")
     for name, text in (("disable", "Konto deaktivieren"), ("enable", "Konto aktivieren"),
                        ("reset", "Neues Einmal-Passwort, Sperre aufheben")):
-        sub.add_parser(name, help=text).add_argument("login")
+        sub.add_parser(name, help=text).add_argument("login", metavar="ANMELDENAME")
     roles = sub.add_parser("roles", help="Rollen eines Kontos setzen")
-    roles.add_argument("login")
-    roles.add_argument("roles", type=_role_list)
+    roles.add_argument("login", metavar="ANMELDENAME")
+    roles.add_argument("roles", type=_role_list, metavar="ROLLEN",
+                       help="Rollen, durch Komma getrennt")
     secrecy = sub.add_parser("secrecy", help="Tag der Verpflichtung auf das Datengeheimnis")
-    secrecy.add_argument("login")
-    secrecy.add_argument("date", type=_day)
+    secrecy.add_argument("login", metavar="ANMELDENAME")
+    secrecy.add_argument("date", type=_day, metavar="DATUM", help="JJJJ-MM-TT")
     sub.add_parser("list", help="Konten auflisten (JSON)")
+
+
+def _database(parser: Any) -> None:
+    """`--database` of the central service's commands."""
+    parser.add_argument("--database", metavar="URL",
+                        help="postgresql://… oder sqlite:///pfad (Standard: central_database, "
+                             "sonst eine SQLite-Datei)")
 
 
 def _role_list(text: str) -> list[str]:

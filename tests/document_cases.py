@@ -69,7 +69,7 @@ def issue_all(store: Store) -> Issued:
     numbers["quittung"] = number_of(simple, "quittung")
     extended = issue(store, "meldebescheinigung", {
         "person_id": nguyen, "variant": "erweitert", "purpose": "Vorlage beim Konsulat",
-        "payment": {"method": "karte"}})
+        "payment": {"method": "karte", "terminal_receipt": "T-4711"}})
     numbers["meldebescheinigung_erweitert"] = number_of(extended, "meldebescheinigung_erweitert")
     life = issue(store, "lebensbescheinigung", {
         "person_id": odegard, "institution": "Statens pensjonskasse, Norwegen",

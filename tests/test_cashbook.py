@@ -39,6 +39,9 @@ from tests.factories import COUNTER_ROLES, add_person, count, make_cfg
 DAY = date(2026, 11, 25)
 WS = "Schalter 3"
 
+# A card payment as the dialog sends it: with the terminal's receipt number.
+CARD = {"method": "karte", "terminal_receipt": "T-4711"}
+
 
 class _Gebuehr:
     """Test-only service: nothing but the fee of `form['service']`."""
@@ -145,7 +148,7 @@ def test_exact_cash_gives_no_change_and_numbers_run_on(store: Store) -> None:
 
 
 def test_card_payment(store: Store) -> None:
-    result = pay(store, {"method": "karte"}, "zweitschrift")
+    result = pay(store, CARD, "zweitschrift")
     assert result.receipt is not None
     assert (result.receipt.method, result.receipt.amount_cents, result.receipt.given_cents,
             result.receipt.change_cents) == ("karte", 300, None, None)
@@ -202,7 +205,7 @@ def test_bad_payment_is_refused_next_to_the_field_and_nothing_is_written(
         pay(store, payment, service)
     assert info.value.errors == {field: nbsp(message)}
     assert count(store, "cash_journal") == count(store, "outbox") == count(store, "documents") == 0
-    assert pay(store, {"method": "karte"}).receipt.number.endswith("-000001")  # type: ignore[union-attr]
+    assert pay(store, CARD).receipt.number.endswith("-000001")  # type: ignore[union-attr]
 
 
 def test_free_service_writes_no_journal_entry_and_no_receipt(store: Store) -> None:
@@ -250,7 +253,7 @@ def test_storno_appends_a_negative_entry_and_the_original_stays(store: Store) ->
 
 
 def test_storno_refusals(store: Store) -> None:
-    paid = pay(store, {"method": "karte"})
+    paid = pay(store, CARD)
     assert paid.receipt is not None
     number = paid.receipt.number
     with pytest.raises(FormError) as info:
@@ -274,7 +277,7 @@ def test_storno_refusals(store: Store) -> None:
 
 
 def test_the_schema_itself_allows_one_reversal_per_receipt(store: Store) -> None:
-    pay(store, {"method": "karte"})
+    pay(store, CARD)
     run(store, "storno", {"receipt_number": "Q-SCHALTER3-2026-000001", "reason": "x"})
     with pytest.raises(sqlcipher3.IntegrityError):
         store.conn.execute(
@@ -289,7 +292,7 @@ def test_the_schema_itself_allows_one_reversal_per_receipt(store: Store) -> None
 def _a_day_of_business(store: Store) -> None:
     pay(store, {"method": "bar", "given_cents": 1000})                       # +7,00 bar
     pay(store, {"method": "bar", "given_cents": 900}, "meldebescheinigung_erweitert")
-    pay(store, {"method": "karte"}, "personenstandsurkunde_antrag")         # +12,00 Karte
+    pay(store, CARD, "personenstandsurkunde_antrag")         # +12,00 Karte
     pay(store, {"exemption": "rente"})                                      # 0, gebührenfrei
     pay(store, {}, "anmeldung")                                             # no entry
     run(store, "storno", {"receipt_number": "Q-SCHALTER3-2026-000002", "reason": "Irrtum"})
@@ -347,7 +350,7 @@ def test_second_closing_and_payments_after_closing_are_refused(store: Store) -> 
     with pytest.raises(ValidationError) as info:
         run(store, "tagesabschluss", {"counted_cash_cents": 700, "business_day": "2026-11-25"})
     assert info.value.message_de.startswith(closed)
-    for payment in ({"method": "karte"}, {"exemption": "rente"}):
+    for payment in (CARD, {"exemption": "rente"}):
         with pytest.raises(ValidationError) as info:
             pay(store, payment)
         assert info.value.message_de.startswith(closed)
@@ -356,7 +359,7 @@ def test_second_closing_and_payments_after_closing_are_refused(store: Store) -> 
     assert "Tagesabschluss vom 25.11.2026" in info.value.errors["receipt_number"]
 
     assert pay(store, {}, "anmeldung").receipt is None  # nothing to book: still possible
-    assert pay(store, {"method": "karte"}, day=date(2026, 11, 26)).receipt is not None
+    assert pay(store, CARD, day=date(2026, 11, 26)).receipt is not None
     assert count(store, "cash_journal") == 2
     assert count(store, "closings") == 1
 
@@ -385,7 +388,7 @@ def test_closing_counts_only_its_own_workstation(tmp_path: Path) -> None:
         assert other.receipt is not None and other.receipt.number.startswith("Q-SCHALTER5-")
         run(one, "tagesabschluss", {"counted_cash_cents": 700})
         assert closing_preview(five, "Schalter 5", DAY).expected_cash_cents == 900
-        assert pay(five, {"method": "karte"}).receipt is not None  # Schalter 5 is still open
+        assert pay(five, CARD).receipt is not None  # Schalter 5 is still open
         [row] = one.query("SELECT expected_cash_cents, difference_cents FROM closings")
         assert row == {"expected_cash_cents": 700, "difference_cents": 0}
 
@@ -475,9 +478,74 @@ def test_only_teamleitung_reopens_a_closed_day_with_a_reason(store: Store) -> No
     with pytest.raises(sqlcipher3.IntegrityError):
         store.conn.execute("DELETE FROM day_reopenings")
     # Bookings again, then the day is closed anew in a second round.
-    assert pay(store, {"method": "karte"}).receipt is not None
+    assert pay(store, CARD).receipt is not None
     run(store, "tagesabschluss", {"counted_cash_cents": 700})
     assert is_closed(store, WS, DAY)
     assert [r["round"] for r in store.query("SELECT round FROM closings ORDER BY id")] == [1, 2]
     with pytest.raises(FormError):
         run(store, "tagesabschluss_aufheben", {"reason": "x", "business_day": "2026-11-20"})
+
+
+# --- the cash desk's day: starting float, terminal receipt, Storno reason ---------------------
+
+def test_the_starting_float_is_counted_into_the_expected_cash(store: Store) -> None:
+    """Expected cash = float + cash receipts − cash refunds; the float comes once a day,
+    with the first cash payment or on its own (Kasse screen)."""
+    paid = pay(store, {"method": "bar", "given_cents": 1000, "float_cents": 15_000})   # +7,00
+    assert paid.receipt is not None
+    pay(store, {"method": "bar", "given_cents": 900}, "meldebescheinigung_erweitert")  # +9,00
+    run(store, "storno", {"receipt_number": "Q-SCHALTER3-2026-000002", "reason": "Irrtum"})
+    totals = closing_preview(store, WS, DAY)
+    assert (totals.float_cents, totals.expected_cash_cents) == (15_000, 15_700)
+    with pytest.raises(FormError) as again:   # once per day and workstation
+        run(store, "wechselgeld", {"float_cents": 10_000})
+    assert again.value.errors == {"float_cents": "Das Wechselgeld für heute ist an diesem "
+                                                 "Arbeitsplatz bereits erfasst."}
+    with pytest.raises(FormError) as twice:
+        pay(store, {"method": "bar", "given_cents": 700, "float_cents": 100})
+    assert "bereits erfasst" in twice.value.errors["payment.float_cents"]
+    result = run(store, "tagesabschluss", {"counted_cash_cents": 15_700})
+    fields = dict(result.documents[0].fields)
+    assert fields["Wechselgeld"] == nbsp("150,00 €")
+    assert fields["Bargeld Soll"] == nbsp("157,00 €") and fields["Differenz"] == nbsp("0,00 €")
+    tomorrow = date(2026, 11, 26)
+    assert closing_preview(store, WS, tomorrow).float_cents == 0, "per day"
+    run(store, "wechselgeld", {"float_cents": 20_000}, day=tomorrow)
+    assert closing_preview(store, WS, tomorrow).expected_cash_cents == 20_000
+    with pytest.raises(sqlcipher3.IntegrityError):
+        store.conn.execute("UPDATE cash_floats SET cents = 0")
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    (None, "Bitte das Wechselgeld zu Tagesbeginn eingeben (0 für keines)."),
+    ("100", "Bitte das Wechselgeld zu Tagesbeginn eingeben (0 für keines)."),
+    (-1, "nicht plausibel"), (500_001, "nicht plausibel"),
+])
+def test_an_implausible_float_is_refused(store: Store, value: Any, problem: str) -> None:
+    with pytest.raises(FormError) as refused:
+        run(store, "wechselgeld", {"float_cents": value})
+    assert problem in refused.value.errors["float_cents"]
+    assert count(store, "cash_floats") == 0
+
+
+def test_a_card_payment_records_the_terminal_receipt(store: Store) -> None:
+    with pytest.raises(FormError) as missing:
+        pay(store, {"method": "karte"})
+    assert missing.value.errors == {
+        "payment.terminal_receipt": "Bitte die Belegnummer des Kartenterminals angeben."}
+    with pytest.raises(FormError) as odd:
+        pay(store, {"method": "karte", "terminal_receipt": "12 34"})
+    assert "Belegnummer" in odd.value.errors["payment.terminal_receipt"]
+    result = pay(store, {"method": "karte", "terminal_receipt": "004711"})
+    [entry] = journal_for_day(store, WS, DAY)
+    assert (entry.method, entry.terminal_receipt) == ("karte", "004711")
+    receipt = next(d for d in result.documents if d.type == "quittung")
+    assert dict(receipt.fields)["Kartenterminal-Beleg"] == "004711"
+
+
+def test_the_storno_reason_is_in_the_journal(store: Store) -> None:
+    pay(store, {"method": "bar", "given_cents": 700})
+    run(store, "storno", {"receipt_number": "Q-SCHALTER3-2026-000001",
+                          "reason": "falsche Dienstleistung gewählt"})
+    original, reversal = journal_for_day(store, WS, DAY)
+    assert (original.reason, reversal.reason) == (None, "falsche Dienstleistung gewählt")

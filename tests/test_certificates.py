@@ -95,7 +95,7 @@ def test_extended_meldebescheinigung_adds_section_3_data_in_order(store: Store) 
     pid = rich_person(store)
     result = issue(store, "meldebescheinigung", {
         "person_id": pid, "variant": "erweitert", "purpose": "Vorlage beim Konsulat",
-        "payment": {"method": "karte"}})
+        "payment": {"method": "karte", "terminal_receipt": "T-4711"}})
     doc = doc_of(result, "meldebescheinigung_erweitert")
     assert doc.title == "Erweiterte Meldebescheinigung"
     assert doc.fields == (
@@ -198,7 +198,7 @@ def test_person_without_current_residence_is_warned_and_refused(store: Store) ->
         "certificate": "geburt", "subject": {"names": "Jana Wolf", "date": "1964",
                                              "place": "Lörrach"},
         "entitlement": {"basis": "selbst"}, "id_document_checked": True,
-        "payment": {"method": "karte"}}),
+        "payment": {"method": "karte", "terminal_receipt": "T-4711"}}),
 ])
 def test_every_certificate_is_refused_for_a_blocked_person_without_acknowledgement(
         store: Store, service: str, form: dict[str, Any]) -> None:
@@ -378,7 +378,7 @@ def psa_form(pid: str, **changes: Any) -> dict[str, Any]:
         "subject": {"names": "Jan Fuchs", "date": "12.08.1964", "place": "Lörrach",
                     "registry_number": "G 1234/1964"},
         "entitlement": {"basis": "selbst"}, "copies": 2, "id_document_checked": True,
-        "payment": {"method": "karte"}}
+        "payment": {"method": "karte", "terminal_receipt": "T-4711"}}
     form.update(changes)
     return form
 
@@ -604,6 +604,6 @@ def test_birth_country_code_from_an_anmeldung_prints_as_a_name(store: Store) -> 
         db.execute("UPDATE persons SET birth_country = 'POL' WHERE id = ?", (pid,))
     result = issue(store, "meldebescheinigung", {
         "person_id": pid, "variant": "erweitert", "sections": ["geburt"],
-        "payment": {"method": "karte"}})
+        "payment": {"method": "karte", "terminal_receipt": "T-4711"}})
     fields = dict(doc_of(result, "meldebescheinigung_erweitert").fields)
     assert fields["Geburtsort"] == "Kraków, Polen"

@@ -149,7 +149,7 @@ def test_command_line_cannot_change_a_key_it_locked(tmp_path: Path) -> None:
     (tmp_path / "user.toml").write_text("idle_lock_minutes = 15\n", encoding="utf-8")
     cfg = load_config(dict([parse_override("demo_residents=10")]))
     assert (cfg.mode, cfg.idle_lock_minutes, cfg.demo_residents) == ("demo", 5, 10)
-    assert any("'idle_lock_minutes'" in w and "locked" in w for w in cfg.warnings)
+    assert any("„idle_lock_minutes“" in w and "gesperrt" in w for w in cfg.warnings)
 
 
 def test_idle_lock_minutes_is_a_clerks_choice_within_limits(tmp_path: Path) -> None:

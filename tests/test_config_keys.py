@@ -41,15 +41,15 @@ def test_machine_file_sets_and_locks_user_file_cannot_override(tmp_path: Path) -
     assert cfg.language == "de"
     assert cfg.office_hours == "immer"
     assert cfg.font_scale == 1.25
-    assert any("'central_url'" in w and "locked" in w for w in cfg.warnings)
-    assert any("'language'" in w and "locked" in w for w in cfg.warnings)
+    assert any("„central_url“" in w and "gesperrt" in w for w in cfg.warnings)
+    assert any("„language“" in w and "gesperrt" in w for w in cfg.warnings)
 
 
 def test_unknown_keys_are_reported_by_name(tmp_path: Path) -> None:
     write(tmp_path / "machine.toml", 'modus = "demo"\n')
     cfg = load_config()
-    assert cfg.warnings == (f"unknown key 'modus' in machine config {tmp_path / 'machine.toml'} "
-                            "(ignored)",)
+    assert cfg.warnings == (f"unbekannter Schlüssel „modus“ in Maschinendatei "
+                            f"{tmp_path / 'machine.toml'} (nicht beachtet)",)
 
 
 @pytest.mark.parametrize("text", ['mode = "test"', "demo_residents = -5", 'font_scale = "gross"',

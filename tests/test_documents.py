@@ -183,6 +183,7 @@ def test_daily_closing_is_laid_out_as_tables(store: Store, cfg: Config, issued: 
     cash = view["methods"][0]
     assert (cash["count"], cash["reversals"], cash["amount"]) == ("2", "1", "7,00\xa0€")
     assert dict(view["totals"])["Differenz"] == "0,00\xa0€"
+    assert dict(view["totals"])["Wechselgeld"] == "0,00\xa0€", "the float is in the count"
     html = document_html(model)
     assert "Nach Zahlungsart" in html and "Nach Dienstleistung" in html
     assert "Gegenzeichnung" in html

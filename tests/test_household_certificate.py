@@ -75,7 +75,7 @@ def test_only_unblocked_members_of_the_household(store: Store, who: str) -> None
                "none": []}[who]
     with pytest.raises(FormError) as caught:
         issue(store, SERVICE, {"person_id": hans, "members": members, "variant": "einfach",
-                               "payment": {"method": "karte"}})
+                               "payment": {"method": "karte", "terminal_receipt": "T-4711"}})
     assert list(caught.value.errors) == ["members"]
     assert count(store, "documents") == 0
 
@@ -83,7 +83,7 @@ def test_only_unblocked_members_of_the_household(store: Store, who: str) -> None
 def test_the_same_command_twice_issues_once(store: Store) -> None:
     hans, grete = household(store, False)
     form = {"person_id": hans, "members": [grete], "variant": "einfach",
-            "payment": {"method": "karte"}}
+            "payment": {"method": "karte", "terminal_receipt": "T-4711"}}
     command = str(uuid.uuid4())
     first = issue(store, SERVICE, form, command)
     again = issue(store, SERVICE, form, command)

@@ -23,6 +23,7 @@ from clerk_app.keys import (
     unlock_keyring,
 )
 from clerk_app.seal import load_seal_key
+from clerk_app.self_test import CHECK_LABELS_DE
 from clerk_app.store.opening import open_register
 from clerk_app.store.workstation import RegisterState, WorkstationNotReady, create_register
 from tests.secret_service import secret_service
@@ -42,7 +43,8 @@ def doctor(cfg: Config, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[s
                  "--data-dir", cfg.data_dir, "doctor"])
     out = capsys.readouterr().out
     lines = [LINE.match(line) for line in out.splitlines()]
-    return code, {m[2]: f"[{m[1]}] {m[3]}" for m in lines if m}
+    names = {label: name for name, label in CHECK_LABELS_DE.items()}
+    return code, {names[m[2]]: f"[{m[1]}] {m[3]}" for m in lines if m}
 
 
 def test_unlocked_keyring_holds_the_key_and_no_file_does(
@@ -80,7 +82,7 @@ def test_locked_keyring_is_said_as_locked_with_its_remedy(
         assert lines["keyring"].startswith("[FEHLER]") and "gesperrt" in lines["keyring"]
         assert lines["document seal"].startswith("[FEHLER]")
         assert "ersten Dokument" not in lines["document seal"]
-        assert "[OK] keyring" not in "\n".join(lines.values())
+        assert "[OK] Schlüsselspeicher" not in "\n".join(lines.values())
         # No screen, so the desktop's prompt cannot be answered: still locked, said so.
         assert not unlock_keyring()
         service.unlock()

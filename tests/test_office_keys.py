@@ -177,8 +177,8 @@ def test_a_workstation_holding_a_revoked_key_refuses_to_seal(
     assert sealer is not None and entry is not None
     main(["--data-dir", office.cfg.data_dir, "doctor"])
     doctor = capsys.readouterr().out
-    assert f"[OK] document seal: office key {sealer.key_id} of office 08336050 from the " \
-           "central service" in doctor
+    assert f"[OK] Dokumentsiegel: Dienstsiegelschlüssel {sealer.key_id} des Bürgerbüros " \
+           "08336050 von der Zentrale" in doctor
     from clerk_app.office_keys import store_issued_key
 
     store_issued_key(office.store, replace(entry, revoked_at=NOW),
@@ -186,7 +186,7 @@ def test_a_workstation_holding_a_revoked_key_refuses_to_seal(
     with pytest.raises(SealError, match="not valid today"):
         office_seal(office.cfg, office.store)
     main(["--data-dir", office.cfg.data_dir, "doctor"])
-    assert "[FEHLER] document seal" in capsys.readouterr().out
+    assert "[FEHLER] Dokumentsiegel" in capsys.readouterr().out
 
 
 def test_a_list_signed_by_another_key_is_not_taken(office: Office) -> None:

@@ -19,6 +19,7 @@ from clerk_app.command_line import main
 from clerk_app.config import Config, load_config
 from clerk_app.keys import write_secret_file
 from clerk_app.offline_lease import LeaseExpired, lease, lease_warning
+from clerk_app.self_test import CHECK_LABELS_DE
 from clerk_app.store.opening import open_register
 from sync.server.central import Central
 from sync.state import LAST_SUCCESS, set_setting
@@ -90,7 +91,8 @@ def test_after_the_lease_the_register_opens_only_for_the_sync_that_renews_it(
         capsys.readouterr()
         main([*base, "doctor"])
         lines = [LINE.match(line) for line in capsys.readouterr().out.splitlines()]
-        return {m[2]: (m[1], m[3]) for m in lines if m}
+        names = {label: name for name, label in CHECK_LABELS_DE.items()}
+        return {names[m[2]]: (m[1], m[3]) for m in lines if m}
 
     away(12)
     open_register(cfg, CLERK).close()   # warned, still open

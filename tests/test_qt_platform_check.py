@@ -49,7 +49,7 @@ def lone_plugin(tmp_path: Path, rename: tuple[bytes, bytes] | None = None) -> Pa
 def test_ldd_output_becomes_the_packages_to_install() -> None:
     missing = missing_libraries(FRESH_MACHINE)
     assert missing == ["libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxkbcommon-x11.so.0"]
-    assert advice(missing) == ("install the system packages: apt-get install libxcb-cursor0 "
+    assert advice(missing) == ("Systempakete installieren: apt-get install libxcb-cursor0 "
                                "libxcb-icccm4 libxkbcommon-x11-0")
 
 
@@ -69,18 +69,18 @@ def test_a_plugin_without_its_qt_libraries_fails_and_says_reinstall(tmp_path: Pa
     check = check_plugin(lone_plugin(tmp_path))
     assert not check.ok
     assert "libQt6XcbQpa.so.6" in check.detail and "libQt6Gui.so.6" in check.detail
-    assert "belong to PySide6 itself: reinstall clerk-app" in check.detail
+    assert "gehören zu PySide6 selbst: clerk-app neu installieren" in check.detail
 
 
 def test_an_unknown_missing_library_is_named(tmp_path: Path) -> None:
     check = check_plugin(lone_plugin(tmp_path, (b"libxcb-cursor.so.0", b"libxcb-kursor.so.0")))
     assert not check.ok
-    assert "find the package of libxcb-kursor.so.0 with apt-file search" in check.detail
+    assert "das Paket zu libxcb-kursor.so.0 mit apt-file search suchen" in check.detail
 
 
 def test_a_missing_plugin_is_a_failure(tmp_path: Path) -> None:
     check = check_plugin(tmp_path / "libqxcb.so")
-    assert not check.ok and "not found: reinstall clerk-app" in check.detail
+    assert not check.ok and "fehlt: clerk-app neu installieren" in check.detail
 
 
 @pytest.mark.parametrize(("env", "plugin"), [("", "xcb"), ("wayland;xcb", "wayland"),
@@ -95,13 +95,15 @@ def test_doctor_shows_the_line_and_fails_on_it(tmp_path: Path, monkeypatch: pyte
                                                capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     main(["doctor"])
-    assert "[OK] qt platform: libqoffscreen.so: all libraries found" in capsys.readouterr().out
+    assert "[OK] Bildschirmanbindung (Qt): libqoffscreen.so: alle Bibliotheken vorhanden" in \
+        capsys.readouterr().out
     plugin = lone_plugin(tmp_path)
     monkeypatch.setattr(qt_platform_check, "plugins_dir", lambda: plugin.parent.parent)
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
-    assert "[FEHLER] qt platform: the window cannot start: libqxcb.so misses" in out
+    assert "[FEHLER] Bildschirmanbindung (Qt): das Fenster kann nicht starten: libqxcb.so " \
+           "fehlen" in out
 
 
 def test_the_check_loads_no_qt() -> None:

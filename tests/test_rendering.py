@@ -523,6 +523,6 @@ def test_doctor_prints_the_seal_fingerprint(rendered: Rendered,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     main(["--data-dir", rendered.cfg.data_dir, "doctor"])
     out = capsys.readouterr().out
-    line = next(x for x in out.splitlines() if "document seal:" in x)
+    line = next(x for x in out.splitlines() if "Dokumentsiegel:" in x)
     assert line.startswith("[OK]") and rendered.key.key_id in line
     assert rendered.key.fingerprint in line and rendered.key.public_hex in line

@@ -151,7 +151,8 @@ def base_form(reg: Register, service: str) -> dict[str, Any]:
             "subject": {"names": "Anna Müller", "date": "12.08.1964", "place": "Lörrach",
                         "registry_number": "G 123/1964"},
             "entitlement": {"basis": "selbst"}, "copies": 2, "delivery": "post",
-            "id_document_checked": True, "payment": {"method": "karte"}},
+            "id_document_checked": True,
+            "payment": {"method": "karte", "terminal_receipt": "T-4711"}},
         "anmeldung": {
             "persons": [{
                 "family_name": "Yılmaz", "first_names": "Deniz Ece", "everyday_name": "Ece",
@@ -172,6 +173,7 @@ def base_form(reg: Register, service: str) -> dict[str, Any]:
         "abmeldung": {
             "persons": [{"person_id": reg.adult}], "reason": "ausland", "move_out": _day(1),
             "country": "CHE", "foreign_address": "Bahnhofstrasse 1, 8001 Zürich"},
+        "wechselgeld": {"float_cents": 15_000},
         "storno": {"receipt_number": reg.receipt, "reason": "Doppelt kassiert"},
         "tagesabschluss": {"counted_cash_cents": 700, "business_day": TODAY.isoformat()},
         "tagesabschluss_aufheben": {"reason": "Kartenzahlung nachbuchen",
@@ -180,7 +182,8 @@ def base_form(reg: Register, service: str) -> dict[str, Any]:
     return forms[service]
 
 
-PAYMENT = ("payment", "payment.method", "payment.given_cents", "payment.exemption")
+PAYMENT = ("payment", "payment.method", "payment.given_cents", "payment.exemption",
+           "payment.terminal_receipt", "payment.float_cents")
 ACK = ("block_acknowledged",)
 PERSON_FIELDS = ("family_name", "first_names", "everyday_name", "birth_date", "birth_place",
                  "birth_country", "sex", "nationalities", "religion", "marital_status",
@@ -214,6 +217,7 @@ PATHS: dict[str, tuple[str, ...]] = {
     "ummeldung": (*PERSONS, *ADDRESS, "kind", "move_in", *LANDLORD, "minors_confirmed"),
     "abmeldung": (*PERSONS, "reason", "move_out", "country", "foreign_address",
                   "minors_confirmed"),
+    "wechselgeld": ("float_cents",),
     "storno": ("receipt_number", "reason"),
     "tagesabschluss": ("counted_cash_cents", "business_day"),
     "tagesabschluss_aufheben": ("reason", "business_day"),

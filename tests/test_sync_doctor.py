@@ -17,6 +17,7 @@ import pytest
 from clerk_app.command_line import main
 from clerk_app.config import Config, load_config
 from clerk_app.ids import uuid7
+from clerk_app.self_test import CHECK_LABELS_DE
 from clerk_app.services.runner import run_service
 from clerk_app.store.migrations import SCHEMA_VERSION
 from clerk_app.store.opening import open_register
@@ -61,7 +62,8 @@ def doctor(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, di
     capsys.readouterr()
     code = main([*args, "doctor"])
     lines = [LINE.match(line) for line in capsys.readouterr().out.splitlines()]
-    return code, {m[2]: (m[1], m[3]) for m in lines if m}
+    names = {label: name for name, label in CHECK_LABELS_DE.items()}
+    return code, {names[m[2]]: (m[1], m[3]) for m in lines if m}
 
 
 def workstation(tmp_path: Path, url: str) -> list[str]:
@@ -87,6 +89,7 @@ def test_a_healthy_connection_and_what_waits_locally(tmp_path: Path,
     assert code == 1
     assert lines["central service"][0] == "FEHLER"
     assert "noch nicht bei der Zentrale angemeldet" in lines["central service"][1]
+    assert "„clerk-app sync enrol CODE“" in lines["central service"][1]  # for IT, not the clerk
 
     enrol(args, service)
     cfg = config(tmp_path, server.url)

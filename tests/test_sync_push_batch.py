@@ -59,3 +59,32 @@ def test_commands_on_what_the_same_batch_wrote(central: tuple[CentralServer, Cen
                                             after_move.number])
     assert station.aggregates() == central_aggregates(service.db)
     station.close()
+
+
+def test_the_cash_day_reaches_the_central_ledger(central: tuple[CentralServer, Central],
+                                                 tmp_path: Path) -> None:
+    """The starting float, a card payment's terminal receipt and a Storno's reason are
+    replayed centrally as on the workstation (the same `apply`)."""
+    import json
+
+    server, service = central
+    station = Workstation(tmp_path / "ws", "mobil2", service, server.url)
+    station.sync()
+    (person,) = station.persons(1)
+    station.run("wechselgeld", {"float_cents": 12_000})
+    form = meldebescheinigung(person)
+    form["payment"] = {"method": "karte", "terminal_receipt": "TR-0815"}
+    receipt = station.run("meldebescheinigung", form).receipt
+    assert receipt is not None
+    station.run("storno", {"receipt_number": receipt.number, "reason": "doppelt gebucht"})
+    report = station.sync()
+    assert (report.applied, report.conflicts, report.rejected) == (3, 0, 0)
+    with service.db.transaction(write=False) as tx:
+        rows = {(kind, key): json.loads(data) for kind, key, data in tx.execute(
+            "SELECT kind, key, data FROM ledger WHERE kind IN ('cash_floats', "
+            "'cash_journal')")}
+    floats = [v for (kind, _key), v in rows.items() if kind == "cash_floats"]
+    assert [f["cents"] for f in floats] == [12_000]
+    assert rows[("cash_journal", receipt.number)]["terminal_receipt"] == "TR-0815"
+    assert rows[("cash_journal", f"{receipt.number}/storno")]["reason"] == "doppelt gebucht"
+    station.close()

@@ -95,7 +95,7 @@ def test_a_household_certificate_is_replayed_centrally_with_a_document_per_perso
     mother, father, mia = registered_family(one, two)
     result = two.run("meldebescheinigung_haushalt", {
         "person_id": mother, "members": [father, mia], "variant": "einfach",
-        "payment": {"method": "karte"}})
+        "payment": {"method": "karte", "terminal_receipt": "T-4711"}})
     sync_until_quiet([one, two])
     assert command_counts(central.db) == {"applied": 2}
     with central.db.transaction(write=False) as tx:

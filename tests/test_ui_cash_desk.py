@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from clerk_app import cashbook
 from clerk_app.config import Config
+from clerk_app.fees import format_cents
 from clerk_app.ids import uuid7
 from clerk_app.login import DEMO_TEAMLEITUNG
 from clerk_app.services.runner import run_service
@@ -29,7 +30,8 @@ def cfg(tmp_path_factory: pytest.TempPathFactory) -> Config:
     cfg = make_cfg(tmp_path_factory.mktemp("cash"), workstation="Schalter 9")
     with demo_register(cfg, residents=300) as store:
         anna = add_person(store, "Müller", "Anna Maria", "1964-08-12")
-        for payment in ({"method": "bar", "given_cents": 1000}, {"method": "karte"},
+        for payment in ({"method": "bar", "given_cents": 1000},
+                        {"method": "karte", "terminal_receipt": "T-4711"},
                         {"exemption": "rente"}, {"method": "bar", "given_cents": 700}):
             run_service(store, "meldebescheinigung",
                         {"person_id": anna, "variant": "einfach", "payment": payment}, uuid7())
@@ -57,6 +59,8 @@ def test_journal_and_totals_of_today(qtbot: QtBot, window: MainWindow) -> None:
     assert row[1].startswith("Q-SCHALTER9-")
     assert row[2] == "Meldebescheinigung (einfach)" and row[3] == "Barzahlung"
     assert [norm(v) for v in row[4:7]] == ["7,00 €", "10,00 €", "3,00 €"]
+    card = [dialog.journal.item(1, c).text() for c in range(dialog.journal.columnCount())]
+    assert card[3] == "Kartenzahlung" and card[7] == "Terminal-Beleg T-4711"
     exempt = [dialog.journal.item(2, c).text() for c in range(8)]
     assert exempt[3] == "Gebührenfrei"
     assert exempt[7] == "Vorlage bei Rentenversicherungsträger"
@@ -92,7 +96,7 @@ def test_storno_by_keys(qtbot: QtBot, window: MainWindow, cfg: Config) -> None:
     assert "Storno gebucht" in dialog.feedback.text()
     assert "Zu erstatten: 7,00 €" in norm(dialog.feedback.text())
     assert dialog.journal.item(0, 7).text() == "storniert"
-    assert dialog.journal.item(4, 7).text() == "Storno"
+    assert dialog.journal.item(4, 7).text() == "Storno: falsche Dienstleistung", "its reason"
     assert norm(dialog.expected_label.text()) == "7,00 €"
     assert dialog.receipt.text() == "" and dialog.reason.text() == ""
     assert completed, "the window hears of it"
@@ -178,3 +182,29 @@ def test_every_cash_desk_control_has_an_accessible_name(qtbot: QtBot,
     dialog = open_cash_desk(qtbot, window)
     unnamed = unnamed_controls(dialog)
     assert unnamed == []
+
+
+def test_the_starting_float_is_booked_in_the_cash_desk(qtbot: QtBot, window: MainWindow,
+                                                       cfg: Config) -> None:
+    """No cash payment brought the day's float: the Kasse asks for it; once booked it is
+    counted into Bargeld Soll and not asked again."""
+    dialog = open_cash_desk(qtbot, window)
+    assert dialog.float_box.isVisible() and dialog.float_button.isVisible()
+    before = dialog.cash_day.totals.expected_cash_cents if dialog.cash_day else 0
+    dialog.float_edit.setFocus()
+    qtbot.keyClicks(dialog.float_edit, "zehn")
+    qtbot.keyClick(dialog.float_edit, Qt.Key.Key_Return)
+    assert "Betrag" in dialog.float_box.error, "not an amount: said at the field"
+    dialog.float_edit.clear()
+    qtbot.keyClicks(dialog.float_edit, "150")
+    qtbot.keyClick(dialog.float_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.cash_day is not None and dialog.cash_day.float_recorded,
+                    timeout=5000)
+    assert rows(cfg, "SELECT cents FROM cash_floats") == [{"cents": 15_000}]
+    assert dialog.cash_day is not None
+    assert dialog.cash_day.totals.expected_cash_cents == before + 15_000
+    assert norm(dialog.expected_label.text()) == norm(format_cents(before + 15_000))
+    assert not dialog.float_box.isVisible()
+    assert norm(dialog.float_label.text()) == "Wechselgeld zu Tagesbeginn: 150,00 €"
+    assert "Wechselgeld 150,00 € + Bareinnahmen" in norm(dialog.totals_label.text())
+    save_shot(dialog, "screenshot-kasse-wechselgeld.png")

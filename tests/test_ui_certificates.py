@@ -4,6 +4,8 @@ ready to print, paid in cash with the exact amount."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,17 +13,21 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from clerk_app.cashbook import day_float, float_to_ask
 from clerk_app.config import Config
 from clerk_app.store import opening
 from clerk_app.store.db import Store
-from tests.factories import add_person, make_cfg
+from tests.factories import add_person, demo_register, make_cfg
 from tests.ui_support import (
     Keys,
     Register,
+    close_window,
+    focused,
     module_register,
     norm,
     open_dialog,
     open_found_person,
+    open_window,
     rows,
     save_shot,
     settle,
@@ -264,12 +270,52 @@ def test_card_payment(qtbot: QtBot, window: MainWindow, cfg: Config,
     keys.press(Qt.Key.Key_K, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(dialog.payment.karte.isChecked, timeout=2000)
     assert dialog.payment.karte.isChecked() and dialog.payment.card_label.isVisible()
-    keys.press(Qt.Key.Key_Return)   # Kartenzahlung is the last stop: issue
+    keys.press(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)   # no terminal number
+    qtbot.waitUntil(lambda: not dialog.busy and bool(dialog.payment.terminal_box.error),
+                    timeout=5000)
+    assert focused() is dialog.payment.terminal, "the cursor goes to the missing number"
+    keys.type("004711")
+    keys.press(Qt.Key.Key_Return)   # the terminal's number is the last stop: issue
     wait_done(qtbot, dialog)
     assert "Kartenzahlung 7,00 €" in norm(dialog.result_view.text())
     (entry,) = journal_rows(cfg, dialog.command_id)
-    assert (entry["method"], entry["amount_cents"], entry["given_cents"]) == \
-        ("karte", 700, None)
+    assert (entry["method"], entry["amount_cents"], entry["given_cents"],
+            entry["terminal_receipt"]) == ("karte", 700, None, "004711")
+
+
+def test_the_first_cash_payment_of_the_day_brings_the_float(qtbot: QtBot,
+                                                            tmp_path: Path) -> None:
+    """No float recorded today: the cash payment asks for it (offered: the last day's, or
+    0,00), above "Gegeben", so Enter in "Gegeben" still issues; once booked, not asked again."""
+    cfg = make_cfg(tmp_path / "day")
+    with demo_register(cfg, residents=0) as store:
+        ida = add_person(store, "Kleeberg", "Ida", "1950-02-03")
+        assert float_to_ask(store, cfg.workstation, date.today()) == 0
+    window = open_window(qtbot, cfg)
+    open_found_person(qtbot, window, "kleeberg ida", ida)
+    keys = Keys(qtbot)
+    dialog = open_dialog(qtbot, window, keys, Qt.Key.Key_F6)
+    wait_idle(qtbot, dialog)
+    qtbot.waitUntil(dialog.payment.float_box.isVisible, timeout=3000)
+    assert dialog.payment.float_edit.text() == "0,00"
+    chain = dialog.input_chain()
+    assert chain.index(dialog.payment.float_edit) == chain.index(dialog.payment.given) - 1
+    dialog.payment.float_edit.setText("150")
+    save_shot(dialog, "screenshot-wechselgeld.png")
+    dialog.payment.given.setFocus()
+    keys.press(Qt.Key.Key_Return)   # Enter in "Gegeben", the last field: issue
+    wait_done(qtbot, dialog)
+    with opening.open_register(cfg) as store:
+        assert day_float(store, cfg.workstation, date.today()) == 15_000
+        assert float_to_ask(store, cfg.workstation, date.today()) is None
+    keys.press(Qt.Key.Key_Return)   # closes
+    qtbot.waitUntil(lambda: window.service_dialog is None, timeout=3000)
+    qtbot.waitUntil(window.search.hasFocus, timeout=3000)
+    dialog = open_dialog(qtbot, window, keys, Qt.Key.Key_F6)
+    wait_idle(qtbot, dialog)
+    qtbot.wait(200)
+    assert not dialog.payment.float_box.isVisible(), "once a day"
+    close_window(window)
 
 
 def test_extended_certificate_with_chosen_sections(
@@ -496,7 +542,7 @@ def test_personenstandsurkunde_death_of_a_parent_needs_the_entry_and_checks_it(
 
 def test_function_keys_are_named_on_the_tool_bar(qtbot: QtBot, window: MainWindow,
                                                  people: dict[str, str]) -> None:
-    texts = [a.text() for a in window.toolbar.actions()]
+    texts = [a.iconText() for a in window.toolbar.actions()]
     for label in ("F6 Meldebescheinigung", "F7 Lebensbescheinigung",
                   "F8 Personenstandsurkunde", "F9 Kasse"):
         assert label in texts
@@ -558,7 +604,7 @@ def test_english_dialog(qtbot: QtBot, register: Register) -> None:
     w = start_window(qtbot, MainWindow(make_cfg(register[0], language="en")))
     w.open_person(register[1]["otto"])
     qtbot.waitUntil(lambda: w.person_view.record is not None, timeout=5000)
-    assert "F6 Registration certificate" in [a.text() for a in w.toolbar.actions()]
+    assert "F6 Registration certificate" in [a.iconText() for a in w.toolbar.actions()]
     w.open_certificate("meldebescheinigung")
     dialog = w.service_dialog
     assert isinstance(dialog, MeldebescheinigungDialog)

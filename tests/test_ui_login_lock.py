@@ -206,7 +206,7 @@ def test_login_dialog_first_login_sets_a_new_password(qtbot: QtBot, cfg: Config)
 # --- screens by role; the Datenschutz screen ---------------------------------------------------
 
 def visible_keys(w: MainWindow) -> set[str]:
-    return {a.text().split()[0] for a in w.toolbar.actions() if a.isVisible() and a.text()}
+    return {a.iconText().split()[0] for a in w.toolbar.actions() if a.isVisible() and a.text()}
 
 
 def test_keys_follow_the_roles(qtbot: QtBot, cfg: Config) -> None:

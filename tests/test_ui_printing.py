@@ -65,14 +65,15 @@ def register(tmp_path: Path) -> tuple[Config, dict[str, str]]:
 
 
 class Opened:
-    """Stands in for the desktop's PDF viewer."""
+    """Stands in for the desktop's PDF viewer (`found=False`: the desktop has none)."""
 
-    def __init__(self) -> None:
+    def __init__(self, found: bool = True) -> None:
         self.paths: list[Path] = []
+        self.found = found
 
     def __call__(self, path: Path) -> bool:
         self.paths.append(path)
-        return True
+        return self.found
 
 
 def open_printing_window(qtbot: QtBot, cfg: Config,
@@ -202,6 +203,42 @@ def test_f5_without_printer_saves_a_private_pdf_and_opens_it(
             assert path.read_bytes() == archived_pdf(store, original.id)
     assert str(folder) in w.statusBar().currentMessage()
     save_shot(dialog, "screenshot-druck-ergebnis.png")
+    close_window(w)
+
+
+def test_without_a_pdf_viewer_the_message_says_it_was_not_opened(
+        qtbot: QtBot, register: tuple[Config, dict[str, str]]) -> None:
+    """No printer and no program for PDF: saved, and said so, but never "geöffnet"; the long
+    message is shown whole in its own line, not under the connection indicator."""
+    cfg, people = register
+    w, opened = open_printing_window(qtbot, cfg)
+    opened.found = False
+    dialog = issue_meldebescheinigung(qtbot, w, people["anna"])
+    bar = dialog.print_bar
+    assert bar is not None
+    bar.print_preview()
+    qtbot.waitUntil(lambda: len(opened.paths) == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: "gespeichert unter" in bar.outcome.text(), timeout=5000)
+    message = bar.outcome.text()
+    assert "nicht geöffnet" in message and "und geöffnet" not in message, message
+    assert "IT" in message
+    status = w.statusBar()
+    assert status.currentMessage() == message
+    dialog.accept()
+    qtbot.waitUntil(lambda: w.service_dialog is None)
+    w.resize(1024, 700)
+    QApplication.processEvents()
+    line = w.status_bar.message_line
+    assert line.isVisible() and line.text() == message
+    top_left = line.mapTo(w, line.rect().topLeft())
+    bottom_right = line.mapTo(w, line.rect().bottomRight())
+    assert top_left.x() >= 0 and bottom_right.x() <= w.width(), "not cut at the right"
+    connection = w.status.connection
+    assert connection.isVisible()
+    bar_top = connection.mapTo(w, connection.rect().topLeft()).y()
+    assert bottom_right.y() < bar_top, "the message is above the connection indicator"
+    assert line.heightForWidth(line.width()) <= line.height() + 1, "wrapped, shown whole"
+    save_shot(w, "screenshot-meldung-ohne-pdf-programm.png")
     close_window(w)
 
 

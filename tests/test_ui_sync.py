@@ -230,6 +230,22 @@ def test_network_return_reported_by_the_os_syncs_at_once(
     assert window.sync.view.online
 
 
+def test_a_workstation_not_enrolled_tells_the_clerk_to_call_it(qtbot: QtBot,
+                                                                station: Station) -> None:
+    """No device token: the clerk reads whom to call, never a shell command (that is in
+    `clerk-app doctor`, for IT)."""
+    station.cfg.register_path.with_suffix(".device-token").unlink()
+    w = open_synced(qtbot, station.cfg)
+    try:
+        qtbot.waitUntil(lambda: bar(w)["warning"] != "", timeout=5000)
+        warning = bar(w)["warning"]
+        assert "noch nicht bei der Zentrale angemeldet" in warning, warning
+        assert "IT anrufen" in warning, warning
+        assert "clerk-app" not in warning and "enrol" not in warning, warning
+    finally:
+        close_window(w)
+
+
 def test_refusal_is_shown_and_not_retried(qtbot: QtBot, station: Station) -> None:
     write_secret_file(station.cfg.register_path.with_suffix(".device-token"),
                       "kein-gueltiges-geraetetoken-0000000000000", replace=True)

@@ -1,10 +1,14 @@
-"""The cash desk (F9 Kasse): today's cash journal of this workstation, Storno, Tagesabschluss.
+"""The cash desk (F9 Kasse): today's cash journal of this workstation, the day's starting
+float, Storno, Tagesabschluss.
 
-One screen: the journal on top (every receipt of the day, reversals marked), the totals per
-payment type and per service with the expected cash (Bargeld Soll), then two parts side by
-side: Storno (receipt number and reason) and Tagesabschluss (counted cash, the difference
-shown live). Both are services of the core (`storno`, `tagesabschluss`) run through the DB
-worker, each with a command id minted when its form opens, so Enter twice never books twice.
+One screen: the journal on top (every receipt of the day; reversals with their reason, card
+payments with the terminal's receipt number), the totals per payment type and per service
+with the expected cash (Bargeld Soll = Wechselgeld + cash taken − cash refunded), the day's
+starting float (Wechselgeld: entered here if the first cash payment did not bring it), then
+two parts side by side: Storno (receipt number and reason) and Tagesabschluss (counted cash,
+the difference shown live). All are services of the core (`wechselgeld`, `storno`,
+`tagesabschluss`) run through the DB worker, each with a command id minted when its form
+opens, so Enter twice never books twice.
 The daily closing is final, so it asks once more before it is booked.
 
 Keys: ↑/↓ choose a receipt in the journal, Enter takes its number into the Storno form and
@@ -44,18 +48,19 @@ from clerk_app.cashbook import (
     ClosingTotals,
     JournalEntry,
     closing_preview,
+    day_float,
     is_closed,
     journal_for_day,
 )
 from clerk_app.errors import ConfigError
-from clerk_app.fees import fee_for, fee_schedule, format_cents, parse_cents
+from clerk_app.fees import fee_for, fee_schedule, format_cents
 from clerk_app.ids import uuid7
 from clerk_app.services.base import ServiceResult
 from clerk_app.store.db import Store
 from ui.cash_confirmation import ask_difference
 from ui.db_worker import DbWorker
 from ui.enter_key import EnterKeyFilter
-from ui.fields import ErrorLabel, FieldBox, Form, limit_length
+from ui.fields import AmountEdit, ErrorLabel, FieldBox, Form, limit_length
 from ui.formatting import fmt_date
 from ui.i18n import message_text, tr, tr_label
 from ui.operation import Op, ServiceOp
@@ -77,6 +82,12 @@ class CashDay:
     closed: bool
     service_names: dict[str, str]
     exemption_reasons: dict[str, str]
+    float_recorded: bool   # the day's starting float is booked (`totals.float_cents`)
+
+    @property
+    def recorded_float_or_closed(self) -> bool:
+        """Nothing to ask about the float: it is booked, or the day is closed."""
+        return self.float_recorded or self.closed
 
 
 def load_cash_day(store: Store, day: date) -> CashDay:
@@ -91,7 +102,8 @@ def load_cash_day(store: Store, day: date) -> CashDay:
             names[code] = code
     reasons = {code: e.reason for code, e in fee_schedule().exemptions.items()}
     return CashDay(workstation, day, entries, closing_preview(store, workstation, day),
-                   is_closed(store, workstation, day), names, reasons)
+                   is_closed(store, workstation, day), names, reasons,
+                   day_float(store, workstation, day) is not None)
 
 
 def _bold(label: QLabel, scale: float = 1.0) -> QLabel:
@@ -124,6 +136,7 @@ class CashDeskDialog(QDialog):
         self.cash_day: CashDay | None = None
         self.storno_command_id = uuid7()
         self.closing_command_id = uuid7()
+        self.float_command_id = uuid7()
         self.results: list[ServiceResult] = []
         self._busy = False
         # Asked before the final closing; tests replace it.
@@ -181,6 +194,8 @@ class CashDeskDialog(QDialog):
 
         self.storno_form = Form(self)
         self.closing_form = Form(self)
+        self.float_form = Form(self)
+        float_row = self._build_float()
         storno = self._build_storno()
         closing = self._build_closing()
         parts = QHBoxLayout()
@@ -211,10 +226,13 @@ class CashDeskDialog(QDialog):
         outer.addWidget(self.banner)
         outer.addWidget(self.journal, 1)
         outer.addWidget(self.totals_label)
+        outer.addWidget(float_row)
         outer.addLayout(parts)
         outer.addLayout(buttons)
 
-        for first, second in ((self.journal, self.receipt), (self.receipt, self.reason),
+        for first, second in ((self.journal, self.float_edit),
+                              (self.float_edit, self.float_button),
+                              (self.float_button, self.receipt), (self.receipt, self.reason),
                               (self.reason, self.storno_button),
                               (self.storno_button, self.counted),
                               (self.counted, self.closing_button),
@@ -225,6 +243,33 @@ class CashDeskDialog(QDialog):
         self.reload()
 
     # Building
+
+    def _build_float(self) -> QWidget:
+        """The day's starting float: a field and its button until it is booked, then the
+        amount (it is booked once a day)."""
+        row = QWidget()
+        row.setObjectName("floatRow")
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.float_edit = AmountEdit(tr("150 oder 150,00"), "00000,00")
+        self.float_edit.setObjectName("cashFloat")
+        self.float_edit.setPlaceholderText(tr("z. B. 150,00"))
+        self.float_box = self.float_form.add(FieldBox(
+            "float_cents", tr("&Wechselgeld zu Tagesbeginn (€)"), self.float_edit,
+            required=True, checks=[self._float_missing]))
+        self.float_button = QPushButton(tr("Wechselgeld &erfassen (Enter)"))
+        self.float_button.setObjectName("floatButton")
+        self.float_button.setAccessibleName(tr("Wechselgeld erfassen"))
+        self.float_button.setAutoDefault(False)
+        self.float_button.clicked.connect(self.book_float)
+        self.float_edit.returnPressed.connect(self.book_float)
+        self.float_label = QLabel()
+        self.float_label.setObjectName("floatBooked")
+        layout.addWidget(self.float_box)
+        layout.addWidget(self.float_button, 0, Qt.AlignmentFlag.AlignBottom)
+        layout.addWidget(self.float_label, 0, Qt.AlignmentFlag.AlignBottom)
+        layout.addStretch(1)
+        return row
 
     def _build_storno(self) -> QGroupBox:
         box = QGroupBox(tr("Storno"))
@@ -266,14 +311,12 @@ class CashDeskDialog(QDialog):
         self.expected_label = _bold(QLabel("—"), 1.15)
         self.expected_label.setObjectName("expectedCash")
         grid.addWidget(self.expected_label, 0, 1)
-        self.counted = QLineEdit()
+        self.counted = AmountEdit(tr("154,50"), "")
         self.counted.setObjectName("countedCash")
-        self.counted.setMaxLength(16)
-        self.counted.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.counted.setPlaceholderText(tr("z. B. 154,50"))
         self.counted_box = self.closing_form.add(FieldBox(
             "counted_cash_cents", tr("Ge&zählter Bargeldbestand (€)"), self.counted,
-            required=True, checks=[self._counted_problem]), "business_day")
+            required=True), "business_day")
         grid.addWidget(self.counted_box, 1, 0, 1, 2)
         self.difference_label = _bold(QLabel(), 1.15)
         self.difference_label.setObjectName("cashDifference")
@@ -357,20 +400,64 @@ class CashDeskDialog(QDialog):
                        self.closing_button):
             widget.setEnabled(open_ and not self._busy)
         self.reopen_button.setVisible(cash_day.closed and self.may_reopen)
+        self._show_float(cash_day)
         self._update_difference()
+
+    def _show_float(self, cash_day: CashDay) -> None:
+        asking = not cash_day.recorded_float_or_closed
+        for widget in (self.float_box, self.float_button):
+            widget.setVisible(asking)
+        self.float_edit.setEnabled(asking and not self._busy)
+        self.float_label.setVisible(not asking)
+        amount = format_cents(cash_day.totals.float_cents)
+        self.float_label.setText(tr("Wechselgeld zu Tagesbeginn: {amount}").format(
+            amount=amount) if cash_day.float_recorded else tr("Kein Wechselgeld erfasst."))
+        self.float_label.setAccessibleName(self.float_label.text())
+        if asking and not cash_day.entries:
+            self.float_edit.setFocus()   # the day's first cash action: the float
+
+    def _float_missing(self) -> str | None:
+        if not self.float_edit.text().strip():
+            return tr("Bitte das Wechselgeld als Betrag eingeben, z. B. 150 oder 150,00.")
+        return None
+
+    def book_float(self) -> None:
+        if self._busy or self.cash_day is None or self.cash_day.recorded_float_or_closed:
+            return
+        cents = self.float_edit.cents()
+        if self.float_box.run_checks() or cents is None:
+            self.float_edit.setFocus()
+            return
+        ServiceOp(self, "wechselgeld", {"float_cents": cents}, self.float_command_id).success(
+            self._on_float_done).form_errors(
+                lambda errors: self._show_errors(self.float_form, errors)).failure(
+                    self._on_failed).with_progress(self._set_busy).run(self.db)
+
+    def _on_float_done(self, result: ServiceResult) -> None:
+        self.results.append(result)
+        self.float_command_id = uuid7()
+        self._say(" ".join(result.notices))
+        self.float_form.mark_clean()
+        self.completed.emit(result)
+        self.reload()
+        self.journal.setFocus()
 
     def _fill_journal(self, cash_day: CashDay) -> None:
         reversed_ids = {e.reverses for e in cash_day.entries if e.reverses is not None}
         self.journal.setRowCount(len(cash_day.entries))
         for row, entry in enumerate(cash_day.entries):
+            notes = []
             if entry.is_reversal:
-                note = tr("Storno")
+                notes.append(tr("Storno: {reason}").format(reason=entry.reason)
+                             if entry.reason else tr("Storno"))
             elif entry.id in reversed_ids:
-                note = tr("storniert")
-            elif entry.exemption:
-                note = cash_day.exemption_reasons.get(entry.exemption, entry.exemption)
-            else:
-                note = ""
+                notes.append(tr("storniert"))
+            if entry.exemption and not entry.is_reversal:
+                notes.append(cash_day.exemption_reasons.get(entry.exemption, entry.exemption))
+            if entry.terminal_receipt:
+                notes.append(tr("Terminal-Beleg {number}").format(
+                    number=entry.terminal_receipt))
+            note = " · ".join(notes)
             values = (entry.at[11:16], entry.receipt_number,
                       tr_label(cash_day.service_names.get(entry.service, entry.service)),
                       tr_label(METHODS.get(entry.method, entry.method)),
@@ -411,7 +498,10 @@ class CashDeskDialog(QDialog):
             f"<table>{by_service}</table></td>"
             f"<td valign='top'><b>{tr('Summe')}</b><br>{format_cents(totals.total_cents)}"
             f"<br><br><b>{tr('Bargeld Soll')}</b><br>"
-            f"{format_cents(totals.expected_cash_cents)}</td>"
+            f"{format_cents(totals.expected_cash_cents)}<br>"
+            f"<span style='color:{MUTED}'>"
+            + tr("Wechselgeld {amount} + Bareinnahmen − Barerstattungen").format(
+                amount=format_cents(totals.float_cents)) + "</span></td>"
             "</tr></table>")
 
     def _on_failed(self, message_de: str, message_en: str) -> None:
@@ -471,17 +561,7 @@ class CashDeskDialog(QDialog):
     # Tagesabschluss
 
     def counted_cents(self) -> int | None:
-        try:
-            return parse_cents(self.counted.text())
-        except ValueError:
-            return None
-
-    def _counted_problem(self) -> str | None:
-        text = self.counted.text().strip()
-        if text and self.counted_cents() is None:
-            return tr("„{text}“ ist kein Betrag – bitte z. B. 154,50 eingeben.").format(
-                text=text)
-        return None
+        return self.counted.cents()
 
     def _update_difference(self, *_args: object) -> None:
         counted = self.counted_cents()
@@ -509,7 +589,7 @@ class CashDeskDialog(QDialog):
         self.banner.show_message("")
         counted = self.counted_cents()
         if counted is None:
-            problem = self._counted_problem() or tr(
+            problem = self.counted.problem() or tr(
                 "Bitte den gezählten Bargeldbestand eingeben.")
             self._show_errors(self.closing_form, {"counted_cash_cents": problem})
             return
@@ -593,7 +673,7 @@ class CashDeskDialog(QDialog):
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         closed = self.cash_day is not None and self.cash_day.closed
-        for widget in (self.storno_button, self.closing_button):
+        for widget in (self.storno_button, self.closing_button, self.float_button):
             widget.setEnabled(not busy and not closed)
 
     def reject(self) -> None:

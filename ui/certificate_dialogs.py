@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from clerk_app import blocks
-from clerk_app.cashbook import is_closed
+from clerk_app.cashbook import float_to_ask, is_closed
 from clerk_app.fees import Fee, fee_for, format_cents
 from clerk_app.ids import uuid7
 from clerk_app.models import PersonRecord
@@ -207,6 +207,8 @@ class CertificateDialog(FormDialog):
            what="certificate warnings").failure(self._on_warnings_failed).run(db)
         Op(self, lambda store: is_closed(store, store.actor.workstation, day),
            self.payment.set_day_closed, what="day closed").run(db)
+        Op(self, lambda store: float_to_ask(store, store.actor.workstation, day),
+           self._on_float_offer, what="day float").run(db)
 
     @property
     def draft_person_id(self) -> str | None:
@@ -273,6 +275,10 @@ class CertificateDialog(FormDialog):
         if r.current_residences:
             parts.append(r.current_residences[0].address.one_line())
         return " · ".join(parts)
+
+    def _on_float_offer(self, offer: int | None) -> None:
+        self.payment.ask_float(offer)
+        self.refresh_tab_order()
 
     def _on_warnings(self, answer: tuple[list[str], bool]) -> None:
         warnings, blocked = answer

@@ -61,6 +61,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clerk_app.fees import parse_cents
 from clerk_app.parsing import country_code, country_table, is_date_shaped, parse_date_input
 from ui.draft_keeper import connect_edits
 from ui.formatting import fmt_date
@@ -141,6 +142,36 @@ class DateEdit(QLineEdit):
         day = self.date()
         if day is not None and self.text() != fmt_date(day):
             self.setText(fmt_date(day))
+
+
+# --- amounts ---------------------------------------------------------------------------------
+
+class AmountEdit(QLineEdit):
+    """A euro amount as a clerk types it ('10', '7,50', '1.234,50'), right-aligned, sized for
+    `width_text` ("": as wide as its place). `cents()` is the amount or None; `problem()`
+    names text that is no amount with `example` (empty is for the caller to judge)."""
+
+    def __init__(self, example: str, width_text: str = "0000,00",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._example = example
+        self.setMaxLength(16)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight)
+        if width_text:
+            self.setFixedWidth(self.fontMetrics().horizontalAdvance(width_text) + 28)
+
+    def cents(self) -> int | None:
+        try:
+            return parse_cents(self.text())
+        except ValueError:
+            return None
+
+    def problem(self) -> str | None:
+        text = self.text().strip()
+        if text and self.cents() is None:
+            return tr("„{text}“ ist kein Betrag – bitte z. B. {example} eingeben.").format(
+                text=text, example=self._example)
+        return None
 
 
 # --- countries -------------------------------------------------------------------------------
@@ -257,6 +288,17 @@ class ErrorTarget(Protocol):
     def focus_widget(self) -> QWidget: ...
 
 
+def target_name(target: ErrorTarget) -> str:
+    """The field's name as the clerk reads it on screen ("" for an error line without one)."""
+    name = getattr(target, "name", "")
+    return name if isinstance(name, str) else ""
+
+
+def target_area(target: ErrorTarget) -> QWidget:
+    """What must be in view for the clerk to see the problem: the field with its message."""
+    return target if isinstance(target, QWidget) else target.focus_widget()
+
+
 def widget_value(widget: QWidget) -> object:
     """What a widget holds, for telling whether the clerk changed it."""
     if isinstance(widget, QLineEdit):
@@ -344,6 +386,13 @@ class FieldBox(QWidget):
     @property
     def error(self) -> str:
         return self.error_label.message
+
+    @property
+    def name(self) -> str:
+        """The field's name as shown (its label, or a check box's own text)."""
+        name = self._text or (self.widget.text() if isinstance(self.widget, QAbstractButton)
+                              else "")
+        return name.replace("&", "")
 
     def value(self) -> object:
         return self._value_fn() if self._value_fn else widget_value(self.widget)
@@ -517,11 +566,9 @@ class Form(QObject):
                 found[path] = target.error
         return found
 
-    def first_error(self) -> ErrorTarget | None:
-        """The first target with an error in visual order (top to bottom, left to right)."""
+    def targets_with_error(self) -> list[ErrorTarget]:
+        """Every target showing an error, in visual order (top to bottom, left to right)."""
         with_error = {id(t): t for t in self._targets.values() if t.error}
-        if not with_error:
-            return None
 
         def where(target: ErrorTarget) -> tuple[int, int]:
             widget = target.focus_widget()
@@ -531,7 +578,20 @@ class Form(QObject):
             point = widget.mapTo(top, QPoint(0, 0))
             return (point.y(), point.x())
 
-        return min(with_error.values(), key=where)
+        return sorted(with_error.values(), key=where)
+
+    def first_error(self) -> ErrorTarget | None:
+        """The first target with an error in visual order."""
+        targets = self.targets_with_error()
+        return targets[0] if targets else None
+
+    def error_summary(self) -> list[str]:
+        """One line per problem shown, in visual order: "Field: message"."""
+        lines = []
+        for target in self.targets_with_error():
+            name = target_name(target)
+            lines.append(f"{name}: {target.error}" if name else target.error)
+        return lines
 
     def focus_first_error(self) -> bool:
         target = self.first_error()

@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.draft_keeper import DraftKeeper, set_widget_state, widget_state
-from ui.fields import ErrorLabel, Form
+from ui.fields import ErrorLabel, Form, target_area
 from ui.i18n import message_text, tr
 from ui.style import DIALOG_CSS, MUTED, notice_css
 
@@ -318,15 +318,35 @@ class FormDialog(QDialog):
         self.banner.show_message(message)
 
     def show_form_errors(self, errors: Mapping[str, str]) -> None:
-        """The core's FormError.errors next to their fields; focus on the first one."""
+        """The core's FormError.errors next to their fields, and every one of them named in
+        the banner (a problem far down the form is read at once); focus and scroll go to the
+        first one."""
         self.form.clear_errors()
         unplaced = self.form.show_errors(errors)
-        if unplaced:
-            self.show_banner(" ".join(dict.fromkeys(unplaced.values())))
-        else:
-            self.show_banner(tr("Bitte die markierten Angaben prüfen."))
-        if not self.form.focus_first_error() and unplaced:
+        lines = [*dict.fromkeys(unplaced.values()), *self.form.error_summary()]
+        if len(lines) == 1:
+            self.show_banner(lines[0])
+        elif lines:
+            self.show_banner(tr("Bitte {n} Angaben prüfen:").format(n=len(lines)) + "\n"
+                             + "\n".join(f"• {line}" for line in lines))
+        if self.form.focus_first_error():
+            self._scroll_to_first_error()
+        elif unplaced:
             self.submit_button.setFocus()
+
+    def _scroll_to_first_error(self) -> None:
+        """The first problem in view with its message, even if focus was already there
+        (then Qt sends no focus change to scroll on)."""
+        target = self.form.first_error()
+        content = self.scroll.widget()
+        if target is None or content is None:
+            return
+        area = target_area(target)
+        if content.isAncestorOf(area):
+            layout = content.layout()
+            if layout is not None:
+                layout.activate()   # the error lines just shown take their place first
+            self.scroll.ensureWidgetVisible(area, 20, 20)
 
     def on_service_errors(self, errors: Mapping[str, str]) -> None:
         """A submit's `FormError` (`ui.operation.ServiceOp`): the submit is over, each

@@ -1,11 +1,14 @@
-"""Every function key of the main window, in one table: F2-F4 registration, F6-F8
+"""Every key of the main window, in one table: F1 help, F2-F4 registration, F6-F8
 certificates, F9 cash desk, F10 Zweitschrift, F11 access log (Datenschutz), F12 Klärfälle,
-Ctrl+Shift+K clerk accounts (Administration). A clerk gets only the keys whose screen their
-roles grant.
+Ctrl+Shift+K clerk accounts (Administration), the window's own keys (Ctrl+F search, Esc next
+citizen, Ctrl+L lock, Ctrl+Q quit) and the queue panel's keys. A clerk gets only the keys whose
+screen their roles grant.
 
-Each key is a `QAction` on the window's tool bar, its key shown first ("F6 Meldebescheinigung")
-and in the button's accessible name ("Meldebescheinigung, Taste F6"); the buttons are no Tab
-stops (keys, not fields). A key marked `needs_person` is enabled only while a person is open;
+Each key is one `QAction`: in its menu of the window's menu bar (Datei, Bearbeiten, Dienste,
+Kasse, Hilfe; Qt shows the key beside it) and, for the services, on the tool bar too, its key
+shown first ("F6 Meldebescheinigung") and in the button's accessible name ("Meldebescheinigung,
+Taste F6"); the buttons are no Tab stops (keys, not fields). F1's help lists the keys from
+this table as well (`ui.help`). A key marked `needs_person` is enabled only while a person is open;
 F3/F4 stay enabled and say in the status line what to do without one. The handlers are the
 window's methods; the dialogs behind them are imported when a key is first pressed, not at
 start-up.
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QMenuBar, QToolBar
 
 from ui import clerk_screens
 from ui.i18n import tr
@@ -49,12 +52,24 @@ class FunctionKey:
     # A key of the queue panel: its button is on the panel, not the tool bar, and it exists
     # only where the workstation calls to a counter (`queue_counter`).
     queue: bool = False
+    menu: str = "services"   # its menu: a key of `MENUS`
+    on_toolbar: bool = True  # the services are; the window's own keys only in the menu
+
+
+# The menu bar's menus in order: key -> title (translated when bound).
+MENUS: tuple[tuple[str, Callable[[], str]], ...] = (
+    ("file", lambda: tr("&Datei")),
+    ("edit", lambda: tr("&Bearbeiten")),
+    ("services", lambda: tr("D&ienste")),
+    ("cash", lambda: tr("&Kasse")),
+    ("help", lambda: tr("&Hilfe")),
+)
 
 
 def _queue_key(key: str, text: Callable[[], str], run: Callable[[QueuePanel], object],
                tip: Callable[[], str] | None = None) -> FunctionKey:
     return FunctionKey(key, text, lambda w: w.queue_panel is not None and run(w.queue_panel),
-                       tip, screen="queue", queue=True)
+                       tip, screen="queue", queue=True, on_toolbar=False)
 
 
 FUNCTION_KEYS: tuple[FunctionKey, ...] = (
@@ -76,16 +91,30 @@ FUNCTION_KEYS: tuple[FunctionKey, ...] = (
     FunctionKey("F8", lambda: tr("Personenstandsurkunde"),
                 lambda w: w.open_certificate("personenstandsurkunde_antrag"),
                 needs_person=True, screen="certificates", service="personenstandsurkunde_antrag"),
-    FunctionKey("F9", lambda: tr("Kasse"), lambda w: w.open_cash_desk(), screen="cash_desk"),
+    FunctionKey("F9", lambda: tr("Kasse"), lambda w: w.open_cash_desk(), screen="cash_desk",
+                menu="cash"),
     FunctionKey("F10", lambda: tr("Zweitschrift"), lambda w: w.reprint_selected(),
                 needs_person=True, screen="person"),
     FunctionKey("F11", lambda: tr("Zugriffsprotokoll"), lambda w: clerk_screens.open_access_log(w),
                 lambda: tr("Zugriffsprotokoll der geöffneten oder ausgewählten Person "
-                           "(Datenschutz)"), screen="access_log"),
-    FunctionKey("F12", lambda: tr("Klärfälle"), lambda w: w.open_conflicts(), screen="conflicts"),
+                           "(Datenschutz)"), screen="access_log", menu="edit"),
+    FunctionKey("F12", lambda: tr("Klärfälle"), lambda w: w.open_conflicts(), screen="conflicts",
+                menu="edit"),
     FunctionKey("Ctrl+Shift+K", lambda: tr("Konten"), lambda w: clerk_screens.open_clerk_admin(w),
                 lambda: tr("Konten der Sachbearbeitung verwalten (Administration)"),
-                screen="clerks"),
+                screen="clerks", menu="file"),
+    FunctionKey("Ctrl+F", lambda: tr("Suchen"), lambda w: w.focus_search(),
+                lambda: tr("Cursor in das Suchfeld"), menu="edit", on_toolbar=False),
+    FunctionKey("Esc", lambda: tr("Nächste Bürgerin / nächster Bürger"), lambda w: w.reset(),
+                lambda: tr("Suche und Person leeren"), menu="edit", on_toolbar=False),
+    FunctionKey("Ctrl+L", lambda: tr("Bildschirm sperren"), lambda w: w.screen_lock.lock(),
+                menu="file", on_toolbar=False),
+    FunctionKey("Ctrl+Q", lambda: tr("Beenden"), lambda w: w.request_quit(),
+                lambda: tr("Programm beenden (offene Eingaben bleiben als Entwurf)"),
+                menu="file", on_toolbar=False),
+    FunctionKey("F1", lambda: tr("Tasten und Hilfe"), lambda w: w.show_help(),
+                lambda: tr("Alle Tasten und eine kurze Hilfe zum Bildschirm"), menu="help",
+                on_toolbar=False),
     # The queue panel (ui.queue.panel): calling, and what becomes of the visit called.
     _queue_key("Ctrl+N", lambda: tr("Nächste Person aufrufen"), lambda p: p.call_next()),
     _queue_key("Ctrl+R", lambda: tr("Erneut aufrufen"), lambda p: p.recall()),
@@ -111,37 +140,50 @@ FUNCTION_KEYS: tuple[FunctionKey, ...] = (
 )
 
 
-def _shown(key: str) -> str:
-    """The key as German keyboards label it ("Strg+Umschalt+E")."""
-    return key.replace("Ctrl+", tr("Strg") + "+").replace("Shift+", tr("Umschalt") + "+")
+def key_name(key: str) -> str:
+    """The key as German keyboards label it ("Strg+Umschalt+E", "Enter")."""
+    return key.replace("Ctrl+", tr("Strg") + "+").replace("Shift+", tr("Umschalt") + "+") \
+        .replace("Return", "Enter")
 
 
-def bind_function_keys(window: MainWindow, toolbar: QToolBar) -> dict[str, QAction]:
-    """Put every key of `FUNCTION_KEYS` on `toolbar` as an action of `window`; key -> action."""
+def granted_keys(window: MainWindow) -> list[FunctionKey]:
+    """The keys this window's clerk gets (their roles grant the screen; the queue's keys
+    only where the workstation calls to a counter)."""
+    return [e for e in FUNCTION_KEYS if (not e.screen or window.actor.may_see(e.screen))
+            and not (e.queue and window.queue_panel is None)]
+
+
+def bind_function_keys(window: MainWindow, toolbar: QToolBar,
+                       menubar: QMenuBar) -> dict[str, QAction]:
+    """Make every key of `FUNCTION_KEYS` an action of `window`, in its menu of `menubar` and
+    (the services) on `toolbar`; key -> action."""
+    menus = {key: menubar.addMenu(title()) for key, title in MENUS}
+    for key, menu in menus.items():
+        menu.setObjectName(f"menu_{key}")
     actions: dict[str, QAction] = {}
     for entry in FUNCTION_KEYS:
         if entry.queue and window.queue_panel is None:
             continue   # no counter to call to at this workstation
         text = entry.text()
-        # A queue key's button is on the narrow panel: the key above the words.
-        action = QAction(f"{_shown(entry.key)}{chr(10) if entry.queue else ' '}{text}", window)
+        action = QAction(text, window)   # the menu shows the key beside it
+        # The button: the key first; on the narrow queue panel the key above the words.
+        action.setIconText(f"{key_name(entry.key)}{chr(10) if entry.queue else ' '}{text}")
         action.setObjectName(f"action{entry.key}")
         action.setShortcut(QKeySequence(entry.key))
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(f"{text} ({entry.key})")
+        action.setToolTip(f"{text} ({key_name(entry.key)})")
         if entry.tip is not None:
             action.setStatusTip(entry.tip())
         action.triggered.connect(lambda _checked=False, e=entry: e.run(window))
-        if entry.queue:
-            window.addAction(action)   # the key works anywhere in the window
-        else:
+        menus[entry.menu].addAction(action)
+        if entry.on_toolbar:
             toolbar.addAction(action)
-        button = toolbar.widgetForAction(action)
-        if button is not None:
-            button.setAccessibleName(f"{text}, {tr('Taste')} {_shown(entry.key)}")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        if entry.group_ends:
-            toolbar.addSeparator()
+            button = toolbar.widgetForAction(action)
+            if button is not None:
+                button.setAccessibleName(f"{text}, {tr('Taste')} {key_name(entry.key)}")
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            if entry.group_ends:
+                toolbar.addSeparator()
         granted = not entry.screen or window.actor.may_see(entry.screen)
         action.setProperty("needs_person", entry.needs_person and granted)
         if not granted:   # off the tool bar and the keyboard for this clerk

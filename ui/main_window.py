@@ -24,19 +24,21 @@ button) opens the Klärfälle to decide them (`ui.conflicts`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMetaMethod, Qt, Signal, SignalInstance
+from PySide6.QtCore import QEvent, QMetaMethod, Qt, Signal, SignalInstance
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QKeySequence,
     QShortcut,
+    QStatusTipEvent,
 )
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -52,6 +54,7 @@ from clerk_app.store.opening import actor_of
 from ui.db_worker import COUNTER_PURPOSE, DbWorker
 from ui.draft_keeper import drafts_status, startup_drafts
 from ui.function_keys import bind_function_keys
+from ui.help import DialogKeys, HelpDialog, screen_in_view
 from ui.i18n import error_text, message_text, tr
 from ui.operation import Op
 from ui.person_view import PersonView
@@ -59,7 +62,8 @@ from ui.printing import PrintService
 from ui.registration.actions import RegistrationActions
 from ui.screen_lock import ScreenLock
 from ui.search_panel import SearchPanel
-from ui.status import StatusBarWidgets
+from ui.status import MessageStatusBar, StatusBarWidgets
+from ui.style import FOCUS_CSS
 from ui.sync_worker import OK as SYNC_OK
 from ui.sync_worker import SyncController
 
@@ -74,6 +78,22 @@ log = logging.getLogger(__name__)
 
 STATUS_MS = 20_000
 QUEUE_WIDTH = 400   # the queue panel's share of the 1280 px window
+
+
+def ask_quit(parent: QWidget) -> bool:
+    """Ctrl+Q with typed input in an open service: end anyway? Enter and Esc keep working."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(tr("Programm beenden?"))
+    box.setText(tr("Programm beenden?"))
+    box.setInformativeText(tr("Der offene Vorgang ist nicht abgeschlossen; die Eingaben "
+                              "bleiben als Entwurf erhalten."))
+    end = box.addButton(tr("Beenden"), QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton(tr("Weiter arbeiten"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    box.exec()
+    return box.clickedButton() is end
 
 
 class MainWindow(QMainWindow):
@@ -95,6 +115,7 @@ class MainWindow(QMainWindow):
         self.actor = actor_of(cfg, actor)
         self.clerk_session = clerk_session   # the central clerk session (None: offline, demo)
         self.setObjectName("mainWindow")
+        self.setStyleSheet(FOCUS_CSS)   # its dialogs inherit it: the focus always visible
         title = tr("Melderegister – {office}").format(office=cfg.office_name)
         if cfg.is_demo:
             title += " – " + tr("DEMO")
@@ -137,7 +158,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 11)
         self.splitter.setSizes([640, 620])
 
-        self.status = StatusBarWidgets(cfg, self.actor, self.statusBar())
+        self.status_bar = MessageStatusBar(self)
+        self.setStatusBar(self.status_bar)
+        self.status = StatusBarWidgets(cfg, self.actor, self.status_bar)
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(12, 10, 12, 6)
@@ -145,6 +168,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.search_panel)
         outer.addWidget(self.splitter, 1)
         outer.addWidget(self.status.sync_warning)   # full width, only while there is one
+        outer.addWidget(self.status_bar.message_line)   # the status messages, wrapped
         self.setCentralWidget(central)
 
         # The sync with the central service runs in a thread of its own (ui.sync_worker);
@@ -166,13 +190,11 @@ class MainWindow(QMainWindow):
         QWidget.setTabOrder(self.table, self.person_view.focus_target)
         QWidget.setTabOrder(self.person_view.focus_target, self.person_view.documents)
 
-        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
-        find.setContext(Qt.ShortcutContext.WindowShortcut)
-        find.activated.connect(self.focus_search)
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        escape.setContext(Qt.ShortcutContext.WindowShortcut)
-        escape.activated.connect(self.reset)
-        self._shortcuts = (find, escape)
+        # F1 and Ctrl+Q inside a service dialog (the key table's actions do not reach it).
+        self.dialog_keys = DialogKeys(self)
+        self.help_dialog: HelpDialog | None = None
+        # Asked before Ctrl+Q ends a service with typed input (tests replace it).
+        self.confirm_quit: Callable[[], bool] = lambda: ask_quit(self)
 
         self.db.opened.connect(self._on_opened)
         self.db.person_done.connect(self._on_person_done)
@@ -183,7 +205,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(tr("Melderegister wird geöffnet …"))
         self.search.setFocus()
         # Idle lock and Ctrl+L (ui.screen_lock); last, so that it finds every key to turn off.
-        self.screen_lock = ScreenLock(self, cfg.idle_lock_minutes)
+        self.screen_lock: ScreenLock = ScreenLock(self, cfg.idle_lock_minutes)
 
     # Building
 
@@ -197,7 +219,7 @@ class MainWindow(QMainWindow):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.toolbar.setContextMenuPolicy(Qt.ContextMenuPolicy.PreventContextMenu)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
-        self.function_actions = bind_function_keys(self, self.toolbar)
+        self.function_actions = bind_function_keys(self, self.toolbar, self.menuBar())
         self.person_actions = [action for action in self.function_actions.values()
                                if action.property("needs_person")]
         self.certificate_actions = {"meldebescheinigung": self.function_actions["F6"],
@@ -252,13 +274,53 @@ class MainWindow(QMainWindow):
         """A search is waiting for its debounce or for the worker's answer."""
         return self.search_panel.busy
 
+    # Help and quitting
+
+    def show_help(self) -> None:
+        """F1: the keys and a short help for the screen in view (`ui.help`)."""
+        if self.help_dialog is not None:
+            self.help_dialog.raise_()
+            return
+        dialog = HelpDialog(self, screen_in_view(self))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(self._on_help_closed)
+        self.help_dialog = dialog
+        dialog.open()
+
+    def _on_help_closed(self, _code: int) -> None:
+        self.help_dialog = None
+
+    def request_quit(self) -> None:
+        """Ctrl+Q: close the program, with the usual guards: never while a service is being
+        saved, and with typed input in an open service only after asking (it stays as a
+        draft either way)."""
+        from ui.form_dialog import FormDialog
+
+        dialog = self.service_dialog
+        if isinstance(dialog, FormDialog):
+            if dialog.busy:
+                self._show_status(tr("Bitte warten: Der Vorgang wird gerade gespeichert."))
+                return
+            if dialog.has_unsaved_input() and not self.confirm_quit():
+                return
+        self.close()
+
     # Start and stop
 
     def start(self) -> None:
         """Start the database worker (opens the register in its own thread)."""
         self.db.start()
 
+    def event(self, event: QEvent) -> bool:
+        """A tool-bar button's status tip goes to the message line (Qt would paint it into
+        the bar itself, over a message the clerk has not read yet)."""
+        if isinstance(event, QStatusTipEvent) and not self._withdrawn:
+            self.status_bar.show_tip(event.tip())
+            return True
+        return super().event(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.dialog_keys.stop()
         if not self._withdrawn:   # else the panel went with the old central widget
             self.search_panel.stop()
         from ui.form_dialog import FormDialog
@@ -330,9 +392,10 @@ class MainWindow(QMainWindow):
     def selected_hit(self) -> PersonHit | None:
         return self.search_panel.selected_hit()
 
-    def refresh_search(self) -> None:
-        """Run the current search again (after a service: the hits show what changed)."""
-        self.search_panel.refresh_search()
+    def refresh_search(self, person_id: str | None = None) -> None:
+        """Run the current search again (after a service: the hits show what changed; a
+        search `person_id` is not among any more is cleared)."""
+        self.search_panel.refresh_search(person_id)
 
     def open_person(self, person_id: str) -> None:
         self.db.open_person(person_id)
@@ -534,7 +597,7 @@ class MainWindow(QMainWindow):
         self.printing.archive_issued([d.number for d in result.documents])
         if person_id is not None:
             self.open_person(person_id)
-        self.refresh_search()
+        self.refresh_search(person_id)
         self.service_completed.emit(result)
 
     # Klärfälle

@@ -5,7 +5,10 @@ Shows the fee from the city's schedule (`clerk_app.fees`), lets the clerk choose
 basis), and produces the payment form the cashbook expects (`cashbook.prepare_payment`). For
 cash the "Gegeben" field is prefilled with the exact fee, so the common case (the citizen pays
 exactly) needs no key at all; typing another amount shows the change live ("Rückgeld: 3,00 €").
-A free service (0 €) says "gebührenfrei" and asks nothing.
+A free service (0 €) says "gebührenfrei" and asks nothing. A card payment asks for the
+card terminal's receipt number (on the receipt and in the journal). The first cash payment of
+the day also asks for the day's starting float (Wechselgeld, `ask_float`), offered with the
+float of the workstation's last day; it is booked with the payment.
 
 The fields are `ui.fields.FieldBox`es under the cashbook's error paths (`payment.method`,
 `payment.given`, `payment.exemption`), registered in the dialog's `Form` by `register`, so a
@@ -29,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clerk_app.fees import Fee, format_cents, parse_cents
-from ui.fields import ChoiceBox, FieldBox, Form
+from clerk_app.fees import Fee, format_cents
+from ui.fields import AmountEdit, ChoiceBox, FieldBox, Form
 from ui.i18n import tr, tr_label
 from ui.style import ERROR_RED, OK_GREEN
 
@@ -87,10 +90,8 @@ class PaymentSection(QGroupBox):
                              (self.frei, tr("gebührenfrei mit Befreiungsgrund"))):
             button.setAccessibleName(name)
 
-        self.given = QLineEdit()
+        self.given = AmountEdit(tr("10 oder 7,50"))
         self.given.setObjectName("given")
-        self.given.setMaxLength(16)
-        self.given.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.given.setAccessibleDescription(tr(
             "Vorbelegt mit der Gebühr; bei anderem Betrag überschreiben, z. B. 10 oder 7,50."))
         self.change_label = QLabel()
@@ -99,13 +100,31 @@ class PaymentSection(QGroupBox):
         self.change_label.setAccessibleName(tr("Rückgeld"))
         self.change_label.setFont(big)
         self.given_box = FieldBox("payment.given", tr("&Gegeben (€)"), self.given,
-                                  required=True, checks=[self._given_problem],
-                                  beside=self.change_label)
+                                  required=True, beside=self.change_label)
         self.given_box.setObjectName("givenBox")
 
         self.card_label = QLabel()
         self.card_label.setObjectName("cardHint")
         self.card_label.setWordWrap(True)
+        self.terminal = QLineEdit()
+        self.terminal.setObjectName("terminalReceipt")
+        self.terminal.setMaxLength(20)
+        self.terminal.setPlaceholderText(tr("Belegnummer vom Terminal-Ausdruck"))
+        self.terminal_box = FieldBox("payment.terminal_receipt",
+                                     tr("Beleg-Nr. des &Terminals"), self.terminal,
+                                     required=True)
+        self.terminal_box.setObjectName("terminalBox")
+
+        # The day's starting float, asked at the first cash payment (`ask_float`).
+        self.float_offer: int | None = None
+        self.float_edit = AmountEdit(tr("150 oder 150,00"))
+        self.float_edit.setObjectName("dayFloat")
+        self.float_box = FieldBox("payment.float_cents", tr("Wechselgeld &zu Tagesbeginn (€)"),
+                                  self.float_edit, required=True,
+                                  hint=lambda: tr("Einmal am Tag: das Bargeld in der Kasse vor "
+                                                  "der ersten Zahlung; es zählt zum Bargeld "
+                                                  "Soll des Tagesabschlusses."))
+        self.float_box.setObjectName("floatBox")
 
         self.exemption = ChoiceBox({})
         self.exemption.setObjectName("exemption")
@@ -138,10 +157,13 @@ class PaymentSection(QGroupBox):
         fee_row.addWidget(QLabel(tr("Gebühr:")))
         fee_row.addWidget(self.fee_label, 1)
         box.addLayout(fee_row)
-        for widget in (self.method_box, self.given_box, self.card_label, self.exemption_box,
-                       self.free_label, self.closed_label):
+        # The float above "Gegeben": Enter in "Gegeben" (the last field) still issues at once.
+        for widget in (self.method_box, self.float_box, self.given_box, self.card_label,
+                       self.terminal_box, self.exemption_box, self.free_label,
+                       self.closed_label):
             box.addWidget(widget)
-        self.given.setFixedWidth(self.given.fontMetrics().horizontalAdvance("0000,00") + 28)
+        self.terminal.setFixedWidth(self.given.width() * 2)
+        self.terminal.textChanged.connect(lambda _t: self.changed.emit())
 
         self.methods.buttonToggled.connect(self._on_method)
         self.given.textChanged.connect(self._update_change)
@@ -152,7 +174,9 @@ class PaymentSection(QGroupBox):
         """Put the payment fields into the dialog's form (errors, dirty check)."""
         form.add(self.method_box, "payment")
         form.add(self.given_box)
+        form.add(self.terminal_box)
         form.add(self.exemption_box)
+        form.add(self.float_box)
 
     # State
 
@@ -206,6 +230,16 @@ class PaymentSection(QGroupBox):
             self.bar.setChecked(True)
         self._on_method()
 
+    def ask_float(self, offer: int | None) -> None:
+        """The day's float is not recorded yet: ask it with the cash payment, `offer`
+        filled in (None: it is recorded, ask nothing)."""
+        self.float_offer = offer
+        if offer is not None:
+            self.float_edit.setText(amount_text(offer))
+            self.float_box.mark_clean()
+            self.float_box.run_checks()   # shows its hint: what the float is for
+        self._on_method()
+
     def set_day_closed(self, closed: bool) -> None:
         """The workstation's day is closed: offer no payment (see `closed_label`)."""
         self.day_closed = closed
@@ -219,7 +253,9 @@ class PaymentSection(QGroupBox):
         self.given_box.setVisible(paying and method == BAR)
         self.change_label.setVisible(paying and method == BAR)
         self.card_label.setVisible(paying and method == KARTE)
+        self.terminal_box.setVisible(paying and method == KARTE)
         self.exemption_box.setVisible(paying and method == FREI)
+        self.float_box.setVisible(self.asks_float)
         self.free_label.setVisible(free)
         self.closed_label.setVisible(not free and self.day_closed)
         checked = self.methods.checkedButton()
@@ -234,12 +270,15 @@ class PaymentSection(QGroupBox):
         self.layout_changed.emit()
         self.changed.emit()
 
+    @property
+    def asks_float(self) -> bool:
+        """The day's float goes with this payment (a cash payment, the first of the day)."""
+        return (self.float_offer is not None and not self.is_free and not self.day_closed
+                and self.method == BAR)
+
     def given_cents(self) -> int | None:
         """What "Gegeben" says, in cents; None if it is not an amount."""
-        try:
-            return parse_cents(self.given.text())
-        except ValueError:
-            return None
+        return self.given.cents()
 
     def _update_change(self, *_args: object) -> None:
         given = self.given_cents()
@@ -261,13 +300,6 @@ class PaymentSection(QGroupBox):
             self.given_box.set_error("")
         self.changed.emit()
 
-    def _given_problem(self) -> str | None:
-        text = self.given.text().strip()
-        if text and self.given_cents() is None:
-            return tr("„{text}“ ist kein Betrag – bitte z. B. 10 oder 7,50 eingeben.").format(
-                text=text)
-        return None
-
     def _exemption_hint(self) -> str:
         exemption = self._fee.exemption(self.exemption.value() or "")
         if exemption is None:
@@ -282,8 +314,12 @@ class PaymentSection(QGroupBox):
             return []
         checked = self.methods.checkedButton()
         chain: list[QWidget] = [checked] if checked is not None else []
+        if self.asks_float:
+            chain.append(self.float_edit)
         if self.method == BAR:
             chain.append(self.given)
+        elif self.method == KARTE:
+            chain.append(self.terminal)
         elif self.method == FREI:
             chain.append(self.exemption)
         return chain
@@ -292,8 +328,10 @@ class PaymentSection(QGroupBox):
         """What can be said before asking the register (an amount that is no amount)."""
         if self.is_free or self.method != BAR:
             return {}
-        problem = self._given_problem()
-        return {"payment.given": problem} if problem else {}
+        problems = {"payment.given": self.given.problem(),
+                    "payment.float_cents": self.float_edit.problem() if self.asks_float
+                    else None}
+        return {path: problem for path, problem in problems.items() if problem}
 
     def form(self) -> dict[str, Any]:
         """The `payment` entry of the service form (see `cashbook.prepare_payment`)."""
@@ -302,5 +340,8 @@ class PaymentSection(QGroupBox):
         if self.method == FREI:
             return {"exemption": self.exemption.value()}
         if self.method == KARTE:
-            return {"method": KARTE}
-        return {"method": BAR, "given_cents": self.given_cents()}
+            return {"method": KARTE, "terminal_receipt": self.terminal.text().strip() or None}
+        cash: dict[str, Any] = {"method": BAR, "given_cents": self.given_cents()}
+        if self.asks_float:
+            cash["float_cents"] = self.float_edit.cents()
+        return cash

@@ -479,13 +479,10 @@ class PrintService(QObject):
             return [write_private_pdf(folder, names(i), i.pdf) for i in items]
 
         def written(paths: list[Path]) -> None:
-            for path in paths:
-                if not self.opener(path):
-                    log.warning("the desktop could not open a saved PDF")
-            files = ", ".join(p.name for p in paths)
-            self._say(tr("Kein Drucker eingerichtet: {files} gespeichert unter {folder} und "
-                         "geöffnet. Nur für Sie lesbar; wird nach einem Tag automatisch "
-                         "gelöscht.").format(files=files, folder=folder), report)
+            shut = [path.name for path in paths if not self.opener(path)]
+            if shut:
+                log.warning("the desktop could not open %d saved PDF(s)", len(shut))
+            self._say(saved_text(paths, shut, folder), report)
 
         Op(self, write, written, what="save print file").failure(lambda de, en: self._say(
             tr("Das PDF konnte nicht gespeichert werden: {message}").format(
@@ -495,6 +492,24 @@ class PrintService(QObject):
         self.status.emit(text)
         if report is not None:
             report(text)
+
+
+def saved_text(paths: Sequence[Path], not_opened: Sequence[str], folder: Path) -> str:
+    """What happened to PDFs saved for want of a printer: saved where, and opened only if
+    the desktop really opened them (no viewer: the clerk opens the folder or calls IT)."""
+    files = ", ".join(p.name for p in paths)
+    if not not_opened:
+        said = tr("Kein Drucker eingerichtet: {files} gespeichert unter {folder} und "
+                  "geöffnet.").format(files=files, folder=folder)
+    elif len(not_opened) == len(paths):
+        said = tr("Kein Drucker eingerichtet: {files} gespeichert unter {folder}, aber nicht "
+                  "geöffnet (kein Programm zum Anzeigen von PDF gefunden; bitte die IT "
+                  "anrufen).").format(files=files, folder=folder)
+    else:
+        said = tr("Kein Drucker eingerichtet: {files} gespeichert unter {folder}; nicht "
+                  "geöffnet werden konnte: {failed}.").format(
+                      files=files, folder=folder, failed=", ".join(not_opened))
+    return said + " " + tr("Nur für Sie lesbar; wird nach einem Tag automatisch gelöscht.")
 
 
 # --- the buttons on a result page ------------------------------------------------------------

@@ -88,31 +88,31 @@ def advice(missing: list[str]) -> str:
     unknown = [lib for lib in missing if lib not in PACKAGES and lib not in own]
     parts = []
     if packages:
-        parts.append(f"install the system packages: apt-get install {' '.join(packages)}")
+        parts.append(f"Systempakete installieren: apt-get install {' '.join(packages)}")
     if own:
-        parts.append(f"{', '.join(own)} belong to PySide6 itself: reinstall clerk-app")
+        parts.append(f"{', '.join(own)} gehören zu PySide6 selbst: clerk-app neu installieren")
     if unknown:
-        parts.append(f"find the package of {', '.join(unknown)} with apt-file search")
+        parts.append(f"das Paket zu {', '.join(unknown)} mit apt-file search suchen")
     return "; ".join(parts)
 
 
 def check_plugin(plugin: Path) -> Check:
     """Whether the dynamic loader finds every library `plugin` needs."""
     if not plugin.is_file():
-        return Check(NAME, False, f"Qt platform plugin {plugin} not found: reinstall clerk-app")
+        return Check(NAME, False, f"Qt-Plattform-Plugin {plugin} fehlt: clerk-app neu installieren")
     ldd = shutil.which("ldd")
     if ldd is None:
-        return Check(NAME, True, f"{plugin.name}: ldd not available, libraries not checked",
+        return Check(NAME, True, f"{plugin.name}: ldd fehlt, Bibliotheken nicht geprüft",
                      warning=True)
     result = subprocess.run([ldd, str(plugin)], capture_output=True, text=True, timeout=30,
                             check=False)
     missing = missing_libraries(result.stdout)
     if missing:
-        return Check(NAME, False, f"the window cannot start: {plugin.name} misses "
+        return Check(NAME, False, f"das Fenster kann nicht starten: {plugin.name} fehlen "
                                   f"{', '.join(missing)}; {advice(missing)}")
     if result.returncode != 0:
-        return Check(NAME, False, f"ldd cannot read {plugin}: {result.stderr.strip()}")
-    return Check(NAME, True, f"{plugin.name}: all libraries found")
+        return Check(NAME, False, f"ldd kann {plugin} nicht lesen: {result.stderr.strip()}")
+    return Check(NAME, True, f"{plugin.name}: alle Bibliotheken vorhanden")
 
 
 def checks(cfg: Config) -> list[Check]:
@@ -121,5 +121,5 @@ def checks(cfg: Config) -> list[Check]:
         return []
     plugins = plugins_dir()
     if plugins is None:
-        return [Check(NAME, False, "PySide6 is not installed: reinstall clerk-app")]
+        return [Check(NAME, False, "PySide6 ist nicht installiert: clerk-app neu installieren")]
     return [check_plugin(plugins / "platforms" / f"libq{platform_name()}.so")]

@@ -143,6 +143,7 @@ class SearchPanel(QWidget):
         self._searching = False
         self._scanning = False      # an MRZ scan is in flight (op key "scan")
         self._refresh_seq = 0       # search number of the last `refresh_search`
+        self._refresh_keep: str | None = None   # the person that refresh is for
         self._relisting = False     # a scan's hits are read again (op key "relist")
         self._zone_chars = ""       # the zone typed so far, without line breaks
         self._zone_ends: list[int] = []   # lengths of `_zone_chars` at the scanner's Enters
@@ -347,14 +348,18 @@ class SearchPanel(QWidget):
         self.message.clear()
         self.count.clear()
 
-    def refresh_search(self) -> None:
+    def refresh_search(self, person_id: str | None = None) -> None:
         """Run the current search again, e.g. after a service: the hits then show the new
-        address, or the person just registered. The selected hit stays selected where it is
-        still listed. The holders listed for a scanned ID card are read again."""
+        address. The selected hit stays selected where it is still listed. If `person_id`
+        (the person the service was for, open on the right) is not among the new hits – a
+        person just registered, one moved away from the address searched for – the search
+        is of an earlier citizen and is cleared (`_forget_search`). The holders listed for a
+        scanned ID card are read again."""
         if self._debounce.isActive() or self._scanning:
             return   # a search or scan of its own is on the way: its answer is fresh anyway
         if self._last_query:
             self._searching = True
+            self._refresh_keep = person_id
             self._refresh_seq = self.db.search(self._last_query, RESULT_LIMIT)
         elif is_mrz_typing(self.search.text()) and self.model.rowCount():
             self._relist([hit.id for hit in self.model.hits])
@@ -390,6 +395,10 @@ class SearchPanel(QWidget):
         self._searching = False
         assert isinstance(hits, list)
         if seq == self._refresh_seq:
+            keep, self._refresh_keep = self._refresh_keep, None
+            if keep is not None and all(hit.id != keep for hit in hits):
+                self._forget_search()
+                return
             self._show_hits_keeping_selection(hits)
         else:
             self.model.set_hits(hits)
@@ -408,6 +417,14 @@ class SearchPanel(QWidget):
             self._pending_open = False
             if hits:
                 self.open_selected()
+
+    def _forget_search(self) -> None:
+        """An earlier citizen's search goes, the person open on the right stays (no
+        `emptied`: that would close them)."""
+        blocked = self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(blocked)
+        self._show_idle()
 
     def _on_search_failed(self, _seq: int, message_de: str, message_en: str) -> None:
         self._searching = False

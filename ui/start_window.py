@@ -39,6 +39,7 @@ from clerk_app.config import Config
 from clerk_app.errors import ClerkError
 from ui.formatting import fmt_int
 from ui.i18n import error_text, set_language, tr
+from ui.style import FOCUS_CSS
 
 if TYPE_CHECKING:
     from clerk_app.login import ClerkSession
@@ -57,6 +58,7 @@ def application(cfg: Config) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     _install_qt_translations(app, cfg.language)
+    app.setStyleSheet(FOCUS_CSS)   # every window and dialog shows where the keyboard is
     scale = min(max(cfg.font_scale, MIN_FONT_SCALE), MAX_FONT_SCALE)
     if abs(scale - 1.0) > 1e-3:
         font = QFont(app.font())

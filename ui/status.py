@@ -9,6 +9,9 @@ it opens the list, as F12 does).
 
 A sync warning is too important, and too long, for a squeezed status-bar field: it is a
 banner of its own (`sync_warning`) that the window puts full-width above the status bar.
+So are the window's messages ("Kein Drucker eingerichtet: … gespeichert unter …"): the
+window's `MessageStatusBar` shows them in a wrapping line of their own (`message_line`),
+never painted over, or cut off by, the connection indicator and the other fields.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QStatusBar, QWidget
 
 from clerk_app.clerks import Actor
@@ -109,6 +112,47 @@ def _separator() -> QFrame:
     line.setFrameShape(QFrame.Shape.VLine)
     line.setFrameShadow(QFrame.Shadow.Sunken)
     return line
+
+
+class MessageStatusBar(QStatusBar):
+    """A status bar whose messages (`showMessage`, a status tip) go to `message_line`, a
+    full-width line the window puts above the bar: a long German sentence wraps instead of
+    being cut where the permanent fields begin."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message_line = QLabel()
+        self.message_line.setObjectName("statusMessage")
+        self.message_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.message_line.setWordWrap(True)
+        self.message_line.setContentsMargins(2, 2, 2, 2)
+        self.message_line.hide()
+        self._expiry = QTimer(self)
+        self._expiry.setSingleShot(True)
+        self._expiry.timeout.connect(self.clearMessage)
+
+    def showMessage(self, text: str, timeout: int | None = 0) -> None:
+        """Show `text` in the message line; gone after `timeout` ms (0: until replaced)."""
+        self.message_line.setText(text)
+        self.message_line.setAccessibleName(text)
+        self.message_line.setVisible(bool(text))
+        if timeout and text:
+            self._expiry.start(timeout)
+        else:
+            self._expiry.stop()
+        self.messageChanged.emit(text)
+
+    def show_tip(self, tip: str) -> None:
+        """A status tip (the mouse over a tool-bar button): shown, but never over a message
+        that is still running its time (the clerk has not read it yet)."""
+        if not self._expiry.isActive():
+            self.showMessage(tip)
+
+    def clearMessage(self) -> None:
+        self.showMessage("")
+
+    def currentMessage(self) -> str:
+        return self.message_line.text()
 
 
 class StatusBarWidgets:

@@ -31,8 +31,9 @@ def add_commands(sub: Any) -> dict[str, Any]:
     stats = actions.add_parser("stats", help="Statistik eines Zeitraums als CSV")
     stats.add_argument("--from", dest="first", type=_day, required=True, metavar="JJJJ-MM-TT")
     stats.add_argument("--to", dest="last", type=_day, required=True, metavar="JJJJ-MM-TT")
-    stats.add_argument("--location", help="nur dieser Standort (Code)")
-    stats.add_argument("--output", type=Path, help="CSV-Datei (sonst Standardausgabe)")
+    stats.add_argument("--location", metavar="STANDORT", help="nur dieser Standort (Code)")
+    stats.add_argument("--output", type=Path, metavar="DATEI",
+                       help="CSV-Datei (sonst Standardausgabe)")
     actions.add_parser("anonymise", help="Namen und Kontaktdaten alter Besuche löschen")
     return {"queue": run}
 

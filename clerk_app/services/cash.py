@@ -1,5 +1,5 @@
-"""The cash desk's own counter services: reversing a receipt (Storno) and closing the day
-(Tagesabschluss).
+"""The cash desk's own counter services: the day's starting float (Wechselgeld), reversing a
+receipt (Storno) and closing the day (Tagesabschluss).
 
 Both are commands like every other service: prepared and applied in one transaction on the
 workstation, replayed by the central service from the same payload. What must be the same on
@@ -25,6 +25,8 @@ from clerk_app.cashbook import (
     is_closed,
     journal_entry,
     last_round,
+    read_float,
+    record_float,
     refuse_if_closed,
     service_name,
 )
@@ -36,6 +38,27 @@ from clerk_app.store.rows import fetch_dicts
 
 # Plausibility limit of a counted drawer: a larger number is a typing error (an extra zero).
 MAX_COUNTED_CENTS = 10_000_000
+
+
+class Wechselgeld:
+    """Record the day's starting float of this workstation (once a day; the first cash
+    payment of the day may bring it instead, see `cashbook.read_payment`)."""
+
+    type = "wechselgeld"
+    permission = clerks.PAYMENT
+
+    def prepare(self, ctx: ServiceContext, form: dict[str, Any]) -> dict[str, Any]:
+        f = Section.root(form)
+        payload = read_float(ctx, f, "float_cents")
+        f.raise_errors()
+        refuse_if_closed(ctx.conn, ctx.workstation, ctx.today)
+        assert payload is not None
+        return payload
+
+    def apply(self, ctx: ServiceContext, payload: dict[str, Any]) -> None:
+        record_float(ctx, payload)
+        ctx.notices.append(f"Wechselgeld {format_cents(int(payload['cents']))} für den "
+                           f"{date.fromisoformat(payload['business_day']):%d.%m.%Y} erfasst.")
 
 
 class Storno:
@@ -78,11 +101,11 @@ class Storno:
         original = journal_entry(found[0])
         ctx.conn.execute(
             "INSERT INTO cash_journal (at, business_day, workstation, clerk, command_id, "
-            "receipt_number, service, method, amount_cents, exemption, reverses) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "receipt_number, service, method, amount_cents, exemption, reverses, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (payload["at"], payload["business_day"], payload["workstation"], payload["clerk"],
              ctx.command_id, number, original.service, original.method,
-             -original.amount_cents, original.exemption, original.id))
+             -original.amount_cents, original.exemption, original.id, payload["reason"]))
         ctx.receipt = Receipt(number=number, service=original.service, method=original.method,
                               amount_cents=-original.amount_cents, exemption=original.exemption)
         ctx.issue_document(IssuedDocument(
@@ -216,6 +239,7 @@ def _closing_fields(totals: ClosingTotals, counted: int,
     fields += [(METHODS[m], line(t)) for m, t in totals.by_method.items()]
     fields += [(service_name(s), line(t)) for s, t in totals.by_service.items()]
     fields += [("Summe", format_cents(totals.total_cents)),
+               ("Wechselgeld", format_cents(totals.float_cents)),
                ("Bargeld Soll", format_cents(totals.expected_cash_cents)),
                ("Bargeld gezählt", format_cents(counted)),
                ("Differenz", format_cents(difference))]

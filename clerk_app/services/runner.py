@@ -27,7 +27,7 @@ SERVICES: dict[str, Service] = {service.type: service for service in (
     certificates.Meldebescheinigung(), certificates.HaushaltsMeldebescheinigung(),
     certificates.Lebensbescheinigung(),
     certificates.PersonenstandsurkundeAntrag(),
-    cash.Storno(), cash.Tagesabschluss(), cash.TagesabschlussAufheben(),
+    cash.Wechselgeld(), cash.Storno(), cash.Tagesabschluss(), cash.TagesabschlussAufheben(),
 )}
 
 

@@ -568,5 +568,32 @@ def _v10(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V10_QUEUE)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
+# v11: the cash desk's day. The starting float (Wechselgeld) of one workstation and business
+# day, counted into the closing's expected cash; the card terminal's receipt number of a card
+# payment and the reason of a Storno, both in the journal (append-only like the rest of it).
+V11_CASH_DAY = """
+ALTER TABLE cash_journal ADD COLUMN terminal_receipt TEXT;
+ALTER TABLE cash_journal ADD COLUMN reason TEXT;
+CREATE TABLE cash_floats (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workstation TEXT NOT NULL,
+    business_day TEXT NOT NULL,
+    cents INTEGER NOT NULL CHECK (cents >= 0),
+    clerk TEXT NOT NULL,
+    at TEXT NOT NULL,
+    command_id TEXT NOT NULL,
+    UNIQUE (workstation, business_day)
+);
+CREATE TRIGGER cash_floats_no_update BEFORE UPDATE ON cash_floats
+BEGIN SELECT RAISE(ABORT, 'cash floats are final'); END;
+CREATE TRIGGER cash_floats_no_delete BEFORE DELETE ON cash_floats
+BEGIN SELECT RAISE(ABORT, 'cash floats are final'); END;
+"""
+
+
+def _v11(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V11_CASH_DAY)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11]
 SCHEMA_VERSION = len(MIGRATIONS)

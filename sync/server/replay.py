@@ -51,10 +51,12 @@ LEDGER_KEYS: dict[str, tuple[str, ...]] = {
     "cash_journal": ("receipt_number", "reverses"),
     "closings": ("workstation", "business_day", "round"),
     "day_reopenings": ("workstation", "business_day", "closing_round"),
+    "cash_floats": ("workstation", "business_day"),
     "audit_log": ("id",),
 }
 LOCAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "cash_journal": ("id",),
+    "cash_floats": ("id",),
     "closings": ("id", "last_entry_id"),
     "day_reopenings": ("id",),
     "audit_log": ("id",),

@@ -280,9 +280,9 @@ class AbmeldungDialog(RegistrationDialog):
         self._on_reason_changed()
         self.form.mark_clean()
         self.fit_to_content()
-        focus = self.reason_group.checkedButton()
-        if focus is not None:
-            focus.setFocus()
+        # The first thing to type: abroad the state, else the date (the reason is chosen
+        # already; a radio button would swallow what the clerk types).
+        (self.country if self.reason() == "ausland" else self.moved).setFocus()
 
     def reason(self) -> str | None:
         button = self.reason_group.checkedButton()
