@@ -15,6 +15,7 @@ entry days later. This module never UPDATEs or DELETEs journal or closing rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -45,7 +46,10 @@ __all__ = [
 ]
 
 # Payment methods as stored in the journal, with the wording on receipts and closings.
-METHODS = {"bar": "Barzahlung", "karte": "Kartenzahlung", "gebuehrenfrei": "Gebührenfrei"}
+METHODS = {"bar": "Barzahlung", "karte": "Kartenzahlung", "gebuehrenfrei": "Gebührenfrei",
+           "online": "online bezahlt"}
+# A payment provider's reference of a fee paid online (what the portal sends with the request).
+ONLINE_REFERENCE = re.compile(r"^[A-Za-z0-9-]{6,40}$")
 # Plausibility limit of the cash handed over: more is a typing error (an extra zero), not money.
 MAX_GIVEN_CENTS = 100_000
 
@@ -68,6 +72,7 @@ class JournalEntry:
     change_cents: int | None
     exemption: str | None
     reverses: int | None
+    payment_reference: str | None = None
 
     @property
     def is_reversal(self) -> bool:
@@ -140,7 +145,8 @@ def read_payment(ctx: ServiceContext, service_code: str, form: Section,
         "copies": fee.copies, "unit_cents": fee.unit_cents,
         "method": None, "amount_cents": 0, "given_cents": None, "change_cents": None,
         "exemption": None, "exemption_reason": None, "exemption_legal_basis": None,
-        "receipt_number": None, "business_day": ctx.today.isoformat(),
+        "receipt_number": None, "payment_reference": None,
+        "business_day": ctx.today.isoformat(),
         "workstation": ctx.workstation, "clerk": ctx.clerk,
         "at": ctx.now.isoformat(timespec="seconds"),
     }
@@ -161,6 +167,8 @@ def read_payment(ctx: ServiceContext, service_code: str, form: Section,
         return payload  # free of charge: no journal entry, no receipt
     elif method == "karte":
         payload.update(method="karte", amount_cents=fee.cents)
+    elif method == "online":
+        _read_online(form, fee.cents, payload)
     elif method == "bar":
         given = _given_cents(form, fee.cents)
         if given is not None:
@@ -176,6 +184,21 @@ def read_payment(ctx: ServiceContext, service_code: str, form: Section,
     return payload
 
 
+def _read_online(form: Section, fee_cents: int, payload: dict[str, Any]) -> None:
+    """A fee paid at the portal (an online application): the provider's reference, and the
+    amount paid, which must be the fee."""
+    reference = form.value("reference")
+    paid = form.value("paid_cents")
+    if not isinstance(reference, str) or not ONLINE_REFERENCE.match(reference):
+        form.error("method", "Die Zahlungsreferenz der Online-Zahlung fehlt oder ist ungültig.")
+    elif paid != fee_cents:
+        form.error("method", f"Online wurden {format_cents(paid if isinstance(paid, int) else 0)}"
+                             f" bezahlt, die Gebühr beträgt {format_cents(fee_cents)}: bitte "
+                             "klären, bevor der Antrag erledigt wird.")
+    else:
+        payload.update(method="online", amount_cents=fee_cents, payment_reference=reference)
+
+
 def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
                   person_id: str | None = None) -> Receipt | None:
     """Book the prepared payment: journal entry, receipt document, `ctx.receipt`.
@@ -189,11 +212,11 @@ def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
         return None
     ctx.conn.execute(
         "INSERT INTO cash_journal (at, business_day, workstation, clerk, command_id, "
-        "receipt_number, service, method, amount_cents, given_cents, change_cents, exemption) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "receipt_number, service, method, amount_cents, given_cents, change_cents, exemption, "
+        "payment_reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (p["at"], p["business_day"], p["workstation"], p["clerk"], ctx.command_id, number,
          p["service"], p["method"], p["amount_cents"], p["given_cents"], p["change_cents"],
-         p["exemption"]))
+         p["exemption"], p.get("payment_reference")))
     exemption_text = (f"{p['exemption_reason']} ({p['exemption_legal_basis']})"
                       if p["exemption"] else None)
     receipt = Receipt(number=number, service=p["service"], method=p["method"],
@@ -210,6 +233,9 @@ def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
                    ("Rückgeld", format_cents(p["change_cents"]))]
     elif p["method"] == "karte":
         fields.append(("Bezahlt", format_cents(p["amount_cents"])))
+    elif p["method"] == "online":
+        fields += [("Bezahlt", format_cents(p["amount_cents"])),
+                   ("Zahlungsreferenz", str(p["payment_reference"]))]
     else:
         fields.append(("Gebührenfrei", str(exemption_text)))
     fields.append(("Kasse", p["workstation"]))

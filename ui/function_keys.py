@@ -1,7 +1,7 @@
 """Every function key of the main window, in one table: F2-F4 registration, F6-F8
 certificates, F9 cash desk, F10 Zweitschrift, F11 access log (Datenschutz), F12 Klärfälle,
-Ctrl+Shift+K clerk accounts (Administration). A clerk gets only the keys whose screen their
-roles grant.
+Ctrl+Shift+P the inbox of online applications, Ctrl+Shift+K clerk accounts (Administration).
+A clerk gets only the keys whose screen their roles grant.
 
 Each key is a `QAction` on the window's tool bar, its key shown first ("F6 Meldebescheinigung")
 and in the button's accessible name ("Meldebescheinigung, Taste F6"); the buttons are no Tab
@@ -83,6 +83,10 @@ FUNCTION_KEYS: tuple[FunctionKey, ...] = (
                 lambda: tr("Zugriffsprotokoll der geöffneten oder ausgewählten Person "
                            "(Datenschutz)"), screen="access_log"),
     FunctionKey("F12", lambda: tr("Klärfälle"), lambda w: w.open_conflicts(), screen="conflicts"),
+    FunctionKey("Ctrl+Shift+P", lambda: tr("Posteingang"),
+                lambda w: clerk_screens.open_inbox(w),
+                lambda: tr("Posteingang: Online-Anträge übernehmen, bearbeiten, beantworten"),
+                screen="inbox"),
     FunctionKey("Ctrl+Shift+K", lambda: tr("Konten"), lambda w: clerk_screens.open_clerk_admin(w),
                 lambda: tr("Konten der Sachbearbeitung verwalten (Administration)"),
                 screen="clerks"),
