@@ -21,6 +21,7 @@ entry days later. This module never UPDATEs or DELETEs journal or closing rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -56,7 +57,10 @@ __all__ = [
 ]
 
 # Payment methods as stored in the journal, with the wording on receipts and closings.
-METHODS = {"bar": "Barzahlung", "karte": "Kartenzahlung", "gebuehrenfrei": "Gebührenfrei"}
+METHODS = {"bar": "Barzahlung", "karte": "Kartenzahlung", "gebuehrenfrei": "Gebührenfrei",
+           "online": "online bezahlt"}
+# A payment provider's reference of a fee paid online (what the portal sends with the request).
+ONLINE_REFERENCE = re.compile(r"^[A-Za-z0-9-]{6,40}$")
 # Plausibility limit of the cash handed over: more is a typing error (an extra zero), not money.
 MAX_GIVEN_CENTS = 100_000
 # Plausibility limit of a starting float (Wechselgeld): more is a typing error.
@@ -85,6 +89,7 @@ class JournalEntry:
     reverses: int | None
     terminal_receipt: str | None = None   # a card payment's terminal receipt number
     reason: str | None = None             # a reversal's reason (Storno)
+    payment_reference: str | None = None  # a fee paid online: the provider's reference
 
     @property
     def is_reversal(self) -> bool:
@@ -158,7 +163,8 @@ def read_payment(ctx: ServiceContext, service_code: str, form: Section,
         "copies": fee.copies, "unit_cents": fee.unit_cents,
         "method": None, "amount_cents": 0, "given_cents": None, "change_cents": None,
         "exemption": None, "exemption_reason": None, "exemption_legal_basis": None,
-        "receipt_number": None, "business_day": ctx.today.isoformat(),
+        "receipt_number": None, "payment_reference": None,
+        "business_day": ctx.today.isoformat(),
         "workstation": ctx.workstation, "clerk": ctx.clerk,
         "at": ctx.now.isoformat(timespec="seconds"),
     }
@@ -180,6 +186,8 @@ def read_payment(ctx: ServiceContext, service_code: str, form: Section,
     elif method == "karte":
         payload.update(method="karte", amount_cents=fee.cents,
                        terminal_receipt=_terminal_receipt(form))
+    elif method == "online":
+        _read_online(form, fee.cents, payload)
     elif method == "bar":
         given = _given_cents(form, fee.cents)
         if given is not None:
@@ -240,6 +248,21 @@ def record_float(ctx: ServiceContext, payload: Mapping[str, Any]) -> None:
          payload["clerk"], payload["at"], ctx.command_id))
 
 
+def _read_online(form: Section, fee_cents: int, payload: dict[str, Any]) -> None:
+    """A fee paid at the portal (an online application): the provider's reference, and the
+    amount paid, which must be the fee."""
+    reference = form.value("reference")
+    paid = form.value("paid_cents")
+    if not isinstance(reference, str) or not ONLINE_REFERENCE.match(reference):
+        form.error("method", "Die Zahlungsreferenz der Online-Zahlung fehlt oder ist ungültig.")
+    elif paid != fee_cents:
+        form.error("method", f"Online wurden {format_cents(paid if isinstance(paid, int) else 0)}"
+                             f" bezahlt, die Gebühr beträgt {format_cents(fee_cents)}: bitte "
+                             "klären, bevor der Antrag erledigt wird.")
+    else:
+        payload.update(method="online", amount_cents=fee_cents, payment_reference=reference)
+
+
 def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
                   person_id: str | None = None) -> Receipt | None:
     """Book the prepared payment: journal entry, receipt document, `ctx.receipt`.
@@ -256,10 +279,10 @@ def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
     ctx.conn.execute(
         "INSERT INTO cash_journal (at, business_day, workstation, clerk, command_id, "
         "receipt_number, service, method, amount_cents, given_cents, change_cents, exemption, "
-        "terminal_receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "terminal_receipt, payment_reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (p["at"], p["business_day"], p["workstation"], p["clerk"], ctx.command_id, number,
          p["service"], p["method"], p["amount_cents"], p["given_cents"], p["change_cents"],
-         p["exemption"], p.get("terminal_receipt")))
+         p["exemption"], p.get("terminal_receipt"), p.get("payment_reference")))
     exemption_text = (f"{p['exemption_reason']} ({p['exemption_legal_basis']})"
                       if p["exemption"] else None)
     receipt = Receipt(number=number, service=p["service"], method=p["method"],
@@ -278,6 +301,9 @@ def apply_payment(ctx: ServiceContext, payment_payload: Mapping[str, Any],
         fields.append(("Bezahlt", format_cents(p["amount_cents"])))
         if p.get("terminal_receipt"):
             fields.append(("Kartenterminal-Beleg", str(p["terminal_receipt"])))
+    elif p["method"] == "online":
+        fields += [("Bezahlt", format_cents(p["amount_cents"])),
+                   ("Zahlungsreferenz", str(p["payment_reference"]))]
     else:
         fields.append(("Gebührenfrei", str(exemption_text)))
     fields.append(("Kasse", p["workstation"]))

@@ -98,6 +98,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
                         help="die von der Zentrale veröffentlichte Schlüsselliste "
                              "(office-keys.json); sonst die beim Abgleich erhaltene")
     verify.add_argument("--json", action="store_true", help="Ergebnis als JSON ausgeben")
+    eakte = sub.add_parser("eakte", help="Abgeschlossene Online-Anträge an die e-Akte abgeben "
+                                         "(xdomea 0401; täglich), Rückmeldung (0402) einlesen")
+    eakte.add_argument("action", choices=("export", "reply"))
+    eakte.add_argument("file", type=Path, nargs="?", help="die Rückmeldung des DMS (0402)")
     return parser, handlers
 
 
@@ -126,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo_data(cfg, args.residents, args.seed, args.force, sys.stdout)
         if command == "access-log":
             return _access_log(cfg, args.action, sys.stdout)
+        if command == "eakte":
+            return _eakte(cfg, args.action, args.file, sys.stdout)
         if command == "verify-document":
             return _verify_document(cfg, args.file, args.public_key, args.key_list, args.json,
                                     sys.stdout)
@@ -209,6 +215,32 @@ def _access_log(cfg: Config, action: str, out: TextIO) -> int:
     out.write("Zugriffsprotokoll: Kette intakt.\n" if not problems else
               f"Zugriffsprotokoll: {len(problems)} Befund(e).\n")
     return 1 if problems else 0
+
+
+def _eakte(cfg: Config, action: str, reply: Path | None, out: TextIO) -> int:
+    """The daily hand-over to the e-Akte (a system task, like the access log's retention),
+    or reading the DMS's import confirmation."""
+    from datetime import UTC, datetime
+
+    from clerk_app import xdomea
+    from clerk_app.clerks import system_actor
+    from clerk_app.store.opening import open_register
+
+    with open_register(cfg, system_actor("eakte", cfg.workstation)) as store:
+        if action == "reply":
+            if reply is None:
+                raise ClerkError("Bitte die Rückmeldung des DMS (Datei) angeben.",
+                                 "eakte reply without a file")
+            answer = xdomea.read_reply(store, reply)
+            out.write(f"{answer.filed} Vorgänge abgelegt, {len(answer.errors)} mit Fehler, "
+                      f"{answer.unknown} unbekannt.\n")
+            return 1 if answer.errors else 0
+        path = xdomea.export_cases(
+            store, Path(cfg.eakte_folder) if cfg.eakte_folder else cfg.data_path / "eakte",
+            xdomea.Parties(cfg.city_name, cfg.office_name, cfg.eakte_receiver),
+            datetime.now(UTC))
+    out.write(f"Abgabe geschrieben: {path}\n" if path else "Nichts abzugeben.\n")
+    return 0
 
 
 def _demo_data(cfg: Config, residents: int | None, seed: int, force: bool, out: TextIO) -> int:

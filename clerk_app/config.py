@@ -93,6 +93,15 @@ KEYS: dict[str, KeySpec] = {
     "central_key_file": KeySpec("Central service only, where no OS keyring works: file (mode "
                                 "0600) that holds the key of the embedded SQLite database "
                                 "(or set CLERK_APP_CENTRAL_KEY).", str),
+    "eakte_folder": KeySpec("Folder the daily xdomea hand-over (0401 ZIP) to the document "
+                            "management system is written to; empty = 'eakte' in the data "
+                            "folder.", str),
+    "eakte_receiver": KeySpec("Name of the document management system as the hand-over's "
+                              "recipient (xdomea Empfaenger).", str),
+    "intake_key_dir": KeySpec("Central service only, where no OS keyring works: folder of "
+                              "the private keys (files of mode 0600) of the online "
+                              "applications' intake; empty = the OS keyring (the demo: a "
+                              "folder in the data folder).", str),
     "central_max_body_kb": KeySpec("Central service only: largest request body in KiB "
                                    "(larger ones are refused with 413 before they are read).",
                                    int),
@@ -151,6 +160,9 @@ class Config:
     idle_lock_minutes: int = 10
     offline_login_days: int = 7
     central_key_file: str = ""
+    eakte_folder: str = ""
+    eakte_receiver: str = "Dokumentenmanagementsystem der Stadt"
+    intake_key_dir: str = ""
     central_max_body_kb: int = 4096
     central_max_archive_kb: int = 32768
     central_docs: bool = False

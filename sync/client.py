@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from clerk_app.store.migrations import SCHEMA_VERSION
 from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked
+from sync.fit_protocol import InboxClaim, InboxItem, InboxOutcome, InboxPage
 from sync.protocol import (
     API_PREFIX,
     CLERK_SESSION_HEADER,
@@ -209,3 +210,14 @@ class CentralClient:
 
     def office_key_list(self) -> SignedKeyList:
         return self._call("GET", "/office-keys", SignedKeyList)
+
+    def inbox(self, since: int, limit: int = 200) -> InboxPage:
+        return self._call("GET", "/inbox", InboxPage, params={"since": since, "limit": limit})
+
+    def inbox_claim(self, submission_id: str, claim: InboxClaim) -> InboxItem:
+        return self._call("POST", f"/inbox/{quote(submission_id, safe='')}/claim", InboxItem,
+                          body=claim)
+
+    def inbox_outcome(self, submission_id: str, outcome: InboxOutcome) -> InboxItem:
+        return self._call("POST", f"/inbox/{quote(submission_id, safe='')}/outcome",
+                          InboxItem, body=outcome)

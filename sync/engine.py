@@ -54,7 +54,7 @@ from clerk_app.search_index import (
 )
 from clerk_app.store.db import Store, background_job, let_writers_in
 from clerk_app.store.outbox import append_outbox
-from sync import aggregates
+from sync import aggregates, inbox_sync
 from sync.aggregates import HOUSEHOLD, PERSON
 from sync.central_errors import CentralRefused, CentralUnavailable
 from sync.client import CentralClient
@@ -186,6 +186,7 @@ class SyncEngine:
             self._stage(report, "Abruf der Änderungen", "pull", self.pull)
         if self.queue_location:
             self._stage(report, "Termine", "bookings", self.load_bookings)
+        self._stage(report, "Posteingang", "inbox", self.exchange_inbox)
         changed = bool(report.pushed or report.pulled or report.bootstrapped)
         last_check = get_setting(self.store, LAST_CHECK)
         if changed or last_check is None or \
@@ -222,6 +223,14 @@ class SyncEngine:
         today = queue.today()
         for day in (today, today + timedelta(days=1)):
             report.bookings += load_bookings(queue, client, self.queue_location, day)
+
+    def exchange_inbox(self, report: SyncReport) -> None:
+        """Online applications: queued claims and outcomes out, the items in. A central
+        service without the intake (it answers no /inbox) is no reason to stop the sync."""
+        try:
+            inbox_sync.exchange(self.store, self.client)
+        except CentralRefused:
+            log.info("the central service has no inbox; skipped")
 
     # --- push ----------------------------------------------------------------------------
 

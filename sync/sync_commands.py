@@ -84,6 +84,14 @@ def add_commands(sub: Any) -> dict[str, Handler]:
     _database(code)
     code.add_argument("--device", required=True, metavar="NAME", help="Name des Arbeitsplatzes")
     _add_clerk_commands(central_sub)
+    portal = central_sub.add_parser("portal-token", help="Zugangsschlüssel für ein Antragsportal "
+                                                         "ausgeben")
+    portal.add_argument("--database")
+    portal.add_argument("name", help="Name des Portals")
+    rollover = central_sub.add_parser("intake-key-rollover",
+                                      help="Neuen Verschlüsselungsschlüssel des Posteingangs "
+                                           "veröffentlichen (alte Anträge bleiben lesbar)")
+    rollover.add_argument("--database")
     alerts = central_sub.add_parser("access-log-alerts",
                                     help="Befunde der Prüfung der Zugriffsprotokolle "
                                          "(Lücken, Brüche) für den Datenschutz")
@@ -369,6 +377,8 @@ def _central(cfg: Config, args: argparse.Namespace) -> int:
             return 0
         if args.central_command == "office-keys":
             return _office_keys(cfg, central, args)
+        if args.central_command in ("portal-token", "intake-key-rollover"):
+            return _intake(cfg, central, args)
         if args.central_command == "devices":
             return _devices(central, as_json=args.json)
         if args.central_command == "revoke-device":
@@ -490,6 +500,29 @@ def _check_tls(host: str, cert: str | None, key: str | None) -> None:
                           f"refusing plain HTTP on {host}")
 
 
+def _intake_key_store(cfg: Config) -> Any:
+    """The intake's private keys: IT's folder, the demo's folder in the data folder, or the
+    OS keyring."""
+    from sync.server.intake_keys import private_key_store
+
+    if not cfg.intake_key_dir and cfg.is_demo:
+        return private_key_store(str(cfg.data_path / "intake-keys"))
+    return private_key_store(cfg.intake_key_dir)
+
+
+def _intake(cfg: Config, central: Any, args: argparse.Namespace) -> int:
+    from sync.server.intake import Intake
+    from sync.server.intake_keys import IntakeKeys
+
+    keys = IntakeKeys(central.db, _intake_key_store(cfg))
+    if args.central_command == "portal-token":
+        print(Intake(central.db, keys).issue_portal_token(args.name))
+        return 0
+    keys.ensure()
+    print(f"Neuer Verschlüsselungsschlüssel des Posteingangs: {keys.rollover()}")
+    return 0
+
+
 def _serve(central: Any, cfg: Config, args: argparse.Namespace) -> int:
     from sync.server.http_api import serve
 
@@ -497,5 +530,6 @@ def _serve(central: Any, cfg: Config, args: argparse.Namespace) -> int:
           tls_key=args.tls_key, update_notice=args.update_notice,
           max_body=cfg.central_max_body_kb * 1024,
           max_archive=cfg.central_max_archive_kb * 1024, docs=cfg.central_docs,
-          booking_per_minute=cfg.central_booking_per_minute)
+          booking_per_minute=cfg.central_booking_per_minute,
+          intake_keys=_intake_key_store(cfg))
     return 0

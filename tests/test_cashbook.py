@@ -287,6 +287,29 @@ def test_the_schema_itself_allows_one_reversal_per_receipt(store: Store) -> None
             " amount_cents, reverses FROM cash_journal WHERE reverses IS NOT NULL")
 
 
+def test_paid_online_is_booked_with_its_reference_and_not_as_cash(store: Store) -> None:
+    result = pay(store, {"method": "online", "reference": "PAY-2026-42", "paid_cents": 700})
+    assert result.receipt is not None and result.receipt.method == "online"
+    rows = store.query("SELECT method, amount_cents, given_cents, payment_reference FROM "
+                       "cash_journal")
+    assert rows == [{"method": "online", "amount_cents": 700, "given_cents": None,
+                     "payment_reference": "PAY-2026-42"}]
+    totals = closing_preview(store, WS, DAY)
+    assert totals.by_method["online"] == Total(1, 0, 700) and totals.expected_cash_cents == 0
+
+
+@pytest.mark.parametrize("payment", [
+    {"method": "online", "paid_cents": 700},                                   # no reference
+    {"method": "online", "reference": "x; DROP", "paid_cents": 700},          # not a reference
+    {"method": "online", "reference": "PAY-2026-42", "paid_cents": 500},      # not the fee
+])
+def test_online_payment_problems_are_field_errors(store: Store, payment: dict[str, Any]) -> None:
+    with pytest.raises(FormError) as info:
+        pay(store, payment)
+    assert "payment.method" in info.value.errors
+    assert store.query("SELECT * FROM cash_journal") == []
+
+
 # --- daily closing ---------------------------------------------------------------------------
 
 def _a_day_of_business(store: Store) -> None:
@@ -304,7 +327,7 @@ def test_closing_totals_per_method_and_per_service(store: Store) -> None:
     totals = closing_preview(store, WS, DAY)
     assert (totals.entries, totals.reversals) == (4, 1)
     assert totals.by_method == {"bar": Total(2, 1, 700), "karte": Total(1, 0, 1200),
-                                "gebuehrenfrei": Total(1, 0, 0)}
+                                "gebuehrenfrei": Total(1, 0, 0), "online": Total(0, 0, 0)}
     assert totals.by_service == {"meldebescheinigung_einfach": Total(2, 0, 700),
                                  "meldebescheinigung_erweitert": Total(1, 1, 0),
                                  "personenstandsurkunde_antrag": Total(1, 0, 1200)}

@@ -179,7 +179,7 @@ def test_daily_closing_is_laid_out_as_tables(store: Store, cfg: Config, issued: 
     model = build_model(store, cfg, issued.numbers["tagesabschluss"], seal_key=None)
     view = model.view
     assert [r["label"] for r in view["methods"]] == ["Barzahlung", "Kartenzahlung",
-                                                     "Gebührenfrei"]
+                                                     "Gebührenfrei", "online bezahlt"]
     cash = view["methods"][0]
     assert (cash["count"], cash["reversals"], cash["amount"]) == ("2", "1", "7,00\xa0€")
     assert dict(view["totals"])["Differenz"] == "0,00\xa0€"

@@ -28,6 +28,21 @@ def open_access_log(window: MainWindow) -> None:
     dialog.open()
 
 
+def open_inbox(window: MainWindow) -> None:
+    """Ctrl+Shift+P: the Posteingang of online applications (one window of it)."""
+    from ui.inbox_view import InboxDialog
+
+    existing = window.findChild(InboxDialog)
+    if existing is not None:
+        existing.raise_()
+        existing.activateWindow()
+        existing.refresh()
+        return
+    dialog = InboxDialog(window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+
+
 def open_clerk_admin(window: MainWindow) -> None:
     """The Administration screen; the accounts live at the central service."""
     from ui.clerk_admin import ClerkAdminDialog, central_admin

@@ -289,6 +289,12 @@ class PrintService(QObject):
         self._catching_up = 0
         self._catch_up_failures = 0
 
+    @property
+    def seal_keys(self) -> _Keys:
+        """The office seal, fetched once: for other work in the worker that renders
+        documents (the inbox's outcome)."""
+        return self._keys
+
     # Archive
 
     def archive_issued(self, numbers: Sequence[str]) -> None:

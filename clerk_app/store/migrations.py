@@ -595,5 +595,87 @@ def _v11(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V11_CASH_DAY)
 
 
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11]
+# v12: the inbox of online applications (`clerk_app.inbox`): the items as the last pull saw them,
+# and the claims and outcomes queued for the central service.
+V12_INBOX = """
+CREATE TABLE inbox_items (
+    submission_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    claimed_by TEXT,
+    reason TEXT,
+    data TEXT NOT NULL,
+    attachments TEXT NOT NULL DEFAULT '[]',
+    seq INTEGER NOT NULL,
+    command_id TEXT
+);
+CREATE TABLE inbox_actions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    submission_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT
+);
+CREATE INDEX inbox_actions_pending ON inbox_actions (submission_id) WHERE status = 'pending';
+CREATE TABLE eakte_exports (
+    submission_id TEXT PRIMARY KEY REFERENCES inbox_items(submission_id),
+    vorgang_id TEXT NOT NULL UNIQUE,
+    process_id TEXT NOT NULL,
+    exported_at TEXT NOT NULL,
+    file TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('exported', 'filed', 'error')),
+    error TEXT
+);
+"""
+# Fees paid online (at the portal's payment provider) are booked as method 'online' with the
+# provider's payment reference: the CHECK of the method is part of the table, so the journal
+# is copied into a new one (ids kept: closings name their last entry by id).
+V12_ONLINE_PAYMENTS = """
+ALTER TABLE cash_journal RENAME TO cash_journal_v11;
+CREATE TABLE cash_journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    business_day TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    clerk TEXT NOT NULL,
+    command_id TEXT NOT NULL,
+    receipt_number TEXT NOT NULL,
+    service TEXT NOT NULL,
+    method TEXT NOT NULL CHECK (method IN ('bar', 'karte', 'gebuehrenfrei', 'online')),
+    amount_cents INTEGER NOT NULL,
+    given_cents INTEGER,
+    change_cents INTEGER,
+    exemption TEXT,
+    reverses INTEGER REFERENCES cash_journal(id),
+    terminal_receipt TEXT,
+    reason TEXT,
+    payment_reference TEXT,
+    UNIQUE (receipt_number, reverses)
+);
+INSERT INTO cash_journal (id, at, business_day, workstation, clerk, command_id, receipt_number,
+                          service, method, amount_cents, given_cents, change_cents, exemption,
+                          reverses, terminal_receipt, reason)
+    SELECT id, at, business_day, workstation, clerk, command_id, receipt_number, service,
+           method, amount_cents, given_cents, change_cents, exemption, reverses,
+           terminal_receipt, reason
+    FROM cash_journal_v11 ORDER BY id;
+DROP TABLE cash_journal_v11;
+CREATE INDEX cash_journal_day ON cash_journal(workstation, business_day);
+CREATE TRIGGER cash_journal_no_update BEFORE UPDATE ON cash_journal
+BEGIN SELECT RAISE(ABORT, 'cash journal is append-only'); END;
+CREATE TRIGGER cash_journal_no_delete BEFORE DELETE ON cash_journal
+BEGIN SELECT RAISE(ABORT, 'cash journal is append-only'); END;
+"""
+
+
+def _v12(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V12_INBOX)
+    run_script(db.conn, V12_ONLINE_PAYMENTS)
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
+                               _v12]
 SCHEMA_VERSION = len(MIGRATIONS)

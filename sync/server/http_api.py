@@ -60,6 +60,7 @@ from sync.protocol import (
 )
 from sync.server.central import Caller, Central, CentralError
 from sync.server.clerk_accounts import ClerkAccounts
+from sync.server.intake_keys import PrivateKeyStore
 from sync.server.request_limits import BodyLimit, problem_response
 
 log = logging.getLogger(__name__)
@@ -133,10 +134,13 @@ Clerk = Annotated["Actor | None", Depends(_clerk)]
 
 
 def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 32 << 20,
-               docs: bool = False, booking_per_minute: int = 120) -> FastAPI:
+               docs: bool = False, booking_per_minute: int = 120,
+               intake_keys: PrivateKeyStore | None = None) -> FastAPI:
     """The service's app; bodies above `max_body` bytes (`max_archive` for the archive
     upload) are refused with 413 unread; `docs` serves the interactive pages at /docs;
-    the open booking API takes `booking_per_minute` requests a minute per address."""
+    the open booking API takes `booking_per_minute` requests a minute per address;
+    `intake_keys` holds the private keys of the online applications' intake (without it
+    the service takes in none)."""
     app = FastAPI(title="clerk-app central service", version=f"{PROTOCOL_VERSION}.{__version__}",
                   description="Sync protocol between counter workstations and the central "
                               "register. See docs/sync-protocol.md.",
@@ -307,19 +311,21 @@ def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 
 
     _add_office_keys(app, central)
     _add_queue(app, central, booking_per_minute)
+    if intake_keys is not None:
+        _add_intake(app, central, intake_keys)
     return app
 
 
 def serve(central: Central, *, host: str, port: int, tls_cert: str | None,
           tls_key: str | None, update_notice: pathlib.Path | None = None, max_body: int = 4 << 20,
-          max_archive: int = 32 << 20, docs: bool = False, booking_per_minute: int = 120
-          ) -> None:
+          max_archive: int = 32 << 20, docs: bool = False, booking_per_minute: int = 120,
+          intake_keys: PrivateKeyStore | None = None) -> None:
     """Run the service on uvicorn until stopped (`clerk-app central serve`); with
     `update_notice`, the release's signed notice is published too."""
     import uvicorn
 
     app = create_app(central, max_body=max_body, max_archive=max_archive, docs=docs,
-                     booking_per_minute=booking_per_minute)
+                     booking_per_minute=booking_per_minute, intake_keys=intake_keys)
     if update_notice:
         from sync.server.update_notices import publish_update_notice
 
@@ -358,3 +364,25 @@ def _add_office_keys(app: FastAPI, central: Central) -> None:
                        responses={status: {"model": Problem} for status in
                                   (401, 403, 404, 413, 422, 426)})
     app.include_router(public_routes(keys))
+
+
+def _session_clerk(request: Request, clerk: Clerk) -> None:
+    """Hands the clerk of the request's clerk session to the inbox's routes."""
+    request.state.clerk = clerk
+
+
+def _add_intake(app: FastAPI, central: Central, store: PrivateKeyStore) -> None:
+    """Online applications: the portals' routes and the workstations' inbox."""
+    from sync.server.intake import Intake
+    from sync.server.intake_http import inbox_routes, portal_routes
+    from sync.server.intake_keys import IntakeKeys
+
+    keys = IntakeKeys(central.db, store)
+    keys.ensure()
+    intake = app.state.intake = Intake(central.db, keys)
+    app.include_router(portal_routes(intake), responses={
+        status: {"model": Problem} for status in (401, 404, 409, 413, 422)})
+    app.include_router(inbox_routes(intake, API_PREFIX),
+                       dependencies=[Depends(_device), Versions, Depends(_session_clerk)],
+                       responses={status: {"model": Problem} for status in
+                                  (401, 403, 404, 409, 413, 422, 426)})

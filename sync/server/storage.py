@@ -229,6 +229,66 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (location, day, ticket_group)
     );
     """,
+    # Online applications (FIT-Connect-like intake): the destination's public keys (private
+    # halves live with the office), the portals allowed to submit, each submission once by its
+    # id (refused ones kept encrypted for inspection), its attachments, the signed events sent
+    # back, the documents for the citizen's mailbox; `inbox` numbers the inbox's changes for
+    # the workstations' pull.
+    """
+    CREATE TABLE intake_keys (
+        kid TEXT PRIMARY KEY,
+        use TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        retired_at TEXT
+    );
+    CREATE TABLE portal_clients (
+        token_sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE submissions (
+        submission_id TEXT PRIMARY KEY,
+        portal TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        state TEXT NOT NULL,
+        claimed_by TEXT,
+        reason TEXT,
+        refusal_code TEXT,
+        data TEXT,
+        raw TEXT,
+        confirmation_sha256 TEXT,
+        confirm_failures INTEGER NOT NULL DEFAULT 0,
+        seq BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE INDEX submissions_seq ON submissions (seq);
+    CREATE TABLE submission_attachments (
+        submission_id TEXT NOT NULL,
+        attachment_id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        content {blob} NOT NULL,
+        PRIMARY KEY (submission_id, attachment_id)
+    );
+    CREATE TABLE submission_events (
+        submission_id TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        jws TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (submission_id, n)
+    );
+    CREATE TABLE portal_mailbox (
+        submission_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        content {blob} NOT NULL,
+        PRIMARY KEY (submission_id, name)
+    );
+    INSERT INTO counter (name, value) VALUES ('inbox', 0);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 SCHEMA_LOCK = 0x636C65726B  # PostgreSQL advisory lock key of the migrations ("clerk")
