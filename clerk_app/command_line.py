@@ -101,7 +101,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     eakte = sub.add_parser("eakte", help="Abgeschlossene Online-Anträge an die e-Akte abgeben "
                                          "(xdomea 0401; täglich), Rückmeldung (0402) einlesen")
     eakte.add_argument("action", choices=("export", "reply"))
-    eakte.add_argument("file", type=Path, nargs="?", help="die Rückmeldung des DMS (0402)")
+    eakte.add_argument("file", type=Path, nargs="?", metavar="DATEI",
+                       help="die Rückmeldung des DMS (0402)")
     return parser, handlers
 
 

@@ -144,21 +144,25 @@ class PortalClient:
 
 def add_commands(sub: Any) -> dict[str, Any]:
     portal = sub.add_parser("portal", help="Referenzportal: Online-Anträge einreichen")
-    portal.add_argument("--url", help=f"Adresse der Zentrale (oder {PORTAL_URL_ENV})")
-    portal.add_argument("--token", help=f"Zugangsschlüssel des Portals (oder {PORTAL_TOKEN_ENV})")
+    portal.add_argument("--url", metavar="URL",
+                        help=f"Adresse der Zentrale (oder {PORTAL_URL_ENV})")
+    portal.add_argument("--token", metavar="SCHLÜSSEL",
+                        help=f"Zugangsschlüssel des Portals (oder {PORTAL_TOKEN_ENV})")
     portal_sub = portal.add_subparsers(dest="portal_command", required=True)
     submit = portal_sub.add_parser("submit", help="Antrag verschlüsselt einreichen")
     submit.add_argument("kind", choices=sorted(MODELS))
-    submit.add_argument("--data", type=Path, required=True, help="Angaben des Antrags (JSON)")
-    submit.add_argument("--attach", type=Path, action="append", default=[],
+    submit.add_argument("--data", type=Path, required=True, metavar="DATEI",
+                        help="Angaben des Antrags (JSON)")
+    submit.add_argument("--attach", type=Path, action="append", default=[], metavar="DATEI",
                         help="Anlage (mehrfach möglich)")
-    submit.add_argument("--id", help="Nummer des Antrags (UUID; Standard: neu)")
+    submit.add_argument("--id", metavar="UUID", help="Nummer des Antrags (UUID; Standard: neu)")
     status = portal_sub.add_parser("status", help="Rückmeldungen und Postfach eines Antrags")
-    status.add_argument("submission_id")
-    status.add_argument("--save", type=Path, help="Dokumente des Postfachs hier ablegen")
+    status.add_argument("submission_id", metavar="ANTRAG", help="Nummer des Antrags")
+    status.add_argument("--save", type=Path, metavar="ORDNER",
+                        help="Dokumente des Postfachs hier ablegen")
     confirm = portal_sub.add_parser("confirm", help="Bestätigungscode aus dem Brief eingeben")
-    confirm.add_argument("submission_id")
-    confirm.add_argument("code")
+    confirm.add_argument("submission_id", metavar="ANTRAG", help="Nummer des Antrags")
+    confirm.add_argument("code", metavar="CODE", help="Bestätigungscode aus dem Brief")
     return {"portal": _portal}
 
 

@@ -86,12 +86,12 @@ def add_commands(sub: Any) -> dict[str, Handler]:
     _add_clerk_commands(central_sub)
     portal = central_sub.add_parser("portal-token", help="Zugangsschlüssel für ein Antragsportal "
                                                          "ausgeben")
-    portal.add_argument("--database")
-    portal.add_argument("name", help="Name des Portals")
+    _database(portal)
+    portal.add_argument("name", metavar="NAME", help="Name des Portals")
     rollover = central_sub.add_parser("intake-key-rollover",
                                       help="Neuen Verschlüsselungsschlüssel des Posteingangs "
                                            "veröffentlichen (alte Anträge bleiben lesbar)")
-    rollover.add_argument("--database")
+    _database(rollover)
     alerts = central_sub.add_parser("access-log-alerts",
                                     help="Befunde der Prüfung der Zugriffsprotokolle "
                                          "(Lücken, Brüche) für den Datenschutz")
