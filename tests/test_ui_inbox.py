@@ -46,7 +46,7 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
 
 
 def open_inbox(qtbot: QtBot, window: MainWindow, keys: Keys) -> InboxDialog:
-    keys.press(Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier |
+    keys.press(Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier |
                Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: window.findChild(InboxDialog) is not None, timeout=3000)
     dialog = window.findChild(InboxDialog)

@@ -162,6 +162,13 @@ def test_the_menu_bar_holds_every_key_of_the_table_once(window: MainWindow) -> N
     assert by_key["F6"].text() == "Meldebescheinigung", "the key stands beside, not in, the text"
 
 
+def test_no_two_keys_of_the_table_share_a_key_sequence() -> None:
+    """The window's keys and the queue panel's are bound together at a calling counter: a
+    sequence used twice would make Qt fire neither (an "ambiguous shortcut")."""
+    sequences = [QKeySequence(k.key).toString() for k in FUNCTION_KEYS]
+    assert sorted(s for s in set(sequences) if sequences.count(s) > 1) == []
+
+
 def wait_help(qtbot: QtBot, w: MainWindow) -> HelpDialog:
     qtbot.waitUntil(lambda: w.help_dialog is not None and w.help_dialog.isVisible(),
                     timeout=3000)

@@ -1071,7 +1071,7 @@ def test_a_failure_of_the_register_keeps_the_form(qtbot: QtBot, window: MainWind
 
 
 def test_every_function_key_is_bound_once_from_the_one_table(qtbot: QtBot, cfg: Config) -> None:
-    """F2-F12, Ctrl+Shift+P and Ctrl+Shift+K all come from `ui.function_keys`, registration
+    """F2-F12, Ctrl+Shift+O and Ctrl+Shift+K all come from `ui.function_keys`, registration
     first, each once (the demo clerk has every role, so every key); the queue panel's keys
     are not on the tool bar (and without `queue_counter` not there at all)."""
     w = MainWindow(cfg)
@@ -1079,10 +1079,10 @@ def test_every_function_key_is_bound_once_from_the_one_table(qtbot: QtBot, cfg: 
     texts = [a.iconText() for a in w.toolbar.actions() if a.text()]
     assert texts[:3] == ["F2 Anmeldung", "F3 Ummeldung", "F4 Abmeldung"]
     assert [k.key for k in FUNCTION_KEYS if k.on_toolbar] == [
-        "F2", "F3", "F4", "F6", "F7", "F8", "F9", "F10", "F11", "F12", "Ctrl+Shift+P",
+        "F2", "F3", "F4", "F6", "F7", "F8", "F9", "F10", "F11", "F12", "Ctrl+Shift+O",
         "Ctrl+Shift+K"]
     assert [t.split(" ", 1)[0] for t in texts] == [
-        "F2", "F3", "F4", "F6", "F7", "F8", "F9", "F10", "F11", "F12", "Strg+Umschalt+P",
+        "F2", "F3", "F4", "F6", "F7", "F8", "F9", "F10", "F11", "F12", "Strg+Umschalt+O",
         "Strg+Umschalt+K"]
     assert set(w.function_actions) == {k.key for k in FUNCTION_KEYS if not k.queue}
     assert texts.count("F2 Anmeldung") == 1

@@ -29,7 +29,7 @@ def open_access_log(window: MainWindow) -> None:
 
 
 def open_inbox(window: MainWindow) -> None:
-    """Ctrl+Shift+P: the Posteingang of online applications (one window of it)."""
+    """Ctrl+Shift+O: the Posteingang of online applications (one window of it)."""
     from ui.inbox_view import InboxDialog
 
     existing = window.findChild(InboxDialog)

@@ -1,6 +1,6 @@
 """Every key of the main window, in one table: F1 help, F2-F4 registration, F6-F8
 certificates, F9 cash desk, F10 Zweitschrift, F11 access log (Datenschutz), F12 Klärfälle,
-Ctrl+Shift+P the inbox of online applications (Posteingang), Ctrl+Shift+K clerk accounts
+Ctrl+Shift+O the inbox of online applications (Posteingang), Ctrl+Shift+K clerk accounts
 (Administration), the window's own keys (Ctrl+F search, Esc next citizen, Ctrl+L lock, Ctrl+Q
 quit) and the queue panel's keys. A clerk gets only the keys whose screen their roles grant.
 
@@ -100,7 +100,7 @@ FUNCTION_KEYS: tuple[FunctionKey, ...] = (
                            "(Datenschutz)"), screen="access_log", menu="edit"),
     FunctionKey("F12", lambda: tr("Klärfälle"), lambda w: w.open_conflicts(), screen="conflicts",
                 menu="edit"),
-    FunctionKey("Ctrl+Shift+P", lambda: tr("Posteingang"),
+    FunctionKey("Ctrl+Shift+O", lambda: tr("Posteingang"),
                 lambda w: clerk_screens.open_inbox(w),
                 lambda: tr("Posteingang: Online-Anträge übernehmen, bearbeiten, beantworten"),
                 screen="inbox"),
