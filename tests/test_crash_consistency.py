@@ -34,11 +34,16 @@ WORKER = textwrap.dedent("""
 
     store = open_store(Path({path!r}), {key!r},
                        Actor("mmuster", "Schalter 3", ("sachbearbeitung", "kasse", "teamleitung")))
-    print("ready", flush=True)
-    while True:
+
+    def issue():
         run_service(store, "meldebescheinigung", {{
             "person_id": {person!r}, "variant": "einfach",
             "payment": {{"method": "bar", "given_cents": 1000}}}}, uuid7())
+
+    issue()   # warmed up and one service done: the kills land among the next ones
+    print("ready", flush=True)
+    while True:
+        issue()
 """)
 
 
@@ -61,7 +66,8 @@ def test_killed_mid_service_leaves_all_or_nothing(tmp_path: Path) -> None:
             assert_consistent(store)
     with open_store(path, key, Actor("check", "check", COUNTER_ROLES)) as store:
         commands = store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
-    assert commands > 6, "the child should have completed services between the kills"
+    # Each round completed one service before its kill, however loaded the machine.
+    assert commands >= 6, "the child should have completed services between the kills"
 
 
 def assert_consistent(store: Store) -> None:
