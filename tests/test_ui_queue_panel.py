@@ -121,14 +121,7 @@ def test_check_in_call_appear_serve_and_the_visit_is_finished(
         press(qtbot, window, Qt.Key.Key_E)
     assert window.person_view.record is not None
     assert window.person_view.record.id == people["anna"]
-    keys = Keys(qtbot)
-    keys.press(Qt.Key.Key_F6)
-    qtbot.waitUntil(lambda: isinstance(window.service_dialog, MeldebescheinigungDialog)
-                    and window.service_dialog.isActiveWindow(), timeout=5000)
-    dialog = window.service_dialog
-    assert isinstance(dialog, MeldebescheinigungDialog)
-    keys.press(Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: dialog.is_done, timeout=5000)
+    dialog = issue_meldebescheinigung(qtbot, window)
     # The Meldebescheinigung was her only service: the visit is finished with it.
     qtbot.waitUntil(lambda: visits(cfg)[people["booking"]]["state"] == "finished",
                     timeout=5000)
@@ -336,6 +329,14 @@ def test_a_walk_in_served_remembers_the_person_found(
     qtbot.waitUntil(lambda: panel.view is not None and panel.view.current is not None
                     and panel.view.current.state is VisitState.IN_SERVICE, timeout=5000)
     open_found_person(qtbot, window, "mueller anna maria 12.08.1964", people["anna"])
+    issue_meldebescheinigung(qtbot, window)
+    qtbot.waitUntil(lambda: visits(cfg)[people["urgent"]]["state"] == "finished",
+                    timeout=5000)
+    assert json.loads(visits(cfg)[people["urgent"]]["data"])["person_id"] == people["anna"]
+
+
+def issue_meldebescheinigung(qtbot: QtBot, window: MainWindow) -> MeldebescheinigungDialog:
+    """F6 and Enter for the open person, as the clerk does, until the result page shows."""
     keys = Keys(qtbot)
     keys.press(Qt.Key.Key_F6)
     qtbot.waitUntil(lambda: isinstance(window.service_dialog, MeldebescheinigungDialog)
@@ -344,6 +345,4 @@ def test_a_walk_in_served_remembers_the_person_found(
     assert isinstance(dialog, MeldebescheinigungDialog)
     keys.press(Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.is_done, timeout=5000)
-    qtbot.waitUntil(lambda: visits(cfg)[people["urgent"]]["state"] == "finished",
-                    timeout=5000)
-    assert json.loads(visits(cfg)[people["urgent"]]["data"])["person_id"] == people["anna"]
+    return dialog
