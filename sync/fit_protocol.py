@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 FIT_PREFIX = "/fit/v1"
+SUBMISSIONS_PATH = f"{FIT_PREFIX}/submissions"
 EVENT_PREFIX = "https://schema.fitko.de/fit-connect/events/"
 ACCEPT = "accept-submission"
 REJECT = "reject-submission"
