@@ -105,9 +105,10 @@ def test_inbox_by_keyboard(qtbot: QtBot, window: MainWindow, cfg: Config,
 
 def test_letters_go_through_the_print_service_to_the_printer(
         qtbot: QtBot, window: MainWindow, cfg: Config, tmp_path: Path) -> None:
-    """The cover letter of a certificate sent by post and the letter with the confirmation
-    code: each one job on the remembered printer (a PDF printer here), nothing left as a file
-    in the print folder, the outcome said in the dialog."""
+    """What goes by post, each one checked job on the remembered printer (a PDF printer
+    here): for the civil-status request the cover letter (the request went to the registry
+    office) and the receipt; for the change of address the letter with the confirmation code.
+    Nothing is left as a file in the print folder; the outcome is said in the dialog."""
     from tests.test_ui_printing import pdf_printer
     from ui.printing import private_folder
 
@@ -119,8 +120,12 @@ def test_letters_go_through_the_print_service_to_the_printer(
     window.printing.printer_factory = factory
     keys = Keys(qtbot)
     dialog = open_inbox(qtbot, window, keys)
-    for sid, key, printed in ((IDS["personenstandsurkunde"], Qt.Key.Key_E, "Palmstraße 3"),
-                              (SECOND_MOVE, Qt.Key.Key_W, "Bestätigungscode")):
+    walks = ((IDS["personenstandsurkunde"], Qt.Key.Key_E, "anschreiben-", ["quittung"],
+              ["Palmstraße 3", "79539 Lörrach", "an das Standesamt weitergeleitet",
+               "Anlagen: Quittung"]),
+             (SECOND_MOVE, Qt.Key.Key_W, "bestaetigungscode-", [],
+              ["Palmstraße 7", "79539 Lörrach", "Ihr Bestätigungscode"]))
+    for sid, key, letter_job, enclosed, printed in walks:
         row = next(n for n, line in enumerate(dialog.lines) if line.submission_id == sid)
         dialog.table.setCurrentCell(row, 0)
         qtbot.waitUntil(lambda sid=sid: dialog.opened is not None and
@@ -128,16 +133,19 @@ def test_letters_go_through_the_print_service_to_the_printer(
         keys.press(Qt.Key.Key_B, Qt.KeyboardModifier.AltModifier)   # Übernehmen
         button = dialog.done_button if key == Qt.Key.Key_E else dialog.wait_button
         qtbot.waitUntil(button.isEnabled, timeout=5000)
-        jobs = len(factory.made)
+        start = len(factory.made)
         keys.press(key, Qt.KeyboardModifier.AltModifier)
-        qtbot.waitUntil(lambda jobs=jobs: len(factory.made) > jobs, timeout=30_000)
+        jobs = 1 + len(enclosed)
+        qtbot.waitUntil(lambda n=start + jobs: len(factory.made) == n, timeout=30_000)
         qtbot.waitUntil(lambda: "gesendet" in dialog.message.text(), timeout=10_000)
-        pdf = Path(factory.made[-1].outputFileName())
-        assert factory.made[-1].docName().startswith(
-            "anschreiben-" if key == Qt.Key.Key_E else "bestaetigungscode-")
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                              text=True, check=True).stdout
-        assert printed in text and "79539 Lörrach" in text, text
+        made = factory.made[start:]
+        [letter] = [p for p in made if p.docName().startswith(letter_job)]
+        types = [r["type"] for p in made if p is not letter for r in
+                 rows(cfg, "SELECT type FROM documents WHERE number = ?", p.docName())]
+        assert types == enclosed  # the receipt, not the request for the registry office
+        text = subprocess.run(["pdftotext", "-layout", letter.outputFileName(), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert all(line in text for line in printed), text
     assert opened == []   # printed, not opened
     assert (set(folder.iterdir()) if folder.exists() else set()) == before  # no file left
     dialog.reject_dialog()

@@ -14,6 +14,7 @@ checked in its queue; without a printer saved privately and opened.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,11 @@ from clerk_app.fees import format_cents
 from clerk_app.ids import uuid7
 from clerk_app.inbox import InboxLine, OpenedItem
 from clerk_app.letters import Letter
-from clerk_app.online_requests import AddressChange, MeldebescheinigungRequest
+from clerk_app.online_requests import (
+    AddressChange,
+    CivilStatusRequest,
+    MeldebescheinigungRequest,
+)
 from clerk_app.services.runner import run_service
 from ui.i18n import tr
 from ui.operation import Op
@@ -200,7 +205,7 @@ class InboxDialog(QDialog):
 
     def _printed(self, text: str) -> None:
         try:
-            self.printed = text
+            self.printed = f"{self.printed} {text}".strip()
             self._show_message()
         except RuntimeError:  # the dialog was closed meanwhile
             pass
@@ -277,7 +282,7 @@ class InboxDialog(QDialog):
         command_id = uuid7()   # minted once per press: the worker's answer is idempotent
         cfg, keys = self.window_.cfg, self.window_.printing.seal_keys
 
-        def work(store: Store) -> PrintedLetter | None:
+        def work(store: Store) -> PostDelivery | None:
             from ui.printing import ensure_original
 
             service, form = inbox.service_form(store, opened, person_id)
@@ -290,14 +295,19 @@ class InboxDialog(QDialog):
             pdf = inbox.mailbox_document(store, command_id) if electronic else None
             inbox.record_outcome(store, opened.line.submission_id, "done", document=pdf,
                                  command_id=command_id)
-            return None if electronic else _cover_letter(store, cfg, opened, person_id,
-                                                         result.documents)
+            return None if electronic else _post_delivery(store, cfg, opened, person_id,
+                                                          result.documents)
 
-        def done(letter: PrintedLetter | None) -> None:
-            self._then_refresh(tr("Erledigt. Die Antwort geht beim nächsten Abgleich an das "
-                                  "Portal."))(letter)
-            if letter is not None:
-                self._print_letter(letter)
+        def done(post: PostDelivery | None) -> None:
+            said = tr("Erledigt. Die Antwort geht beim nächsten Abgleich an das Portal.")
+            if post is not None and post.letter is None:
+                said += " " + tr("Kein Anschreiben: Die Person hat keine Anschrift im Inland "
+                                 "im Melderegister; bitte die Unterlagen selbst adressieren.")
+            self._then_refresh(said)(post)
+            if post is not None:
+                if post.letter is not None:
+                    self._print_letter(post.letter)
+                self.window_.printing.print_documents(post.documents, report=self._printed)
 
         Op(self, work, done, what="inbox complete").failure(self._say).run(self.window_.db)
 
@@ -346,24 +356,37 @@ class InboxDialog(QDialog):
         self.message.setText(message_de)
 
 
-def _cover_letter(store: Store, cfg: Any, opened: OpenedItem, person_id: str,
-                  documents: tuple[Any, ...]) -> PrintedLetter | None:
-    """The DIN 5008 cover letter to the register's address, for a document sent by post."""
+@dataclass(frozen=True)
+class PostDelivery:
+    """What goes by post: the cover letter (None without an address in Germany) and the
+    documents in the envelope (by number)."""
+
+    letter: PrintedLetter | None
+    documents: list[str]
+
+
+def _post_delivery(store: Store, cfg: Any, opened: OpenedItem, person_id: str,
+                   documents: tuple[Any, ...]) -> PostDelivery:
+    """The DIN 5008 cover letter to the register's address and the documents it encloses:
+    all the service issued, but for a civil-status certificate only the receipt (the request
+    itself goes to the registry office, which sends the certificate)."""
     from clerk_app.person_record import load_person
     from ui.letter_rendering import letter_pdf
 
+    forwarded = isinstance(opened.request, CivilStatusRequest)
+    enclosed = [d for d in documents if d.type == "quittung" or not forwarded]
     person = load_person(store, person_id)
-    if not person.current_residences or not documents or \
+    if not person.current_residences or \
             person.current_residences[0].address.country != "DEU":
-        return None
+        return PostDelivery(None, [d.number for d in enclosed])
     address = person.current_residences[0].address
-    title = documents[0].title
     letter = letters.cover_letter(
         cfg, opened.line.submission_id, opened.request,
         f"{person.first_names} {person.family_name}", f"{address.street} "
-        f"{address.house_number}", f"{address.postal_code} {address.city}", title,
-        date.today(), store.actor.name)
-    return f"anschreiben-{opened.line.submission_id[:8]}", letter, letter_pdf(letter)
+        f"{address.house_number}", f"{address.postal_code} {address.city}",
+        [d.title for d in enclosed], date.today(), store.actor.name)
+    return PostDelivery((f"anschreiben-{opened.line.submission_id[:8]}", letter,
+                         letter_pdf(letter)), [d.number for d in enclosed])
 
 
 def item_html(opened: OpenedItem) -> str:
