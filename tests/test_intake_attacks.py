@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the office fixture is shared with tests/test_intake.py
 """The intake attacked from outside, over HTTP against the real service process: every broken
 body (too large, unparsable, nested past reason, not a submission, too many attachments,
 hostile JWEs and metadata, an id replayed with other content) gets a 4xx or a refusal, never a
@@ -22,19 +23,11 @@ from joserfc.jwk import RSAKey
 from sync.fit_protocol import EVENT_PREFIX, HASH_TYPE, JWE_ALGORITHMS, REJECT, Submission
 from sync.portal import build_submission, encryption_key, verify_event
 from sync.server.intake import KEEP_UNREAD
-from tests.online_support import REQUESTS, Office, running_office
-from tests.sync_support import central_database
+from tests.online_support import REQUESTS, Office
+from tests.test_intake import office  # noqa: F401 - fixture (SQLite and PostgreSQL)
 
 MAX_BODY = 4 << 20  # the service's default body limit
 KIND = "meldebescheinigung"
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def office(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
-    folder = tmp_path_factory.mktemp("attacked")
-    with central_database(request.param, folder) as url, running_office(url, folder) as office:
-        yield office
 
 
 def post(office: Office, body: bytes | Iterator[bytes], *, token: bool = True

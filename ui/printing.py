@@ -420,13 +420,10 @@ class PrintService(QObject):
             self._print(document_jobs(models), files, report)
             return
         # The preview's dialog shows the printer and lets the clerk change it: no question.
-        choice = self.settings.load()
-        printer = self.printer_factory(choice)
-        if printer is None:
-            self._save_and_open(files, report)
+        found = self._printer(self.settings.load(), files, report)
+        if found is None:
             return
-        notice = duplex_notice(printer, choice.duplex, str(self.settings.path),
-                               self.settings.group)
+        printer, notice = found
         since = time.time()
         if self.preview(printer, models):
             self.settings.save(choice_of(printer))
@@ -455,12 +452,10 @@ class PrintService(QObject):
             self._say(tr("Nicht gedruckt: Der gemerkte Drucker ist nicht mehr eingerichtet. "
                          "Strg+P wählt einen anderen Drucker."), report)
             return
-        printer = self.printer_factory(choice)
-        if printer is None:
-            self._save_and_open(files, report)
+        found = self._printer(choice, files, report)
+        if found is None:
             return
-        notice = duplex_notice(printer, choice.duplex, str(self.settings.path),
-                               self.settings.group)
+        printer, notice = found
         from ui.rendering import RenderError
 
         try:
@@ -471,6 +466,17 @@ class PrintService(QObject):
                          "mit Strg+P einen anderen wählen."), report)
             return
         self._say(" ".join(filter(None, [outcome.message(), notice])), report)
+
+    def _printer(self, choice: PrinterChoice, files: list[tuple[str, bytes]],
+                 report: Report | None) -> tuple[QPrinter, str] | None:
+        """The printer of `choice` and what to say of its duplex; None where there is no
+        printer, after `files` were saved and opened instead."""
+        printer = self.printer_factory(choice)
+        if printer is None:
+            self._save_and_open(files, report)
+            return None
+        return printer, duplex_notice(printer, choice.duplex, str(self.settings.path),
+                                      self.settings.group)
 
     def _confirmed_choice(self) -> PrinterChoice | None:
         """The remembered choice; if its printer was deleted while others exist, the clerk
