@@ -156,6 +156,8 @@ BROKEN: dict[str, Any] = {
     "an unknown field": lambda f: f.update(signature="x"),
     "no data": lambda f: f.pop("data"),
     "a kind too long": lambda f: f.update(kind="k" * 65),
+    "a kind with a NUL": lambda f: f.update(kind="melde\u0000bescheinigung"),
+    "a kind of markup": lambda f: f.update(kind="<b>melde</b>"),
     "an attachment id of other characters": lambda f: f.update(
         attachments=[{"attachment_id": "../../etc/passwd", "content": f["data"]}]),
     "metadata no string": lambda f: f.update(metadata={"kind": KIND}),

@@ -81,6 +81,7 @@ REASONS_DE = {
 }
 # Where a body cannot be parsed (or read whole), its id and kind as the portal wrote them.
 ID_IN_BODY = re.compile(rb'"submission_id"\s*:\s*"(' + SUBMISSION_ID[1:-1].encode() + rb')"')
+KIND_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # as the wire form's
 KIND_IN_BODY = re.compile(rb'"kind"\s*:\s*"([A-Za-z0-9_.\-]{1,64})"')
 
 
@@ -481,8 +482,8 @@ def identify(parsed: Any, head: bytes) -> tuple[str | None, str]:
     names no well-formed id."""
     if isinstance(parsed, dict):
         sid, kind = parsed.get("submission_id"), parsed.get("kind")
-        return (sid if isinstance(sid, str) and re.match(SUBMISSION_ID, sid) else None,
-                kind[:64] if isinstance(kind, str) else "")
+        return (sid if isinstance(sid, str) and re.fullmatch(SUBMISSION_ID[1:-1], sid)
+                else None, kind if isinstance(kind, str) and KIND_NAME.fullmatch(kind) else "")
     found, kind_found = ID_IN_BODY.search(head), KIND_IN_BODY.search(head)
     return (found.group(1).decode() if found else None,
             kind_found.group(1).decode() if kind_found else "")
