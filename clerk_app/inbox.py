@@ -27,6 +27,7 @@ from clerk_app.online_requests import (
     MeldebescheinigungRequest,
     OnlinePayment,
     OnlineRequest,
+    RequestProblem,
     read_request,
 )
 from clerk_app.search import record_shown, search
@@ -98,13 +99,15 @@ def lines(store: Store, states: tuple[str, ...] = ("new", "in_work", "waiting")
 
 
 def _line(r: Any) -> InboxLine:
+    """One line; an item this program cannot read (a kind or a form of a newer version)
+    still gets its line, with what can be told of its applicant."""
     data = json.loads(r[5])
-    applicant = data.get("applicant", {})
+    applicant = data.get("applicant") if isinstance(data, dict) else None
+    names = [str(applicant.get(key) or "") if isinstance(applicant, dict) else ""
+             for key in ("family_name", "first_names")]
     return InboxLine(submission_id=r[0], kind=r[1], title=TITLES.get(r[1], r[1]),
                      received_at=r[2], state=r[3], claimed_by=r[4],
-                     applicant=f"{applicant.get('family_name', '')}, "
-                               f"{applicant.get('first_names', '')}",
-                     pending=bool(r[6]))
+                     applicant=", ".join(names), pending=bool(r[6]))
 
 
 def open_item(store: Store, submission_id: str) -> OpenedItem:
@@ -118,7 +121,13 @@ def open_item(store: Store, submission_id: str) -> OpenedItem:
     if row is None:
         raise ValidationError("Dieser Online-Antrag ist nicht (mehr) im Posteingang.",
                               "unknown inbox item")
-    request = read_request(row[1], json.loads(row[5]))
+    try:
+        request = read_request(row[1], json.loads(row[5]))
+    except RequestProblem as exc:
+        raise ValidationError("Dieser Online-Antrag kann mit diesem Programmstand nicht "
+                              "angezeigt werden (unbekannte Antragsart oder Angaben). Bitte "
+                              "die IT verständigen.",
+                              f"inbox item unreadable: {exc.detail}") from None
     applicant = request.applicant
     matches = [h for h in search(store, f"{applicant.family_name} {applicant.first_names}")
                if h.birth_date == applicant.birth_date] or \

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from clerk_app.config import Config
-from clerk_app.online_requests import AddressChange, OnlineRequest
+from clerk_app.online_requests import TITLES, AddressChange, CivilStatusRequest, OnlineRequest
 
 # DIN 5008 form B, in millimetres.
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
@@ -112,17 +113,24 @@ def confirmation_letter(cfg: Config, submission_id: str, request: AddressChange,
 
 
 def cover_letter(cfg: Config, submission_id: str, request: OnlineRequest, name: str,
-                 street_line: str, town_line: str, document_title: str, today: date,
+                 street_line: str, town_line: str, enclosures: Sequence[str], today: date,
                  clerk: str) -> Letter:
-    """The cover letter of a document sent by post to the register's address."""
+    """The cover letter of what goes by post to the register's address: the document asked
+    for, or (a civil-status certificate, which the registry office issues) the word that the
+    request went there; `enclosures` are the titles of the documents in the envelope."""
+    if isinstance(request, CivilStatusRequest):
+        news = ("Ihren Antrag haben wir an das Standesamt weitergeleitet; die Urkunde "
+                "erhalten Sie von dort.")
+    else:
+        news = f"anbei erhalten Sie die beantragte {TITLES.get(request.kind, 'Bescheinigung')}."
     return Letter(
         letterhead=(cfg.city_name, cfg.office_name),
         sender_line=_sender_line(cfg),
         recipient=recipient_lines(name, street_line, town_line),
         info=_info(cfg, submission_id, today, clerk),
-        subject=f"Ihr Online-Antrag: {document_title}",
+        subject=f"Ihr Online-Antrag: {TITLES.get(request.kind, request.kind)}",
         salutation=_salutation(request),
-        paragraphs=(f"anbei erhalten Sie die beantragte {document_title}.",
-                    "Die Gebühr haben Sie bereits online bezahlt."),
+        paragraphs=(news, "Die Gebühr haben Sie bereits online bezahlt.",
+                    *([f"Anlagen: {', '.join(enclosures)}"] if enclosures else [])),
         closing="Mit freundlichen Grüßen",
         signature=f"Ihr {cfg.office_name}")

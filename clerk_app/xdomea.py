@@ -11,8 +11,10 @@ exported in the same transaction that names the file. The 0402 answers per objec
 Erfolgreich, Fehlermeldung): a case is marked filed, or keeps its error for the clerk (and is
 exported again by the next run).
 
-The XML follows xdomea 3.0.0 (namespace `urn:xoev-de:xdomea:schema:3.0.0`), the latest schema
-available to this project; the tests validate against the official XSD where it is present.
+The XML follows xdomea 3.1.0 (namespace `urn:xoev-de:xdomea:schema:3.1.0`). For the messages
+used here (0401, 0402) 3.1.0 changed nothing but the namespace against 3.0.0: the element
+names, their order and the code lists' versions are the same. The tests validate against the
+official XSD where it is given (`XDOMEA_XSD`), else check the structure it requires.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from clerk_app.errors import ValidationError
 from clerk_app.online_requests import TITLES
 from clerk_app.store.db import Store
 
-NS = "urn:xoev-de:xdomea:schema:3.0.0"
+NS = "urn:xoev-de:xdomea:schema:3.1.0"
 ABGABE = ("0401", "Abgabe.Abgabe")
 IMPORT_CONFIRMATION = "Abgabe.ImportBestaetigen.0402"
 FORMAT_PDFA, FORMAT_XML = "044", "030"  # codeliste dateiformat

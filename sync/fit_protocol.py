@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 FIT_PREFIX = "/fit/v1"
+SUBMISSIONS_PATH = f"{FIT_PREFIX}/submissions"
 EVENT_PREFIX = "https://schema.fitko.de/fit-connect/events/"
 ACCEPT = "accept-submission"
 REJECT = "reject-submission"
@@ -44,7 +45,7 @@ class EncryptedAttachment(_Wire):
 
 class Submission(_Wire):
     submission_id: SubmissionId
-    kind: Annotated[str, StringConstraints(max_length=64)]
+    kind: Name  # an unknown kind is the intake's refusal; other characters are no submission
     metadata: Jwe
     data: Jwe
     attachments: list[EncryptedAttachment] = Field(default_factory=list, max_length=10)

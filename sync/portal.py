@@ -112,9 +112,17 @@ class PortalClient:
         return keys
 
     def send(self, submission: Submission) -> SubmissionAnswer:
-        response = self.session.post(self.base_url + "/submissions",
-                                     data=submission.model_dump_json(), timeout=TIMEOUT,
+        return self.post_body(submission.submission_id, submission.model_dump_json().encode())
+
+    def post_body(self, submission_id: str, body: bytes) -> SubmissionAnswer:
+        """Post a submission's body as it is. A body the destination refused unread (too
+        large) or unparsed (code `refused`: 413, 422) has its signed reason waiting at the
+        submission's status, as every refusal's is: that is the answer."""
+        response = self.session.post(self.base_url + "/submissions", data=body,
+                                     timeout=TIMEOUT,
                                      headers={"Content-Type": "application/json"})
+        if response.status_code in (413, 422) and _code(response) == "refused":
+            return self.status(submission_id)
         response.raise_for_status()
         return SubmissionAnswer.model_validate_json(response.content)
 
@@ -138,6 +146,14 @@ class PortalClient:
 
     def mailbox(self, submission_id: str) -> Mailbox:
         return Mailbox.model_validate(self._get(f"/submissions/{submission_id}/mailbox"))
+
+
+def _code(response: requests.Response) -> str | None:
+    try:
+        code = response.json().get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, str) else None
 
 
 # --- the command line --------------------------------------------------------------------

@@ -13,6 +13,7 @@ from clerk_app import inbox
 from clerk_app.documents import archive_pdf
 from clerk_app.errors import ValidationError
 from clerk_app.letters import code_digest, new_confirmation_code
+from clerk_app.store.db import Store
 from sync.central_errors import CentralUnavailable
 from sync.client import CentralClient
 from sync.engine import SyncEngine
@@ -168,3 +169,29 @@ def test_inbox_works_offline_with_what_was_synced(tmp_path: Path) -> None:
         assert inbox.pending_actions(ws.store) == []
         assert EVENT_PREFIX + REJECT in event(office, sid)
         ws.close()
+
+
+@pytest.mark.parametrize("kind, data", [
+    ("hundesteuer", {"kind": "hundesteuer", "applicant": {"family_name": "Wróbel"}}),
+    ("meldebescheinigung", {"kind": "meldebescheinigung", "applicant": "Wróbel"}),
+    ("adressaenderung", {"applicant": ["Wróbel", "Łukasz"], "new_address": None}),
+], ids=["unknown-kind", "applicant-no-object", "broken-form"])
+def test_an_item_this_program_cannot_read_is_listed_and_refused_plainly(
+        store: Store, kind: str, data: dict[str, object]) -> None:
+    """An item of a kind or form this version does not know (a newer central service):
+    listed, and opening it says so in German instead of failing the inbox."""
+    sid = "00000000-0000-4000-8000-0000000000ff"
+    good = "00000000-0000-4000-8000-0000000000fe"
+    inbox.store_items(store, [
+        {"submission_id": sid, "kind": kind, "seq": 1, "state": "new",
+         "received_at": "2026-12-03T08:00:00+00:00", "data": data},
+        {"submission_id": good, "kind": "meldebescheinigung", "seq": 2, "state": "new",
+         "received_at": "2026-12-03T09:00:00+00:00", "data": REQUESTS["meldebescheinigung"]}])
+    lines = {line.submission_id: line for line in inbox.lines(store)}
+    assert set(lines) == {sid, good}
+    assert lines[good].applicant == "Wróbel, Łukasz"
+    with pytest.raises(ValidationError) as caught:
+        inbox.open_item(store, sid)
+    assert "nicht angezeigt" in caught.value.message_de
+    assert "Wróbel" not in caught.value.message_en  # no personal data in the log
+    assert inbox.open_item(store, good).request.kind == "meldebescheinigung"

@@ -1,11 +1,12 @@
-"""The e-Akte hand-over: finished online applications as an xdomea Abgabe (0401) ZIP, checked
-against the official schema, and the DMS's import confirmation (0402) read back.
+"""The e-Akte hand-over: finished online applications as an xdomea 3.1 Abgabe (0401) ZIP,
+checked against the official schema, and the DMS's import confirmation (0402) read back.
 
-The official xdomea XSD (KoSIT) is not shipped with the tests: its licence is not stated in the
-files this project could obtain. Point XDOMEA_XSD at `xdomea.xsd` of the 3.0.0 release (for
-example from github.com/Landesarchiv-Thueringen/xdomea_toolkit, message_generation/schemes/,
-with the xoev code schema beside it) to validate; without it the tests check the structure the
-schema requires (the required elements, in order) themselves.
+The official xdomea 3.1.0 XSD (KoSIT) is not shipped with the tests: the files carry no licence
+statement of their own (the copy found, github.com/Landesarchiv-Thueringen/x-man,
+server/xsd/3.1.0 with server/xsd/xoev/xoev-code.xsd beside it, sits in a GPL-3.0 repository
+that did not write them), and this project commits no third-party files it has not cleared.
+Point XDOMEA_XSD at `xdomea.xsd` of that release to validate; without it the tests check the
+namespace and the structure the schema requires (the required elements, in order) themselves.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def schema() -> etree.XMLSchema | None:
 
 def check(xml: bytes) -> etree._Element:
     root = etree.fromstring(xml)
+    assert etree.QName(root).namespace == "urn:xoev-de:xdomea:schema:3.1.0"
     validator = schema()
     if validator is not None:
         validator.assertValid(root)

@@ -4,17 +4,19 @@ Up/Down walk the list; each item shown is opened through the core (logged in the
 with its data and the register's matching persons. Alt+B takes it into work (one clerk at a
 time: the central service decides), Alt+E runs the counter service the request asks for,
 prefilled, for the chosen person and records it done (the sealed PDF goes to the citizen's
-portal mailbox, or the cover letter for the post is opened to print), Alt+W accepts an online
-change of address pending identification (the letter with the confirmation code), Alt+L
+portal mailbox, or the cover letter for the post is printed), Alt+W accepts an online change
+of address pending identification (the letter with the confirmation code is printed), Alt+L
 rejects with a reason the citizen is told. Everything runs in the DB worker; the sync sends it.
+Letters print the way documents do (`PrintService.print_letter`): to the remembered printer,
+checked in its queue; without a printer saved privately and opened.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from html import escape
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -40,7 +42,12 @@ from clerk_app.access_report import local_time
 from clerk_app.fees import format_cents
 from clerk_app.ids import uuid7
 from clerk_app.inbox import InboxLine, OpenedItem
-from clerk_app.online_requests import AddressChange, MeldebescheinigungRequest
+from clerk_app.letters import Letter
+from clerk_app.online_requests import (
+    AddressChange,
+    CivilStatusRequest,
+    MeldebescheinigungRequest,
+)
 from clerk_app.services.runner import run_service
 from ui.i18n import tr
 from ui.operation import Op
@@ -50,6 +57,7 @@ if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
 OPEN_STATES = ("new", "in_work", "waiting")
+PrintedLetter = tuple[str, Letter, bytes]  # the print job's (and file's) name, letter, its PDF
 ALL_STATES = (*OPEN_STATES, "done", "rejected")
 
 
@@ -71,8 +79,10 @@ class InboxDialog(QDialog):
         super().__init__(parent or window)
         self.window_ = window
         self.lines: list[InboxLine] = []
+        self.count = ""
         self.opened: OpenedItem | None = None
         self.notice = ""   # what the last action did, shown once the list is read again
+        self.printed = ""  # what became of the last action's letter (printed, saved)
         self.setObjectName("inboxDialog")
         self.setWindowTitle(tr("Posteingang – Online-Anträge"))
         self.setAccessibleName(tr("Posteingang"))
@@ -181,10 +191,24 @@ class InboxDialog(QDialog):
             self.detail.clear()
             self.matches.clear()
             self._set_actions(None)
-        count = tr("{n} Anträge.").format(n=len(lines)) if lines else \
+        self.count = tr("{n} Anträge.").format(n=len(lines)) if lines else \
             tr("Keine Online-Anträge.")
-        self.message.setText(f"{self.notice} {count}" if self.notice else count)
+        self._show_message()
         self.notice = ""
+
+    def _show_message(self) -> None:
+        self.message.setText(" ".join(filter(None, [self.notice, self.printed, self.count])))
+
+    def _print_letter(self, letter: PrintedLetter) -> None:
+        name, content, pdf = letter
+        self.window_.printing.print_letter(name, content, pdf, report=self._printed)
+
+    def _printed(self, text: str) -> None:
+        try:
+            self.printed = f"{self.printed} {text}".strip()
+            self._show_message()
+        except RuntimeError:  # the dialog was closed meanwhile
+            pass
 
     def _open_row(self, row: int) -> None:
         if not 0 <= row < len(self.lines):
@@ -227,7 +251,7 @@ class InboxDialog(QDialog):
 
     def _then_refresh(self, done: str) -> Callable[[object], None]:
         def after(_result: object) -> None:
-            self.notice = done
+            self.notice, self.printed = done, ""
             self.window_.sync.local_work_done()
             self.refresh()
         return after
@@ -258,7 +282,7 @@ class InboxDialog(QDialog):
         command_id = uuid7()   # minted once per press: the worker's answer is idempotent
         cfg, keys = self.window_.cfg, self.window_.printing.seal_keys
 
-        def work(store: Store) -> Path | None:
+        def work(store: Store) -> PostDelivery | None:
             from ui.printing import ensure_original
 
             service, form = inbox.service_form(store, opened, person_id)
@@ -271,14 +295,19 @@ class InboxDialog(QDialog):
             pdf = inbox.mailbox_document(store, command_id) if electronic else None
             inbox.record_outcome(store, opened.line.submission_id, "done", document=pdf,
                                  command_id=command_id)
-            return None if electronic else _cover_letter(store, cfg, opened, person_id,
-                                                         result.documents)
+            return None if electronic else _post_delivery(store, cfg, opened, person_id,
+                                                          result.documents)
 
-        def done(letter: object) -> None:
-            self._then_refresh(tr("Erledigt. Die Antwort geht beim nächsten Abgleich an das "
-                                  "Portal."))(letter)
-            if isinstance(letter, Path):
-                self.window_.printing.opener(letter)
+        def done(post: PostDelivery | None) -> None:
+            said = tr("Erledigt. Die Antwort geht beim nächsten Abgleich an das Portal.")
+            if post is not None and post.letter is None:
+                said += " " + tr("Kein Anschreiben: Die Person hat keine Anschrift im Inland "
+                                 "im Melderegister; bitte die Unterlagen selbst adressieren.")
+            self._then_refresh(said)(post)
+            if post is not None:
+                if post.letter is not None:
+                    self._print_letter(post.letter)
+                self.window_.printing.print_documents(post.documents, report=self._printed)
 
         Op(self, work, done, what="inbox complete").failure(self._say).run(self.window_.db)
 
@@ -289,27 +318,23 @@ class InboxDialog(QDialog):
             return
         cfg, clerk = self.window_.cfg, self.window_.actor.name
 
-        def work(store: Store) -> Path:
+        def work(store: Store) -> PrintedLetter:
             from ui.letter_rendering import letter_pdf
-            from ui.printing import private_folder, write_private_pdf
 
             code = letters.new_confirmation_code()
             assert isinstance(opened.request, AddressChange)
             letter = letters.confirmation_letter(cfg, opened.line.submission_id,
                                                  opened.request, code, date.today(), clerk)
-            path = write_private_pdf(private_folder(cfg),
-                                     f"bestaetigungscode-{opened.line.submission_id[:8]}",
-                                     letter_pdf(letter))
             inbox.record_outcome(store, opened.line.submission_id, "waiting",
                                  "Bestätigungscode per Brief",
                                  confirmation_sha256=letters.code_digest(code))
-            return path
+            return (f"bestaetigungscode-{opened.line.submission_id[:8]}", letter,
+                    letter_pdf(letter))
 
-        def done(path: object) -> None:
+        def done(letter: PrintedLetter) -> None:
             self._then_refresh(tr("Angenommen vorbehaltlich der Bestätigung: der Brief mit "
-                                  "dem Code ist zum Drucken geöffnet."))(path)
-            assert isinstance(path, Path)
-            self.window_.printing.opener(path)
+                                  "dem Code wird gedruckt."))(letter)
+            self._print_letter(letter)
 
         Op(self, work, done, what="inbox confirmation letter").failure(self._say).run(
             self.window_.db)
@@ -331,26 +356,37 @@ class InboxDialog(QDialog):
         self.message.setText(message_de)
 
 
-def _cover_letter(store: Store, cfg: Any, opened: OpenedItem, person_id: str,
-                  documents: tuple[Any, ...]) -> Path | None:
-    """The DIN 5008 cover letter to the register's address, for a document sent by post."""
+@dataclass(frozen=True)
+class PostDelivery:
+    """What goes by post: the cover letter (None without an address in Germany) and the
+    documents in the envelope (by number)."""
+
+    letter: PrintedLetter | None
+    documents: list[str]
+
+
+def _post_delivery(store: Store, cfg: Any, opened: OpenedItem, person_id: str,
+                   documents: tuple[Any, ...]) -> PostDelivery:
+    """The DIN 5008 cover letter to the register's address and the documents it encloses:
+    all the service issued, but for a civil-status certificate only the receipt (the request
+    itself goes to the registry office, which sends the certificate)."""
     from clerk_app.person_record import load_person
     from ui.letter_rendering import letter_pdf
-    from ui.printing import private_folder, write_private_pdf
 
+    forwarded = isinstance(opened.request, CivilStatusRequest)
+    enclosed = [d for d in documents if d.type == "quittung" or not forwarded]
     person = load_person(store, person_id)
-    if not person.current_residences or not documents or \
+    if not person.current_residences or \
             person.current_residences[0].address.country != "DEU":
-        return None
+        return PostDelivery(None, [d.number for d in enclosed])
     address = person.current_residences[0].address
-    title = documents[0].title
     letter = letters.cover_letter(
         cfg, opened.line.submission_id, opened.request,
         f"{person.first_names} {person.family_name}", f"{address.street} "
-        f"{address.house_number}", f"{address.postal_code} {address.city}", title,
-        date.today(), store.actor.name)
-    return write_private_pdf(private_folder(cfg), f"anschreiben-{opened.line.submission_id[:8]}",
-                             letter_pdf(letter))
+        f"{address.house_number}", f"{address.postal_code} {address.city}",
+        [d.title for d in enclosed], date.today(), store.actor.name)
+    return PostDelivery((f"anschreiben-{opened.line.submission_id[:8]}", letter,
+                         letter_pdf(letter)), [d.number for d in enclosed])
 
 
 def item_html(opened: OpenedItem) -> str:

@@ -56,19 +56,21 @@ class PrintOutcome:
         return f"{sent} {lost}" if self.sent else lost
 
 
-def send(printer: QPrinter, models: Sequence[RenderModel]) -> PrintOutcome:
-    """Print each model as its own job on `printer`; RenderError if the printer refuses the
-    painting itself."""
+Job = tuple[str, Callable[[QPrinter], object]]  # the job's name, and what paints it
+
+
+def document_jobs(models: Sequence[RenderModel]) -> list[Job]:
+    """One job per document, named with its number (painting raises RenderError if the
+    printer refuses it)."""
     from ui.rendering import paint
 
     def painter(model: RenderModel) -> Callable[[QPrinter], object]:
         return lambda device: paint(model, device)
 
-    return send_jobs(printer, [(model.number, painter(model)) for model in models])
+    return [(model.number, painter(model)) for model in models]
 
 
-def send_jobs(printer: QPrinter,
-              jobs: Sequence[tuple[str, Callable[[QPrinter], object]]]) -> PrintOutcome:
+def send_jobs(printer: QPrinter, jobs: Sequence[Job]) -> PrintOutcome:
     """Each `(name, paint)` as its own job named `name` on `printer` (a document, a walk-in
     ticket), checked in the queue as the module docstring says."""
     queue = _queue(printer)

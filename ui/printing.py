@@ -10,8 +10,10 @@
 * **Print.** "F5 Drucken" prints the documents of the completed service to the remembered
   printer without a dialog; "Strg+P Druckvorschau …" opens `QPrintPreviewDialog`, where the
   clerk chooses printer, tray and duplex; that choice is remembered per workstation
-  (`PrinterSettings`). The render model is built in the worker; only the painting onto the
-  `QPrinter` happens on the UI thread (the printer's engine wants it there).
+  (`PrinterSettings`). Letters (`print_letter`: the inbox's cover letters and letters with a
+  confirmation code) go the same way as F5, each its own job checked in the queue. The
+  render model is built in the worker; only the painting onto the `QPrinter` happens on the
+  UI thread (the printer's engine wants it there).
 * **No printer** (none installed, as on CI): the archived PDF is written into a private
   folder of this user (`<data_dir>/ausdrucke`, mode 0700, files 0600, named by document
   number), opened with the desktop's PDF viewer, and files there older than a day are deleted
@@ -48,11 +50,12 @@ from clerk_app.withdrawal import PRINTOUTS_FOLDER
 from ui.db_worker import DbWorker
 from ui.i18n import message_text, tr
 from ui.operation import Op
-from ui.print_job import check_jobs, send
+from ui.print_job import Job, check_jobs, document_jobs, send_jobs
 from ui.printer_choice import ask_replacement, duplex_notice, replacement_printer
 
 if TYPE_CHECKING:   # the documents, the seal and the renderer load with the first document
     from clerk_app.documents import RenderModel
+    from clerk_app.letters import Letter
     from clerk_app.seal import SealKey
     from clerk_app.store.db import Store
 
@@ -409,40 +412,71 @@ class PrintService(QObject):
                    message=message_text(de, en)), report)).run(self.db)
 
     def _output(self, items: list[Printable], preview: bool, report: Report | None) -> None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        files = [(f"{i.number}-zweitschrift-{stamp}" if i.model.is_reprint else i.number,
+                  i.pdf) for i in items]
+        models = [item.model for item in items]
+        if not preview:
+            self._print(document_jobs(models), files, report)
+            return
         # The preview's dialog shows the printer and lets the clerk change it: no question.
-        choice = self.settings.load() if preview else self._confirmed_choice()
+        found = self._printer(self.settings.load(), files, report)
+        if found is None:
+            return
+        printer, notice = found
+        since = time.time()
+        if self.preview(printer, models):
+            self.settings.save(choice_of(printer))
+            checked = check_jobs(printer, models, since)
+            said = tr("Gedruckt auf {printer}.").format(
+                printer=printer.printerName() or tr("Standarddrucker")) \
+                if checked.ok else checked.message()
+            self._say(" ".join(filter(None, [said, notice])), report)
+
+    def print_letter(self, name: str, letter: Letter, pdf: bytes, *,
+                     report: Report | None = None) -> None:
+        """A letter (DIN 5008, for the window envelope) the way documents go: to the
+        remembered printer as one job named `name`, checked in its queue; without a printer,
+        `pdf` (the same letter) is saved privately and opened."""
+        from ui.letter_rendering import paint_letter
+
+        self._print([(name, lambda device: paint_letter(letter, device))], [(name, pdf)],
+                    report)
+
+    def _print(self, jobs: Sequence[Job], files: list[tuple[str, bytes]],
+               report: Report | None) -> None:
+        """`jobs` (name, painter) to the remembered printer, each its own job checked in the
+        queue (`print_job`); without a printer `files` (name, PDF) are saved and opened."""
+        choice = self._confirmed_choice()
         if choice is None:
             self._say(tr("Nicht gedruckt: Der gemerkte Drucker ist nicht mehr eingerichtet. "
                          "Strg+P wählt einen anderen Drucker."), report)
             return
-        printer = self.printer_factory(choice)
-        if printer is None:
-            self._save_and_open(items, report)
+        found = self._printer(choice, files, report)
+        if found is None:
             return
-        notice = duplex_notice(printer, choice.duplex, str(self.settings.path),
-                               self.settings.group)
-        models = [item.model for item in items]
+        printer, notice = found
         from ui.rendering import RenderError
 
-        if preview:
-            since = time.time()
-            if self.preview(printer, models):
-                self.settings.save(choice_of(printer))
-                checked = check_jobs(printer, models, since)
-                said = tr("Gedruckt auf {printer}.").format(
-                    printer=printer.printerName() or tr("Standarddrucker")) \
-                    if checked.ok else checked.message()
-                self._say(" ".join(filter(None, [said, notice])), report)
-            return
-
         try:
-            outcome = send(printer, models)
+            outcome = send_jobs(printer, jobs)
         except RenderError as exc:
             log.error("printing failed: %s", exc)
             self._say(tr("Der Drucker hat den Druck abgelehnt. Bitte Drucker prüfen oder "
                          "mit Strg+P einen anderen wählen."), report)
             return
         self._say(" ".join(filter(None, [outcome.message(), notice])), report)
+
+    def _printer(self, choice: PrinterChoice, files: list[tuple[str, bytes]],
+                 report: Report | None) -> tuple[QPrinter, str] | None:
+        """The printer of `choice` and what to say of its duplex; None where there is no
+        printer, after `files` were saved and opened instead."""
+        printer = self.printer_factory(choice)
+        if printer is None:
+            self._save_and_open(files, report)
+            return None
+        return printer, duplex_notice(printer, choice.duplex, str(self.settings.path),
+                                      self.settings.group)
 
     def _confirmed_choice(self) -> PrinterChoice | None:
         """The remembered choice; if its printer was deleted while others exist, the clerk
@@ -473,16 +507,11 @@ class PrintService(QObject):
             dialog.deleteLater()
         return printed
 
-    def _save_and_open(self, items: list[Printable], report: Report | None) -> None:
+    def _save_and_open(self, files: list[tuple[str, bytes]], report: Report | None) -> None:
         folder = self.folder
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-
-        def names(item: Printable) -> str:
-            return f"{item.number}-zweitschrift-{stamp}" if item.model.is_reprint \
-                else item.number
 
         def write(_store: Store) -> list[Path]:
-            return [write_private_pdf(folder, names(i), i.pdf) for i in items]
+            return [write_private_pdf(folder, name, pdf) for name, pdf in files]
 
         def written(paths: list[Path]) -> None:
             shut = [path.name for path in paths if not self.opener(path)]

@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException
 from clerk_app import __version__
 from clerk_app.clerks import ACCESS_LOG_READ, CLERKS_MANAGE, Actor
 from clerk_app.errors import ClerkError
+from sync.fit_protocol import SUBMISSIONS_PATH
 from sync.protocol import (
     ACCEPTED_SCHEMAS,
     API_PREFIX,
@@ -61,6 +62,7 @@ from sync.protocol import (
 from sync.server.central import Caller, Central, CentralError
 from sync.server.clerk_accounts import ClerkAccounts
 from sync.server.intake_keys import PrivateKeyStore
+from sync.server.intake_oversize import oversize_submission
 from sync.server.request_limits import BodyLimit, problem_response
 
 log = logging.getLogger(__name__)
@@ -168,23 +170,29 @@ def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 
         return await call_next(request)
 
     # Outermost: nothing reads a body before its size is known to be allowed.
-    app.add_middleware(BodyLimit, limit=max_body, limits={ARCHIVE_PATH: max_archive})
+    app.add_middleware(BodyLimit, limit=max_body, limits={ARCHIVE_PATH: max_archive},
+                       overflow={SUBMISSIONS_PATH: oversize_submission}
+                       if intake_keys is not None else {})
 
     @app.exception_handler(CentralError)
     async def central_error(_: Request, exc: CentralError) -> JSONResponse:
         return _problem(exc.status, exc.message_de, exc.message_en, exc.code)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) or "body"
                          for e in exc.errors()})[:5]
-        return _problem(422, "Die Anfrage ist unvollständig oder fehlerhaft.",
-                        f"invalid request: {', '.join(fields)}")
+        refused = await _malformed_submission(request, fields)
+        return refused or _problem(422, "Die Anfrage ist unvollständig oder fehlerhaft.",
+                                   f"invalid request: {', '.join(fields)}")
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return _problem(exc.status_code, "Die Anfrage kann die Zentrale nicht beantworten.",
-                        str(exc.detail))
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        refused = await _malformed_submission(request, ["body"]) \
+            if exc.status_code == 400 else None  # the body would not parse
+        return refused or _problem(exc.status_code,
+                                   "Die Anfrage kann die Zentrale nicht beantworten.",
+                                   str(exc.detail))
 
     def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
         return {status: {"model": Problem} for status in statuses}
@@ -369,6 +377,18 @@ def _add_office_keys(app: FastAPI, central: Central) -> None:
 def _session_clerk(request: Request, clerk: Clerk) -> None:
     """Hands the clerk of the request's clerk session to the inbox's routes."""
     request.state.clerk = clerk
+
+
+async def _malformed_submission(request: Request, fields: list[str]) -> JSONResponse | None:
+    """A submission's body the framework could not read as one: the intake refuses it with a
+    signed reason (`intake_http.refuse_malformed`); None for every other request."""
+    if request.method != "POST" or request.url.path != SUBMISSIONS_PATH or \
+            getattr(request.app.state, "intake", None) is None:
+        return None
+    from sync.server.intake_http import refuse_malformed
+
+    error = await refuse_malformed(request, fields)
+    return _problem(error.status, error.message_de, error.message_en, error.code)
 
 
 def _add_intake(app: FastAPI, central: Central, store: PrivateKeyStore) -> None:

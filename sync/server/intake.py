@@ -5,8 +5,12 @@ is answered with what the first delivery got. Each check refuses with a reason c
 back to the portal as a signed "reject-submission" event; the refused submission is kept, still
 encrypted, for inspection (`raw`). The reasons: `wrong-key` (encrypted to no key of this
 destination), `broken-jwe`, `hash-mismatch`, `schema`, `unknown-kind`, `oversize`,
-`attachments` (not the ones the metadata lists). What passes is stored decrypted in the central
-database (encrypted at rest like the register's data) as an inbox item in state "new".
+`attachments` (not the ones the metadata lists), `malformed` (the body is no submission: not
+JSON, nested past reason, fields missing or too many). A body the service cannot read whole
+(oversize, `intake_oversize`) or parse is refused all the same wherever it names its
+submission id; what is kept of it is bounded (its size, its SHA-256, its first bytes: JWEs and
+ids, no plaintext). What passes is stored decrypted in the central database (encrypted at
+rest like the register's data) as an inbox item in state "new".
 
 The inbox's states: new, in_work (claimed by one clerk), waiting (for the citizen), done,
 rejected. Each change takes the next number of the `inbox` counter under its row lock, so a
@@ -21,6 +25,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Callable
@@ -41,6 +46,7 @@ from sync.fit_protocol import (
     JWE_ALGORITHMS,
     REJECT,
     SIGNATURE_ALGORITHMS,
+    SUBMISSION_ID,
     Confirmation,
     InboxClaim,
     InboxItem,
@@ -60,6 +66,7 @@ log = logging.getLogger(__name__)
 MAX_DATA = 64 << 10           # the data JSON of a request, decrypted
 MAX_ATTACHMENT = 2 << 20      # one attachment, decrypted (its JWE fits the body limit)
 MAX_CONFIRM_FAILURES = 5
+KEEP_UNREAD = 4096            # of a body refused unread or unparsed: the first bytes kept
 DESTINATION = "buergerbuero"  # the `iss` of the events
 REASONS_DE = {
     "wrong-key": "Der Antrag ist nicht für den aktuellen Schlüssel des Bürgerbüros "
@@ -70,7 +77,12 @@ REASONS_DE = {
     "unknown-kind": "Diese Antragsart nimmt das Bürgerbüro nicht online entgegen.",
     "oversize": "Der Antrag oder eine Anlage ist zu groß.",
     "attachments": "Die Anlagen passen nicht zu den Angaben des Antrags.",
+    "malformed": "Der Antrag ist nicht im vereinbarten Format übermittelt worden.",
 }
+# Where a body cannot be parsed (or read whole), its id and kind as the portal wrote them.
+ID_IN_BODY = re.compile(rb'"submission_id"\s*:\s*"(' + SUBMISSION_ID[1:-1].encode() + rb')"')
+KIND_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # as the wire form's
+KIND_IN_BODY = re.compile(rb'"kind"\s*:\s*"([A-Za-z0-9_.\-]{1,64})"')
 
 
 class Refusal(Exception):
@@ -149,7 +161,9 @@ class Intake:
         try:
             with self.db.transaction() as tx:
                 if refusal is not None:
-                    self._store_refused(tx, submission, portal, mark, refusal, signer)
+                    self._store_refused(tx, submission.submission_id, portal,
+                                        submission.kind, mark, refusal,
+                                        submission.model_dump_json(), signer)
                 else:
                     assert opened is not None
                     self._store_opened(tx, submission, portal, mark, opened)
@@ -165,6 +179,43 @@ class Intake:
         assert answer is not None
         return answer.model_copy(update={"duplicate": False})
 
+    def refuse_malformed(self, body: bytes, portal: str, fields: list[str]) -> CentralError:
+        """A posted body that is no submission (the web framework could not read it as one:
+        `fields` name what failed): refused with a signed event where it names its id."""
+        try:
+            parsed: Any = json.loads(body)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past reason
+            parsed = None
+        submission_id, kind = identify(parsed, body[:KEEP_UNREAD])
+        return self.refuse_unread(
+            submission_id, portal, kind,
+            Refusal("malformed", f"not a submission: {', '.join(fields[:5]) or 'body'}"),
+            {"size": len(body), "sha256": hashlib.sha256(body).hexdigest(),
+             "first_bytes": body[:KEEP_UNREAD].decode("utf-8", "replace")})
+
+    def refuse_unread(self, submission_id: str | None, portal: str, kind: str,
+                      refusal: Refusal, kept: dict[str, Any]) -> CentralError:
+        """Refuse a body that is not (or not wholly) read as a submission: with a signed event
+        where it named its id (the portal learns why), and kept as `kept` says (bounded).
+        Returns the CentralError for the portal (413 or 422, code `refused`); raises a 409 if
+        the id is another submission's."""
+        status = 413 if refusal.code == "oversize" else 422
+        refused = CentralError(status, REASONS_DE[refusal.code], refusal.detail, "refused")
+        log.warning("submission refused unread: %s (%s)", refusal.code, refusal.detail)
+        if submission_id is None:
+            return refused
+        mark = _sha256(json.dumps({"unread": refusal.code, "sha256": kept.get("sha256"),
+                                   "size": kept.get("size")}))
+        if self._known(submission_id, portal, mark) is None:
+            signer = self.keys.signing_key()
+            try:
+                with self.db.transaction() as tx:
+                    self._store_refused(tx, submission_id, portal, kind, mark, refusal,
+                                        json.dumps({"unread": True, **kept}), signer)
+            except INTEGRITY_ERRORS:
+                self._known(submission_id, portal, mark)  # 409 unless the same body won
+        return refused
+
     def open(self, submission: Submission) -> Opened:
         """Decrypt and check every part; Refusal names the first problem."""
         keys = self.keys.decryption_keys()
@@ -173,7 +224,8 @@ class Intake:
         _check_hash(metadata.get("data_hash"), raw_data, "data")
         declared = metadata.get("attachments", [])
         if not isinstance(declared, list) or \
-                sorted(str(a.get("attachment_id")) for a in declared if isinstance(a, dict)) \
+                not all(isinstance(a, dict) for a in declared) or \
+                sorted(str(a.get("attachment_id")) for a in declared) \
                 != sorted(a.attachment_id for a in submission.attachments):
             raise Refusal("attachments", "attachments differ from the metadata's list")
         by_id = {str(a["attachment_id"]): a for a in declared}
@@ -201,7 +253,8 @@ class Intake:
             plain = jwe.decrypt_compact(token, keys, registry=_registry(limit)).plaintext
         except InvalidKeyIdError:
             raise Refusal("wrong-key", f"{part} is encrypted to an unknown key") from None
-        except (JoseError, ValueError, TypeError, KeyError):
+        except (JoseError, ValueError, TypeError, KeyError, RecursionError):
+            # RecursionError: a protected header nested past reason.
             raise Refusal("broken-jwe", f"{part} cannot be decrypted") from None
         if plain is None or len(plain) > limit:
             raise Refusal("oversize" if plain else "broken-jwe", f"{part} too large or empty")
@@ -220,14 +273,14 @@ class Intake:
                        (submission.submission_id, attachment_id, filename, media_type,
                         content))
 
-    def _store_refused(self, tx: Tx, submission: Submission, portal: str, mark: str,
-                       refusal: Refusal, signer: RSAKey) -> None:
+    def _store_refused(self, tx: Tx, submission_id: str, portal: str, kind: str, mark: str,
+                       refusal: Refusal, raw: str, signer: RSAKey) -> None:
         tx.execute("INSERT INTO submissions (submission_id, portal, kind, fingerprint, "
                    "received_at, state, reason, refusal_code, raw) "
                    "VALUES (?, ?, ?, ?, ?, 'refused', ?, ?, ?)",
-                   (submission.submission_id, portal, submission.kind[:64], mark, _now(),
-                    refusal.detail, refusal.code, submission.model_dump_json()))
-        self._event(tx, signer, submission.submission_id, REJECT,
+                   (submission_id, portal, kind[:64], mark, _now(), refusal.detail,
+                    refusal.code, raw))
+        self._event(tx, signer, submission_id, REJECT,
                     {"problems": [{"type": refusal.code, "title": REASONS_DE[refusal.code],
                                    "detail": refusal.detail}]})
 
@@ -423,10 +476,23 @@ def _items(tx: Tx, where: str, params: tuple[Any, ...]) -> list[InboxItem]:
     return items
 
 
+def identify(parsed: Any, head: bytes) -> tuple[str | None, str]:
+    """(submission id, kind) of a body that is no valid submission: from the parsed object
+    where there is one, else as the first bytes of the raw body name them; (None, "") if it
+    names no well-formed id."""
+    if isinstance(parsed, dict):
+        sid, kind = parsed.get("submission_id"), parsed.get("kind")
+        return (sid if isinstance(sid, str) and re.fullmatch(SUBMISSION_ID[1:-1], sid)
+                else None, kind if isinstance(kind, str) and KIND_NAME.fullmatch(kind) else "")
+    found, kind_found = ID_IN_BODY.search(head), KIND_IN_BODY.search(head)
+    return (found.group(1).decode() if found else None,
+            kind_found.group(1).decode() if kind_found else "")
+
+
 def _json(raw: bytes) -> Any:
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise Refusal("schema", "not JSON") from None
     if not isinstance(data, dict):
         raise Refusal("schema", "not a JSON object")

@@ -1,8 +1,10 @@
 """The intake on HTTP: portals' routes under /fit/v1 (portal token), the inbox under /v1.
 
 Portals authenticate with the bearer token IT issued them (`clerk-app central portal-token`);
-they see only their own submissions. Workstations reach the inbox with their device token and
-the sync's version headers, like every /v1 route.
+they see only their own submissions. A posted body that is no submission is refused with a
+signed reason where it names its id (`refuse_malformed`, called by the service's handler of
+malformed requests), an oversize one likewise (`intake_oversize`). Workstations reach the
+inbox with their device token and the sync's version headers, like every /v1 route.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from sync.fit_protocol import (
     FIT_PREFIX,
     SUBMISSION_ID,
+    SUBMISSIONS_PATH,
     Confirmation,
     InboxClaim,
     InboxItem,
@@ -33,7 +36,6 @@ from sync.server.intake import Intake
 
 portal_bearer = HTTPBearer(auto_error=False, scheme_name="portalToken",
                            description="The portal token IT issued.")
-SUBMISSIONS_PATH = f"{FIT_PREFIX}/submissions"
 Id = Annotated[str, Path(pattern=SUBMISSION_ID)]
 B = TypeVar("B", InboxClaim, InboxOutcome)
 
@@ -80,6 +82,19 @@ def portal_routes(intake: Intake) -> APIRouter:
         return intake.mailbox(submission_id, name)
 
     return router
+
+
+async def refuse_malformed(request: Request, fields: list[str]) -> CentralError:
+    """The refusal of a posted body that is no submission (`fields`: what failed): a 401 for
+    a caller that is no portal, else the intake's (with its signed event where the body
+    names its submission id)."""
+    intake: Intake = request.app.state.intake
+    try:
+        portal = _portal(request, await portal_bearer(request))
+        body = await request.body()
+        return await run_in_threadpool(intake.refuse_malformed, body, portal, fields)
+    except CentralError as exc:
+        return exc
 
 
 def _as_session_clerk(request: Request, body: B) -> B:

@@ -3,7 +3,10 @@
 An unauthenticated 100 MB POST must not cost the service 100 MB (nor a JSON parser's
 multiple of it): this ASGI layer refuses a body whose declared length is too large at once, and
 counts the bytes of one without a declared length as they arrive, refusing as soon as the limit
-is passed. Only then does the app see the body. Refusals are 413 in the `Problem` shape.
+is passed. Only then does the app see the body. Refusals are 413 in the `Problem` shape, but
+for paths with an `overflow` handler: a POST there that passes the limit is handed to it
+with what was read so far, to answer as it must (the intake refuses an oversize submission
+with a signed reason, `intake_oversize`).
 Requests to the open booking API are also limited in number per client (`RateLimit`, 429).
 """
 
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,19 +26,33 @@ def problem_response(status: int, problem: Problem) -> JSONResponse:
     return JSONResponse(status_code=status, content=problem.model_dump(exclude_none=True))
 
 
-def _too_large(limit: int) -> JSONResponse:
+def too_large(limit: int) -> JSONResponse:
     return problem_response(413, Problem(
         message_de="Die Anfrage ist zu groß für die Zentrale.",
         message_en=f"request body larger than {limit} bytes"))
 
 
-class BodyLimit:
-    """At most `limit` bytes of body per request (`limits`: other limits for some paths)."""
+# (scope, the body read so far, whether more follows, receive, the limit) -> the answer
+Overflow = Callable[[Scope, bytes, bool, Receive, int], Awaitable[JSONResponse]]
 
-    def __init__(self, app: ASGIApp, *, limit: int, limits: Mapping[str, int]) -> None:
+
+class BodyLimit:
+    """At most `limit` bytes of body per request (`limits`: other limits for some paths;
+    `overflow`: who answers a POST past the limit on some paths)."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, limits: Mapping[str, int],
+                 overflow: Mapping[str, Overflow] | None = None) -> None:
         self.app = app
         self.limit = limit
         self.limits = dict(limits)
+        self.overflow = dict(overflow or {})
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int,
+                      seen: bytes, more: bool) -> None:
+        handler = self.overflow.get(scope["path"]) if scope.get("method") == "POST" else None
+        response = too_large(limit) if handler is None else \
+            await handler(scope, seen, more, receive, limit)
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,7 +67,7 @@ class BodyLimit:
                     message_en="invalid Content-Length"))(scope, receive, send)
                 return
             if int(declared) > limit:
-                await _too_large(limit)(scope, receive, send)
+                await self._refuse(scope, receive, send, limit, b"", True)
                 return
         chunks: list[bytes] = []
         size = 0
@@ -61,7 +78,9 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _too_large(limit)(scope, receive, send)
+                chunks.append(chunk)
+                await self._refuse(scope, receive, send, limit, b"".join(chunks),
+                                   bool(message.get("more_body", False)))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
