@@ -1,26 +1,39 @@
 """Attacks on the central service from outside, beyond tests/test_central_trust.py (issue 10):
 a device that uses a Klärfall decision to get a command through that the centre refused for
-its clerk. Real service process on SQLite and PostgreSQL, workstations over real HTTP.
+its clerk; a withdrawn workstation whose next contact is a clerk's login. Real service
+process on SQLite and PostgreSQL, workstations over real HTTP.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
 
+from clerk_app.config import load_config
 from clerk_app.ids import uuid7
+from clerk_app.keys import write_secret_file
+from clerk_app.withdrawal import MARKER, PRINTOUTS_FOLDER
 from sync.protocol import RESOLUTION_COMMAND, Command, CommandResult
 from sync.server.central import Central
 from sync.server.clerk_accounts import ClerkAccounts
 from tests.sync_support import (
+    ROOT,
     Workstation,
     central_database,
     meldebescheinigung,
     running_central,
     ummeldung,
 )
+from ui.login_screen import LoginDialog
 
 SECRECY = datetime(2026, 1, 15).date()
 
@@ -81,3 +94,65 @@ def _status(central: Central, command_id: str) -> str:
     with central.db.transaction(write=False) as tx:
         return str(tx.execute("SELECT status FROM commands WHERE command_id = ?",
                               (command_id,))[0][0])
+
+
+# --- a withdrawn workstation: the clerk's login is a contact too ---------------------------------
+
+@contextmanager
+def stolen_laptop(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A production workstation (register, key file, token, a printout) that IT withdrew while
+    it was switched off: (its data folder, its settings)."""
+    with running_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path / "srv",
+                         residents=10) as (server, central):
+        folder = tmp_path / "laptop"
+        ws = Workstation(folder, "register", central, server.url)   # folder/register.db
+        ws.sync()
+        write_secret_file(folder / "register.key", ws.key)
+        write_secret_file(folder / "device.token", ws.token)
+        ws.close()
+        (folder / PRINTOUTS_FOLDER).mkdir()
+        (folder / PRINTOUTS_FOLDER / "MB-1.pdf").write_bytes(b"%PDF-1.7")
+        assert central.revoke_device("register") == 1
+        yield folder, {"mode": "production", "workstation": "register",
+                       "central_url": server.url, "key_file": str(folder / "register.key"),
+                       "device_token_file": str(folder / "device.token")}
+
+
+def _destroyed(folder: Path) -> None:
+    left = {p.name for p in folder.iterdir()}
+    assert not left & {"register.db", "register.key", "device.token", PRINTOUTS_FOLDER}, left
+    assert MARKER in left
+
+
+def test_a_stolen_workstation_is_destroyed_by_the_login_at_its_next_start(tmp_path: Path) -> None:
+    """Whoever starts it next gets as far as the login, which asks the centre. That contact
+    destroys the register (key, file, printouts) as a sync would, says so in German, and
+    nothing opens afterwards (a real `clerk-app` process)."""
+    with stolen_laptop(tmp_path) as (folder, settings):
+        base = [sys.executable, "-m", "clerk_app", "--data-dir", str(folder),
+                *[a for k, v in settings.items() for a in ("--set", f'{k}="{v}"')]]
+
+        def clerk_app(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([*base, *args], input="dieb\ngeraten\n", cwd=ROOT,
+                                  capture_output=True, text=True, timeout=120)
+
+        started = clerk_app("search", "Muster")
+        assert started.returncode == 2 and "Traceback" not in started.stderr
+        assert "zurückgezogen" in started.stderr, started.stderr
+        _destroyed(folder)
+        again = clerk_app("search", "Muster")
+        assert again.returncode == 2 and "zurückgezogen" in again.stderr
+
+
+def test_the_window_s_login_destroys_a_withdrawn_workstation_and_gives_way_to_the_notice(
+        tmp_path: Path, qtbot: QtBot) -> None:
+    with stolen_laptop(tmp_path) as (folder, settings):
+        dialog = LoginDialog(load_config({**settings, "data_dir": str(folder)}))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.login.setText("dieb")
+        dialog.password.setText("geraten")
+        qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=30_000)
+        assert dialog.result() == QDialog.DialogCode.Rejected and dialog.session is None
+        _destroyed(folder)
