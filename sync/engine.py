@@ -95,6 +95,9 @@ BOOTSTRAP_PAGE = 2000
 # one such write (some 0.05 s), not for a page or the whole register.
 WRITE_CHUNK = 250
 DISCARDED = "Klärfall: zentrale Fassung übernommen, die Änderung hier wurde verworfen."
+UNSENDABLE = ("Der Vorgang ist auf diesem Arbeitsplatz fehlerhaft gespeichert und kann nicht an "
+              "die Zentrale übertragen werden; bitte die zentrale Fassung übernehmen und den "
+              "Vorgang neu erfassen.")
 
 
 def _now() -> str:
@@ -237,7 +240,7 @@ class SyncEngine:
     def push(self, report: SyncReport) -> None:
         last_seq = 0
         while True:
-            batch, archives, last_seq = self._next_batch(last_seq)
+            batch, archives, last_seq = self._next_batch(last_seq, report)
             if not batch and not archives:
                 report.waiting = int(self.store.conn.execute(
                     "SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0])
@@ -271,9 +274,12 @@ class SyncEngine:
                 set_setting(self.store, ACCESS_LOG_SENT, str(receipt.last_id))
             report.logged += len(entries)
 
-    def _next_batch(self, after: int) -> tuple[list[Command], list[Command], int]:
+    def _next_batch(self, after: int,
+                    report: SyncReport) -> tuple[list[Command], list[Command], int]:
         """The next commands to send, in outbox order, skipping those that wait for a
-        Klärfall (and everything after them on the same persons)."""
+        Klärfall (and everything after them on the same persons). A row the protocol refuses
+        to carry (written damaged) becomes a Klärfall here: sent, it would have the whole
+        batch refused at every sync."""
         blocked = _blocked_persons(self.store)
         # Read lazily, up to a full batch: fetching every pending row for every batch made a
         # long offline day's push quadratic in its length.
@@ -282,10 +288,17 @@ class SyncEngine:
             "ORDER BY seq", (after,))
         batch: list[Command] = []
         archives: list[Command] = []
+        unsendable: list[str] = []
         try:
             for row in rows:
-                command = outbox_command(row[1:])
                 after = int(row[0])
+                try:
+                    command = outbox_command(row[1:])
+                except ValueError:  # pydantic's ValidationError, or a damaged JSON column
+                    log.error("outbox command %s cannot be sent: damaged", row[1])
+                    unsendable.append(str(row[1]))
+                    blocked |= _persons_of(row[-1])
+                    continue
                 if command.type == ARCHIVE_COMMAND:
                     archives.append(command)
                 elif command.type != RESOLUTION_COMMAND and blocked & set(command.persons):
@@ -296,6 +309,12 @@ class SyncEngine:
                     break
         finally:
             rows.close()  # ends the read at once, before the batch's write transaction
+        if unsendable:
+            with self.store.transaction():
+                for command_id in unsendable:
+                    self._record(CommandResult(command_id=command_id, status="rejected",
+                                               final_status="rejected", reason=UNSENDABLE),
+                                 report)
         return batch, archives, after
 
     def _upload(self, command: Command, report: SyncReport) -> None:

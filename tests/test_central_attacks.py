@@ -6,12 +6,14 @@ process on SQLite and PostgreSQL, workstations over real HTTP.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -22,6 +24,7 @@ from clerk_app.config import load_config
 from clerk_app.ids import uuid7
 from clerk_app.keys import write_secret_file
 from clerk_app.withdrawal import MARKER, PRINTOUTS_FOLDER
+from sync.engine import open_conflicts
 from sync.protocol import RESOLUTION_COMMAND, Command, CommandResult
 from sync.server.central import Central
 from sync.server.clerk_accounts import ClerkAccounts
@@ -156,3 +159,37 @@ def test_the_window_s_login_destroys_a_withdrawn_workstation_and_gives_way_to_th
         qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=30_000)
         assert dialog.result() == QDialog.DialogCode.Rejected and dialog.session is None
         _destroyed(folder)
+
+
+# --- the wedge: one outbox row the protocol refuses ----------------------------------------------
+
+@pytest.mark.parametrize("poison", [{"n": 2**70}, {"deep": json.loads("[" * 40 + "]" * 40)}],
+                         ids=["huge-number", "deep-nesting"])
+def test_an_outbox_row_the_centre_cannot_take_does_not_hold_back_the_rest(
+        tmp_path: Path, poison: dict[str, Any]) -> None:
+    """A command stored here whose payload the protocol refuses (a number beyond 64 bits, a
+    nesting deeper than the centre takes; an older version wrote it, or a disk error): it
+    becomes a Klärfall with a German reason, and the commands after it (on other persons)
+    still reach the centre."""
+    with running_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path / "srv",
+                         residents=10) as (server, central):
+        ws = Workstation(tmp_path / "ws", "ws1", central, server.url)
+        try:
+            ws.sync()
+            first, second = ws.persons(5)[-2:]
+            bad = ws.run("meldebescheinigung", meldebescheinigung(first)).command_id
+            good = ws.run("meldebescheinigung", meldebescheinigung(second)).command_id
+            with ws.store.transaction():
+                payload = json.loads(ws.store.conn.execute(
+                    "SELECT payload FROM outbox WHERE command_id = ?", (bad,)).fetchone()[0])
+                ws.store.conn.execute("UPDATE outbox SET payload = ? WHERE command_id = ?",
+                                      (json.dumps({**payload, **poison}), bad))
+            report = ws.sync()
+            assert report.problem_de() is None and report.rejected == 1
+            assert ws.status_of(good) == "applied" and _status(central, good) == "applied"
+            assert ws.status_of(bad) == "rejected"
+            [conflict] = [c for c in open_conflicts(ws.store) if c["command_id"] == bad]
+            assert "fehlerhaft gespeichert" in conflict["reason"]
+            assert ws.sync().waiting == 0
+        finally:
+            ws.close()
