@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
@@ -23,9 +24,18 @@ from pytestqt.qtbot import QtBot
 from clerk_app.config import load_config
 from clerk_app.ids import uuid7
 from clerk_app.keys import write_secret_file
+from clerk_app.store.migrations import SCHEMA_VERSION
 from clerk_app.withdrawal import MARKER, PRINTOUTS_FOLDER
 from sync.engine import open_conflicts
-from sync.protocol import RESOLUTION_COMMAND, Command, CommandResult
+from sync.protocol import (
+    API_PREFIX,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    RESOLUTION_COMMAND,
+    SCHEMA_HEADER,
+    Command,
+    CommandResult,
+)
 from sync.server.central import Central
 from sync.server.clerk_accounts import ClerkAccounts
 from tests.sync_support import (
@@ -193,3 +203,36 @@ def test_an_outbox_row_the_centre_cannot_take_does_not_hold_back_the_rest(
             assert ws.sync().waiting == 0
         finally:
             ws.close()
+
+
+# --- the archive's larger body limit is for enrolled workstations only ---------------------------
+
+def test_the_archive_s_larger_limit_needs_an_enrolled_workstation_s_token(tmp_path: Path) -> None:
+    """An archived PDF may be larger than a command, but only an enrolled workstation may send
+    that much: without a token (or with a made-up one) a body above the common limit is
+    refused unread, else a dozen anonymous uploads cost the service gigabytes."""
+    with running_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path / "srv") as (
+            server, central):
+        ws = Workstation(tmp_path / "ws", "ws1", central, server.url)
+        archive = json.dumps({
+            "command_id": uuid7(), "type": "archive_document", "device": "x", "clerk": "c",
+            "created_at": datetime.now(UTC).isoformat(),
+            "payload": {"pdf_base64": "A" * (6 << 20), "sha256": "0" * 64}}).encode()
+        versions = {PROTOCOL_HEADER: str(PROTOCOL_VERSION), SCHEMA_HEADER: str(SCHEMA_VERSION),
+                    "Content-Type": "application/json"}
+
+        def upload(token: str | None, body: Any) -> requests.Response:
+            auth = {"Authorization": f"Bearer {token}"} if token else {}
+            return requests.post(f"{server.url}{API_PREFIX}/archive", data=body,
+                                 headers={**versions, **auth}, timeout=60)
+
+        def chunks() -> Iterator[bytes]:   # no Content-Length
+            yield from (archive[i:i + (1 << 20)] for i in range(0, len(archive), 1 << 20))
+
+        for token in (None, "erfunden"):
+            for body in (archive, chunks()):
+                answer = upload(token, body)
+                assert answer.status_code == 413, answer.text[:200]
+                assert answer.json()["message_de"]
+        assert upload(ws.token, archive).status_code == 200
+        ws.close()
