@@ -25,6 +25,7 @@ from clerk_app.config import load_config
 from clerk_app.ids import uuid7
 from clerk_app.keys import write_secret_file
 from clerk_app.store.migrations import SCHEMA_VERSION
+from clerk_app.store.outbox import append_outbox
 from clerk_app.withdrawal import MARKER, PRINTOUTS_FOLDER
 from sync.engine import open_conflicts
 from sync.protocol import (
@@ -35,6 +36,7 @@ from sync.protocol import (
     SCHEMA_HEADER,
     Command,
     CommandResult,
+    PushRequest,
 )
 from sync.server.central import Central
 from sync.server.clerk_accounts import ClerkAccounts
@@ -43,6 +45,7 @@ from tests.sync_support import (
     Workstation,
     central_database,
     meldebescheinigung,
+    outbox_commands,
     running_central,
     ummeldung,
 )
@@ -236,3 +239,49 @@ def test_the_archive_s_larger_limit_needs_an_enrolled_workstation_s_token(tmp_pa
                 assert answer.json()["message_de"]
         assert upload(ws.token, archive).status_code == 200
         ws.close()
+
+
+# --- the wedge: a body the centre finds too large ------------------------------------------------
+
+def test_a_command_too_large_for_the_centre_does_not_stop_the_sync(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the centre's limits set low (64 KiB): an archived PDF larger than the archive
+    limit, and a batch of commands larger than the body limit. The batch goes in smaller
+    parts; the PDF becomes a Klärfall with a German reason; the commands after it and the
+    pull go on (before, every sync ended at the 413 as 'refused', for good)."""
+    machine = tmp_path / "machine.toml"
+    machine.write_text("central_max_body_kb = 64\ncentral_max_archive_kb = 64\n")
+    monkeypatch.setenv("CLERK_APP_MACHINE_CONFIG", str(machine))
+    with running_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path / "srv",
+                         residents=30) as (server, central):
+        ws, other = (Workstation(tmp_path / n, n, central, server.url) for n in ("ws1", "ws2"))
+        try:
+            ws.sync()
+            other.sync()
+            persons = ws.persons(30)
+            issued = ws.run("meldebescheinigung", meldebescheinigung(persons[0]))
+            pdf = "A" * (100 << 10)
+            with ws.store.transaction():
+                append_outbox(ws.store, (big := uuid7()), "archive_document", {
+                    "document_number": issued.documents[0].number, "kind": "original",
+                    "issued_command_id": issued.command_id, "sha256": "0" * 64,
+                    "pdf_base64": pdf}, datetime.now(UTC))
+            # Certificates with a long purpose: one batch of them is larger than 64 KiB.
+            later = [ws.run("meldebescheinigung", {**meldebescheinigung(p),
+                                                   "purpose": "Vorlage " + "x" * 190}).command_id
+                     for p in persons[1:-1] for _ in range(3)]
+            assert len(PushRequest(commands=outbox_commands(ws)[:100]).model_dump_json()) \
+                > 64 << 10
+            moved = other.run("ummeldung", ummeldung(persons[-1], other.street("Palmstraße")))
+            other.sync()
+            report = ws.sync()
+            assert ws.status_of(big) == "rejected"
+            [conflict] = [c for c in open_conflicts(ws.store) if c["command_id"] == big]
+            assert "zu groß" in conflict["reason"]
+            assert {ws.status_of(c) for c in [issued.command_id, *later]} == {"applied"}
+            assert {_status(central, c) for c in later} == {"applied"}
+            assert report.pulled and moved.command_id
+            assert persons[-1] in report.changed
+        finally:
+            ws.close()
+            other.close()
