@@ -285,3 +285,32 @@ def test_a_command_too_large_for_the_centre_does_not_stop_the_sync(
         finally:
             ws.close()
             other.close()
+
+
+# --- the embedded central database: a lost key is not replaced by a new one ----------------------
+
+def test_a_central_database_whose_key_is_missing_is_not_given_a_new_key(tmp_path: Path) -> None:
+    """The key file of an existing embedded central database is gone (not restored yet, a
+    container secret not mounted yet): the service says so in German and makes no new key,
+    which could never open the database and would stand where the real one belongs."""
+    data = tmp_path / "data"
+
+    def central(*args: str, key_file: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "clerk_app", "--data-dir", str(data), "--set",
+             f'central_key_file="{key_file}"', "central", *args, "--database",
+             f"sqlite:///{tmp_path / 'central.db'}"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    key_file = tmp_path / "secrets" / "central.key"
+    key_file.parent.mkdir()
+    assert central("enrol-code", "--device", "S1", key_file=key_file).returncode == 0
+    kept = key_file.read_text()
+    key_file.unlink()
+    refused = central("enrol-code", "--device", "S2", key_file=key_file)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "Schlüssel" in refused.stderr and str(key_file) in refused.stderr
+    assert not key_file.exists()
+    key_file.write_text(kept)
+    key_file.chmod(0o600)
+    assert central("devices", key_file=key_file).returncode == 0
