@@ -166,15 +166,19 @@ CENTRAL_KEY_ENV = "CLERK_APP_CENTRAL_KEY"
 def central_key(cfg: Config, database: Path) -> str:
     """The key of the central service's embedded (SQLite) database, handled as a register key:
     the environment (`CLERK_APP_CENTRAL_KEY`, for a container's secret), IT's
-    `central_key_file`, the demo's file beside the database, or the OS keyring."""
+    `central_key_file`, the demo's file beside the database, or the OS keyring. A key is made
+    only for a new database: one made for an existing database whose key is missing (not
+    restored yet, a secret not mounted yet) could never open it, and would stand where the
+    real key belongs."""
     from_env = os.environ.get(CENTRAL_KEY_ENV, "").strip()
     if from_env:
         return from_env
+    create = not database.exists()
     if cfg.central_key_file:
-        return file_key(Path(cfg.central_key_file), create=True)
+        return file_key(Path(cfg.central_key_file), create=create)
     if cfg.is_demo:
-        return file_key(database.with_name(database.name + ".key"), create=True)
-    return _keyring_key(f"central:{database.resolve()}", create=True)
+        return file_key(database.with_name(database.name + ".key"), create=create)
+    return _keyring_key(f"central:{database.resolve()}", create=create)
 
 
 def _keyring_key(account: str, *, create: bool) -> str:

@@ -17,3 +17,8 @@ class CentralRefused(ClerkError):
 class DeviceRevoked(CentralRefused):
     """IT withdrew this workstation centrally (lost or stolen): it destroys what it holds
     (`clerk_app.withdrawal`)."""
+
+
+class TooLarge(CentralRefused):
+    """The request's body is larger than the central service takes (413): sent in smaller
+    parts, or, one command alone, set aside as a Klärfall (never sent again and again)."""

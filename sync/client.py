@@ -17,7 +17,7 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from clerk_app.store.migrations import SCHEMA_VERSION
-from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked
+from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked, TooLarge
 from sync.fit_protocol import InboxClaim, InboxItem, InboxOutcome, InboxPage
 from sync.protocol import (
     API_PREFIX,
@@ -123,15 +123,17 @@ class CentralClient:
 
     @staticmethod
     def _refusal(response: requests.Response) -> CentralRefused:
+        # Too large whoever says so (the service, or a reverse proxy in front of it).
+        refusal = TooLarge if response.status_code == 413 else CentralRefused
         try:
             problem = response.json()
-            refusal = DeviceRevoked if response.status_code == 403 and \
-                problem.get("code") == DEVICE_REVOKED else CentralRefused
+            if response.status_code == 403 and problem.get("code") == DEVICE_REVOKED:
+                refusal = DeviceRevoked
             return refusal(str(problem["message_de"]), str(problem["message_en"]))
         except (ValueError, KeyError, TypeError, AttributeError):
-            return CentralRefused(f"Die Zentrale hat die Anfrage abgelehnt "
-                                  f"(HTTP {response.status_code}).",
-                                  f"central service refused: HTTP {response.status_code}")
+            return refusal(f"Die Zentrale hat die Anfrage abgelehnt "
+                           f"(HTTP {response.status_code}).",
+                           f"central service refused: HTTP {response.status_code}")
 
     def update_notice(self) -> bytes | None:
         """The central service's signed update notice as published, unverified (see

@@ -56,7 +56,7 @@ from clerk_app.store.db import Store, background_job, let_writers_in
 from clerk_app.store.outbox import append_outbox
 from sync import aggregates, inbox_sync
 from sync.aggregates import HOUSEHOLD, PERSON
-from sync.central_errors import CentralRefused, CentralUnavailable
+from sync.central_errors import CentralRefused, CentralUnavailable, TooLarge
 from sync.client import CentralClient
 from sync.protocol import (
     ARCHIVE_COMMAND,
@@ -95,6 +95,12 @@ BOOTSTRAP_PAGE = 2000
 # one such write (some 0.05 s), not for a page or the whole register.
 WRITE_CHUNK = 250
 DISCARDED = "Klärfall: zentrale Fassung übernommen, die Änderung hier wurde verworfen."
+TOO_LARGE = ("Der Vorgang ist zu groß für die Zentrale und kann nicht übertragen werden; bitte "
+             "die IT verständigen (Grenze der Zentrale: central_max_body_kb bzw. "
+             "central_max_archive_kb).")
+UNSENDABLE = ("Der Vorgang ist auf diesem Arbeitsplatz fehlerhaft gespeichert und kann nicht an "
+              "die Zentrale übertragen werden; bitte die zentrale Fassung übernehmen und den "
+              "Vorgang neu erfassen.")
 
 
 def _now() -> str:
@@ -236,15 +242,26 @@ class SyncEngine:
 
     def push(self, report: SyncReport) -> None:
         last_seq = 0
+        size = self.batch   # halved while the centre finds a batch too large (413)
         while True:
-            batch, archives, last_seq = self._next_batch(last_seq)
+            start = last_seq
+            batch, archives, last_seq = self._next_batch(last_seq, report, size)
             if not batch and not archives:
                 report.waiting = int(self.store.conn.execute(
                     "SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0])
                 return
             settled: list[bool] = []
             if batch:
-                answer = self.client.push(batch)
+                try:
+                    answer = self.client.push(batch)
+                except TooLarge:
+                    if len(batch) == 1:
+                        self._set_aside(batch[0].command_id, TOO_LARGE, report)
+                        size = self.batch
+                    else:
+                        size = len(batch) // 2
+                    last_seq = start   # the same commands again, fewer at a time
+                    continue
                 report.pushed += len(batch)
                 with _central_transaction(self.store):
                     settled = [self._record_isolated(result, report)
@@ -271,9 +288,12 @@ class SyncEngine:
                 set_setting(self.store, ACCESS_LOG_SENT, str(receipt.last_id))
             report.logged += len(entries)
 
-    def _next_batch(self, after: int) -> tuple[list[Command], list[Command], int]:
+    def _next_batch(self, after: int, report: SyncReport,
+                    size: int) -> tuple[list[Command], list[Command], int]:
         """The next commands to send, in outbox order, skipping those that wait for a
-        Klärfall (and everything after them on the same persons)."""
+        Klärfall (and everything after them on the same persons). A row the protocol refuses
+        to carry (written damaged) becomes a Klärfall here: sent, it would have the whole
+        batch refused at every sync."""
         blocked = _blocked_persons(self.store)
         # Read lazily, up to a full batch: fetching every pending row for every batch made a
         # long offline day's push quadratic in its length.
@@ -282,25 +302,37 @@ class SyncEngine:
             "ORDER BY seq", (after,))
         batch: list[Command] = []
         archives: list[Command] = []
+        unsendable: list[str] = []
         try:
             for row in rows:
-                command = outbox_command(row[1:])
                 after = int(row[0])
+                try:
+                    command = outbox_command(row[1:])
+                except ValueError:  # pydantic's ValidationError, or a damaged JSON column
+                    unsendable.append(str(row[1]))
+                    blocked |= _persons_of(row[-1])
+                    continue
                 if command.type == ARCHIVE_COMMAND:
                     archives.append(command)
                 elif command.type != RESOLUTION_COMMAND and blocked & set(command.persons):
                     blocked |= set(command.persons)
                 else:
                     batch.append(command)
-                if len(batch) >= self.batch or len(archives) >= self.batch:
+                if len(batch) >= size or len(archives) >= self.batch:
                     break
         finally:
             rows.close()  # ends the read at once, before the batch's write transaction
+        for command_id in unsendable:
+            self._set_aside(command_id, UNSENDABLE, report)
         return batch, archives, after
 
     def _upload(self, command: Command, report: SyncReport) -> None:
         """One archived document's file; a refusal becomes a Klärfall, never a blocked queue."""
-        receipt = self.client.archive(command)
+        try:
+            receipt = self.client.archive(command)
+        except TooLarge:
+            self._set_aside(command.command_id, TOO_LARGE, report)
+            return
         with self.store.transaction():
             if receipt.status in ("applied", "duplicate"):
                 self.store.conn.execute(
@@ -310,6 +342,14 @@ class SyncEngine:
             else:
                 self._record(CommandResult(command_id=receipt.command_id,
                                            status=receipt.status, reason=receipt.reason), report)
+
+    def _set_aside(self, command_id: str, reason: str, report: SyncReport) -> None:
+        """A command the centre will never take, however often sent: a Klärfall (`reason`,
+        German), and the outbox goes on without it."""
+        log.error("command %s cannot be sent to the central service; set aside", command_id)
+        with self.store.transaction():
+            self._record(CommandResult(command_id=command_id, status="rejected",
+                                       final_status="rejected", reason=reason), report)
 
     def _record_isolated(self, result: CommandResult, report: SyncReport) -> bool:
         """`_record`, alone in a savepoint: an answer that cannot be stored leaves its command

@@ -149,6 +149,11 @@ class LoginDialog(QDialog):
         self.accept()
 
     def _on_failed(self, message: str) -> None:
+        from clerk_app.withdrawal import is_withdrawn
+
+        if is_withdrawn(self.cfg):   # the login's contact with the centre withdrew it
+            self.reject()            # the start shows the notice (`ui.start_window.run`)
+            return
         self.ok.setEnabled(True)
         self.message.setText(message)
         field = self.new_password if self.new_password.isVisible() else self.password

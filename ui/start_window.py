@@ -281,8 +281,8 @@ def run(cfg: Config) -> int:
         return 1
     while True:
         session = _log_in(cfg)
-        if session is None:
-            return 0   # the clerk closed the login
+        if session is None:   # the clerk closed the login, or the centre withdrew it meanwhile
+            return show_withdrawn(cfg) if is_withdrawn(cfg) else 0
         code, logged_out = _run_window(cfg, session, app)
         if not logged_out:
             return code

@@ -279,7 +279,7 @@ class Central:
             return self._final(tx, command, "rejected", refusal), seq
         if command.type == RESOLUTION_COMMAND:
             reads.stale()  # the decision writes by its own path and settles later commands
-            return self._resolve(tx, command, seq)
+            return self._resolve(tx, command, seq, clerks)
         if command.type == ARCHIVE_COMMAND:
             return self._archive(tx, command), seq
         if command.type == QUEUE_COMMAND:
@@ -399,7 +399,8 @@ class Central:
 
     # --- Klärfälle -------------------------------------------------------------------------
 
-    def _resolve(self, tx: Tx, command: Received, seq: int) -> tuple[CommandResult, int]:
+    def _resolve(self, tx: Tx, command: Received, seq: int,
+                 clerks: CommandClerks) -> tuple[CommandResult, int]:
         """The clerk's decision on a conflicted or rejected command (a Klärfall) of the
         deciding device's own.
 
@@ -411,7 +412,9 @@ class Central:
         as any command), provided the central versions of all persons it touches are still
         those the clerk saw (`central_versions`; a person the clerk was not shown must still
         be at the command's base version); otherwise the Klärfall comes back with the newer
-        central versions. Records a device sends with its decision are never taken.
+        central versions. Records a device sends with its decision are never taken. Nor does
+        a decision get a command through that its clerk may not run (`clerks`): 'local' comes
+        back as a Klärfall naming the refusal, 'central' records nothing of the command.
         """
         try:
             decision = Decision.model_validate(command.payload)
@@ -434,9 +437,11 @@ class Central:
                           clerk_claimed=bool(claimed))
         state = self._hydrate(tx, target)
         decided = set(target.persons)
+        refusal = clerks.refusal(target)
         if decision.decision == "local":
-            outcome = merged(target, sandbox().replay(target, state, force=True, supersede=True),
-                             state, base_state(tx, target, state))
+            outcome = Outcome("rejected", reason=refusal) if refusal is not None else merged(
+                target, sandbox().replay(target, state, force=True, supersede=True), state,
+                base_state(tx, target, state))
             touched = decided | {i for kind, i, _ in outcome.changed if kind == PERSON}
             again = self._moved_on(tx, target, touched, decision.central_versions)
             if again is None and outcome.status != "applied":
@@ -451,7 +456,9 @@ class Central:
             decided = touched
             final = "applied"
         else:
-            outcome, final = self._ledger_only(target, state), "discarded"
+            outcome = self._ledger_only(target, state) if refusal is None else \
+                Outcome("applied", result={})
+            final = "discarded"
         _, seq = self._settle(tx, target, state, outcome, seq, final=final)
         tx.executemany("INSERT INTO settled_commands (command_id, by_command, device, "
                        "decision, persons) VALUES (?, ?, ?, ?, ?) "

@@ -169,8 +169,16 @@ def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 
                     f"incompatible client: protocol {protocol}, schema {schema}")
         return await call_next(request)
 
+    def enrolled(token: str) -> bool:
+        try:
+            central.authenticate(token)
+        except CentralError:
+            return False
+        return True
+
     # Outermost: nothing reads a body before its size is known to be allowed.
     app.add_middleware(BodyLimit, limit=max_body, limits={ARCHIVE_PATH: max_archive},
+                       enrolled=enrolled,
                        overflow={SUBMISSIONS_PATH: oversize_submission}
                        if intake_keys is not None else {})
 

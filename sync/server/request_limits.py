@@ -6,7 +6,9 @@ counts the bytes of one without a declared length as they arrive, refusing as so
 is passed. Only then does the app see the body. Refusals are 413 in the `Problem` shape, but
 for paths with an `overflow` handler: a POST there that passes the limit is handed to it
 with what was read so far, to answer as it must (the intake refuses an oversize submission
-with a signed reason, `intake_oversize`).
+with a signed reason, `intake_oversize`). A path's larger limit (the archive's PDFs) is for an
+enrolled workstation's token only: without one, a dozen anonymous uploads would have the
+service hold gigabytes before refusing them.
 Requests to the open booking API are also limited in number per client (`RateLimit`, 429).
 """
 
@@ -16,6 +18,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,15 +40,28 @@ Overflow = Callable[[Scope, bytes, bool, Receive, int], Awaitable[JSONResponse]]
 
 
 class BodyLimit:
-    """At most `limit` bytes of body per request (`limits`: other limits for some paths;
-    `overflow`: who answers a POST past the limit on some paths)."""
+    """At most `limit` bytes of body per request (`limits`: larger limits for some paths, for
+    requests whose bearer token `enrolled` accepts; `overflow`: who answers a POST past the
+    limit on some paths)."""
 
     def __init__(self, app: ASGIApp, *, limit: int, limits: Mapping[str, int],
+                 enrolled: Callable[[str], bool],
                  overflow: Mapping[str, Overflow] | None = None) -> None:
         self.app = app
         self.limit = limit
         self.limits = dict(limits)
+        self.enrolled = enrolled
         self.overflow = dict(overflow or {})
+
+    async def _limit(self, scope: Scope, headers: Mapping[bytes, bytes]) -> int:
+        larger = self.limits.get(scope["path"])
+        if larger is None:
+            return self.limit
+        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return self.limit
+        # Off the event loop: the token is looked up in the database.
+        return larger if await run_in_threadpool(self.enrolled, token.strip()) else self.limit
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int,
                       seen: bytes, more: bool) -> None:
@@ -58,8 +74,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limits.get(scope["path"], self.limit)
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        limit = await self._limit(scope, headers)
+        declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 await problem_response(400, Problem(
