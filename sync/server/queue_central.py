@@ -222,13 +222,13 @@ class CentralQueue:
 
     def events_after(self, location: str, after: int, limit: int = 200) -> list[dict[str, Any]]:
         """The feed's events of `location` numbered above `after`, oldest first."""
-        with self.db.transaction(write=False) as tx:
+        with self.db.transaction(write=False, pipelined=True) as tx:
             rows = tx.execute("SELECT seq, data FROM queue_events WHERE location = ? AND "
                               "seq > ? ORDER BY seq LIMIT ?", (location, after, limit))
         return [{**json.loads(data), "seq": int(seq)} for seq, data in rows]
 
     def last_event(self, location: str) -> int:
-        with self.db.transaction(write=False) as tx:
+        with self.db.transaction(write=False, pipelined=True) as tx:
             rows = tx.execute("SELECT event_seq FROM queue_locations WHERE location = ?",
                               (location,))
         return int(rows[0][0]) if rows else 0
@@ -239,7 +239,7 @@ class CentralQueue:
         spec = self.config.ticket_group(group)
         check_priority(priority)
         day = self.today().isoformat()
-        with self.db.transaction() as tx:
+        with self.db.transaction(pipelined=True) as tx:
             # One statement counts on and locks the group's day: two printers at once get
             # two numbers.
             number, issued = tx.execute(
@@ -265,7 +265,7 @@ class CentralQueue:
 
     def check_in(self, code: str, who: Who) -> Visit:
         number = read_check_in_code(code)
-        with self.db.transaction() as tx:
+        with self.db.transaction(pipelined=True) as tx:
             visit = self._visit_by_number(tx, number)
             if visit.day != self.today().isoformat():
                 raise ValidationError(f"Der Termin ist am "
@@ -282,7 +282,7 @@ class CentralQueue:
         now = self.clock()
         claim = claim_next(self.db.dialect, spec, self.today().isoformat(), now,
                            self.config.settings)
-        with self.db.transaction() as tx:
+        with self.db.transaction(pipelined=True) as tx:
             # One round trip: the counter's lock, the request id taken (a second request
             # with the same id waits here for this one's commit, then finds it answered),
             # and the first in line claimed.
@@ -311,7 +311,7 @@ class CentralQueue:
         forward, finish, cancel, link): the core's step on the visit's locked row."""
         if action in (Action.BOOK, Action.DRAW, Action.CHECK_IN):
             raise QueueRefusal(422, "Diese Aktion geht so nicht.", "action not allowed here")
-        with self.db.transaction() as tx:
+        with self.db.transaction(pipelined=True) as tx:
             visit = self._change(tx, visit_id, action, who, options)
         self.on_commit(visit.location)
         return visit
@@ -516,7 +516,8 @@ class CentralQueue:
                  (event.id, visit.id, event.at.isoformat(timespec="milliseconds"),
                   json.dumps(data), visit.location))
         if self.db.dialect == "postgresql":
-            tx.write("SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, visit.location))
+            tx.write("SELECT pg_notify(?, location || ' ' || event_seq) FROM queue_locations "
+                     "WHERE location = ?", (NOTIFY_CHANNEL, visit.location))
 
     def _day_start(self) -> str:
         zone = self.config.settings.zone
