@@ -106,8 +106,10 @@ class QueueClient:
 
     # --- changing --------------------------------------------------------------------------
 
-    def draw_ticket(self, group: str, *, priority: int = 1) -> Visit:
-        return self._changed("POST", "/tickets", TicketRequest(group=group, priority=priority))
+    def draw_ticket(self, group: str, *, priority: int = 1,
+                    request_id: str | None = None) -> Visit:
+        return self._changed("POST", "/tickets", TicketRequest(
+            group=group, priority=priority, request_id=request_id))
 
     def check_in(self, code: str) -> Visit:
         return self._changed("POST", "/check-in", CheckInRequest(code=code))

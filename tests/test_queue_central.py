@@ -155,6 +155,20 @@ def test_a_double_press_calls_one_citizen(stations: list[Workstation]) -> None:
     assert one.finish(called.id, "c1", []).state is VisitState.FINISHED
 
 
+def test_a_double_press_draws_one_ticket(stations: list[Workstation]) -> None:
+    one, two = (QueueClient(s.client) for s in stations)
+    key = uuid7()
+    with ThreadPoolExecutor(4) as pool:  # the same press sent four times at once
+        drawn = list(pool.map(lambda _: QueueClient(CentralClient(
+            stations[0].url, stations[0].token)).draw_ticket("W", request_id=key), range(4)))
+    assert len({v.id for v in drawn}) == 1 and drawn[0].label == "W001"
+    assert one.draw_ticket("W", request_id=key).id == drawn[0].id
+    assert one.draw_ticket("W", request_id=uuid7()).label == "W002"
+    with pytest.raises(CentralRefused):
+        two.draw_ticket("W", request_id=key)  # another device's request id
+    assert len(one.visits_today("amt")) == 2
+
+
 def test_a_call_reaches_the_other_workstation_within_a_second_and_after_an_outage(
         centre: tuple[CentralServer, Central], stations: list[Workstation]) -> None:
     server, _ = centre

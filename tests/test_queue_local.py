@@ -87,6 +87,16 @@ def test_a_counter_calls_only_visits_for_its_services(queue: LocalQueue) -> None
     assert called.clerk == "mmuster" and called.call_count == 1
 
 
+def test_a_double_press_never_draws_two_tickets(queue: LocalQueue, store: Store) -> None:
+    key = uuid7()
+    first = queue.draw_ticket("A", request_id=key)
+    again = queue.draw_ticket("A", request_id=key, priority=3)
+    assert again == first and first.label == "A001"
+    assert queue.draw_ticket("A", request_id=uuid7()).label == "A002"  # the next press
+    assert len(queue.visits(MAIN)) == 2
+    assert len(outbox(store)) == 2  # one ticket, one change for the centre
+
+
 def test_a_double_press_never_calls_two(queue: LocalQueue) -> None:
     queue.draw_ticket("A")
     queue.draw_ticket("A")

@@ -131,7 +131,8 @@ def queue_routes(queue: CentralQueue, waker: FeedWaker, prefix: str,
     @router.post("/tickets", response_model=VisitAnswer)
     async def ticket(body: TicketRequest, caller: Device, actor: Clerk) -> VisitAnswer:
         return _visit(await run(lambda: queue.draw_ticket(
-            body.group, who(caller, actor, None), priority=body.priority)))
+            body.group, who(caller, actor, None), priority=body.priority,
+            request_id=body.request_id, device_id=caller.device_id)))
 
     @router.post("/check-in", response_model=VisitAnswer)
     async def check_in(body: CheckInRequest, caller: Device, actor: Clerk) -> VisitAnswer:

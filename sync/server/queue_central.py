@@ -235,11 +235,18 @@ class CentralQueue:
 
     # --- changing it ----------------------------------------------------------------------------
 
-    def draw_ticket(self, group: str, who: Who, *, priority: int = 1) -> Visit:
+    def draw_ticket(self, group: str, who: Who, *, priority: int = 1,
+                    request_id: str | None = None, device_id: str = "") -> Visit:
+        """A walk-in ticket; `request_id` again (a double press, a retry) answers with the
+        same ticket, never a second one."""
         spec = self.config.ticket_group(group)
         check_priority(priority)
         day = self.today().isoformat()
         with self.db.transaction(pipelined=True) as tx:
+            if request_id and not tx.execute(*self._take_request(request_id, device_id)):
+                answered = self._answered(tx, request_id, device_id)
+                assert answered is not None  # a ticket request always has its visit
+                return answered
             # One statement counts on and locks the group's day: two printers at once get
             # two numbers.
             number, issued = tx.execute(
@@ -260,6 +267,8 @@ class CentralQueue:
             with tx.pipeline():
                 self._insert(tx, visit)
                 self._event(tx, visit, creation_event(visit, Action.DRAW, who, uuid7()))
+                if request_id:
+                    self._answer(tx, request_id, visit)
         self.on_commit(spec.location)
         return visit
 
@@ -286,12 +295,9 @@ class CentralQueue:
             # One round trip: the counter's lock, the request id taken (a second request
             # with the same id waits here for this one's commit, then finds it answered),
             # and the first in line claimed.
-            _, fresh, chosen = tx.execute_all([
-                self._counter_lock(counter),
-                ("INSERT INTO queue_requests (request_id, device_id, visit_id, at) VALUES "
-                 "(?, ?, NULL, ?) ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
-                 (request_id, device_id, now.isoformat())),
-                claim])
+            _, fresh, chosen = tx.execute_all([self._counter_lock(counter),
+                                               self._take_request(request_id, device_id),
+                                               claim])
             if not fresh:
                 return self._answered(tx, request_id, device_id)
             if not chosen:
@@ -300,8 +306,7 @@ class CentralQueue:
             with tx.pipeline():  # the writes go together: one round trip to PostgreSQL
                 called = self._step(tx, Visit.from_json(json.loads(chosen[0][0])),
                                     Action.CALL, replace(who, counter=counter), {})
-                tx.write("UPDATE queue_requests SET visit_id = ? WHERE request_id = ?",
-                         (called.id, request_id))
+                self._answer(tx, request_id, called)
         self.on_commit(spec.location)
         return called
 
@@ -447,6 +452,17 @@ class CentralQueue:
             return "SELECT 1", ()
         key = hashlib.blake2b(f"queue-counter:{counter}".encode(), digest_size=8).digest()
         return "SELECT pg_advisory_xact_lock(?)", (int.from_bytes(key, "big", signed=True),)
+
+    def _take_request(self, request_id: str, device_id: str) -> tuple[str, tuple[Any, ...]]:
+        """The statement that claims `request_id` for this change (a row, if it is new). A
+        second request with the same id waits for this one's commit and then gets no row."""
+        return ("INSERT INTO queue_requests (request_id, device_id, visit_id, at) VALUES "
+                "(?, ?, NULL, ?) ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
+                (request_id, device_id, self.clock().isoformat()))
+
+    def _answer(self, tx: Tx, request_id: str, visit: Visit) -> None:
+        tx.write("UPDATE queue_requests SET visit_id = ? WHERE request_id = ?",
+                 (visit.id, request_id))
 
     def _answered(self, tx: Tx, request_id: str, device_id: str) -> Visit | None:
         """The answer already given to `request_id` (a double press, a retry)."""
