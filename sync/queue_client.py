@@ -37,6 +37,7 @@ from sync.queue_protocol import (
     CallNextRequest,
     CallsAnswer,
     CheckInRequest,
+    ServiceCompletedRequest,
     TicketRequest,
     VisitActionRequest,
     VisitAnswer,
@@ -158,6 +159,13 @@ class QueueClient:
         return self._act(visit_id, VisitActionRequest(
             action="link", counter=counter, command_id=command_id, command_type=command_type,
             person_id=person_id))
+
+    def complete_service(self, visit_id: str, counter: str, command_id: str,
+                         command_type: str, person_id: str | None = None) -> Visit:
+        return self._changed("POST", f"/visits/{visit_id}/service-completed",
+                             ServiceCompletedRequest(counter=counter, command_id=command_id,
+                                                     command_type=command_type,
+                                                     person_id=person_id))
 
     def _act(self, visit_id: str, body: VisitActionRequest) -> Visit:
         return self._changed("POST", f"/visits/{visit_id}/actions", body)

@@ -51,6 +51,16 @@ class VisitActionRequest(BaseModel):
     reason: Text = ""
 
 
+class ServiceCompletedRequest(BaseModel):
+    """A counter service completed for the visit at `counter` (appear, link, finish: one
+    transaction at the centre)."""
+
+    counter: Code
+    command_id: RequestId
+    command_type: Code
+    person_id: RequestId | None = None
+
+
 class VisitAnswer(BaseModel):
     visit: dict[str, Any] | None
 

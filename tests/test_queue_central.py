@@ -153,6 +153,14 @@ def test_a_double_press_calls_one_citizen(stations: list[Workstation]) -> None:
     assert linked.commands == (command,) and linked.services_done == ("lang",)
     assert linked.person_id == person
     assert one.finish(called.id, "c1", []).state is VisitState.FINISHED
+    # A counter service completed for the next one: appeared, linked, finished at once.
+    following = one.call_next("c1", uuid7())
+    assert following is not None
+    with pytest.raises(CentralRefused):
+        two.complete_service(following.id, "c2", uuid7(), "anmeldung")  # not its counter
+    done = one.complete_service(following.id, "c1", command, "anmeldung", person)
+    assert done.state is VisitState.FINISHED and done.commands == (command,)
+    assert done.services_done == ("lang",) and done.person_id == person
 
 
 def test_a_double_press_draws_one_ticket(stations: list[Workstation]) -> None:

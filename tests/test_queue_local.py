@@ -15,6 +15,7 @@ from clerk_app.queue.booking_codes import format_booking_number, qr_payload
 from clerk_app.queue.configuration import packaged_queue_config
 from clerk_app.queue.local_queue import QUEUE_COMMAND, LocalQueue
 from clerk_app.queue.states import Action, VisitState
+from clerk_app.queue.visits import Visit, VisitEvent
 from clerk_app.store.db import Store
 from tests.queue_support import MONDAY_9, Clock, booking, refused
 
@@ -202,6 +203,40 @@ def test_finishing_ticks_the_services_done_and_linked_commands(queue: LocalQueue
     assert done.services_done == ("meldebescheinigung",)  # Anmeldung was not ticked
     with refused(ValidationError, "abgeschlossen: er kann nicht storniert"):
         queue.cancel(visit.id)
+
+
+def test_completing_the_last_service_finishes_the_visit_in_one_transaction(
+        queue: LocalQueue, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    appointment = booking(MAIN, MONDAY_9, ("anmeldung", "meldebescheinigung"))
+    queue.import_visits([appointment])
+    queue.check_in(appointment.label)
+    visit = queue.call_next("schalter_1", uuid7())
+    assert visit is not None
+    with refused(ValidationError, "nicht an diesem Schalter"):
+        queue.complete_service(visit.id, "schalter_3", uuid7(), "anmeldung")
+    first = queue.complete_service(visit.id, "schalter_1", uuid7(), "anmeldung", "p-17")
+    assert first.state is VisitState.IN_SERVICE and first.services_done == ("anmeldung",)
+    assert first.person_id == "p-17"
+    before = len(outbox(store))
+    # The finishing step fails (a full disk, a crash): nothing of this completion stays.
+    written = LocalQueue._write
+
+    def failing(self: LocalQueue, visit: Visit, event: VisitEvent, *, new: bool) -> None:
+        if event.action is Action.FINISH:
+            raise OSError("disk full")
+        written(self, visit, event, new=new)
+
+    monkeypatch.setattr(LocalQueue, "_write", failing)
+    with pytest.raises(OSError):
+        queue.complete_service(visit.id, "schalter_1", uuid7(), "meldebescheinigung")
+    assert queue.visit(visit.id) == first and len(outbox(store)) == before
+    monkeypatch.undo()
+    command = uuid7()
+    done = queue.complete_service(visit.id, "schalter_1", command, "meldebescheinigung")
+    assert done.state is VisitState.FINISHED and command in done.commands
+    assert done.services_done == ("anmeldung", "meldebescheinigung")
+    actions = [row["event"]["action"] for row in outbox(store)[before:]]  # type: ignore[index]
+    assert actions == ["link", "finish"]
 
 
 def test_finishing_needs_at_least_one_service(queue: LocalQueue) -> None:

@@ -31,6 +31,7 @@ from clerk_app.queue.visits import (
     VisitEvent,
     Who,
     check_priority,
+    complete_service,
     creation_event,
     step,
 )
@@ -264,6 +265,23 @@ class LocalQueue:
                             command_service=self.config.service_for_command(command_type),
                             person_id=person_id)
 
+    def complete_service(self, visit_id: str, counter: str, command_id: str,
+                         command_type: str, person_id: str | None = None) -> Visit:
+        """A counter service was completed for the visit at `counter`: appeared if it was
+        only called, the command linked, finished once nothing is left open; one
+        transaction (`clerk_app.queue.visits.complete_service`)."""
+        with self.store.transaction():
+            visit = self.visit(visit_id)
+            self._check_at(visit, counter)
+            steps = complete_service(
+                visit, self._who(counter), self.config.settings, event_ids=uuid7,
+                command_id=command_id,
+                command_service=self.config.service_for_command(command_type),
+                person_id=person_id)
+            for new, event in steps:
+                self._write(new, event, new=False)
+        return steps[-1][0]
+
     # --- from the centre -------------------------------------------------------------------
 
     def import_visits(self, visits: Iterable[Visit]) -> int:
@@ -311,16 +329,20 @@ class LocalQueue:
 
     def _apply(self, visit: Visit, action: Action, counter: str | None,
                **kwargs: Any) -> Visit:
-        if action in (Action.APPEAR, Action.NOT_APPEARED, Action.RECALL, Action.FINISH) and \
-                visit.state in AT_COUNTER and counter and visit.counter and \
-                visit.counter != counter:
-            raise ValidationError(f"Nr. {visit.label} ist an {self._counter_name(visit.counter)}"
-                                  " aufgerufen, nicht an diesem Schalter.",
-                                  "visit is at another counter", "counter")
+        if action in (Action.APPEAR, Action.NOT_APPEARED, Action.RECALL, Action.FINISH):
+            self._check_at(visit, counter)
         new, event = step(visit, action, self._who(counter), self.config.settings,
                           event_id=uuid7(), **kwargs)
         self._write(new, event, new=False)
         return new
+
+    def _check_at(self, visit: Visit, counter: str | None) -> None:
+        """A visit called or in service is this counter's to mark, no other's."""
+        if visit.state in AT_COUNTER and counter and visit.counter and \
+                visit.counter != counter:
+            raise ValidationError(f"Nr. {visit.label} ist an {self._counter_name(visit.counter)}"
+                                  " aufgerufen, nicht an diesem Schalter.",
+                                  "visit is at another counter", "counter")
 
     def _write(self, visit: Visit, event: VisitEvent, *, new: bool) -> None:
         """The visit, its event and the outbox row, in the caller's transaction."""

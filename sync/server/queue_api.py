@@ -29,6 +29,7 @@ from sync.queue_protocol import (
     CancelAnswer,
     CancelRequest,
     CheckInRequest,
+    ServiceCompletedRequest,
     SlotLine,
     SlotsAnswer,
     TicketRequest,
@@ -159,6 +160,13 @@ def queue_routes(queue: CentralQueue, waker: FeedWaker, prefix: str,
             options["reason"] = body.reason
         return _visit(await run(queue.act, visit_id, Action(body.action),
                                 who(caller, actor, body.counter), options))
+
+    @router.post("/visits/{visit_id}/service-completed", response_model=VisitAnswer)
+    async def completed(visit_id: IdPath, body: ServiceCompletedRequest, caller: Device,
+                        actor: Clerk) -> VisitAnswer:
+        return _visit(await run(queue.complete_service, visit_id,
+                                who(caller, actor, body.counter), body.command_id,
+                                body.command_type, body.person_id))
 
     return router
 

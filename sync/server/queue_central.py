@@ -49,6 +49,7 @@ from clerk_app.queue.visits import (
     Who,
     call_in,
     check_priority,
+    complete_service,
     creation_event,
     step,
 )
@@ -321,6 +322,26 @@ class CentralQueue:
         self.on_commit(visit.location)
         return visit
 
+    def complete_service(self, visit_id: str, who: Who, command_id: str, command_type: str,
+                         person_id: str | None = None) -> Visit:
+        """A counter service was completed for the visit at `who.counter`: appeared if it
+        was only called, the command linked, finished once nothing is left open; one
+        transaction (`clerk_app.queue.visits.complete_service`)."""
+        with self.db.transaction(pipelined=True) as tx:
+            visit = self._claim(tx, visit_id)
+            self._check_at(visit, who)
+            steps = complete_service(
+                visit, replace(who, at=self.clock()), self.config.settings, event_ids=uuid7,
+                command_id=command_id,
+                command_service=self.config.service_for_command(command_type),
+                person_id=person_id)
+            with tx.pipeline():
+                self._update(tx, steps[-1][0])
+                for new, event in steps:
+                    self._event(tx, new, event)
+        self.on_commit(visit.location)
+        return steps[-1][0]
+
     def absorb(self, tx: Tx, payload: Mapping[str, Any]) -> dict[str, Any]:
         """A change a workstation made in its own queue (offline, mobile office), arriving
         through its outbox: the event is kept once (its id is unique); the visit is taken if
@@ -421,11 +442,8 @@ class CentralQueue:
 
     def _step(self, tx: Tx, visit: Visit, action: Action, who: Who,
               options: Mapping[str, Any]) -> Visit:
-        if action in (Action.APPEAR, Action.NOT_APPEARED, Action.RECALL, Action.FINISH) and \
-                visit.state in AT_COUNTER and who.counter and visit.counter and \
-                visit.counter != who.counter:
-            raise QueueRefusal(409, f"Nr. {visit.label} ist an einem anderen Schalter "
-                                    "aufgerufen.", "visit is at another counter")
+        if action in (Action.APPEAR, Action.NOT_APPEARED, Action.RECALL, Action.FINISH):
+            self._check_at(visit, who)
         kwargs = dict(options)
         if action is Action.LINK:
             kwargs["command_service"] = self.config.service_for_command(
@@ -435,6 +453,13 @@ class CentralQueue:
         self._update(tx, new)
         self._event(tx, new, event)
         return new
+
+    def _check_at(self, visit: Visit, who: Who) -> None:
+        """A visit called or in service is its counter's to mark, no other's."""
+        if visit.state in AT_COUNTER and who.counter and visit.counter and \
+                visit.counter != who.counter:
+            raise QueueRefusal(409, f"Nr. {visit.label} ist an einem anderen Schalter "
+                                    "aufgerufen.", "visit is at another counter")
 
     def _check_counter_free(self, tx: Tx, counter: str) -> None:
         busy = self._at_counter(tx, counter)

@@ -185,14 +185,8 @@ def finish_with_commands(queue: QueueBackend, counter: str, command_id: str,
     visit (the service it carries out is ticked; the citizen served, `person_id`, is
     remembered), and once no requested service is left
     open the visit is finished: finishing the service finishes the visit. A visit still
-    only called has plainly appeared. Three steps, each its own transaction (the core's
-    rule): cut off in between, the panel shows the visit in service with its services
-    ticked, and the clerk finishes it with one key."""
+    only called has plainly appeared. One transaction (`complete_service`): all of it, or
+    nothing and the clerk is told."""
     visit = queue.at_counter(counter)
-    if visit is None:
-        return
-    if visit.state is VisitState.CALLED:
-        queue.appear(visit.id, counter)
-    linked = queue.link_command(visit.id, command_id, command_type, counter, person_id)
-    if not linked.open_services:
-        queue.finish(visit.id, counter, linked.services_done)
+    if visit is not None:
+        queue.complete_service(visit.id, counter, command_id, command_type, person_id)
