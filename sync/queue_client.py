@@ -105,6 +105,15 @@ class QueueClient:
         return _visits(self.client._call("GET", f"{QUEUE_PATH}/locations/{location}/bookings",
                                          VisitsAnswer, params={"day": day.isoformat()}))
 
+    def visits_between(self, first: date, last: date,
+                       location: str | None = None) -> list[Visit]:
+        """The whole office's visits of the period, without names (for the statistics)."""
+        params = {"first": first.isoformat(), "last": last.isoformat()}
+        if location:
+            params["location"] = location
+        return _visits(self.client._call("GET", f"{QUEUE_PATH}/statistics/visits",
+                                         VisitsAnswer, params=params))
+
     # --- changing --------------------------------------------------------------------------
 
     def draw_ticket(self, group: str, *, priority: int = 1,

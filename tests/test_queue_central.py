@@ -177,6 +177,27 @@ def test_a_double_press_draws_one_ticket(stations: list[Workstation]) -> None:
     assert len(one.visits_today("amt")) == 2
 
 
+def test_the_office_s_statistics_come_from_the_centre_without_names(
+        stations: list[Workstation]) -> None:
+    one, two = (QueueClient(s.client) for s in stations)
+    slot = free_slots(two.client.base_url)[0]["start"]
+    assert book(two.client.base_url, slot, "Erika Mustermann").status_code == 200
+    for queue, counter in ((one, "c1"), (two, "c2")):
+        queue.draw_ticket("W")
+        called = queue.call_next(counter, uuid7())
+        assert called is not None
+        queue.appear(called.id, counter)
+        queue.finish(called.id, counter, ["lang"])
+    today = datetime.now(BERLIN).date()
+    office = one.visits_between(today, today + timedelta(days=1))
+    assert len(office) == 3 and not any(v.name or v.contact for v in office)
+    assert {v.counter for v in office if v.state is VisitState.FINISHED} == {"c1", "c2"}
+    assert len(one.visits_between(today, today, "amt")) == 2
+    with pytest.raises(CentralRefused) as refusal:
+        one.visits_between(today, today - timedelta(days=1))
+    assert "Zeitraum" in refusal.value.message_de
+
+
 def test_a_call_reaches_the_other_workstation_within_a_second_and_after_an_outage(
         centre: tuple[CentralServer, Central], stations: list[Workstation]) -> None:
     server, _ = centre

@@ -116,6 +116,14 @@ def queue_routes(queue: CentralQueue, waker: FeedWaker, prefix: str,
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})
 
+    @router.get("/statistics/visits", response_model=VisitsAnswer)
+    async def statistics(first: date, last: date, _: Device,
+                         location: Annotated[str | None, Query(
+                             max_length=64, pattern=r"^[A-Za-z0-9_]+$")] = None
+                         ) -> VisitsAnswer:
+        found = await run(queue.visits_between, first, last, location)
+        return VisitsAnswer(visits=[v.to_json() for v in found])
+
     @router.get("/counters/{counter}/line", response_model=VisitsAnswer)
     async def line(counter: CodePath, _: Device) -> VisitsAnswer:
         found = await run(queue.waiting_line, counter)

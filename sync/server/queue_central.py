@@ -59,6 +59,7 @@ from sync.server.storage import Database, Tx
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "queue_events"
+STATISTICS_MAX_DAYS = 366
 PERSONAL = ("name", "contact")
 _VISIT_COLUMNS = ("location", "day", "state", "label", "booking_number", "counter", "kind",
                   "priority", "queued_at", "appointment_at", "target_counter", "open_services",
@@ -190,6 +191,25 @@ class CentralQueue:
         return [Visit.from_json(json.loads(r[0])) for r in rows]
 
     # --- reading the shared queue -------------------------------------------------------------
+
+    def visits_between(self, first: date, last: date,
+                       location: str | None = None) -> list[Visit]:
+        """The visits of the days `first`..`last` (of `location`, else all), without name
+        and contact: what the office's statistics are computed from."""
+        if last < first or (last - first).days > STATISTICS_MAX_DAYS:
+            raise ValidationError(f"Der Zeitraum muss zwischen einem und "
+                                  f"{STATISTICS_MAX_DAYS + 1} Tagen lang sein.",
+                                  "statistics period out of range", "first")
+        sql = "SELECT data FROM queue_visits WHERE day BETWEEN ? AND ?"
+        params = [first.isoformat(), last.isoformat()]
+        if location:
+            self.config.location(location)
+            sql += " AND location = ?"
+            params.append(location)
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute(sql + " ORDER BY day, id", params)
+        return [Visit.from_json(public_visit(Visit.from_json(json.loads(r[0]))))
+                for r in rows]
 
     def visit(self, visit_id: str) -> Visit:
         with self.db.transaction(write=False) as tx:

@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ from clerk_app.queue.backend import QueueBackend
 from clerk_app.queue.configuration import QueueConfig, load_queue_config
 from clerk_app.queue.local_queue import LocalQueue, utc_now
 from clerk_app.queue.states import VisitState
+from clerk_app.queue.statistics import local_visits
 from clerk_app.queue.visits import Visit
 from clerk_app.store.db import Store
 from sync.central_errors import CentralUnavailable
@@ -173,6 +174,18 @@ class Desk:
         central.timeout = (CONNECT_TIMEOUT, QUEUE_READ_TIMEOUT)
         names = {code: counter.name for code, counter in self.config.counters.items()}
         return QueueClient(central, names)
+
+    def statistics_visits(self, store: Store, first: date, last: date,
+                          location: str | None) -> tuple[list[Visit], bool]:
+        """The visits the statistics count: the whole office's, from the centre, when one
+        is configured and answers (True); else this register's own (False)."""
+        if self.cfg.central_url:
+            try:
+                return self.client().visits_between(first, last, location), True
+            except CentralUnavailable as exc:
+                log.warning("office statistics unreachable (%s); this register's figures",
+                            exc.message_en)
+        return local_visits(store, first, last, location), False
 
     def retry_centre(self) -> None:
         """The centre's feed is back: the next job asks the centre again."""

@@ -509,7 +509,8 @@ class QueuePanel(QWidget):
         """Strg+Umschalt+S: the statistics of the waiting room."""
         from ui.queue.statistics_dialog import StatisticsDialog
 
-        dialog = StatisticsDialog(self.db, queue_config(self.cfg.queue_file), self.window())
+        dialog = StatisticsDialog(self.db, queue_config(self.cfg.queue_file), self.window(),
+                                  visits=self.desk.statistics_visits)
         self._closing(dialog)
         self.statistics = dialog
         dialog.open()
