@@ -1,8 +1,9 @@
 """The centre's "call next" statement (`sync.server.queue_line`) calls in exactly the order of
 the core's rule (`clerk_app.queue.ordering`), on SQLite and PostgreSQL: random waiting rooms
 with due and not yet due appointments, priorities, forwarded visits, services partly done,
-ties in the waiting time, labels whose order differs between code points and a language's
-collation, times in another zone; each counter calls until nobody is left for it."""
+ties in the waiting time, labels in upper and lower case (the statement asks for code-point
+order, whatever the database's collation), times written in another zone; each counter calls
+until nobody is left for it."""
 
 from __future__ import annotations
 
