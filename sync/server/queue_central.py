@@ -243,13 +243,13 @@ class CentralQueue:
 
     def events_after(self, location: str, after: int, limit: int = 200) -> list[dict[str, Any]]:
         """The feed's events of `location` numbered above `after`, oldest first."""
-        with self.db.transaction(write=False, pipelined=True) as tx:
+        with self.db.transaction(write=False) as tx:
             rows = tx.execute("SELECT seq, data FROM queue_events WHERE location = ? AND "
                               "seq > ? ORDER BY seq LIMIT ?", (location, after, limit))
         return [{**json.loads(data), "seq": int(seq)} for seq, data in rows]
 
     def last_event(self, location: str) -> int:
-        with self.db.transaction(write=False, pipelined=True) as tx:
+        with self.db.transaction(write=False) as tx:
             rows = tx.execute("SELECT event_seq FROM queue_locations WHERE location = ?",
                               (location,))
         return int(rows[0][0]) if rows else 0
@@ -263,7 +263,7 @@ class CentralQueue:
         spec = self.config.ticket_group(group)
         check_priority(priority)
         day = self.today().isoformat()
-        with self.db.transaction(pipelined=True) as tx:
+        with self.db.transaction() as tx:
             if request_id and not tx.execute(*self._take_request(request_id, device_id)):
                 answered = self._answered(tx, request_id, device_id)
                 assert answered is not None  # a ticket request always has its visit
@@ -295,7 +295,7 @@ class CentralQueue:
 
     def check_in(self, code: str, who: Who) -> Visit:
         number = read_check_in_code(code)
-        with self.db.transaction(pipelined=True) as tx:
+        with self.db.transaction() as tx:
             visit = self._visit_by_number(tx, number)
             if visit.day != self.today().isoformat():
                 raise ValidationError(f"Der Termin ist am "
@@ -312,7 +312,7 @@ class CentralQueue:
         now = self.clock()
         claim = claim_next(self.db.dialect, spec, self.today().isoformat(), now,
                            self.config.settings)
-        with self.db.transaction(pipelined=True) as tx:
+        with self.db.transaction() as tx:
             # One round trip: the counter's lock, the request id taken (a second request
             # with the same id waits here for this one's commit, then finds it answered),
             # and the first in line claimed.
@@ -337,7 +337,7 @@ class CentralQueue:
         forward, finish, cancel, link): the core's step on the visit's locked row."""
         if action in (Action.BOOK, Action.DRAW, Action.CHECK_IN):
             raise QueueRefusal(422, "Diese Aktion geht so nicht.", "action not allowed here")
-        with self.db.transaction(pipelined=True) as tx:
+        with self.db.transaction() as tx:
             visit = self._change(tx, visit_id, action, who, options)
         self.on_commit(visit.location)
         return visit
@@ -347,7 +347,7 @@ class CentralQueue:
         """A counter service was completed for the visit at `who.counter`: appeared if it
         was only called, the command linked, finished once nothing is left open; one
         transaction (`clerk_app.queue.visits.complete_service`)."""
-        with self.db.transaction(pipelined=True) as tx:
+        with self.db.transaction() as tx:
             visit = self._claim(tx, visit_id)
             self._check_at(visit, who)
             steps = complete_service(

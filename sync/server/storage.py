@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -368,9 +368,9 @@ class _SqliteTx:
 
 
 class _PgTx:
-    def __init__(self, conn: Any, pipeline: Any = None) -> None:
+    def __init__(self, conn: Any) -> None:
         self.conn = conn
-        self._pipeline: Any = pipeline
+        self._pipeline: Any = None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cur = self.conn.execute(sql.replace("?", "%s"), tuple(params))
@@ -383,13 +383,12 @@ class _PgTx:
 
     @contextmanager
     def pipeline(self) -> Iterator[None]:
-        outer = self._pipeline
         with self.conn.pipeline() as pipeline:
             self._pipeline = pipeline
             try:
                 yield
             finally:
-                self._pipeline = outer
+                self._pipeline = None
 
     def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]]
                     ) -> list[list[tuple[Any, ...]]]:
@@ -421,13 +420,8 @@ class Database:
     row_lock = ""
 
     @contextmanager
-    def transaction(self, *, write: bool = True, snapshot: bool = False,
-                    pipelined: bool = False) -> Iterator[Tx]:
-        """A transaction; `snapshot` reads several statements from one consistent state.
-        `pipelined` (PostgreSQL): the whole transaction in pipeline mode, so BEGIN goes out
-        with the first statement and COMMIT with the last writes (each `execute` still
-        waits for its answer; a refusal of a `write` surfaces at the next one or the
-        commit): a short transaction in two round trips instead of four."""
+    def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Tx]:
+        """A transaction; `snapshot` reads several statements from one consistent state."""
         raise NotImplementedError
         yield  # pragma: no cover
 
@@ -490,8 +484,7 @@ class SqliteDatabase(Database):
         return conn
 
     @contextmanager
-    def transaction(self, *, write: bool = True, snapshot: bool = False,
-                    pipelined: bool = False) -> Iterator[Tx]:
+    def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Tx]:
         conn = self._conn()  # a SQLite read transaction is always one snapshot
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
@@ -517,14 +510,11 @@ class PostgresDatabase(Database):
                                    kwargs={"autocommit": True})
 
     @contextmanager
-    def transaction(self, *, write: bool = True, snapshot: bool = False,
-                    pipelined: bool = False) -> Iterator[Tx]:
-        with self.pool.connection() as conn, \
-                conn.pipeline() if pipelined else nullcontext() as pipeline, \
-                conn.transaction():
+    def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Tx]:
+        with self.pool.connection() as conn, conn.transaction():
             if snapshot:
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            yield _PgTx(conn, pipeline)
+            yield _PgTx(conn)
 
     def _lock_schema(self, tx: Tx) -> None:
         # Catalog changes are not serialised by PostgreSQL: two concurrent `CREATE TABLE IF
