@@ -37,6 +37,7 @@ from sync.queue_protocol import (
     CallNextRequest,
     CallsAnswer,
     CheckInRequest,
+    ServiceCompletedRequest,
     TicketRequest,
     VisitActionRequest,
     VisitAnswer,
@@ -104,10 +105,21 @@ class QueueClient:
         return _visits(self.client._call("GET", f"{QUEUE_PATH}/locations/{location}/bookings",
                                          VisitsAnswer, params={"day": day.isoformat()}))
 
+    def visits_between(self, first: date, last: date,
+                       location: str | None = None) -> list[Visit]:
+        """The whole office's visits of the period, without names (for the statistics)."""
+        params = {"first": first.isoformat(), "last": last.isoformat()}
+        if location:
+            params["location"] = location
+        return _visits(self.client._call("GET", f"{QUEUE_PATH}/statistics/visits",
+                                         VisitsAnswer, params=params))
+
     # --- changing --------------------------------------------------------------------------
 
-    def draw_ticket(self, group: str, *, priority: int = 1) -> Visit:
-        return self._changed("POST", "/tickets", TicketRequest(group=group, priority=priority))
+    def draw_ticket(self, group: str, *, priority: int = 1,
+                    request_id: str | None = None) -> Visit:
+        return self._changed("POST", "/tickets", TicketRequest(
+            group=group, priority=priority, request_id=request_id))
 
     def check_in(self, code: str) -> Visit:
         return self._changed("POST", "/check-in", CheckInRequest(code=code))
@@ -156,6 +168,13 @@ class QueueClient:
         return self._act(visit_id, VisitActionRequest(
             action="link", counter=counter, command_id=command_id, command_type=command_type,
             person_id=person_id))
+
+    def complete_service(self, visit_id: str, counter: str, command_id: str,
+                         command_type: str, person_id: str | None = None) -> Visit:
+        return self._changed("POST", f"/visits/{visit_id}/service-completed",
+                             ServiceCompletedRequest(counter=counter, command_id=command_id,
+                                                     command_type=command_type,
+                                                     person_id=person_id))
 
     def _act(self, visit_id: str, body: VisitActionRequest) -> Visit:
         return self._changed("POST", f"/visits/{visit_id}/actions", body)

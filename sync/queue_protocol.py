@@ -27,6 +27,8 @@ ActionName = Literal["call", "recall", "appear", "not_appeared", "put_back", "pa
 class TicketRequest(BaseModel):
     group: Code
     priority: Annotated[int, Field(ge=1, le=3)] = 1
+    # The same id again (a double press, a retry) answers with the same ticket.
+    request_id: RequestId | None = None
 
 
 class CheckInRequest(BaseModel):
@@ -47,6 +49,16 @@ class VisitActionRequest(BaseModel):
     command_type: Code | None = None
     person_id: RequestId | None = None
     reason: Text = ""
+
+
+class ServiceCompletedRequest(BaseModel):
+    """A counter service completed for the visit at `counter` (appear, link, finish: one
+    transaction at the centre)."""
+
+    counter: Code
+    command_id: RequestId
+    command_type: Code
+    person_id: RequestId | None = None
 
 
 class VisitAnswer(BaseModel):

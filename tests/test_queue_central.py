@@ -153,6 +153,49 @@ def test_a_double_press_calls_one_citizen(stations: list[Workstation]) -> None:
     assert linked.commands == (command,) and linked.services_done == ("lang",)
     assert linked.person_id == person
     assert one.finish(called.id, "c1", []).state is VisitState.FINISHED
+    # A counter service completed for the next one: appeared, linked, finished at once.
+    following = one.call_next("c1", uuid7())
+    assert following is not None
+    with pytest.raises(CentralRefused):
+        two.complete_service(following.id, "c2", uuid7(), "anmeldung")  # not its counter
+    done = one.complete_service(following.id, "c1", command, "anmeldung", person)
+    assert done.state is VisitState.FINISHED and done.commands == (command,)
+    assert done.services_done == ("lang",) and done.person_id == person
+
+
+def test_a_double_press_draws_one_ticket(stations: list[Workstation]) -> None:
+    one, two = (QueueClient(s.client) for s in stations)
+    key = uuid7()
+    with ThreadPoolExecutor(4) as pool:  # the same press sent four times at once
+        drawn = list(pool.map(lambda _: QueueClient(CentralClient(
+            stations[0].url, stations[0].token)).draw_ticket("W", request_id=key), range(4)))
+    assert len({v.id for v in drawn}) == 1 and drawn[0].label == "W001"
+    assert one.draw_ticket("W", request_id=key).id == drawn[0].id
+    assert one.draw_ticket("W", request_id=uuid7()).label == "W002"
+    with pytest.raises(CentralRefused):
+        two.draw_ticket("W", request_id=key)  # another device's request id
+    assert len(one.visits_today("amt")) == 2
+
+
+def test_the_office_s_statistics_come_from_the_centre_without_names(
+        stations: list[Workstation]) -> None:
+    one, two = (QueueClient(s.client) for s in stations)
+    slot = free_slots(two.client.base_url)[0]["start"]
+    assert book(two.client.base_url, slot, "Erika Mustermann").status_code == 200
+    for queue, counter in ((one, "c1"), (two, "c2")):
+        queue.draw_ticket("W")
+        called = queue.call_next(counter, uuid7())
+        assert called is not None
+        queue.appear(called.id, counter)
+        queue.finish(called.id, counter, ["lang"])
+    today = datetime.now(BERLIN).date()
+    office = one.visits_between(today, today + timedelta(days=1))
+    assert len(office) == 3 and not any(v.name or v.contact for v in office)
+    assert {v.counter for v in office if v.state is VisitState.FINISHED} == {"c1", "c2"}
+    assert len(one.visits_between(today, today, "amt")) == 2
+    with pytest.raises(CentralRefused) as refusal:
+        one.visits_between(today, today - timedelta(days=1))
+    assert "Zeitraum" in refusal.value.message_de
 
 
 def test_a_call_reaches_the_other_workstation_within_a_second_and_after_an_outage(

@@ -15,6 +15,7 @@ from clerk_app.queue.booking_codes import format_booking_number, qr_payload
 from clerk_app.queue.configuration import packaged_queue_config
 from clerk_app.queue.local_queue import QUEUE_COMMAND, LocalQueue
 from clerk_app.queue.states import Action, VisitState
+from clerk_app.queue.visits import Visit, VisitEvent
 from clerk_app.store.db import Store
 from tests.queue_support import MONDAY_9, Clock, booking, refused
 
@@ -85,6 +86,16 @@ def test_a_counter_calls_only_visits_for_its_services(queue: LocalQueue) -> None
     assert called is not None and called.id == civil.id
     assert called.state is VisitState.CALLED and called.counter == "schalter_3"
     assert called.clerk == "mmuster" and called.call_count == 1
+
+
+def test_a_double_press_never_draws_two_tickets(queue: LocalQueue, store: Store) -> None:
+    key = uuid7()
+    first = queue.draw_ticket("A", request_id=key)
+    again = queue.draw_ticket("A", request_id=key, priority=3)
+    assert again == first and first.label == "A001"
+    assert queue.draw_ticket("A", request_id=uuid7()).label == "A002"  # the next press
+    assert len(queue.visits(MAIN)) == 2
+    assert len(outbox(store)) == 2  # one ticket, one change for the centre
 
 
 def test_a_double_press_never_calls_two(queue: LocalQueue) -> None:
@@ -192,6 +203,40 @@ def test_finishing_ticks_the_services_done_and_linked_commands(queue: LocalQueue
     assert done.services_done == ("meldebescheinigung",)  # Anmeldung was not ticked
     with refused(ValidationError, "abgeschlossen: er kann nicht storniert"):
         queue.cancel(visit.id)
+
+
+def test_completing_the_last_service_finishes_the_visit_in_one_transaction(
+        queue: LocalQueue, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    appointment = booking(MAIN, MONDAY_9, ("anmeldung", "meldebescheinigung"))
+    queue.import_visits([appointment])
+    queue.check_in(appointment.label)
+    visit = queue.call_next("schalter_1", uuid7())
+    assert visit is not None
+    with refused(ValidationError, "nicht an diesem Schalter"):
+        queue.complete_service(visit.id, "schalter_3", uuid7(), "anmeldung")
+    first = queue.complete_service(visit.id, "schalter_1", uuid7(), "anmeldung", "p-17")
+    assert first.state is VisitState.IN_SERVICE and first.services_done == ("anmeldung",)
+    assert first.person_id == "p-17"
+    before = len(outbox(store))
+    # The finishing step fails (a full disk, a crash): nothing of this completion stays.
+    written = LocalQueue._write
+
+    def failing(self: LocalQueue, visit: Visit, event: VisitEvent, *, new: bool) -> None:
+        if event.action is Action.FINISH:
+            raise OSError("disk full")
+        written(self, visit, event, new=new)
+
+    monkeypatch.setattr(LocalQueue, "_write", failing)
+    with pytest.raises(OSError):
+        queue.complete_service(visit.id, "schalter_1", uuid7(), "meldebescheinigung")
+    assert queue.visit(visit.id) == first and len(outbox(store)) == before
+    monkeypatch.undo()
+    command = uuid7()
+    done = queue.complete_service(visit.id, "schalter_1", command, "meldebescheinigung")
+    assert done.state is VisitState.FINISHED and command in done.commands
+    assert done.services_done == ("anmeldung", "meldebescheinigung")
+    actions = [row["event"]["action"] for row in outbox(store)[before:]]  # type: ignore[index]
+    assert actions == ["link", "finish"]
 
 
 def test_finishing_needs_at_least_one_service(queue: LocalQueue) -> None:

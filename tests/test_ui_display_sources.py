@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from clerk_app.clerks import system_actor
 from clerk_app.errors import ConfigError
 from clerk_app.ids import uuid7
 from clerk_app.queue.configuration import load_queue_config
 from clerk_app.queue.local_queue import LocalQueue
 from clerk_app.store import opening
-from clerk_app.store.db import Store
+from clerk_app.store.db import Store, open_store
 from sync.client import CentralClient
 from sync.queue_client import QueueClient
 from sync.server.central import Central
@@ -26,7 +27,7 @@ from tests.queue_ui_support import QUEUE_TOML, kill, queue_centre
 from tests.sync_support import CentralServer, Workstation
 from tests.ui_support import save_shot
 from ui.queue.call_feed import CallFeed
-from ui.queue.call_sources import local_calls, shared_calls
+from ui.queue.call_sources import centre_answers, local_calls, shared_calls, shared_or_local
 from ui.queue.display_command import call_source, display_location
 from ui.queue.display_window import DisplayWindow
 
@@ -104,6 +105,55 @@ def test_the_display_follows_the_shared_queue_and_survives_the_centre_going_away
     finally:
         station.close()
         display.close()
+
+
+def test_the_display_follows_this_workstation_s_own_queue_while_the_centre_is_away(
+        qtbot: QtBot, tmp_path: Path, centre: tuple[CentralServer, Central]) -> None:
+    server, central = centre
+    station = Workstation(tmp_path / "ws", "platz1", central, server.url)
+    try:
+        names = {code: c.name for code, c in CONFIG.counters.items()}
+
+        def client() -> QueueClient:
+            return QueueClient(CentralClient(server.url, station.token), names)
+
+        def own_register() -> Store:
+            return open_store(station.path, station.key, system_actor("display", "platz1"))
+
+        feed = CallFeed(shared_or_local(
+            shared_calls(client, "amt"), local_calls(own_register, CONFIG, "amt", 0.05),
+            lambda: centre_answers(client, "amt"), probe_interval=0.2))
+        window = DisplayWindow(feed)
+        qtbot.addWidget(window)
+        window.start(full_screen=False)
+        shared = QueueClient(station.client)
+        shared.draw_ticket("W")
+        time.sleep(0.5)   # the feed is connected
+        first = shared.call_next("c1", uuid7())
+        assert first is not None
+        qtbot.waitUntil(lambda: window.board.spoken().startswith(f"{first.label} → "),
+                        timeout=5000)
+
+        kill(server)   # the workstation goes on with its own queue
+        own = LocalQueue(station.store, CONFIG)
+        own.draw_ticket("W")
+        offline = own.call_next("c2", uuid7())
+        assert offline is not None
+        qtbot.waitUntil(lambda: window.board.spoken().startswith(f"{offline.label} → Schalter 2"),
+                        timeout=20_000)
+
+        server.start()   # back: the shared queue again
+        shared.appear(first.id, "c1")
+        shared.finish(first.id, "c1", ["lang"])
+        shared.draw_ticket("W")
+        again = shared.call_next("c1", uuid7())
+        assert again is not None and again.id != offline.id
+        qtbot.waitUntil(lambda: window.board.spoken().startswith(f"{again.label} → Schalter 1"),
+                        timeout=20_000)
+        assert window.board.notice == ""
+        window.close()
+    finally:
+        station.close()
 
 
 def test_a_local_display_without_a_register_says_so(tmp_path: Path) -> None:

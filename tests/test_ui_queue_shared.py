@@ -103,3 +103,28 @@ def test_shared_queue_pushed_changes_call_next_at_the_centre_and_the_centre_away
     waiting = rows(window.cfg, "SELECT count(*) AS n FROM outbox WHERE type = 'queue_visit' "
                    "AND status = 'pending'")
     assert waiting[0]["n"] == 1   # the local ticket, for the centre later
+
+
+def test_the_statistics_show_the_office_s_figures_online_and_this_register_s_offline(
+        qtbot: QtBot, window: MainWindow, other: QueueClient,
+        centre: tuple[CentralServer, Central]) -> None:
+    server, _ = centre
+    panel = panel_of(window)
+    qtbot.waitUntil(lambda: panel.view is not None and panel.view.shared, timeout=10_000)
+    other.draw_ticket("W")
+    called = other.call_next("c2", uuid7())
+    assert called is not None
+    other.appear(called.id, "c2")
+    other.finish(called.id, "c2", ["lang"])   # served at another counter
+
+    panel.open_statistics()
+    dialog = panel.statistics
+    assert dialog is not None
+    qtbot.waitUntil(lambda: "ganzen Amts" in dialog.scope.text(), timeout=10_000)
+    assert "Bedient: 1 " in dialog.summary.text()
+
+    kill(server)
+    dialog.refresh()
+    qtbot.waitUntil(lambda: "dieses Arbeitsplatzes" in dialog.scope.text(), timeout=30_000)
+    assert "Bedient: 0 " in dialog.summary.text()   # this register served nobody
+    dialog.close()

@@ -31,6 +31,7 @@ from clerk_app.queue.visits import (
     VisitEvent,
     Who,
     check_priority,
+    complete_service,
     creation_event,
     step,
 )
@@ -120,13 +121,18 @@ class LocalQueue:
 
     # --- arriving --------------------------------------------------------------------------
 
-    def draw_ticket(self, group: str, *, priority: int = 1) -> Visit:
+    def draw_ticket(self, group: str, *, priority: int = 1,
+                    request_id: str | None = None) -> Visit:
         """A walk-in ticket of `group` (one button of the ticket printer): the next number of
-        its range; ValidationError when the day's quota or the range is used up."""
+        its range; ValidationError when the day's quota or the range is used up.
+        `request_id` is minted once per press: the same id again answers with the same
+        ticket and never draws a second one."""
         spec = self.config.ticket_group(group)
         check_priority(priority)
         day = self.today().isoformat()
         with self.store.transaction():
+            if request_id and (done := self._answered(request_id)) and done[0]:
+                return self.visit(done[0])
             row = self.store.conn.execute(
                 "SELECT last_number, issued FROM queue_ticket_numbers WHERE location = ? AND "
                 "day = ? AND ticket_group = ?", (spec.location, day, group)).fetchone()
@@ -146,6 +152,8 @@ class LocalQueue:
                           services=spec.services, priority=priority, ticket_group=group,
                           created_at=who.at, queued_at=who.at, version=1, updated_at=who.at)
             self._write(visit, creation_event(visit, Action.DRAW, who, uuid7()), new=True)
+            if request_id:
+                self._remember(request_id, visit)
         return visit
 
     def check_in(self, code: str) -> Visit:
@@ -172,9 +180,7 @@ class LocalQueue:
         press, a retry) answers with the same visit and never calls a second one."""
         spec = self.config.counter(counter)
         with self.store.transaction():
-            done = self.store.conn.execute(
-                "SELECT visit_id FROM queue_requests WHERE request_id = ?",
-                (request_id,)).fetchone()
+            done = self._answered(request_id)
             if done is not None:
                 return self.visit(done[0]) if done[0] else None
             self._check_counter_free(counter)
@@ -183,10 +189,21 @@ class LocalQueue:
             called = None
             if chosen is not None:
                 called = self._apply(chosen, Action.CALL, counter)
-            self.store.conn.execute(
-                "INSERT INTO queue_requests (request_id, visit_id, at) VALUES (?, ?, ?)",
-                (request_id, called.id if called else None, self.clock().isoformat()))
+            self._remember(request_id, called)
         return called
+
+    def _answered(self, request_id: str) -> tuple[str | None] | None:
+        """The answer already given to `request_id`: (its visit id, or None if nobody
+        waited); None if the request is new."""
+        row = self.store.conn.execute("SELECT visit_id FROM queue_requests WHERE "
+                                      "request_id = ?", (request_id,)).fetchone()
+        return None if row is None else (row[0],)
+
+    def _remember(self, request_id: str, visit: Visit | None) -> None:
+        self.store.conn.execute(
+            "INSERT INTO queue_requests (request_id, visit_id, at) VALUES (?, ?, ?) "
+            "ON CONFLICT (request_id) DO UPDATE SET visit_id = excluded.visit_id",
+            (request_id, visit.id if visit else None, self.clock().isoformat()))
 
     def call(self, visit_id: str, counter: str) -> Visit:
         """Call a chosen visit (a parked one back with its paper, a missed one again)."""
@@ -248,6 +265,23 @@ class LocalQueue:
                             command_service=self.config.service_for_command(command_type),
                             person_id=person_id)
 
+    def complete_service(self, visit_id: str, counter: str, command_id: str,
+                         command_type: str, person_id: str | None = None) -> Visit:
+        """A counter service was completed for the visit at `counter`: appeared if it was
+        only called, the command linked, finished once nothing is left open; one
+        transaction (`clerk_app.queue.visits.complete_service`)."""
+        with self.store.transaction():
+            visit = self.visit(visit_id)
+            self._check_at(visit, counter)
+            steps = complete_service(
+                visit, self._who(counter), self.config.settings, event_ids=uuid7,
+                command_id=command_id,
+                command_service=self.config.service_for_command(command_type),
+                person_id=person_id)
+            for new, event in steps:
+                self._write(new, event, new=False)
+        return steps[-1][0]
+
     # --- from the centre -------------------------------------------------------------------
 
     def import_visits(self, visits: Iterable[Visit]) -> int:
@@ -295,16 +329,20 @@ class LocalQueue:
 
     def _apply(self, visit: Visit, action: Action, counter: str | None,
                **kwargs: Any) -> Visit:
-        if action in (Action.APPEAR, Action.NOT_APPEARED, Action.RECALL, Action.FINISH) and \
-                visit.state in AT_COUNTER and counter and visit.counter and \
-                visit.counter != counter:
-            raise ValidationError(f"Nr. {visit.label} ist an {self._counter_name(visit.counter)}"
-                                  " aufgerufen, nicht an diesem Schalter.",
-                                  "visit is at another counter", "counter")
+        if action in (Action.APPEAR, Action.NOT_APPEARED, Action.RECALL, Action.FINISH):
+            self._check_at(visit, counter)
         new, event = step(visit, action, self._who(counter), self.config.settings,
                           event_id=uuid7(), **kwargs)
         self._write(new, event, new=False)
         return new
+
+    def _check_at(self, visit: Visit, counter: str | None) -> None:
+        """A visit called or in service is this counter's to mark, no other's."""
+        if visit.state in AT_COUNTER and counter and visit.counter and \
+                visit.counter != counter:
+            raise ValidationError(f"Nr. {visit.label} ist an {self._counter_name(visit.counter)}"
+                                  " aufgerufen, nicht an diesem Schalter.",
+                                  "visit is at another counter", "counter")
 
     def _write(self, visit: Visit, event: VisitEvent, *, new: bool) -> None:
         """The visit, its event and the outbox row, in the caller's transaction."""

@@ -10,7 +10,7 @@ queue run the same code and can never disagree about what happened.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -249,6 +249,29 @@ def step(visit: Visit, action: Action, who: Who, settings: QueueSettings, *, eve
                        from_state=visit.state, to_state=new.state, counter=who.counter,
                        clerk=who.clerk, workstation=who.workstation, detail=detail)
     return new, event
+
+
+def complete_service(visit: Visit, who: Who, settings: QueueSettings, *,
+                     event_ids: Callable[[], str], command_id: str,
+                     command_service: str | None,
+                     person_id: str | None = None) -> list[tuple[Visit, VisitEvent]]:
+    """A counter service (its command `command_id`) was completed for `visit`: the visit
+    knows its commands, so finishing the service finishes the visit. The steps, each with
+    the visit as it is after it: "appeared" if it was only called, the command linked (its
+    service ticked, the citizen remembered), and "finished" once no requested service is
+    left open. The caller writes them in one transaction: all of them or none."""
+    steps = []
+    if visit.state is VisitState.CALLED:
+        steps.append(step(visit, Action.APPEAR, who, settings, event_id=event_ids()))
+        visit = steps[-1][0]
+    steps.append(step(visit, Action.LINK, who, settings, event_id=event_ids(),
+                      command_id=command_id, command_service=command_service,
+                      person_id=person_id))
+    visit = steps[-1][0]
+    if not visit.open_services:
+        steps.append(step(visit, Action.FINISH, who, settings, event_id=event_ids(),
+                          services_done=visit.services_done))
+    return steps
 
 
 def creation_event(visit: Visit, action: Action, who: Who, event_id: str) -> VisitEvent:

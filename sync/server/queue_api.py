@@ -29,6 +29,7 @@ from sync.queue_protocol import (
     CancelAnswer,
     CancelRequest,
     CheckInRequest,
+    ServiceCompletedRequest,
     SlotLine,
     SlotsAnswer,
     TicketRequest,
@@ -115,6 +116,14 @@ def queue_routes(queue: CentralQueue, waker: FeedWaker, prefix: str,
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})
 
+    @router.get("/statistics/visits", response_model=VisitsAnswer)
+    async def statistics(first: date, last: date, _: Device,
+                         location: Annotated[str | None, Query(
+                             max_length=64, pattern=r"^[A-Za-z0-9_]+$")] = None
+                         ) -> VisitsAnswer:
+        found = await run(queue.visits_between, first, last, location)
+        return VisitsAnswer(visits=[v.to_json() for v in found])
+
     @router.get("/counters/{counter}/line", response_model=VisitsAnswer)
     async def line(counter: CodePath, _: Device) -> VisitsAnswer:
         found = await run(queue.waiting_line, counter)
@@ -131,7 +140,8 @@ def queue_routes(queue: CentralQueue, waker: FeedWaker, prefix: str,
     @router.post("/tickets", response_model=VisitAnswer)
     async def ticket(body: TicketRequest, caller: Device, actor: Clerk) -> VisitAnswer:
         return _visit(await run(lambda: queue.draw_ticket(
-            body.group, who(caller, actor, None), priority=body.priority)))
+            body.group, who(caller, actor, None), priority=body.priority,
+            request_id=body.request_id, device_id=caller.device_id)))
 
     @router.post("/check-in", response_model=VisitAnswer)
     async def check_in(body: CheckInRequest, caller: Device, actor: Clerk) -> VisitAnswer:
@@ -158,6 +168,13 @@ def queue_routes(queue: CentralQueue, waker: FeedWaker, prefix: str,
             options["reason"] = body.reason
         return _visit(await run(queue.act, visit_id, Action(body.action),
                                 who(caller, actor, body.counter), options))
+
+    @router.post("/visits/{visit_id}/service-completed", response_model=VisitAnswer)
+    async def completed(visit_id: IdPath, body: ServiceCompletedRequest, caller: Device,
+                        actor: Clerk) -> VisitAnswer:
+        return _visit(await run(queue.complete_service, visit_id,
+                                who(caller, actor, body.counter), body.command_id,
+                                body.command_type, body.person_id))
 
     return router
 

@@ -1,13 +1,15 @@
 """The main office's shared queue and the city portal's bookings, in the central database.
 
-Every change of a location's queue first takes that location's row in `queue_locations`
-(`UPDATE … RETURNING`: a row lock on PostgreSQL, the single writer on SQLite) and holds it
-until it commits. So "call next" is atomic: two clerks pressing at the same moment are served
-one after the other, and the second is given the next citizen, never the same one; two
-bookings racing for the last slot are checked one after the other, and the second is told the
-slot is gone. A "call next" request id already answered is answered again with the same visit
-(a double press never calls two). The rules are the core's (`clerk_app.queue`): the same state
-table, the same step, the same order as a workstation's local queue.
+"Call next" is one claim (`queue_line`): the database orders the waiting line and locks the
+first visit in it, passing over one another clerk's call holds at that moment, so two clerks
+pressing at the same moment get two citizens, never the same one, without waiting for each
+other; a lock per counter makes "is this counter free?" and its call one step. A request id
+already answered is answered again with the same visit (a double press never calls two).
+A booking takes its location's row in `queue_locations` (a row lock on PostgreSQL, the single
+writer on SQLite) to the commit: two bookings racing for the last slot are checked one after
+the other, and the second is told the slot is gone. The rules are the core's
+(`clerk_app.queue`): the same state table, the same step, the same order as a workstation's
+local queue.
 
 Each change also writes an event (numbered per location, without names) that the live feed
 (`queue_feed`) pushes to workstations and call displays; on PostgreSQL a NOTIFY at commit
@@ -33,9 +35,9 @@ from clerk_app.queue.booking_codes import (
     qr_payload,
     read_check_in_code,
 )
-from clerk_app.queue.configuration import Counter, QueueConfig
+from clerk_app.queue.configuration import QueueConfig
 from clerk_app.queue.local_queue import QUEUE_COMMAND
-from clerk_app.queue.ordering import next_visit, waiting_line
+from clerk_app.queue.ordering import waiting_line
 from clerk_app.queue.slots import Booked, Slot, bookable_day, booking_minutes, free_slots
 from clerk_app.queue.states import AT_COUNTER, Action, VisitState
 from clerk_app.queue.visits import (
@@ -47,21 +49,21 @@ from clerk_app.queue.visits import (
     Who,
     call_in,
     check_priority,
+    complete_service,
     creation_event,
     step,
 )
+from sync.server.queue_line import claim_next, instant
 from sync.server.storage import Database, Tx
 
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "queue_events"
+STATISTICS_MAX_DAYS = 366
 PERSONAL = ("name", "contact")
 _VISIT_COLUMNS = ("location", "day", "state", "label", "booking_number", "counter", "kind",
                   "priority", "queued_at", "appointment_at", "target_counter", "open_services",
                   "data", "version", "updated_at")
-# What "call next" needs of a waiting visit to order it (the rest stays in `data`).
-_LINE_COLUMNS = ("id", "label", "kind", "location", "day", "state", "priority", "queued_at",
-                 "appointment_at", "target_counter", "open_services")
 
 
 class QueueRefusal(ClerkError):
@@ -190,6 +192,25 @@ class CentralQueue:
 
     # --- reading the shared queue -------------------------------------------------------------
 
+    def visits_between(self, first: date, last: date,
+                       location: str | None = None) -> list[Visit]:
+        """The visits of the days `first`..`last` (of `location`, else all), without name
+        and contact: what the office's statistics are computed from."""
+        if last < first or (last - first).days > STATISTICS_MAX_DAYS:
+            raise ValidationError(f"Der Zeitraum muss zwischen einem und "
+                                  f"{STATISTICS_MAX_DAYS + 1} Tagen lang sein.",
+                                  "statistics period out of range", "first")
+        sql = "SELECT data FROM queue_visits WHERE day BETWEEN ? AND ?"
+        params = [first.isoformat(), last.isoformat()]
+        if location:
+            self.config.location(location)
+            sql += " AND location = ?"
+            params.append(location)
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute(sql + " ORDER BY day, id", params)
+        return [Visit.from_json(public_visit(Visit.from_json(json.loads(r[0]))))
+                for r in rows]
+
     def visit(self, visit_id: str) -> Visit:
         with self.db.transaction(write=False) as tx:
             return self._visit(tx, visit_id)
@@ -235,11 +256,18 @@ class CentralQueue:
 
     # --- changing it ----------------------------------------------------------------------------
 
-    def draw_ticket(self, group: str, who: Who, *, priority: int = 1) -> Visit:
+    def draw_ticket(self, group: str, who: Who, *, priority: int = 1,
+                    request_id: str | None = None, device_id: str = "") -> Visit:
+        """A walk-in ticket; `request_id` again (a double press, a retry) answers with the
+        same ticket, never a second one."""
         spec = self.config.ticket_group(group)
         check_priority(priority)
         day = self.today().isoformat()
         with self.db.transaction() as tx:
+            if request_id and not tx.execute(*self._take_request(request_id, device_id)):
+                answered = self._answered(tx, request_id, device_id)
+                assert answered is not None  # a ticket request always has its visit
+                return answered
             # One statement counts on and locks the group's day: two printers at once get
             # two numbers.
             number, issued = tx.execute(
@@ -260,6 +288,8 @@ class CentralQueue:
             with tx.pipeline():
                 self._insert(tx, visit)
                 self._event(tx, visit, creation_event(visit, Action.DRAW, who, uuid7()))
+                if request_id:
+                    self._answer(tx, request_id, visit)
         self.on_commit(spec.location)
         return visit
 
@@ -279,38 +309,58 @@ class CentralQueue:
                   device_id: str) -> Visit | None:
         """Atomic "call next" at `counter`; `request_id` again answers the same."""
         spec = self.config.counter(counter)
+        now = self.clock()
+        claim = claim_next(self.db.dialect, spec, self.today().isoformat(), now,
+                           self.config.settings)
         with self.db.transaction() as tx:
-            done = self._lock_for_request(tx, spec.location, request_id)
-            if done is not None:
-                visit_id, owner = done
-                if owner != device_id:
-                    raise QueueRefusal(409, "Diese Anfrage gehört einem anderen Arbeitsplatz.",
-                                       "request id of another device")
-                return self._visit(tx, visit_id) if visit_id else None
-            chosen = self._choose(tx, spec, counter)
-            called = None
+            # One round trip: the counter's lock, the request id taken (a second request
+            # with the same id waits here for this one's commit, then finds it answered),
+            # and the first in line claimed.
+            _, fresh, chosen = tx.execute_all([self._counter_lock(counter),
+                                               self._take_request(request_id, device_id),
+                                               claim])
+            if not fresh:
+                return self._answered(tx, request_id, device_id)
+            if not chosen:
+                self._check_counter_free(tx, counter)
+                return None  # nobody waits (the request stays answered so)
             with tx.pipeline():  # the writes go together: one round trip to PostgreSQL
-                if chosen is not None:
-                    called = self._step(tx, chosen, Action.CALL, replace(who, counter=counter),
-                                        {})
-                tx.write("INSERT INTO queue_requests (request_id, device_id, visit_id, at) "
-                         "VALUES (?, ?, ?, ?)", (request_id, device_id,
-                                                 called.id if called else None,
-                                                 self.clock().isoformat()))
-        if called is not None:
-            self.on_commit(spec.location)
+                called = self._step(tx, Visit.from_json(json.loads(chosen[0][0])),
+                                    Action.CALL, replace(who, counter=counter), {})
+                self._answer(tx, request_id, called)
+        self.on_commit(spec.location)
         return called
 
     def act(self, visit_id: str, action: Action, who: Who,
             options: Mapping[str, Any]) -> Visit:
         """Any other change (call a chosen one, recall, appear, missed, put back, park,
-        forward, finish, cancel, link): the core's step under the location's lock."""
+        forward, finish, cancel, link): the core's step on the visit's locked row."""
         if action in (Action.BOOK, Action.DRAW, Action.CHECK_IN):
             raise QueueRefusal(422, "Diese Aktion geht so nicht.", "action not allowed here")
         with self.db.transaction() as tx:
             visit = self._change(tx, visit_id, action, who, options)
         self.on_commit(visit.location)
         return visit
+
+    def complete_service(self, visit_id: str, who: Who, command_id: str, command_type: str,
+                         person_id: str | None = None) -> Visit:
+        """A counter service was completed for the visit at `who.counter`: appeared if it
+        was only called, the command linked, finished once nothing is left open; one
+        transaction (`clerk_app.queue.visits.complete_service`)."""
+        with self.db.transaction() as tx:
+            visit = self._claim(tx, visit_id)
+            self._check_at(visit, who)
+            steps = complete_service(
+                visit, replace(who, at=self.clock()), self.config.settings, event_ids=uuid7,
+                command_id=command_id,
+                command_service=self.config.service_for_command(command_type),
+                person_id=person_id)
+            with tx.pipeline():
+                self._update(tx, steps[-1][0])
+                for new, event in steps:
+                    self._event(tx, new, event)
+        self.on_commit(visit.location)
+        return steps[-1][0]
 
     def absorb(self, tx: Tx, payload: Mapping[str, Any]) -> dict[str, Any]:
         """A change a workstation made in its own queue (offline, mobile office), arriving
@@ -360,10 +410,10 @@ class CentralQueue:
     def _lock(self, tx: Tx, location: str) -> None:
         """Take the location's lock (to the commit).
 
-        Lock order: a change that holds the location's lock claims visits only without
-        waiting (`_claim(..., busy_ok=False)` skips or refuses a visit another change holds),
-        while a change of one visit claims it first and takes the location's row last (for
-        its event number): so the two never wait for each other in a circle."""
+        Lock order, so that no two changes wait for each other in a circle: a counter's lock
+        first (calls), then visits (a call claims them without waiting: it skips or refuses
+        one another change holds), the location's row last (every event's number); a
+        change holding the location's row (a booking) waits for nothing else."""
         self.config.location(location)
         rows = tx.execute("UPDATE queue_locations SET event_seq = event_seq WHERE location = ? "
                           "RETURNING event_seq", (location,))
@@ -376,9 +426,10 @@ class CentralQueue:
     def _change(self, tx: Tx, visit_id: str, action: Action, who: Who,
                 options: Mapping[str, Any]) -> Visit:
         """One change of one visit: its row locked and read afresh, the step, the writes.
-        Only a call also takes the location's lock (one visit a counter at a time)."""
+        A call also takes its counter's lock (one visit a counter at a time)."""
         if action is Action.CALL and who.counter:
-            self._lock(tx, self.config.counter(who.counter).location)
+            self.config.counter(who.counter)
+            tx.execute(*self._counter_lock(who.counter))
             self._check_counter_free(tx, who.counter)
             visit = self._claim(tx, visit_id, wait=False)
             if visit is None:
@@ -409,24 +460,10 @@ class CentralQueue:
             raise NotFoundError("Diesen Besuch gibt es nicht (mehr).", "queue visit not found")
         return Visit.from_json(json.loads(rows[0][0]))
 
-    def _choose(self, tx: Tx, spec: Counter, counter: str) -> Visit | None:
-        """Under the location's lock: the visit call next takes, its row claimed. A visit
-        another change holds or has just changed (a cancellation) is passed over."""
-        waiting = self._line(tx, spec.location, counter)
-        while (first := next_visit(waiting, spec, self.clock(), self.config.settings)):
-            claimed = self._claim(tx, first.id, wait=False)
-            if claimed is not None and claimed.state is VisitState.QUEUED:
-                return claimed
-            waiting = [v for v in waiting if v.id != first.id]
-        return None
-
     def _step(self, tx: Tx, visit: Visit, action: Action, who: Who,
               options: Mapping[str, Any]) -> Visit:
-        if action in (Action.APPEAR, Action.NOT_APPEARED, Action.RECALL, Action.FINISH) and \
-                visit.state in AT_COUNTER and who.counter and visit.counter and \
-                visit.counter != who.counter:
-            raise QueueRefusal(409, f"Nr. {visit.label} ist an einem anderen Schalter "
-                                    "aufgerufen.", "visit is at another counter")
+        if action in (Action.APPEAR, Action.NOT_APPEARED, Action.RECALL, Action.FINISH):
+            self._check_at(visit, who)
         kwargs = dict(options)
         if action is Action.LINK:
             kwargs["command_service"] = self.config.service_for_command(
@@ -437,6 +474,13 @@ class CentralQueue:
         self._event(tx, new, event)
         return new
 
+    def _check_at(self, visit: Visit, who: Who) -> None:
+        """A visit called or in service is its counter's to mark, no other's."""
+        if visit.state in AT_COUNTER and who.counter and visit.counter and \
+                visit.counter != who.counter:
+            raise QueueRefusal(409, f"Nr. {visit.label} ist an einem anderen Schalter "
+                                    "aufgerufen.", "visit is at another counter")
+
     def _check_counter_free(self, tx: Tx, counter: str) -> None:
         busy = self._at_counter(tx, counter)
         if busy is not None:
@@ -445,36 +489,34 @@ class CentralQueue:
                                     "weiterleiten oder als nicht erschienen markieren.",
                                "counter still has a visit called or in service")
 
-    def _lock_for_request(self, tx: Tx, location: str,
-                          request_id: str) -> tuple[str, str] | None:
-        """The location's lock and, in the same statement, the answer already given to
-        `request_id` (visit id or '' for "nobody waited", and the device), if any."""
-        sql = ("UPDATE queue_locations SET event_seq = event_seq WHERE location = ? RETURNING "
-               "event_seq, (SELECT coalesce(visit_id, '') FROM queue_requests WHERE "
-               "request_id = ?), (SELECT device_id FROM queue_requests WHERE request_id = ?)")
-        rows = tx.execute(sql, (location, request_id, request_id))
-        if not rows:  # the location's first change: its row is made
-            self._lock(tx, location)
-            rows = tx.execute(sql, (location, request_id, request_id))
-        _, visit_id, device = rows[0]
-        return None if visit_id is None else (str(visit_id), str(device))
+    def _counter_lock(self, counter: str) -> tuple[str, tuple[Any, ...]]:
+        """The statement that makes calls at `counter` one at a time (to the commit), so
+        that "is the counter free?" and the call are one step; calls at other counters go
+        on beside it. PostgreSQL: an advisory lock; SQLite: its one writer already is."""
+        if self.db.dialect != "postgresql":
+            return "SELECT 1", ()
+        key = hashlib.blake2b(f"queue-counter:{counter}".encode(), digest_size=8).digest()
+        return "SELECT pg_advisory_xact_lock(?)", (int.from_bytes(key, "big", signed=True),)
 
-    def _line(self, tx: Tx, location: str, counter: str) -> list[Visit]:
-        """The waiting visits of `location` with just what ordering needs (one read, which
-        also finds a visit still open at `counter`: then QueueRefusal)."""
-        rows = tx.execute(
-            f"SELECT {', '.join(_LINE_COLUMNS)}, counter FROM queue_visits WHERE "
-            "(location = ? AND day = ? AND state = ?) OR (counter = ? AND state IN (?, ?))",
-            (location, self.today().isoformat(), VisitState.QUEUED.value, counter,
-             VisitState.CALLED.value, VisitState.IN_SERVICE.value))
-        line = []
-        for row in rows:
-            if row[5] != VisitState.QUEUED.value and row[-1] == counter:
-                self._check_counter_free(tx, counter)
-            values = dict(zip(_LINE_COLUMNS, row, strict=False))
-            values["services"] = tuple(json.loads(values.pop("open_services")))
-            line.append(Visit.from_json(values))
-        return line
+    def _take_request(self, request_id: str, device_id: str) -> tuple[str, tuple[Any, ...]]:
+        """The statement that claims `request_id` for this change (a row, if it is new). A
+        second request with the same id waits for this one's commit and then gets no row."""
+        return ("INSERT INTO queue_requests (request_id, device_id, visit_id, at) VALUES "
+                "(?, ?, NULL, ?) ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
+                (request_id, device_id, self.clock().isoformat()))
+
+    def _answer(self, tx: Tx, request_id: str, visit: Visit) -> None:
+        tx.write("UPDATE queue_requests SET visit_id = ? WHERE request_id = ?",
+                 (visit.id, request_id))
+
+    def _answered(self, tx: Tx, request_id: str, device_id: str) -> Visit | None:
+        """The answer already given to `request_id` (a double press, a retry)."""
+        visit_id, owner = tx.execute("SELECT visit_id, device_id FROM queue_requests "
+                                     "WHERE request_id = ?", (request_id,))[0]
+        if owner != device_id:
+            raise QueueRefusal(409, "Diese Anfrage gehört einem anderen Arbeitsplatz.",
+                               "request id of another device")
+        return self._visit(tx, visit_id) if visit_id else None
 
     def _at_counter(self, tx: Tx, counter: str) -> Visit | None:
         rows = tx.execute("SELECT data FROM queue_visits WHERE counter = ? AND state IN (?, ?) "
@@ -535,7 +577,8 @@ class CentralQueue:
                  (event.id, visit.id, event.at.isoformat(timespec="milliseconds"),
                   json.dumps(data), visit.location))
         if self.db.dialect == "postgresql":
-            tx.write("SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, visit.location))
+            tx.write("SELECT pg_notify(?, location || ' ' || event_seq) FROM queue_locations "
+                     "WHERE location = ?", (NOTIFY_CHANNEL, visit.location))
 
     def _day_start(self) -> str:
         zone = self.config.settings.zone
@@ -551,15 +594,14 @@ def _booked(tx: Tx, location: str, day: date) -> list[Booked]:
 
 
 def _row(visit: Visit) -> tuple[Any, ...]:
+    updated = visit.updated_at or datetime.now(UTC)
     return (visit.location, visit.day, visit.state.value, visit.label, visit.booking_number,
-            visit.counter, visit.kind, visit.priority, _iso(visit.queued_at),
-            _iso(visit.appointment_at), visit.target_counter, json.dumps(visit.open_services),
-            json.dumps(visit.to_json(), ensure_ascii=False), visit.version,
-            (visit.updated_at or datetime.now(UTC)).isoformat(timespec="milliseconds"))
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="milliseconds") if moment else None
+            visit.counter, visit.kind, visit.priority,
+            # `queued_at`: since when it waits (the core's fallback), as "call next" orders.
+            instant(visit.queued_at or visit.created_at or updated),
+            visit.appointment_at and instant(visit.appointment_at), visit.target_counter,
+            json.dumps(visit.open_services), json.dumps(visit.to_json(), ensure_ascii=False),
+            visit.version, updated.isoformat(timespec="milliseconds"))
 
 
 def _sha256(text: str) -> str:

@@ -11,12 +11,18 @@ the feed's thread and yields the board's calls each time they change.
   connection belongs to its thread), its last calls read every `LOCAL_INTERVAL_S` and
   yielded when they changed: one indexed query a second on the same machine, where no push
   exists across processes.
+* **Shared, else local** (`shared_or_local`): the call display of a workstation whose
+  location shares its queue. While the centre is away the workstation calls from its own
+  queue (the calls go to the centre later through the outbox), so the display follows that
+  queue meanwhile, asks the centre every `PROBE_S` whether it answers again, and then starts
+  over on the shared queue.
 
 Only numbers and counters leave here (`ShownCall`): never a name.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
@@ -29,7 +35,10 @@ from sync.queue_client import QueueClient
 from ui.queue.call_board import ROWS, ShownCall
 from ui.queue.call_feed import CallSource
 
+log = logging.getLogger(__name__)
+
 LOCAL_INTERVAL_S = 1.0
+PROBE_S = 5.0
 
 
 def shown(calls: Sequence[Call]) -> list[ShownCall]:
@@ -73,6 +82,49 @@ def queue_changes(connect: Callable[[], QueueClient], location: str) -> CallSour
                 yield []
         finally:
             client.client.close()
+    return source
+
+
+def centre_answers(connect: Callable[[], QueueClient], location: str) -> bool:
+    """Does the centre answer for `location`'s calls now?"""
+    try:
+        client = connect()
+    except Exception:  # no connection to be had (its settings, the network)
+        return False
+    try:
+        client.recent_calls(location, 1)
+        return True
+    except Exception:
+        return False
+    finally:
+        client.client.close()
+
+
+def shared_or_local(shared: CallSource, local: CallSource, answers: Callable[[], bool],
+                    probe_interval: float = PROBE_S) -> CallSource:
+    """`shared` while the centre answers, `local` while it is away (see the module
+    docstring); `answers` asks the centre, in a thread of its own."""
+    def source(stop: threading.Event) -> Iterator[Sequence[ShownCall]]:
+        try:
+            yield from shared(stop)
+        except Exception as exc:  # the centre went away, or was away from the start
+            log.info("call display: centre away (%s), following this register's queue",
+                     type(exc).__name__)
+        if stop.is_set():
+            return
+        back = threading.Event()  # the centre answers again, or the display closes
+
+        def probe() -> None:
+            while not stop.wait(probe_interval) and not back.is_set() and not answers():
+                pass
+            back.set()
+
+        threading.Thread(target=probe, name="call-display-probe", daemon=True).start()
+        try:
+            yield from local(back)
+        finally:
+            back.set()
+        # Ending here, the feed starts over: on the shared queue again.
     return source
 
 

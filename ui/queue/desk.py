@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ from clerk_app.queue.backend import QueueBackend
 from clerk_app.queue.configuration import QueueConfig, load_queue_config
 from clerk_app.queue.local_queue import LocalQueue, utc_now
 from clerk_app.queue.states import VisitState
+from clerk_app.queue.statistics import local_visits
 from clerk_app.queue.visits import Visit
 from clerk_app.store.db import Store
 from sync.central_errors import CentralUnavailable
@@ -174,6 +175,18 @@ class Desk:
         names = {code: counter.name for code, counter in self.config.counters.items()}
         return QueueClient(central, names)
 
+    def statistics_visits(self, store: Store, first: date, last: date,
+                          location: str | None) -> tuple[list[Visit], bool]:
+        """The visits the statistics count: the whole office's, from the centre, when one
+        is configured and answers (True); else this register's own (False)."""
+        if self.cfg.central_url:
+            try:
+                return self.client().visits_between(first, last, location), True
+            except CentralUnavailable as exc:
+                log.warning("office statistics unreachable (%s); this register's figures",
+                            exc.message_en)
+        return local_visits(store, first, last, location), False
+
     def retry_centre(self) -> None:
         """The centre's feed is back: the next job asks the centre again."""
         self._local_until = 0.0
@@ -185,14 +198,8 @@ def finish_with_commands(queue: QueueBackend, counter: str, command_id: str,
     visit (the service it carries out is ticked; the citizen served, `person_id`, is
     remembered), and once no requested service is left
     open the visit is finished: finishing the service finishes the visit. A visit still
-    only called has plainly appeared. Three steps, each its own transaction (the core's
-    rule): cut off in between, the panel shows the visit in service with its services
-    ticked, and the clerk finishes it with one key."""
+    only called has plainly appeared. One transaction (`complete_service`): all of it, or
+    nothing and the clerk is told."""
     visit = queue.at_counter(counter)
-    if visit is None:
-        return
-    if visit.state is VisitState.CALLED:
-        queue.appear(visit.id, counter)
-    linked = queue.link_command(visit.id, command_id, command_type, counter, person_id)
-    if not linked.open_services:
-        queue.finish(visit.id, counter, linked.services_done)
+    if visit is not None:
+        queue.complete_service(visit.id, counter, command_id, command_type, person_id)

@@ -3,8 +3,10 @@ waiting room's screen (IT starts it with the session, e.g. from the desktop's au
 
 Which queue it follows: the location given with `--location`, else the location of this
 workstation's counter (`queue_counter`). A location with a shared queue is followed at the
-centre (this machine's device token, no clerk: the feed shows numbers only); a mobile
-office's location, or any machine without `central_url`, follows this register's own queue.
+centre (this machine's device token, no clerk: the feed shows numbers only), and, on a
+machine with a register, that register's own queue while the centre is away (its calls made
+meanwhile are on the screen too); a mobile office's location, or any machine without
+`central_url`, follows this register's own queue.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from clerk_app.store.db import Store
 from clerk_app.store.opening import open_register, register_exists
 from ui.i18n import error_text, tr
 from ui.queue.call_feed import CallFeed, CallSource
-from ui.queue.call_sources import local_calls, shared_calls
+from ui.queue.call_sources import (
+    centre_answers,
+    local_calls,
+    shared_calls,
+    shared_or_local,
+)
 from ui.queue.chime import Chime
 from ui.queue.desk import queue_config
 from ui.queue.display_window import DisplayWindow
@@ -42,22 +49,29 @@ def display_location(cfg: Config, config: QueueConfig, location: str = "") -> st
 
 def call_source(cfg: Config, config: QueueConfig, location: str) -> CallSource:
     """The shared queue at the centre, or this register's own (see the module docstring)."""
+    def open_store() -> Store:
+        return open_register(cfg, system_actor("display", cfg.workstation))
+
     if config.location(location).shared_queue and cfg.central_url:
         from sync.central_connection import connect
         from sync.queue_client import QueueClient
 
         names = {code: counter.name for code, counter in config.counters.items()}
-        return shared_calls(lambda: QueueClient(connect(cfg), names), location)
+
+        def client() -> QueueClient:
+            return QueueClient(connect(cfg), names)
+
+        shared = shared_calls(client, location)
+        if not register_exists(cfg):
+            return shared
+        return shared_or_local(shared, local_calls(open_store, config, location),
+                               lambda: centre_answers(client, location))
 
     if not register_exists(cfg):
         raise ConfigError("Auf diesem Rechner gibt es kein Melderegister mit einer "
                           "Warteschlange. Die Aufrufanzeige eines mobilen Bürgerbüros läuft "
                           "am Arbeitsplatz mit der Warteschlange; bitte die IT verständigen.",
                           "display: local queue without a register on this machine")
-
-    def open_store() -> Store:
-        return open_register(cfg, system_actor("display", cfg.workstation))
-
     return local_calls(open_store, config, location)
 
 

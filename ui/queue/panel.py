@@ -486,11 +486,13 @@ class QueuePanel(QWidget):
         dialog.add_choice("priority", tr("&Vorrang"),
                           [("1", tr("normal")), ("2", tr("erhöht")), ("3", tr("dringend"))])
         drawn: list[Visit] = []
+        request_id = new_id()  # one ticket per dialog, however often its answer is sent
 
         def draw(answer: Answer) -> None:
             def work(queue: QueueBackend, _counter: str) -> None:
                 drawn.append(queue.draw_ticket(answer.choices["group"],
-                                               priority=int(answer.choices["priority"])))
+                                               priority=int(answer.choices["priority"]),
+                                               request_id=request_id))
             self._run(work, "queue draw ticket", then=lambda v: self._print(drawn[0], v))
 
         self._ask(dialog, draw)
@@ -507,7 +509,8 @@ class QueuePanel(QWidget):
         """Strg+Umschalt+S: the statistics of the waiting room."""
         from ui.queue.statistics_dialog import StatisticsDialog
 
-        dialog = StatisticsDialog(self.db, queue_config(self.cfg.queue_file), self.window())
+        dialog = StatisticsDialog(self.db, queue_config(self.cfg.queue_file), self.window(),
+                                  visits=self.desk.statistics_visits)
         self._closing(dialog)
         self.statistics = dialog
         dialog.open()

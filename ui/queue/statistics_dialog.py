@@ -1,8 +1,9 @@
 """Strg+Umschalt+S: the waiting room's statistics of a period, as charts and a table, and
 their CSV export.
 
-The core computes every figure (`clerk_app.queue.statistics.compute`, from the visits in
-this register: they carry no names once anonymised, and the figures never need one); the
+The core computes every figure (`clerk_app.queue.statistics.compute`, from the visits:
+the whole office's from the centre when it answers, else this register's own; the dialog
+says which. The figures never need a name, and the centre sends none); the
 dialog only draws them (`ui.queue.bar_chart.BarChart`, painted with QPainter: see there why
 no plotting library). The computation runs in the DB worker; the period (from, to: today and
 the six days before it at first) and the location are chosen with the keyboard, Enter
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from clerk_app.queue.configuration import QueueConfig
 from clerk_app.queue.statistics import Outcomes, QueueStatistics, compute, local_visits, to_csv
+from clerk_app.queue.visits import Visit
 from clerk_app.store.db import Store
 from ui.db_worker import DbWorker
 from ui.i18n import message_text, tr
@@ -46,6 +49,9 @@ from ui.style import say
 log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 7
+# The visits of a period (store, first, last, location) and whether they are the whole
+# office's (from the centre) or this register's only; run in the DB worker.
+VisitSource = Callable[[Store, date, date, "str | None"], tuple[list[Visit], bool]]
 
 
 def served(o: Outcomes) -> int:
@@ -60,7 +66,7 @@ class StatisticsDialog(QDialog):
     """See the module docstring."""
 
     def __init__(self, db: DbWorker, config: QueueConfig, parent: QWidget | None = None, *,
-                 today: date | None = None) -> None:
+                 today: date | None = None, visits: VisitSource | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("queueStatistics")
         self.setWindowTitle(tr("Statistik der Warteschlange"))
@@ -69,6 +75,7 @@ class StatisticsDialog(QDialog):
         self.db = db
         self.config = config
         self.stats: QueueStatistics | None = None
+        self.visits = visits or this_register
         last = today or date.today()
         self.first = self._date_field("statFrom", last - timedelta(days=DEFAULT_DAYS - 1))
         self.last = self._date_field("statTo", last)
@@ -98,6 +105,8 @@ class StatisticsDialog(QDialog):
         bar.addWidget(self.compute_button)
         bar.addWidget(self.save_button)
 
+        self.scope = QLabel()
+        self.scope.setObjectName("statScope")
         self.summary = QLabel()
         self.summary.setObjectName("statSummary")
         self.summary.setWordWrap(True)
@@ -127,6 +136,7 @@ class StatisticsDialog(QDialog):
         self.message.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.scope)
         layout.addWidget(self.summary)
         layout.addLayout(charts, 1)
         layout.addWidget(self.table)
@@ -152,17 +162,23 @@ class StatisticsDialog(QDialog):
             self._say(tr("Das Ende des Zeitraums liegt vor seinem Anfang."), problem=True)
             return
         location = str(self.location.currentData() or "") or None
-        config = self.config
+        config, visits = self.config, self.visits
 
-        def work(store: Store) -> QueueStatistics:
-            return compute(local_visits(store, first, last, location), config, first, last)
+        def work(store: Store) -> tuple[QueueStatistics, bool]:
+            found, office = visits(store, first, last, location)
+            return compute(found, config, first, last), office
 
         self._say(tr("Wird berechnet …"))
-        Op(self, work, self.show_stats, what="queue statistics").latest("stats").failure(
+        Op(self, work, lambda done: self.show_stats(*done), what="queue statistics").latest(
+            "stats").failure(
             lambda de, en: self._say(message_text(de, en), problem=True)).run(self.db)
 
-    def show_stats(self, stats: QueueStatistics) -> None:
+    def show_stats(self, stats: QueueStatistics, office: bool = False) -> None:
         self.stats = stats
+        self.scope.setText(tr("Zahlen des ganzen Amts (alle Arbeitsplätze, von der Zentrale)")
+                           if office else
+                           tr("Nur die Zahlen dieses Arbeitsplatzes (die Zentrale ist nicht "
+                              "erreichbar oder nicht eingerichtet)"))
         self.save_button.setEnabled(True)
         total = stats.totals
         self.summary.setText(tr(
@@ -246,6 +262,12 @@ class StatisticsDialog(QDialog):
 
     def _say(self, text: str, *, problem: bool = False) -> None:
         say(self.message, text, problem=problem)
+
+
+def this_register(store: Store, first: date, last: date,
+                  location: str | None) -> tuple[list[Visit], bool]:
+    """The visits of this register only (no centre to ask)."""
+    return local_visits(store, first, last, location), False
 
 
 def _day(iso: str) -> str:
