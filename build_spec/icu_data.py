@@ -148,7 +148,7 @@ def _max_bytes_per_char(converter: bytes) -> int:
     """maxBytesPerChar of a .cnv item (UConverterStaticData after the item's data header:
     structSize, name[60], codepage, platform, conversionType, minBytesPerChar, maxBytesPerChar)."""
     header_size, = struct.unpack_from("<H", converter, 0)
-    return converter[header_size + 4 + 60 + 4 + 3]
+    return int(converter[header_size + 4 + 60 + 4 + 3])
 
 
 def wanted(name: str, data: bytes) -> bool:
