@@ -97,7 +97,7 @@ def issue_samples(store: Store, day: date = SAMPLE_DAY) -> dict[str, str]:
     docs["quittung"] = _of(simple, "quittung")
     extended = _run(store, "meldebescheinigung", {
         "person_id": wrobel, "variant": "erweitert", "purpose": "Vorlage beim Konsulat",
-        "payment": {"method": "karte"}}, day)
+        "payment": {"method": "karte", "terminal_receipt": "T-4711"}}, day)
     docs["meldebescheinigung_erweitert"] = _of(extended, "meldebescheinigung_erweitert")
     life = _run(store, "lebensbescheinigung", {
         "person_id": odegard, "institution": "Statens pensjonskasse, Norwegen",
@@ -108,7 +108,7 @@ def issue_samples(store: Store, day: date = SAMPLE_DAY) -> dict[str, str]:
         "subject": {"names": "Ingrid Sofie Ødegård", "date": "01.12.1959",
                     "place": "Tromsø (Norwegen)"},
         "entitlement": {"basis": "selbst"}, "copies": 2, "delivery": "post",
-        "id_document_checked": True, "payment": {"method": "bar", "given_cents": 1500}}, day)
+        "id_document_checked": True, "payment": {"method": "bar", "given_cents": 5000}}, day)
     docs["personenstandsurkunde_antrag"] = _of(request, "personenstandsurkunde_antrag")
     storno = _run(store, "storno", {"receipt_number": _of(request, "quittung"),
                                     "reason": "Antrag zurückgenommen"}, day)
