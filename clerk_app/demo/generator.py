@@ -173,7 +173,7 @@ class _Address:
 
 
 @dataclass
-class _Rows:
+class Rows:
     households: list[tuple[str, str]] = field(default_factory=list)
     persons: list[tuple[object, ...]] = field(default_factory=list)
     former: list[tuple[object, ...]] = field(default_factory=list)
@@ -202,7 +202,7 @@ class Generator:
                 for segment in street.segments]
         self.runs = _Weighted([(run, float(len(run[1]))) for run in runs])
         self.doc_numbers: set[str] = set()  # membership only, never iterated
-        self.rows = _Rows()
+        self.rows = Rows()
         self.sf_cache: dict[str, str] = {}
         self.showcase = list(FOREIGN_ORIGINS)  # first households: one of each origin
 
