@@ -88,6 +88,14 @@ SELECT k.person_id, k.words FROM (
   JOIN person_search_keys k ON k.key = t.key
  WHERE {checks} LIMIT :limit
 """
+# A place (a postcode, a district) is no term: each is shared by a third or a seventh of the
+# register. A query of a place reads the persons in display order, checking each one's joined
+# terms, and stops at a page or after `PLACE_CAP` persons.
+PLACE_SQL = """
+SELECT k.person_id, k.words FROM (
+  SELECT person_id, words FROM person_search_keys ORDER BY key LIMIT :cap) k
+ WHERE {checks} LIMIT :limit
+"""
 # What a result line shows, for the page of ids alone.
 HITS_SQL = """
 SELECT p.id, p.family_name, p.first_names, p.doctorate, p.birth_date, p.family_sf, p.given_sf,
@@ -110,7 +118,10 @@ SCAN_CAP = 150      # index rows one unnarrowed step of a query of several words
 # A narrow range (one birth date, a family and first name, a house): its rows are checked
 # against the other words until a page is found, but never more than these.
 NARROW_CAP = 3000
+PLACE_CAP = 3000    # persons a query of a place reads at most (a district: about 350 a page)
+POSTCODE_RE = re.compile(r"\d{5}")  # a German postcode, typed in full
 ALL_KEYS = (0, (1 << 63) - 1)
+ADDRESS_MARK = f"|{ADDRESS} "  # an address token's start in the joined terms
 EXACT, PREFIX = "term = :low", "term >= :low AND term < :high"  # a key range seeks in EXACT
 
 
@@ -127,21 +138,38 @@ class _Collector:
     def full(self) -> bool:
         return len(self.found) >= self.limit
 
+    def _run(self, sql: str, params: dict[str, object]) -> None:
+        for pid, joined in self.store.conn.execute(sql, params):
+            if not self.full:
+                self.found.setdefault(pid, joined)
+
+    @staticmethod
+    def _checks(others: list[str], params: dict[str, object]) -> str:
+        params.update({f"o{i}": o for i, o in enumerate(others)})
+        return " AND ".join(f"instr(k.words, :o{i}) > 0" for i in range(len(others))) or "1"
+
     def step(self, term: str, *, prefix: bool, others: list[str],
              keys: tuple[int, int] = ALL_KEYS, cap: int | None = None) -> None:
         """Add the persons of one term (or with `prefix`, every term it starts) whose terms
         also hold each of `others` (patterns "| field token" or " prefix")."""
         if self.full:
             return
-        checks = " AND ".join(f"instr(k.words, :o{i}) > 0" for i in range(len(others)))
-        params: dict[str, object] = {f"o{i}": o for i, o in enumerate(others)}
+        params: dict[str, object] = {}
+        checks = self._checks(others, params)
         wanted = self.limit + len(self.found)  # those found already may come again
         params.update(low=term, high=term + TERM_END, key_low=keys[0], key_high=keys[1],
                       cap=cap or (NARROW_CAP if others else wanted), limit=wanted)
-        sql = STEP_SQL.format(terms=PREFIX if prefix else EXACT, checks=checks or "1")
-        for pid, joined in self.store.conn.execute(sql, params):
-            if not self.full:
-                self.found.setdefault(pid, joined)
+        self._run(STEP_SQL.format(terms=PREFIX if prefix else EXACT, checks=checks), params)
+
+    def place_step(self, others: list[str]) -> None:
+        """Add the persons, in display order, whose terms hold each of `others`, reading at
+        most `PLACE_CAP` of them."""
+        if self.full:
+            return
+        params: dict[str, object] = {}
+        checks = self._checks(others, params)
+        params.update(cap=PLACE_CAP, limit=self.limit + len(self.found))
+        self._run(PLACE_SQL.format(checks=checks), params)
 
 
 def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
@@ -153,7 +181,8 @@ def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
     the cost does not grow with the register: a single word, a date, and a first name with a
     family name (in either order, the other one a prefix) find every match; other
     combinations of several words (street and house number, two first names) read a bounded
-    number of candidates of their longest word.
+    number of candidates of their longest word. A postcode or a district (not terms: each is
+    shared by a large part of the city) reads persons in display order, a bounded number.
 
     Reading hit lists is not audited per keystroke: the persons of a result that is shown
     are (`record_shown`), and opening a person is (see `person_record`).
@@ -171,6 +200,7 @@ def search(store: Store, text: str, *, limit: int = DEFAULT_LIMIT,
                    others=[f" {w}" for w in words] + [f"|{d}|" for d in dates[1:]])
     else:
         _by_words(found, words)
+        _by_place(found, words)
     return hits_for(store, list(found.found), today, words=words, terms=found.found)
 
 
@@ -201,6 +231,26 @@ def _by_words(found: _Collector, words: list[str]) -> None:
     found.step(f"{FAMILY} {driver}", prefix=False, others=rest, cap=SCAN_CAP)
     for field in (FAMILY, NAMES, ADDRESS):
         found.step(f"{field} {driver}", prefix=True, others=rest, cap=SCAN_CAP)
+
+
+def _by_place(found: _Collector, words: list[str]) -> None:
+    """A query holding a postcode (five digits) or the start of one of the city's districts
+    (Brombach, Stetten...): the persons living there, in display order, with the query's
+    other words. Only then: a name that finds nobody costs no scan."""
+    if found.full:
+        return
+    places = [w for w in words if POSTCODE_RE.fullmatch(w) or _is_district(found.store, w)]
+    if not places:
+        return
+    found.place_step([f"{ADDRESS_MARK}{w}" if w in places else f" {w}" for w in words])
+
+
+def _is_district(store: Store, word: str) -> bool:
+    """Whether a word starts a token of a district of the street directory (a few hundred
+    rows, read from the page cache), in the search form the index holds addresses in."""
+    return any(t.startswith(word) for (district,) in store.conn.execute(
+        "SELECT DISTINCT district FROM streets")
+        for t in names.search_form(district).lower().split())
 
 
 OTHER_NAME = 2  # the rank of a hit that no word finds by its current family name

@@ -8,9 +8,10 @@ computed in Python.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -277,34 +278,59 @@ SELECT {PERSON_COLUMNS},
 """
 
 
+# What the index of one person is made from: its row of `persons` (at least the columns of
+# `PERSON_COLUMNS`), its former names and its current addresses.
+IndexSource = tuple[Mapping[str, Any], Sequence[str], Sequence[Mapping[str, Any]]]
+
+
 def reindex_all(db: sqlite_utils.Database) -> int:
     """Rebuild the whole index (migration, bulk import); returns the number of persons.
 
-    Persons are keyed in full alphabetical order (family, first names, birth date), so the
-    slots within one key range follow that order too. The persons are streamed, and the terms
-    are collected in a temporary table and written sorted: the index B-tree is filled from
-    left to right instead of at random places (a million residents: ten million terms).
+    The persons are streamed from the register in alphabetical order (family, first names,
+    birth date) and written by `write_sorted_index`.
     """
     conn = db.conn
     conn.execute("DELETE FROM search_terms")
     conn.execute("DELETE FROM person_search_keys")
+
+    def persons() -> Iterator[IndexSource]:
+        # Read on the first pull, after the writer made its temporary table (a schema change
+        # aborts a statement under way).
+        cursor = conn.cursor()
+        cursor.execute(ALL_PERSONS_SQL)
+        names = [c[0] for c in cursor.description]
+        while batch := cursor.fetchmany(ID_CHUNK * 10):
+            for values in batch:
+                p = dict(zip(names, values, strict=True))
+                yield p, json.loads(p["former"]), json.loads(p["addresses"])
+
+    return write_sorted_index(db, persons())
+
+
+def write_sorted_index(db: sqlite_utils.Database, persons: Iterable[IndexSource]) -> int:
+    """Index persons given in full alphabetical order (family, first names, birth date, id)
+    into an empty index; returns their number. A bulk load (the demo build) hands over what
+    it holds in memory instead of reading the register back.
+
+    Slots within one key range follow that order too. The terms are collected in a temporary
+    table and written sorted: the index B-tree is filled from left to right instead of at
+    random places (a million residents: ten million terms).
+    """
+    conn = db.conn
     conn.execute("CREATE TEMP TABLE new_terms (term TEXT NOT NULL, key INTEGER NOT NULL)")
     used: dict[int, int] = defaultdict(int)
     count = 0
-    cursor = conn.cursor()
-    cursor.execute(ALL_PERSONS_SQL)
-    while batch := cursor.fetchmany(ID_CHUNK * 10):
-        names = [c[0] for c in cursor.description]
+    stream = iter(persons)
+    while batch := list(itertools.islice(stream, ID_CHUNK * 10)):
         keys, terms = [], []
-        for values in batch:
-            p = dict(zip(names, values, strict=True))
+        for p, former, addresses in batch:
             base = order_key(p["family_sf"], p["given_sf"])
             if used[base] >= SLOTS:
                 raise StoreError("Der Suchindex ist für einen Namen voll. Bitte die IT "
                                  "verständigen.", f"more than {SLOTS} persons share key {base}")
             key = base + used[base]
             used[base] += 1
-            row = index_row(p, json.loads(p["former"]), json.loads(p["addresses"]))
+            row = index_row(p, former, addresses)
             keys.append((key, p["id"], row.words))
             terms += [(term, key) for term in row.terms]
         conn.executemany("INSERT INTO person_search_keys (key, person_id, words) "

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
-from clerk_app import audit
+from clerk_app import audit, names
 from clerk_app.blocks import blocked_family_names
 from clerk_app.errors import ValidationError
+from clerk_app.keys import new_key
 from clerk_app.person_record import open_person
 from clerk_app.search import MAX_QUERY_CHARS, parse_query, search
 from clerk_app.search_index import reindex_all
-from clerk_app.store.db import Store
-from tests.factories import add_person
+from clerk_app.store.db import Actor, Store, open_store
+from tests.factories import COUNTER_ROLES, add_person
 
 
 @pytest.fixture
@@ -192,3 +194,81 @@ def test_first_and_family_name_found_beyond_any_page(store: Store) -> None:
     assert ids(store, "Müller Zy") == [target]
     assert other in ids(store, "anna zwi")
     assert ids(store, "anna müllerin") == [other]
+
+
+# --- a place alone: a postcode or a district (issue 16) ---------------------------------------
+
+PLACE_PERSONS = """
+SELECT p.id FROM persons p JOIN person_search_keys k ON k.person_id = p.id
+ WHERE EXISTS (SELECT 1 FROM residences r WHERE r.person_id = p.id AND r.move_out IS NULL
+                  AND {where})
+ ORDER BY k.key LIMIT ?
+"""
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A demo register of 3,000 residents: seven districts, three postcodes."""
+    from clerk_app.demo.build import build_demo_register
+
+    with open_store(tmp_path_factory.mktemp("town") / "r.db", new_key(),
+                    Actor("mmuster", "Schalter 3", COUNTER_ROLES), create=True) as s:
+        build_demo_register(s, 3000, seed=16)
+        yield s
+
+
+def _first_page(store: Store, where: str, arg: str, limit: int = 50) -> list[str]:
+    """The first persons in display order (the keys of a fresh index are alphabetical)."""
+    return [r[0] for r in store.conn.execute(PLACE_PERSONS.format(where=where), (arg, limit))]
+
+
+@pytest.mark.parametrize("postcode", ["79539", "79540", "79541"])
+def test_a_postcode_alone_finds_its_residents_in_display_order(town: Store,
+                                                               postcode: str) -> None:
+    expected = _first_page(town, "r.postal_code = ?", postcode)
+    assert len(expected) == 50
+    assert sorted(ids(town, postcode)) == sorted(expected)
+    assert ids(town, f" {postcode} ") == ids(town, postcode)
+
+
+@pytest.mark.parametrize("typed", ["Brombach", "brombach", "Bromb", "Tüllingen", "tuellingen",
+                                   "Stetten", "hauingen"])
+def test_a_district_alone_or_its_start_finds_its_residents(town: Store, typed: str) -> None:
+    district = next(d for (d,) in town.conn.execute("SELECT DISTINCT district FROM streets")
+                    if names.search_form(d).startswith(names.search_form(typed)))
+    found = ids(town, typed)
+    assert len(found) == 50, typed
+    # Streets with a word that starts the same ("Brombacher Straße") come first, then the
+    # district's residents in display order.
+    word = names.search_form(typed).lower()
+    on_street = [pid for pid in found if any(
+        token.startswith(word) for (street,) in town.conn.execute(
+            "SELECT street FROM residences WHERE person_id = ? AND move_out IS NULL", (pid,))
+        for token in names.search_form(street).lower().split())]
+    rest = [pid for pid in found if pid not in on_street]
+    expected = [pid for pid in _first_page(town, "r.district = ?", district, 200)
+                if pid not in on_street]
+    assert sorted(rest) == sorted(expected[:len(rest)]), typed
+
+
+def test_a_place_with_a_name_finds_those_living_there(town: Store) -> None:
+    family = town.conn.execute(
+        "SELECT p.family_name FROM persons p JOIN residences r ON r.person_id = p.id "
+        "WHERE r.move_out IS NULL AND r.district = 'Haagen' GROUP BY p.family_name "
+        "ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    living_there = {r[0] for r in town.conn.execute(
+        "SELECT p.id FROM persons p JOIN residences r ON r.person_id = p.id WHERE "
+        "r.move_out IS NULL AND r.district = 'Haagen' AND p.family_name = ?", (family,))}
+    found = ids(town, f"Haagen {family}")
+    assert living_there <= set(found)
+    name = names.search_form(family).lower()
+    for pid in found:   # the others: that name (a birth name too), an address word such as
+        words = town.conn.execute(  # "Haagener Straße"
+            "SELECT words FROM person_search_keys WHERE person_id = ?", (pid,)).fetchone()[0]
+        assert "|a haagen" in words and f" {name}|" in words
+
+
+def test_a_place_nobody_lives_in_finds_nobody_within_a_bounded_read(town: Store) -> None:
+    assert ids(town, "12345") == []
+    assert ids(town, "7953") == []     # a postcode's start is no place: nobody, no scan
+    assert ids(town, "Zzyzxq") == []

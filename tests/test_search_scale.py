@@ -29,7 +29,8 @@ FAMILIES = ("Müller", "Mustermann", "Muster", "Becker", "Schmidt-Müller", "Abe
 FIRST = ("Anna", "Anna Maria", "Zora", "Hans", "Mia", "Ida")
 STREETS = ("Hauptstraße", "Mühlenweg", "Basler Straße")
 QUERIES = ("mu", "mü", "müller", "muller", "anna müller", "müller zora", "anna mu",
-           "hauptstraße 12", "12.08.1961", "zora", "mühlenweg")
+           "hauptstraße 12", "12.08.1961", "zora", "mühlenweg", "79539", "stadtmitte",
+           "stadtmitte anna")
 SMALL, LARGE = 2_000, 12_000
 GROWTH = 1.25  # what the count may grow by from SMALL to LARGE: a page's rows vary
 
@@ -46,6 +47,8 @@ def build(folder: Path, residents: int) -> Store:
         persons.append((pid, family, first, born, search_form(family), search_form(first)))
         residences.append((str(uuid.UUID(int=10**9 + n)), pid, street, str(10 + n % 7)))
     with store.transaction() as db:
+        db.conn.execute("INSERT INTO streets (name, name_sf, district, key) "
+                        "VALUES ('Hauptstraße', 'HAUPTSTRASSE', 'Stadtmitte', 'hauptstrasse')")
         db.conn.executemany(
             "INSERT INTO persons (id, family_name, first_names, birth_date, family_sf, "
             "given_sf, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'x', 'x')", persons)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import gc
 import random
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from clerk_app.demo.generator import DEMO_AS_OF, Generator
+from clerk_app.demo.generator import DEMO_AS_OF, Generator, Rows
 from clerk_app.demo.name_pools import Origin, german_origin
 from clerk_app.errors import StoreError
-from clerk_app.search_index import reindex_all
+from clerk_app.search_index import IndexSource, write_sorted_index
 from clerk_app.store.db import Store
 from clerk_app.streets import load_street_directory
 
@@ -134,12 +135,43 @@ def _build(store: Store, rng: random.Random, german: Origin, residents: int,
             data.sort(key=lambda row: str(row[0]))
             for start in range(0, len(data), BATCH):
                 db.conn.executemany(INSERTS[table], data[start:start + BATCH])
-            data.clear()  # the rows are in the register now; keep the peak memory down
-        del gen, rows
+            if table not in INDEXED:
+                data.clear()  # the rows are in the register now; keep the peak memory down
         for sql in indexes:  # one sorted pass each, instead of an insert per row
             db.conn.execute(sql)
-        reindex_all(db)
+        write_sorted_index(db, _index_sources(rows))
+        del gen, rows
     return summary
+
+
+# The generator's rows the search index is made from, kept until it is written.
+INDEXED = ("persons", "former", "residences")
+PERSON_COLUMNS = [c.strip() for c in INSERTS["persons"].split("(", 1)[1].split(")", 1)[0]
+                  .split(",")]
+FAMILY_SF, GIVEN_SF, BIRTH_DATE = (PERSON_COLUMNS.index(c) for c in
+                                   ("family_sf", "given_sf", "birth_date"))
+
+
+def _index_sources(rows: Rows) -> Iterator[IndexSource]:
+    """The persons with their former names and current addresses, in the index's
+    alphabetical order, from the rows in memory: the register is not read back."""
+    former: dict[str, list[str]] = defaultdict(list)
+    for person_id, _kind, name, _until in rows.former:
+        former[str(person_id)].append(str(name))
+    current: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows.residences:
+        if r[12] is None:  # move_out
+            current[str(r[1])].append({"street": r[4], "house_number": r[5],
+                                       "postal_code": r[6], "district": r[8]})
+    rows.former.clear()
+    rows.residences.clear()
+    persons = rows.persons
+    persons.sort(key=lambda p: (p[FAMILY_SF], p[GIVEN_SF], p[BIRTH_DATE] or "", p[0]))
+    for values in persons:
+        person = dict(zip(PERSON_COLUMNS, values, strict=True))
+        person_id = str(values[0])
+        yield person, former.get(person_id, []), current.get(person_id, [])
+    persons.clear()
 
 
 def _drop_indexes(conn: Any) -> list[str]:

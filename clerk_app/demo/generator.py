@@ -8,12 +8,14 @@ The generator only collects rows; `clerk_app.demo.build` writes them.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from clerk_app import names
@@ -90,8 +92,39 @@ def _one_street_per_name(streets: Sequence[Street]) -> list[Street]:
     return kept
 
 
+@lru_cache(maxsize=1 << 16)
 def _iso(ordinal: int) -> str:
+    """Dates repeat (some 40,000 days over a century): each is formatted once."""
     return date.fromordinal(ordinal).isoformat()
+
+
+def _uuid_text(value: int) -> str:
+    """`str(uuid.UUID(int=value))` without building the object (a million residents have
+    some four million ids)."""
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+# The bits `uuid.UUID(..., version=n)` sets: the variant (RFC 4122) and the version.
+_VARIANT_MASK = ~(0xC000 << 48) & ~(0xF000 << 64)
+_VARIANT = 0x8000 << 48
+
+
+def _random_uuid(bits: int) -> str:
+    """`str(uuid.UUID(int=bits, version=4))`."""
+    return _uuid_text((bits & _VARIANT_MASK) | _VARIANT | (4 << 76))
+
+
+def _name_uuid(namespace: bytes, name: str) -> str:
+    """`str(uuid.uuid5(namespace, name))`."""
+    digest = int.from_bytes(hashlib.sha1(namespace + name.encode()).digest()[:16], "big")
+    return _uuid_text((digest & _VARIANT_MASK) | _VARIANT | (5 << 76))
+
+
+@lru_cache(maxsize=256)
+def _json_list(values: tuple[str, ...]) -> str:
+    """Nationality lists repeat: a few dozen distinct ones."""
+    return json.dumps(list(values))
 
 
 def _add_years(ordinal: int, years: int) -> int:
@@ -140,7 +173,7 @@ class _Address:
 
 
 @dataclass
-class _Rows:
+class Rows:
     households: list[tuple[str, str]] = field(default_factory=list)
     persons: list[tuple[object, ...]] = field(default_factory=list)
     former: list[tuple[object, ...]] = field(default_factory=list)
@@ -169,7 +202,7 @@ class Generator:
                 for segment in street.segments]
         self.runs = _Weighted([(run, float(len(run[1]))) for run in runs])
         self.doc_numbers: set[str] = set()  # membership only, never iterated
-        self.rows = _Rows()
+        self.rows = Rows()
         self.sf_cache: dict[str, str] = {}
         self.showcase = list(FOREIGN_ORIGINS)  # first households: one of each origin
 
@@ -182,7 +215,7 @@ class Generator:
         return form
 
     def uid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return _random_uuid(self.rng.getrandbits(128))
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
@@ -505,8 +538,8 @@ class Generator:
         for person, kind, related in pairs:
             for mine, theirs, k in ((person, related, kind), (related, person, INVERSE[kind])):
                 self.rows.relations.append((
-                    str(uuid.uuid5(RELATION_NAMESPACE, f"{mine.id}/{k}/{theirs.id}")), mine.id,
-                    k, theirs.id, None))
+                    _name_uuid(RELATION_NAMESPACE.bytes, f"{mine.id}/{k}/{theirs.id}"),
+                    mine.id, k, theirs.id, None))
 
     def emit_person(self, p: _Person, household_id: str, address: _Address, move_in: int,
                     previous: _Address | None, previous_in: int, abroad: str | None) -> None:
@@ -553,7 +586,7 @@ class Generator:
         rows.persons.append((
             p.id, 1, p.family, p.birth_name, first_names, p.everyday, p.doctorate,
             p.religious_name, p.artist_name, _iso(p.birth), p.birth_place, p.birth_country,
-            p.sex, json.dumps(p.nationalities), p.religion, p.marital_status,
+            p.sex, _json_list(tuple(p.nationalities)), p.religion, p.marital_status,
             _iso(p.marital_date) if p.marital_date else None, p.marital_place, household_id,
             self.sf(p.family), self.sf(first_names), created, updated))
 
