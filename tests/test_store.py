@@ -18,6 +18,7 @@ from clerk_app.errors import StoreError
 from clerk_app.keys import new_key
 from clerk_app.search_index import reindex_person
 from clerk_app.store.db import SQLITE_HEADER, Actor, Store, open_store
+from clerk_app.person_record import RELATIONS_SQL
 from clerk_app.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from tests.factories import COUNTER_ROLES
 
@@ -151,3 +152,14 @@ def test_read_only_data_folder_gives_a_clear_message(tmp_path: Path) -> None:
     finally:
         folder.chmod(0o755)
         folder.rmdir()
+
+
+def test_a_persons_relations_are_found_through_the_unique_index_alone(tmp_path: Path) -> None:
+    """Migration 13 dropped `relations_person`: the UNIQUE (person_id, kind, related_id) index
+    must still answer a person's relations without a scan, and no second index repeat it."""
+    with open_store(tmp_path / "r.db", new_key(), ACTOR, create=True) as store:
+        plan = " ".join(row[-1] for row in store.conn.execute(
+            "EXPLAIN QUERY PLAN " + RELATIONS_SQL, ("p1",)))
+        indexes = [row[1] for row in store.conn.execute("PRAGMA index_list(relations)")]
+    assert "SCAN r" not in plan and "USING INDEX" in plan, plan
+    assert "relations_person" not in indexes

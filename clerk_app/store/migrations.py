@@ -676,6 +676,16 @@ def _v12(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V12_ONLINE_PAYMENTS)
 
 
+# `relations_person` repeated the leading column of the relations' UNIQUE (person_id, kind,
+# related_id) index, which answers the same lookups: one B-tree of UUID keys less per relation
+# (two relations a resident in a demo register: about a tenth of the file).
+V13_RELATIONS_INDEX = "DROP INDEX IF EXISTS relations_person;"
+
+
+def _v13(db: sqlite_utils.Database) -> None:
+    run_script(db.conn, V13_RELATIONS_INDEX)
+
+
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
-                               _v12]
+                               _v12, _v13]
 SCHEMA_VERSION = len(MIGRATIONS)
