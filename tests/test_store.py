@@ -16,9 +16,9 @@ import pytest
 
 from clerk_app.errors import StoreError
 from clerk_app.keys import new_key
+from clerk_app.person_record import RELATIONS_SQL
 from clerk_app.search_index import reindex_person
 from clerk_app.store.db import SQLITE_HEADER, Actor, Store, open_store
-from clerk_app.person_record import RELATIONS_SQL
 from clerk_app.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from tests.factories import COUNTER_ROLES
 
