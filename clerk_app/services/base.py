@@ -70,11 +70,19 @@ class ServiceResult:
     notices: tuple[str, ...] = ()
     replayed: bool = False
 
-    def to_json(self) -> str:
-        data = {**_shallow(self), "documents": [_shallow(d) for d in self.documents],
-                "receipt": _shallow(self.receipt) if self.receipt else None}
+    def as_data(self) -> dict[str, Any]:
+        """The result as JSON data, lists where JSON has them (the central service answers
+        with it and stores it, without a round trip through the text)."""
+        data = {**_shallow(self), "changed_persons": list(self.changed_persons),
+                "documents": [{**_shallow(d), "fields": [list(f) for f in d.fields]}
+                              for d in self.documents],
+                "receipt": _shallow(self.receipt) if self.receipt else None,
+                "notices": list(self.notices)}
         data.pop("replayed")
-        return json.dumps(data, ensure_ascii=False)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_data(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> ServiceResult:

@@ -39,6 +39,14 @@ BUSY_TIMEOUT_MS = 5000
 # The cache fills only with pages read, so the start of the window does not grow.
 PAGE_CACHE_KIB = -32768
 
+# sqlcipher3 looks up an adapter for every parameter that is not exactly str, int, float or
+# bytes; on a miss it probes for `__adapt__` and `__conform__`, raising and clearing an
+# AttributeError each time: 2 µs a None or bool, several times a row's own cost when most
+# of its columns are NULL (a replay binds some hundred of them). A registered adapter is one
+# dict lookup; what is bound stays the same (NULL; 0 or 1).
+sqlcipher3.register_adapter(type(None), lambda value: value)
+sqlcipher3.register_adapter(bool, int)
+
 
 class _Writers:
     """How many of this process's connections write, or wait for the write lock, now.

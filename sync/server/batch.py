@@ -11,12 +11,12 @@ makes it stale: from there on the batch's commands read from the database again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sync.aggregates import HOUSEHOLD, KINDS, PERSON, Aggregate, canonical
 from sync.protocol import Command
+from sync.server.json_text import dumps, loads
 from sync.server.replay import Hydrated, journal_row, referenced
 from sync.server.storage import Tx
 
@@ -53,11 +53,11 @@ def hydrated(rows: Iterable[Row]) -> Hydrated:
         if data is None:
             continue
         if kind == PERSON:
-            state.persons[rid] = (seq, json.loads(data))
+            state.persons[rid] = (seq, loads(data))
         elif kind == HOUSEHOLD:
-            state.households[rid] = (seq, json.loads(data))
+            state.households[rid] = (seq, loads(data))
         else:
-            state.journal.append(journal_row(json.loads(data)))
+            state.journal.append(journal_row(loads(data)))
     return state
 
 
@@ -119,7 +119,7 @@ class BatchReads:
             self._rows[rid] = (kind, rid, seq, canonical(data) if data else None)
         for table, key, row in ledger:
             if table == "cash_journal":
-                self._rows[key] = (table, key, 0, json.dumps(row))
+                self._rows[key] = (table, key, 0, dumps(row))
 
     def stored(self, command_id: str) -> None:
         """The command has been answered: the service holds its row now."""

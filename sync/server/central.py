@@ -54,6 +54,7 @@ from sync.protocol import (
     Hello,
     PushResponse,
 )
+from sync.server import json_text
 from sync.server.access_log_check import alerts, check_upload
 from sync.server.batch import FINAL, BatchReads, Written, hydrated, read_named
 from sync.server.command_clerks import CommandClerks
@@ -97,8 +98,7 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _dump(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+_dump = json_text.dumps
 
 
 def _integrity_errors() -> tuple[type[BaseException], ...]:
@@ -273,7 +273,7 @@ class Central:
             status, reason, result, _ = rows[0]
             return CommandResult(command_id=command.command_id, status="duplicate",
                                  final_status=status, reason=reason,
-                                 result=json.loads(result)), seq
+                                 result=json_text.loads(result)), seq
         refusal = clerks.refusal(command)
         if refusal is not None:
             return self._final(tx, command, "rejected", refusal), seq

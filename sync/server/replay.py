@@ -15,7 +15,6 @@ workstation's local apply did (checked after every sync by the checksums).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -30,11 +29,11 @@ from clerk_app.errors import ClerkError
 from clerk_app.services.base import ServiceContext, ServiceResult
 from clerk_app.services.runner import SERVICES
 from clerk_app.store.db import Actor, Store, open_scratch
-from clerk_app.store.rows import fetch_dicts
 from clerk_app.streets import load_street_directory
 from sync import aggregates
 from sync.aggregates import HOUSEHOLD, PERSON, Aggregate
 from sync.protocol import AggregateRecord, Command
+from sync.server import json_text
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +137,21 @@ def ledger_key(table: str, row: Mapping[str, Any], command_id: str) -> str:
     return "/".join(str(row[c]) for c in LEDGER_KEYS[table])
 
 
+def inserted_rows_query(conn: sqlcipher3.Connection) -> str:
+    """One query for the ledger rows a replay inserted, as (table, row as a JSON object),
+    table by table in `LEDGER_KEYS` order, each in insertion order: a command writes to a
+    few of the tables, and a query for each (after one for which) cost more than the rows."""
+    parts = []
+    for number, table in enumerate(LEDGER_KEYS):
+        columns = [name for _, name, *_ in conn.execute(f"PRAGMA table_info({table})")]
+        row = ", ".join(f"'{c}', t.{c}" for c in columns)
+        parts.append(f"SELECT {number} AS n, t.rowid AS r, '{table}' AS tbl, "
+                     f"json_object({row}) AS data "
+                     f"FROM _inserted i JOIN {table} t ON t.rowid = i.row "
+                     f"WHERE i.tbl = '{table}'")
+    return f"SELECT tbl, data FROM ({' UNION ALL '.join(parts)}) ORDER BY n, r"
+
+
 class Sandbox:
     """One in-memory working register; not thread-safe (use `sandbox()` for this thread's)."""
 
@@ -149,6 +163,7 @@ class Sandbox:
             load_street_directory(db)
             for statement in CAPTURE.split(";\n"):
                 conn.execute(statement.rstrip(";"))
+        self._read_inserted = inserted_rows_query(conn)
 
     def replay(self, command: Command, state: Hydrated, *, force: bool = False,
                ledger_only: bool = False, supersede: bool = False) -> Outcome:
@@ -228,14 +243,15 @@ class Sandbox:
         self.store.actor = Actor(command.clerk, command.device)
         ctx = ServiceContext(self.store, command.command_id, moment, moment.date(),
                              lenient=lenient)
-        known = {r for (r,) in self.store.conn.execute("SELECT id FROM residences")}
+        known = {r for (r,) in self.store.conn.execute("SELECT id FROM residences")} \
+            if supersede else set()
         service.apply(ctx, dict(command.payload))
         if supersede:
             self._one_main_dwelling(known)
         result = ServiceResult(command.command_id, command.type, tuple(ctx.changed_persons),
                                tuple(ctx.documents), ctx.receipt, tuple(ctx.notices))
         return Outcome("applied", changed=self._changed(), ledger=self._ledger(command),
-                       result=json.loads(result.to_json()))
+                       result=result.as_data())
 
     def _one_main_dwelling(self, known: set[str]) -> None:
         """Where the command opened a main dwelling (or one abroad), end every other open main
@@ -267,19 +283,14 @@ class Sandbox:
 
     def _ledger(self, command: Command) -> list[tuple[str, str, dict[str, Any]]]:
         found: list[tuple[str, str, dict[str, Any]]] = []
-        written = {t for (t,) in self.store.conn.execute("SELECT DISTINCT tbl FROM _inserted")}
-        for table in (t for t in LEDGER_KEYS if t in written):  # a command writes few
-            rows = fetch_dicts(self.store.conn,
-                               f"SELECT * FROM {table} WHERE rowid IN "
-                               f"(SELECT row FROM _inserted WHERE tbl = ?) ORDER BY rowid",
-                               (table,))
-            for row in rows:
-                key = ledger_key(table, row, command.command_id)
-                for column in LOCAL_COLUMNS.get(table, ()):
-                    row.pop(column)
-                if table == "cash_journal":
-                    row["reverses"] = row["reverses"] is not None
-                found.append((table, key, row))
+        for table, text in self.store.conn.execute(self._read_inserted):
+            row = json_text.loads(text)
+            key = ledger_key(table, row, command.command_id)
+            for column in LOCAL_COLUMNS.get(table, ()):
+                row.pop(column)
+            if table == "cash_journal":
+                row["reverses"] = row["reverses"] is not None
+            found.append((table, key, row))
         return found
 
 
