@@ -5,15 +5,17 @@ against a bulk insert of the same rows into the same kind of store.
                                          [--runs 1]
 
 The central service (`clerk-app central serve`, a child process on 127.0.0.1) is seeded with
-the demo register. Measured: `SyncEngine.sync_once()` on a fresh encrypted register (street
-directory loaded, device enrolled): the bootstrap pages over HTTP (gzip), bulk-written into the
-register, the search index built; then the empty pull and the checksum comparison. Baseline, in
+the demo register, by a process of its own (beyond 100,000 residents: copies of the
+100,000-resident demo register under fresh ids, `common.seed_in_child`). Measured:
+`SyncEngine.sync_once()` on a fresh encrypted register (street directory loaded, device
+enrolled): the bootstrap pages over HTTP (gzip), bulk-written into the register and indexed
+as they come; then the empty pull and the checksum comparison. Baseline, in
 the same run: the same rows (read from the central database beforehand, not timed) inserted
 into a fresh encrypted register (street directory loaded) with one `executemany` per table in
 one transaction (foreign keys off, as the bootstrap has them), and the search index built with
 `reindex_all`: both end states hold the register and its search index. Runs alternate; the bootstrap
 goes first, so that the process's peak resident memory after it is the bootstrap's (the
-baseline's rows are read into memory only then).
+baseline's rows are read into memory only then; the seeding ran in another process).
 
 While the bootstrap runs, a counter thread (its own connection to the same register, as the
 window's DB worker has) serves an Anmeldung every quarter second; each one's time from start

@@ -7,6 +7,7 @@ ignores it) and reused while the generator's seed and size are the same.
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import statistics
 import sys
@@ -73,8 +74,9 @@ def p95(values: list[float]) -> float:
 def seeded_central(kind: str, residents: int, folder: Path) -> Iterator[
         tuple[CentralServer, Central]]:
     """`clerk-app central serve` on 127.0.0.1 as a child process, on a fresh database of `kind`
-    ('sqlite' or 'postgresql', dropped after) seeded with the demo register; the same real
-    parts as the sync tests (tests/sync_support.py)."""
+    ('sqlite' or 'postgresql', dropped after) seeded with the demo register (beyond 100,000
+    residents: copies of it, `seed_in_child`); the same real parts as the sync tests
+    (tests/sync_support.py)."""
     sys.path.insert(0, str(REPO))  # the tests' helpers (the `tests` folder is no package)
     from tests.sync_support import central_database, postgres_available, running_central
 
@@ -82,10 +84,36 @@ def seeded_central(kind: str, residents: int, folder: Path) -> Iterator[
         raise SystemExit(reason)
     started = time.perf_counter()
     with central_database(kind, folder) as url, \
-            running_central(url, folder, residents=residents) as (server, central):
+            running_central(url, folder, residents=residents, seed=seed_in_child) as (
+                server, central):
         print(f"central service on {kind}, seeded with {residents} residents in "
               f"{time.perf_counter() - started:.1f} s")
         yield server, central
+
+
+def seed_in_child(central: Central, residents: int) -> int:
+    """`sync.server.seed.seed_copies` into `central`'s database, in a process of its own:
+    the generator's memory stays out of the benchmark's process, whose peak resident memory
+    is then the workstation's."""
+    child = multiprocessing.get_context("spawn").Process(
+        target=_seed_copies, args=(central.db.url, residents), name="seed")
+    child.start()
+    child.join()
+    if child.exitcode:
+        raise SystemExit(f"seeding the central service failed (exit code {child.exitcode})")
+    return residents
+
+
+def _seed_copies(url: str, residents: int) -> None:
+    from sync.server.central import Central
+    from sync.server.seed import seed_copies
+    from sync.server.storage import open_database
+
+    db = open_database(url)
+    try:
+        seed_copies(Central(db), residents)
+    finally:
+        db.close()
 
 
 def measure_on_central(prefix: str, args: Any,

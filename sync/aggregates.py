@@ -54,7 +54,12 @@ def canonical(data: Mapping[str, Any]) -> str:
 def hash32(data: Mapping[str, Any]) -> int:
     """A 32-bit content hash: summed over a register it gives an order-independent checksum
     that fits a 64-bit integer sum on both SQLite and PostgreSQL."""
-    return int.from_bytes(hashlib.sha256(canonical(data).encode()).digest()[:4], "big")
+    return hash32_of(canonical(data))
+
+
+def hash32_of(text: str) -> int:
+    """`hash32` of an aggregate given in its `canonical` form."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:

@@ -117,7 +117,8 @@ class CentralServer:
             [sys.executable, "-m", "clerk_app", "central", "serve", "--database", self.db_url,
              "--port", str(self.port), *self.extra_args],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine importing the web stack alone took over 30 s.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"central service died: {self.proc.stderr.read()!r}"  # type: ignore[union-attr]
@@ -127,6 +128,7 @@ class CentralServer:
                 return self
             except requests.RequestException:
                 time.sleep(0.1)
+        self.stop()
         raise RuntimeError("central service did not start")
 
     def kill(self) -> None:
@@ -147,14 +149,16 @@ class CentralServer:
 
 
 @contextmanager
-def running_central(db_url: str, data_dir: Path, *, residents: int = 0) -> Iterator[
+def running_central(db_url: str, data_dir: Path, *, residents: int = 0,
+                    seed: Callable[[Central, int], int] = seed_demo) -> Iterator[
         tuple[CentralServer, Central]]:
-    """A seeded central database, the service process on it, and an in-process `Central`
-    on the same database for enrolment codes and checks."""
+    """A seeded central database (`seed`: the demo register, or the benchmarks' copies of
+    it), the service process on it, and an in-process `Central` on the same database for
+    enrolment codes and checks."""
     db = open_database(db_url)
     central = Central(db)
     if residents:
-        seed_demo(central, residents)
+        seed(central, residents)
     server = CentralServer(db_url, data_dir).start()
     try:
         yield server, central

@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -661,24 +661,33 @@ class Central:
                         households: dict[str, Aggregate]) -> int:
         """Bulk load (seed, migration from the old central register) into an empty central
         register: one transaction."""
+        return self.load_canonical(
+            (kind, rid, aggregates.canonical(items[rid]))
+            for kind, items in ((HOUSEHOLD, households), (PERSON, persons))
+            for rid in sorted(items))
+
+    def load_canonical(self, records: Iterable[tuple[str, str, str]]) -> int:
+        """`load_aggregates` of (kind, id, canonical JSON) records, in the order given
+        (households first), streamed: a million residents never in memory at once."""
         with self.db.transaction() as tx:
-            seq = tx.lock_sequence()
+            seq = start = tx.lock_sequence()
             if tx.execute("SELECT 1 FROM aggregates LIMIT 1"):
                 raise StoreError("Die Zentrale enthält bereits ein Melderegister; Demodaten "
                                  "werden nur in eine leere Zentrale geladen.",
                                  "seed refused: the central register is not empty")
-            rows = []
-            for kind, items in ((HOUSEHOLD, households), (PERSON, persons)):
-                for rid in sorted(items):
-                    seq += 1
-                    data = items[rid]
-                    rows.append((kind, rid, seq, 0, aggregates.hash32(data),
-                                 aggregates.canonical(data)))
-            for start in range(0, len(rows), 2000):
-                tx.executemany("INSERT INTO aggregates (kind, id, seq, deleted, hash32, data) "
-                               "VALUES (?, ?, ?, ?, ?, ?)", rows[start:start + 2000])
+            insert = ("INSERT INTO aggregates (kind, id, seq, deleted, hash32, data) "
+                      "VALUES (?, ?, ?, ?, ?, ?)")
+            rows: list[tuple[str, str, int, int, int, str]] = []
+            for kind, rid, data in records:
+                seq += 1
+                rows.append((kind, rid, seq, 0, aggregates.hash32_of(data), data))
+                if len(rows) == 2000:
+                    tx.executemany(insert, rows)
+                    rows.clear()
+            if rows:
+                tx.executemany(insert, rows)
             tx.execute("UPDATE counter SET value = ? WHERE name = 'seq'", (seq,))
-        return len(rows)
+        return seq - start
 
     def delete_person(self, person_id: str) -> int:
         """Remove a person centrally (e.g. a duplicate merged away): a tombstone for pull."""
