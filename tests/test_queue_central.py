@@ -22,6 +22,7 @@ from clerk_app.ids import uuid7
 from clerk_app.queue.configuration import load_queue_config
 from clerk_app.queue.local_queue import LocalQueue
 from clerk_app.queue.states import VisitState
+from clerk_app.queue.visits import Visit
 from sync.central_errors import CentralRefused
 from sync.client import CentralClient
 from sync.queue_client import QueueClient, QueueEvent, load_bookings
@@ -371,7 +372,7 @@ def test_an_offline_batch_and_single_changes_of_the_same_visits_never_deadlock(
                 return int(tx.execute("SELECT deadlocks FROM pg_stat_database "
                                       "WHERE datname = current_database()")[0][0])
 
-        def cancel_online(pair: tuple[QueueClient, Any]) -> bool:
+        def cancel_online(pair: tuple[QueueClient, Visit]) -> bool:
             try:
                 pair[0].cancel(pair[1].id, reason="online")
             except CentralRefused:
@@ -387,7 +388,8 @@ def test_an_offline_batch_and_single_changes_of_the_same_visits_never_deadlock(
             with ThreadPoolExecutor(3) as pool:
                 # The clerks online go through the same visits from the other end while the
                 # workstation pushes (its register belongs to this thread).
-                answers = pool.map(cancel_online, zip(clients * 3, reversed(drawn)))
+                answers = pool.map(cancel_online, [(clients[i % len(clients)], visit)
+                                                    for i, visit in enumerate(reversed(drawn))])
                 offline.sync()
                 cancelled_online += sum(answers)
             assert offline.pending() == 0
