@@ -3,7 +3,8 @@ the core's rule (`clerk_app.queue.ordering`), on SQLite and PostgreSQL: random w
 with due and not yet due appointments, priorities, forwarded visits, services partly done,
 ties in the waiting time, labels in upper and lower case (the statement asks for code-point
 order, whatever the database's collation), times written in another zone; each counter calls
-until nobody is left for it."""
+until nobody is left for it. The counter's waiting line as the centre reads it (what the panel
+shows) is held to the same rule at every step."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 
 from clerk_app.ids import new_id
 from clerk_app.queue.configuration import load_queue_config
-from clerk_app.queue.ordering import next_visit
+from clerk_app.queue.ordering import next_visit, waiting_line
 from clerk_app.queue.states import VisitState
 from clerk_app.queue.visits import APPOINTMENT, WALK_IN, Visit
 from sync.server.queue_central import CentralQueue
@@ -76,8 +77,11 @@ def test_the_database_calls_in_the_order_of_the_core_s_rule(db: Database, seed: 
     for code in COUNTERS:
         counter = CONFIG.counter(code)
         while True:
-            expected = next_visit([v for v in visits.values() if v.day == TODAY], counter,
-                                  clock(), CONFIG.settings)
+            today = [v for v in visits.values() if v.day == TODAY]
+            line = waiting_line(today, counter, clock(), CONFIG.settings)
+            # The panel's line read: the same order, every visit waiting for the counter.
+            assert [v.id for v in queue.waiting_line(code)] == [v.id for v in line], code
+            expected = next_visit(today, counter, clock(), CONFIG.settings)
             with db.transaction() as tx:
                 rows = tx.execute(*claim_next(db.dialect, counter, TODAY, clock(),
                                               CONFIG.settings))

@@ -239,6 +239,8 @@ class Central:
         results: list[CommandResult] = []
         with self.db.transaction() as tx, nullcontext() if careful else tx.pipeline():
             seq = tx.lock_sequence()
+            self.queue.lock_for_absorbing(tx, [c.payload for c in commands
+                                               if c.type == QUEUE_COMMAND])
             reads = BatchReads(tx, commands)
             clerks = CommandClerks(tx)
             failed: set[str] = set()

@@ -37,7 +37,6 @@ from clerk_app.queue.booking_codes import (
 )
 from clerk_app.queue.configuration import QueueConfig
 from clerk_app.queue.local_queue import QUEUE_COMMAND
-from clerk_app.queue.ordering import waiting_line
 from clerk_app.queue.slots import Booked, Slot, bookable_day, booking_minutes, free_slots
 from clerk_app.queue.states import AT_COUNTER, Action, VisitState
 from clerk_app.queue.visits import (
@@ -53,7 +52,7 @@ from clerk_app.queue.visits import (
     creation_event,
     step,
 )
-from sync.server.queue_line import claim_next, instant
+from sync.server.queue_line import claim_next, instant, line_statement
 from sync.server.storage import Database, Tx
 
 log = logging.getLogger(__name__)
@@ -221,9 +220,13 @@ class CentralQueue:
             return self._visits(tx, location, states)
 
     def waiting_line(self, counter: str) -> list[Visit]:
+        """Who waits for `counter`, in calling order: ordered by the database with the very
+        clauses "call next" takes the first from (`queue_line`), not sorted here."""
         spec = self.config.counter(counter)
-        waiting = self.visits_today(spec.location, [VisitState.QUEUED])
-        return waiting_line(waiting, spec, self.clock(), self.config.settings)
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute(*line_statement(self.db.dialect, spec, self.today().isoformat(),
+                                              self.clock(), self.config.settings))
+        return [Visit.from_json(json.loads(r[0])) for r in rows]
 
     def at_counter(self, counter: str) -> Visit | None:
         with self.db.transaction(write=False) as tx:
@@ -378,6 +381,29 @@ class CentralQueue:
         if not tx.execute("SELECT 1 FROM queue_events WHERE id = ?", (event.id,)):
             self._event(tx, visit, event, late=True)
         return {"visit_id": visit.id, "version": visit.version}
+
+    def lock_for_absorbing(self, tx: Tx, payloads: Sequence[Mapping[str, Any]]) -> None:
+        """Lock, before a sync batch absorbs its queue changes, every visit they touch, in id
+        order, to the commit.
+
+        A batch from a workstation's offline queue changes several visits, and each absorbed
+        event takes its location's row for its number: absorbing one by one, it would hold
+        the location's row while waiting for its next visit, which a single change (a clerk's
+        "appear", holding that visit and waiting for the location's row) may hold, and the two
+        would wait for each other in a circle. With its visits taken first, the batch takes
+        locks in the order every change does (visits, then the location's row). The locations'
+        rows are not taken ahead: only batches take more than one, and batches run one at a
+        time (the sync's sequence lock); held from the start they would stop every call at
+        the location for the whole batch. Malformed payloads are passed over here: absorbing
+        refuses them."""
+        if self.db.dialect != "postgresql":
+            return  # SQLite's single writer holds the whole database already
+        ids = sorted({visit["id"] for visit in (p.get("visit") for p in payloads
+                                                if isinstance(p, Mapping))
+                      if isinstance(visit, Mapping) and isinstance(visit.get("id"), str)})
+        if ids:
+            tx.execute(f"SELECT id FROM queue_visits WHERE id IN ({', '.join('?' * len(ids))}) "
+                       "ORDER BY id FOR UPDATE", ids)
 
     def anonymise(self, today: date) -> int:
         """Erase names and contact data of visits past the retention period, and of the

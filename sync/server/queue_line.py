@@ -7,7 +7,8 @@ priority; then longer waiting; then label and id. Which visits a counter may cal
 core's `serves`: forwarded to this counter, or forwarded nowhere with an open service the
 counter handles. Here it is one indexed query that returns a single row, so "call next" no
 longer reads the whole waiting line into the service and sorts it there; a test holds the
-two orders equal on random waiting rooms.
+two orders equal on random waiting rooms. The counter's waiting line (`line_statement`, what
+its panel shows) is read in the same order by the same clauses.
 
 On PostgreSQL the row is taken `FOR UPDATE SKIP LOCKED`: a visit another clerk's call is
 claiming at this moment is passed over (he gets it, this clerk the next one), and a visit
@@ -33,11 +34,31 @@ def instant(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
+def line_statement(dialect: str, counter: Counter, day: str, now: datetime,
+                   settings: QueueSettings) -> tuple[str, list[Any]]:
+    """The statement (and its parameters) that returns the `data` of every visit waiting for
+    `counter`, in calling order: what the counter's panel shows, the same order "call next"
+    takes from."""
+    sql, params = _line(dialect, counter, day, now, settings)
+    return sql[0] + sql[1], params[0] + params[1]
+
+
 def claim_next(dialect: str, counter: Counter, day: str, now: datetime,
                settings: QueueSettings) -> tuple[str, list[Any]]:
     """The statement (and its parameters) that returns the `data` of the visit "call next"
     takes at `counter`, its row locked to the commit; no row if nobody waits for the counter,
     or if a visit is still called or in service there."""
+    (where, order), (where_params, order_params) = _line(dialect, counter, day, now, settings)
+    sql = (where + " AND NOT EXISTS (SELECT 1 FROM queue_visits AS open_visit WHERE "
+           "open_visit.counter = ? AND open_visit.state IN (?, ?))" + order + " LIMIT 1"
+           + (" FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""))
+    return sql, [*where_params, counter.code, *OPEN_AT_COUNTER, *order_params]
+
+
+def _line(dialect: str, counter: Counter, day: str, now: datetime,
+          settings: QueueSettings) -> tuple[tuple[str, str], tuple[list[Any], list[Any]]]:
+    """The waiting line's selection and its ORDER BY (each with its parameters): the one
+    place the database learns the core's order."""
     postgres = dialect == "postgresql"
     # Python compares str by code point; PostgreSQL's default collation would not.
     binary = ' COLLATE "C"' if postgres else ""
@@ -48,16 +69,10 @@ def claim_next(dialect: str, counter: Counter, day: str, now: datetime,
                f"({', '.join('?' * len(services))}))") if services else "1 = 0"
     due = "(kind = ? AND appointment_at IS NOT NULL AND appointment_at <= ?)"
     due_until = instant(now + timedelta(minutes=settings.appointment_due_early_minutes))
-    sql = (
-        "SELECT data FROM queue_visits WHERE location = ? AND day = ? AND state = ? "
-        f"AND (target_counter = ? OR (target_counter IS NULL AND {handles})) "
-        "AND NOT EXISTS (SELECT 1 FROM queue_visits AS open_visit WHERE "
-        "open_visit.counter = ? AND open_visit.state IN (?, ?)) "
-        f"ORDER BY CASE WHEN {due} THEN 0 ELSE 1 END, "
-        f"CASE WHEN {due} THEN appointment_at ELSE '' END, priority DESC, "
-        f"queued_at{binary}, label{binary}, id{binary} LIMIT 1"
-        + (" FOR UPDATE SKIP LOCKED" if postgres else ""))
-    params: list[Any] = [counter.location, day, VisitState.QUEUED.value, counter.code,
-                         *services, counter.code, *OPEN_AT_COUNTER,
-                         APPOINTMENT, due_until, APPOINTMENT, due_until]
-    return sql, params
+    where = ("SELECT data FROM queue_visits WHERE location = ? AND day = ? AND state = ? "
+             f"AND (target_counter = ? OR (target_counter IS NULL AND {handles}))")
+    order = (f" ORDER BY CASE WHEN {due} THEN 0 ELSE 1 END, "
+             f"CASE WHEN {due} THEN appointment_at ELSE '' END, priority DESC, "
+             f"queued_at{binary}, label{binary}, id{binary}")
+    return (where, order), ([counter.location, day, VisitState.QUEUED.value, counter.code,
+                             *services], [APPOINTMENT, due_until, APPOINTMENT, due_until])
