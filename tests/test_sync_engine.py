@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sync.client import CentralClient
 from sync.engine import SyncEngine, conflicts_for_review, open_conflicts, resolve_conflict
 from sync.protocol import BootstrapPage
 from sync.server.central import Central
+from sync.server.seed import seed_copies
 from sync.state import RESYNC, SyncReport, get_setting, status
 from tests.factories import COUNTER_ROLES
 from tests.sync_support import (
@@ -305,3 +307,24 @@ def test_a_fresh_bootstrap_indexes_page_by_page_and_a_counter_service_goes_betwe
     assert ws.pending() == 1
     counter.close()
     ws.close()
+
+
+def test_seeded_copies_of_the_demo_register_bootstrap_as_a_register_of_their_own(
+        tmp_path: Path) -> None:
+    """The benchmarks' large central registers (`seed_copies`): the demo register repeated
+    under fresh ids is a consistent register (no id twice, every household and relation of a
+    copy its own), and a workstation copies it with matching checksums."""
+    with running_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path, residents=60,
+                         seed=partial(seed_copies, base=20)) as (server, service):
+        persons, households = central_aggregates(service.db)
+        copied = [pid for pid in persons if pid[14] == "0"]  # the second copy's mark
+        assert len(persons) == 60 and len(copied) == 20
+        for person in persons.values():
+            assert person["person"]["household_id"] in households
+            for relation in person["relations"]:
+                assert relation["related_id"] in persons
+        ws = Workstation(tmp_path / "ws", "gross", service, server.url)
+        report = ws.sync()
+        assert report.checksum_ok is True and report.bootstrapped == 60 + len(households)
+        assert ws.store.conn.execute("SELECT count(*) FROM persons").fetchone()[0] == 60
+        ws.close()
