@@ -55,9 +55,11 @@ class Lease:
         return 0 < self.days_left <= WARN_DAYS
 
 
-def lease(cfg: Config, last_sync: str | None, now: datetime | None = None) -> Lease | None:
+def lease(cfg: Config, last_sync: str | None, now: datetime | str | None = None
+          ) -> Lease | None:
     """The lease, or None where none applies (demo, no central service, never synced: an
-    empty register has nothing to serve from but its own new work)."""
+    empty register has nothing to serve from but its own new work). `now`: the time seen
+    (`time_seen`, or its ISO text as `sync.state.SyncStatus.seen` keeps it)."""
     if cfg.is_demo or not cfg.central_url or not last_sync:
         return None
     try:
@@ -66,7 +68,8 @@ def lease(cfg: Config, last_sync: str | None, now: datetime | None = None) -> Le
         return Lease(days_away=cfg.offline_lease_days, days_left=0)  # unreadable: sync first
     if since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    away = max((now or datetime.now(UTC)) - since, timedelta(0))
+    moment = _parse(now) if isinstance(now, str) else now
+    away = max((moment or datetime.now(UTC)) - since, timedelta(0))
     left = timedelta(days=cfg.offline_lease_days) - away
     return Lease(days_away=away.days,
                  days_left=0 if left <= timedelta(0) else math.ceil(left / timedelta(days=1)))
@@ -148,7 +151,7 @@ def check_lease(cfg: Config, store: Store, now: datetime | None = None) -> None:
 
 
 def lease_warning(cfg: Config, last_sync_at: str | None,
-                  now: datetime | None = None) -> str | None:
+                  now: datetime | str | None = None) -> str | None:
     """The German warning in the last days of the lease (None outside them)."""
     state = lease(cfg, last_sync_at, now)
     if state is None or not state.warn:

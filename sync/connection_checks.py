@@ -147,7 +147,7 @@ def _local_checks(cfg: Config) -> list[Check]:
 
 
 def _lease_checks(cfg: Config, last_success: str | None,
-                  seen: datetime | None) -> list[Check]:
+                  seen: str | None) -> list[Check]:
     """The offline lease: failed once it ran out, a warning in its last days."""
     from clerk_app.offline_lease import WARN_DAYS, lease
 

@@ -8,7 +8,6 @@ the protocol and HTTP libraries (pydantic, requests), which only the sync thread
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from clerk_app.offline_lease import LAST_SYNC_KEY, time_seen
 from clerk_app.store.db import Store
@@ -85,7 +84,7 @@ class SyncStatus:
     warning: str | None
     cursor: int | None
     problem: str | None = None  # what the last sync could not do here (German)
-    seen: datetime | None = None  # the offline lease's now: the latest time seen
+    seen: str | None = None  # the offline lease's now: the latest time seen (ISO)
 
 
 def get_setting(store: Store, key: str) -> str | None:
@@ -109,4 +108,5 @@ def status(store: Store) -> SyncStatus:
     cursor = get_setting(store, CURSOR)
     return SyncStatus(int(pending), int(open_conflicts), get_setting(store, LAST_SUCCESS),
                       get_setting(store, LAST_WARNING), int(cursor) if cursor else None,
-                      get_setting(store, LAST_PROBLEM), time_seen(store))
+                      get_setting(store, LAST_PROBLEM),
+                      time_seen(store).isoformat(timespec="seconds"))
