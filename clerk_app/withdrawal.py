@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +39,10 @@ WITHDRAWN_DE = ("Dieser Arbeitsplatz wurde von der IT aus dem Abgleich mit der Z
 WITHDRAWN_EN = ("This workstation was withdrawn from the sync with the central service by IT. "
                 "The register, the drafts and the printouts on this device were deleted; it "
                 "can no longer be used for citizens' services. Please contact IT.")
+
+
+_listeners: list[Callable[[], None]] = []
+_listeners_lock = threading.Lock()
 
 
 class WorkstationWithdrawn(ClerkError):
@@ -72,6 +78,24 @@ def withdraw(cfg: Config) -> None:
     log.warning("this workstation was withdrawn centrally: destroying its register")
     _destroy_key(cfg)
     remove_local_data(cfg)
+    with _listeners_lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        listener()
+
+
+def when_withdrawn(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call `listener` (in the thread that learnt it) after `withdraw`: a window whose sync
+    did not make the contact (the queue panel's feed did, say) must still show only the
+    notice. Returns what unsubscribes it."""
+    with _listeners_lock:
+        _listeners.append(listener)
+
+    def unsubscribe() -> None:
+        with _listeners_lock:
+            if listener in _listeners:
+                _listeners.remove(listener)
+    return unsubscribe
 
 
 def _destroy_key(cfg: Config) -> None:

@@ -10,6 +10,7 @@ misconfigured URL never sends citizens' data in clear text.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import quote, urlparse
 
@@ -76,8 +77,13 @@ def check_url(url: str) -> str:
 class CentralClient:
     def __init__(self, base_url: str, token: str | None = None, *,
                  ca_bundle: str | None = None, read_timeout: float = READ_TIMEOUT,
-                 clerk_session: str | None = None) -> None:
+                 clerk_session: str | None = None,
+                 on_revoked: Callable[[], None] | None = None) -> None:
+        """`on_revoked` runs (once) when any answer says this workstation was withdrawn, so
+        that every contact with the centre, not only the sync, destroys what it holds
+        (`sync.central_connection.connect` passes the destruction)."""
         self.base_url = check_url(base_url)
+        self.on_revoked = on_revoked
         self.session = requests.Session()
         self.session.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION),
                                      SCHEMA_HEADER: str(SCHEMA_VERSION)})
@@ -121,8 +127,19 @@ class CentralClient:
             raise CentralUnavailable("Die Antwort der Zentrale war unvollständig; es wird "
                                      "erneut versucht.", f"bad answer from {path}: {exc}") from exc
 
+    def _refusal(self, response: requests.Response) -> CentralRefused:
+        """The refusal to raise for an answer of 4xx; a withdrawal runs `on_revoked` first."""
+        refusal = self._refusal_of(response)
+        if isinstance(refusal, DeviceRevoked) and self.on_revoked is not None:
+            hook, self.on_revoked = self.on_revoked, None
+            try:
+                hook()
+            except Exception:
+                log.exception("error while destroying the withdrawn workstation's data")
+        return refusal
+
     @staticmethod
-    def _refusal(response: requests.Response) -> CentralRefused:
+    def _refusal_of(response: requests.Response) -> CentralRefused:
         # Too large whoever says so (the service, or a reverse proxy in front of it).
         refusal = TooLarge if response.status_code == 413 else CentralRefused
         try:

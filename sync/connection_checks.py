@@ -19,6 +19,7 @@ from clerk_app.config import Config
 from clerk_app.errors import ClerkError
 from clerk_app.self_test import Check
 from clerk_app.store.migrations import SCHEMA_VERSION
+from sync.central_connection import withdraw_on_revocation
 from sync.client import CentralClient
 from sync.credentials import ENROL_FOR_IT_DE, load_token
 from sync.protocol import PROTOCOL_VERSION, Hello
@@ -51,7 +52,8 @@ def _central_checks(cfg: Config) -> list[Check]:
         token, not_enrolled = None, exc
     try:
         client = CentralClient(cfg.central_url, token, ca_bundle=cfg.ca_bundle or None,
-                               read_timeout=READ_TIMEOUT)
+                               read_timeout=READ_TIMEOUT,
+                               on_revoked=lambda: withdraw_on_revocation(cfg))
     except ClerkError as exc:  # an address the client refuses (plain HTTP off this machine)
         return [Check("central service", False, _failure(exc))]
     try:
@@ -141,14 +143,15 @@ def _local_checks(cfg: Config) -> list[Check]:
               f"{state.last_success or 'noch keiner'}")
     sync = Check("sync", True, f"{detail}; {state.warning}", warning=True) if state.warning \
         else Check("sync", True, detail)
-    return [sync, *_lease_checks(cfg, state.last_success)]
+    return [sync, *_lease_checks(cfg, state.last_success, state.seen)]
 
 
-def _lease_checks(cfg: Config, last_success: str | None) -> list[Check]:
+def _lease_checks(cfg: Config, last_success: str | None,
+                  seen: str | None) -> list[Check]:
     """The offline lease: failed once it ran out, a warning in its last days."""
     from clerk_app.offline_lease import WARN_DAYS, lease
 
-    state = lease(cfg, last_success)
+    state = lease(cfg, last_success, seen)
     if state is None:
         return []
     if state.expired:

@@ -40,6 +40,7 @@ from clerk_app import audit, clerks
 from clerk_app.config import Config
 from clerk_app.errors import ValidationError
 from clerk_app.ids import uuid7
+from clerk_app.offline_lease import note_time
 from clerk_app.queue.configuration import (
     QueueConfig,
     load_queue_config,
@@ -56,7 +57,7 @@ from clerk_app.store.db import Store, background_job, let_writers_in
 from clerk_app.store.outbox import append_outbox
 from sync import aggregates, inbox_sync
 from sync.aggregates import HOUSEHOLD, PERSON
-from sync.central_errors import CentralRefused, CentralUnavailable, TooLarge
+from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked, TooLarge
 from sync.client import CentralClient
 from sync.protocol import (
     ARCHIVE_COMMAND,
@@ -101,6 +102,11 @@ TOO_LARGE = ("Der Vorgang ist zu groß für die Zentrale und kann nicht übertra
 UNSENDABLE = ("Der Vorgang ist auf diesem Arbeitsplatz fehlerhaft gespeichert und kann nicht an "
               "die Zentrale übertragen werden; bitte die zentrale Fassung übernehmen und den "
               "Vorgang neu erfassen.")
+# Klärfälle this workstation found itself: the centre never saw their command, so it cannot
+# decide them either; the clerk can only discard the command here (`_discard_unsent`).
+NEVER_SENT = (TOO_LARGE, UNSENDABLE)
+NEVER_SENT_LOCAL_DE = ("Dieser Vorgang hat die Zentrale nie erreicht; er kann nur verworfen "
+                       "werden (zentrale Fassung übernehmen).")
 
 
 def _now() -> str:
@@ -199,7 +205,8 @@ class SyncEngine:
                 time.time() - float(last_check) >= self.check_every:
             self._stage(report, "Prüfsummenvergleich", "check", self.check)
         with self.store.transaction():
-            set_setting(self.store, LAST_SUCCESS, _now())
+            set_setting(self.store, LAST_SUCCESS,
+                        note_time(self.store).isoformat(timespec="seconds"))
             set_setting(self.store, LAST_PROBLEM, report.problem_de())
             if report.checksum_ok:
                 set_setting(self.store, LAST_WARNING, None)
@@ -235,6 +242,8 @@ class SyncEngine:
         service without the intake (it answers no /inbox) is no reason to stop the sync."""
         try:
             inbox_sync.exchange(self.store, self.client)
+        except DeviceRevoked:
+            raise
         except CentralRefused:
             log.info("the central service has no inbox; skipped")
 
@@ -587,15 +596,24 @@ class SyncEngine:
                 self._apply(item, report)
 
     def _remove_unseen(self) -> None:
+        """After a resync: remove the persons (not pinned) and the empty households the
+        central register does not hold."""
         pinned = pinned_persons(self.store)
         gone = [pid for (pid,) in self.store.conn.execute(
             "SELECT id FROM persons WHERE id NOT IN (SELECT id FROM sync_seen "
             "WHERE kind = 'person')") if pid not in pinned]
         for pid in gone:
             aggregates.delete_person(self.store, pid)
-        if gone:
-            log.warning("resync removed %d persons the central register does not hold",
-                        len(gone))
+        # Households too (a discarded move's new one): those no person here points at.
+        empty = [hid for (hid,) in self.store.conn.execute(
+            "SELECT id FROM households WHERE id NOT IN (SELECT id FROM sync_seen "
+            "WHERE kind = 'household') AND id NOT IN (SELECT household_id FROM persons "
+            "WHERE household_id IS NOT NULL)")]
+        for hid in empty:
+            aggregates.delete_household(self.store, hid)
+        if gone or empty:
+            log.warning("resync removed %d persons and %d households the central register "
+                        "does not hold", len(gone), len(empty))
 
     # --- integrity check -----------------------------------------------------------------
 
@@ -671,6 +689,7 @@ def open_conflicts(store: Store) -> list[dict[str, Any]]:
         "FROM conflicts c JOIN outbox o ON o.command_id = c.command_id "
         "WHERE c.state != 'resolved' ORDER BY o.seq")
     for row in rows:
+        row["never_sent"] = row["reason"] in NEVER_SENT   # only to be discarded, here
         row["server_records"] = json.loads(row["server_records"])
         row["local_records"] = json.loads(row["local_records"])
         row["payload"] = json.loads(row["payload"])
@@ -699,19 +718,25 @@ def resolve_conflict(store: Store, command_id: str, decision: str) -> str:
     central version stays. Either way the result comes back by pull and replaces the local
     version once the central service has the decision (no records are sent: the service
     never takes them from a workstation).
+
+    A Klärfall whose command never reached the centre (`NEVER_SENT`) is decided here alone:
+    only 'central', see `_discard_unsent`; the returned id is then the discarded command's.
     """
     if decision not in ("local", "central"):
         raise ValueError(f"unknown decision {decision!r}")
     store.actor.require(clerks.CONFLICT_RESOLVE)
     conn = store.conn
     with store.transaction():
-        row = conn.execute("SELECT c.state, o.result, c.server_records FROM conflicts c "
+        row = conn.execute("SELECT c.state, o.result, c.server_records, c.reason "
+                           "FROM conflicts c "
                            "JOIN outbox o ON o.command_id = c.command_id "
                            "WHERE c.command_id = ?", (command_id,)).fetchone()
         if row is None or row[0] != "open":
             raise ValidationError("Dieser Klärfall ist nicht (mehr) offen.",
                                   f"conflict {command_id} is not open")
         persons = _persons_of(row[1])
+        if row[3] in NEVER_SENT:
+            return _discard_unsent(store, command_id, decision, persons)
         dependents: list[str] = []
         for cid, result in conn.execute(
                 "SELECT command_id, result FROM outbox WHERE status = 'pending' AND type != ? "
@@ -736,3 +761,30 @@ def resolve_conflict(store: Store, command_id: str, decision: str) -> str:
                          f"Auftrag {command_id}: "
                          f"{'eigene' if decision == 'local' else 'zentrale'} Fassung")
     return resolution_id
+
+
+def _discard_unsent(store: Store, command_id: str, decision: str, persons: set[str]) -> str:
+    """Discard a command the centre never saw (inside the caller's transaction).
+
+    Nothing goes to the centre: it would answer that it does not know the command. What the
+    command changed here is undone as a 'central' decision undoes it, by the central version:
+    the centre holds none of it, so the next sync copies the persons it changed afresh from
+    the centre (a resync, which replaces every person not pinned by other pending work).
+    Commands on the same persons that waited for this Klärfall are sent as they are."""
+    if decision != "central":
+        raise ValidationError(NEVER_SENT_LOCAL_DE,
+                              f"conflict {command_id}: never sent, can only be discarded")
+    conn = store.conn
+    conn.execute("UPDATE outbox SET status = 'rejected', last_error = ? WHERE command_id = ?",
+                 (DISCARDED, command_id))
+    conn.execute("UPDATE conflicts SET state = 'resolved', decision = 'central', "
+                 "resolved_by = ?, resolved_at = ? WHERE command_id = ?",
+                 (store.actor.clerk, _now(), command_id))
+    if persons:
+        set_setting(store, RESYNC, "1")
+    for person in sorted(persons):
+        audit.record(store, audit.UPDATE, person, "Klärfall",
+                     f"Auftrag {command_id}: nie übertragen, verworfen")
+    log.warning("command %s never reached the central service; discarded by the clerk",
+                command_id)
+    return command_id

@@ -42,8 +42,10 @@ DEVICE_REVOKED = "device_revoked"
 # Every number and list on the wire is bounded (an attacker's 2**64 or a million-item list is
 # a 422, never a server error or a night of work). Sequence numbers fit a signed 64-bit column.
 MAX_SEQ = 2**63 - 1
-Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
-Version = Annotated[int, Field(ge=0, le=2**31 - 1)]
+# Strict: JSON `true` is not the number 1, nor "7" or 7.0 a number (pydantic's lax mode would
+# take them); the OpenAPI document says integer, and so does the service.
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ, strict=True)]
+Version = Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]
 
 
 def storable(text: str) -> str:
@@ -248,7 +250,7 @@ class AccessLogEntry(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: Annotated[int, Field(ge=1, le=MAX_SEQ)]
+    id: Annotated[int, Field(ge=1, le=MAX_SEQ, strict=True)]
     at: Short
     clerk: Name
     workstation: Name

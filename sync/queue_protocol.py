@@ -26,7 +26,7 @@ ActionName = Literal["call", "recall", "appear", "not_appeared", "put_back", "pa
 
 class TicketRequest(BaseModel):
     group: Code
-    priority: Annotated[int, Field(ge=1, le=3)] = 1
+    priority: Annotated[int, Field(ge=1, le=3, strict=True)] = 1
     # The same id again (a double press, a retry) answers with the same ticket.
     request_id: RequestId | None = None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from clerk_app.offline_lease import LAST_SYNC_KEY
+from clerk_app.offline_lease import LAST_SYNC_KEY, time_seen
 from clerk_app.store.db import Store
 
 CURSOR = "sync.cursor"
@@ -84,6 +84,7 @@ class SyncStatus:
     warning: str | None
     cursor: int | None
     problem: str | None = None  # what the last sync could not do here (German)
+    seen: str | None = None  # the offline lease's now: the latest time seen (ISO)
 
 
 def get_setting(store: Store, key: str) -> str | None:
@@ -107,4 +108,5 @@ def status(store: Store) -> SyncStatus:
     cursor = get_setting(store, CURSOR)
     return SyncStatus(int(pending), int(open_conflicts), get_setting(store, LAST_SUCCESS),
                       get_setting(store, LAST_WARNING), int(cursor) if cursor else None,
-                      get_setting(store, LAST_PROBLEM))
+                      get_setting(store, LAST_PROBLEM),
+                      time_seen(store).isoformat(timespec="seconds"))

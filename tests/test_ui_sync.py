@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -563,6 +564,45 @@ def test_after_the_offline_lease_the_window_syncs_first_then_opens_the_register(
         ws.close()
 
 
+def test_a_klaerfall_the_centre_never_saw_can_only_be_discarded(
+        qtbot: QtBot, window: MainWindow, station: Station,
+        central: tuple[CentralServer, Central]) -> None:
+    """A move stored damaged here: in the Klärfälle dialog "Eigene Fassung" is off, Alt+Z
+    asks "Vorgang verwerfen?", and the central version comes back with the next syncs."""
+    _server, hub = central
+    ws = station.ws
+    person = ws.persons()[7]
+    moved = run_at_counter(qtbot, window, "ummeldung",
+                           ummeldung(person, ws.street("Hauptstraße"), "3"))
+    with ws.store.transaction():   # a number beyond 64 bits: the protocol refuses it
+        payload = json.loads(ws.store.conn.execute(
+            "SELECT payload FROM outbox WHERE command_id = ?", (moved.command_id,)
+        ).fetchone()[0])
+        ws.store.conn.execute("UPDATE outbox SET payload = ? WHERE command_id = ?",
+                              (json.dumps({**payload, "n": 2**70}), moved.command_id))
+    window.after_service(moved, person)
+    qtbot.waitUntil(lambda: window.sync.view.conflicts == 1, timeout=SYNC_MS)
+    qtbot.keyClick(window.search, Qt.Key.Key_F12)
+    dialog = window.conflicts_dialog
+    assert isinstance(dialog, ConflictsDialog)
+    qtbot.waitUntil(lambda: len(dialog.conflicts) == 1, timeout=5000)
+    assert "fehlerhaft gespeichert" in dialog.reason.text()
+    assert not dialog.local_button.isEnabled() and dialog.central_button.isEnabled()
+    seen: list[str] = []
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
+    answer_confirmation(qtbot, dialog, seen)
+    with qtbot.waitSignal(dialog.decided, timeout=10_000):
+        qtbot.keyClick(dialog, Qt.Key.Key_Z, Qt.KeyboardModifier.AltModifier)
+    assert seen and seen[0].startswith("Vorgang verwerfen?"), seen
+    assert "nie erreicht" in seen[0]
+    assert dialog.status.text().startswith("✔ Vorgang verworfen")
+    qtbot.waitUntil(lambda: window.sync.view.conflicts == 0, timeout=SYNC_MS)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    window.sync.sync_soon()
+    qtbot.waitUntil(lambda: ws.aggregates() == central_aggregates(hub.db), timeout=SYNC_MS)
+    assert central_status(hub, moved.command_id) is None
+
+
 # --- a withdrawn workstation -------------------------------------------------------------------
 
 def test_a_withdrawn_workstation_shows_only_the_notice_now_and_at_the_next_start(
@@ -607,3 +647,26 @@ def test_a_withdrawn_workstation_shows_only_the_notice_now_and_at_the_next_start
     assert start_window.run(station.cfg) == 1   # the next start: the notice, nothing else
     assert shown and "zurückgezogen" in shown[0]
     assert not station.cfg.register_path.exists()
+
+
+def test_the_queue_feed_hearing_of_the_withdrawal_gives_way_to_the_notice(
+        qtbot: QtBot, window: MainWindow, station: Station,
+        central: tuple[CentralServer, Central]) -> None:
+    """Not the sync but another contact (the queue panel's feed) is told first: the
+    register goes at once and the window shows only the notice."""
+    from sync.central_connection import connect
+    from sync.central_errors import DeviceRevoked
+    from sync.queue_client import QueueClient
+
+    _server, hub = central
+    with hub.db.transaction(write=False) as tx:
+        [(device,)] = tx.execute("SELECT device_id FROM devices WHERE token_sha256 = ?",
+                                 (hashlib.sha256(station.ws.token.encode()).hexdigest(),))
+    assert hub.revoke_device(device) == 1
+    client = connect(station.cfg)
+    with pytest.raises(DeviceRevoked):
+        QueueClient(client).visits_today("rathaus")
+    client.close()
+    qtbot.waitUntil(lambda: isinstance(window.centralWidget(), WithdrawnNotice), timeout=10_000)
+    assert not station.cfg.register_path.exists()
+    close_window(window)

@@ -14,6 +14,10 @@ Two decisions, each confirmed first with what it will do:
   central version.
 * "Zentrale Fassung übernehmen" (Alt+Z): the central version stays and replaces the one here.
 
+A Klärfall this workstation found itself (a command stored damaged or too large for the
+centre, which never saw it) can only be discarded: Alt+E is off, and Alt+Z confirms
+"Vorgang verwerfen?" (the central version returns with the next sync).
+
 Either way the documents and payments of the counter work stay recorded. The decision is
 stored through the DB worker as a new command (`sync.engine.resolve_conflict`, never on the
 UI thread) and `decided` asks the window for a sync soon. Until a Klärfall is decided,
@@ -285,6 +289,7 @@ class ConflictsDialog(QDialog):
         self.resize(1180, 760)
         self._db = db
         self._busy = False
+        self._discarding = False   # the decision in flight discards a never-sent command
         self.conflicts: list[dict[str, Any]] = []
 
         self.table = self._build_list()
@@ -479,7 +484,8 @@ class ConflictsDialog(QDialog):
     def _update_buttons(self) -> None:
         conflict = self.selected()
         open_ = conflict is not None and conflict["state"] == "open" and not self._busy
-        self.local_button.setEnabled(open_)
+        # A command the centre never saw can only be discarded (sync.engine.NEVER_SENT).
+        self.local_button.setEnabled(open_ and not (conflict or {}).get("never_sent"))
         self.central_button.setEnabled(open_)
 
     # Deciding
@@ -487,7 +493,8 @@ class ConflictsDialog(QDialog):
     def decide(self, decision: str) -> None:
         """Alt+E / Alt+Z: confirm, then store the decision through the DB worker."""
         conflict = self.selected()
-        if conflict is None or conflict["state"] != "open" or self._busy:
+        if conflict is None or conflict["state"] != "open" or self._busy or \
+                (decision == LOCAL and conflict.get("never_sent")):
             return
         if not self._confirm(decision, conflict):
             return
@@ -495,6 +502,7 @@ class ConflictsDialog(QDialog):
         self._update_buttons()
         self._say(tr("Entscheidung wird gespeichert …"), MUTED)
         command_id = str(conflict["command_id"])
+        self._discarding = bool(conflict.get("never_sent"))
         Op(self, lambda store: resolve_conflict(store, command_id, decision), self._on_decided,
            what="resolve Klärfall").failure(self._on_failed).run(self._db)
 
@@ -505,7 +513,15 @@ class ConflictsDialog(QDialog):
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(tr("Klärfall entscheiden"))
         box.setStyleSheet("#qt_msgbox_informativelabel { min-width: 460px; }")   # fewer lines
-        if decision == LOCAL:
+        if conflict.get("never_sent"):
+            box.setText(tr("Vorgang verwerfen?"))
+            box.setInformativeText(tr(
+                "Dieser Vorgang ({service}) hat die Zentrale nie erreicht und wird verworfen. "
+                "Für {persons} wird die zentrale Fassung mit dem nächsten Abgleich wieder "
+                "hergestellt; bitte den Vorgang danach neu erfassen.").format(
+                    persons=persons, service=service))
+            yes_text = tr("&Ja, Vorgang verwerfen")
+        elif decision == LOCAL:
             box.setText(tr("Eigene Fassung übernehmen?"))
             box.setInformativeText(tr(
                 "Die Angaben zu {persons}, wie sie an diesem Arbeitsplatz stehen ({service}), "
@@ -535,7 +551,9 @@ class ConflictsDialog(QDialog):
 
     def _on_decided(self, _resolution_id: str) -> None:
         self._busy = False
-        self._say(tr("✔ Entscheidung gespeichert; sie wird mit dem nächsten Abgleich an die "
+        self._say(tr("✔ Vorgang verworfen; die zentrale Fassung wird mit dem nächsten Abgleich "
+                     "wieder hergestellt.") if self._discarding else
+                  tr("✔ Entscheidung gespeichert; sie wird mit dem nächsten Abgleich an die "
                      "Zentrale übertragen."), OK_GREEN)
         self.decided.emit()
         self.reload()

@@ -418,6 +418,8 @@ class MainWindow(QMainWindow):
         from clerk_app.withdrawal import remove_local_data
         from ui.withdrawn import WithdrawnNotice
 
+        if self._withdrawn:
+            return
         for dialog in (self.service_dialog, self.conflicts_dialog):
             if dialog is not None:
                 dialog.reject()

@@ -25,11 +25,13 @@ Without `central_url` there is no worker at all: the status bar says offline-onl
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import queue
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -40,6 +42,7 @@ from clerk_app.clerks import system_actor
 from clerk_app.config import Config
 from clerk_app.errors import ClerkError, ConfigError, KeyStoreError
 from clerk_app.offline_lease import lease_warning
+from clerk_app.withdrawal import when_withdrawn
 from sync.central_errors import CentralRefused, CentralUnavailable, DeviceRevoked
 from sync.schedule import Backoff
 from sync.state import SyncReport, SyncStatus, status
@@ -249,6 +252,7 @@ class SyncController(QObject):
     synced = Signal()          # a sync ended, successfully or not (the Klärfälle list reloads)
     persons_changed = Signal(object)   # a frozenset of person ids the sync wrote here
     withdrawn = Signal()       # the centre withdrew this workstation (its data is destroyed)
+    _withdrawn_elsewhere = Signal()   # another contact (queue feed, login) learnt it first
 
     def __init__(self, cfg: Config, db: DbWorker, parent: QObject | None = None, *,
                  clerk_session: str | None = None) -> None:
@@ -272,6 +276,21 @@ class SyncController(QObject):
         self._probing = False
         self._knock_failed = False
         self._reports_network = False
+        self._withdrawn_elsewhere.connect(self._on_withdrawn_elsewhere)
+        self._unsubscribe: Callable[[], None] | None = \
+            when_withdrawn(self._tell_withdrawn) if self.view.configured else None
+
+    def _tell_withdrawn(self) -> None:
+        """From whichever thread destroyed the register (`clerk_app.withdrawal.withdraw`):
+        queued over to the UI thread."""
+        with contextlib.suppress(RuntimeError):   # this controller may be gone already
+            self._withdrawn_elsewhere.emit()
+
+    def _on_withdrawn_elsewhere(self) -> None:
+        if self._unsubscribe is None:
+            return   # shut down already (its own sync may have said so first)
+        self.shutdown()
+        self.withdrawn.emit()
 
     def _single_shot(self, interval_ms: int) -> QTimer:
         timer = QTimer(self)
@@ -326,6 +345,9 @@ class SyncController(QObject):
 
     def shutdown(self) -> None:
         """Stop scheduling; let the sync in flight end (see SyncWorker.shutdown)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         self._timer.stop()
         self._nudge.stop()
         self._probe.stop()
@@ -437,7 +459,8 @@ class SyncController(QObject):
             changes.update(pending=local.pending, conflicts=local.open_conflicts,
                            last_success=local.last_success, warning=local.warning or "",
                            failure=local.problem or "",
-                           lease=lease_warning(self._cfg, local.last_success) or "")
+                           lease=lease_warning(self._cfg, local.last_success,
+                                         local.seen) or "")
         self.view = dataclasses.replace(self.view, **changes)  # type: ignore[arg-type]
         self.changed.emit(self.view)
 

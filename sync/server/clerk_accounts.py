@@ -279,9 +279,13 @@ class ClerkAccounts:
                                "unknown, expired or foreign clerk session")
         return Actor(account.login, device_id, account.roles, account.display_name)
 
-    def logout(self, token: str) -> None:
+    def logout(self, device_id: str, token: str) -> None:
+        """End the session, if this device opened it: a token that leaked to another
+        workstation must not let that one log the clerk out (the answer is the same either
+        way, so it does not tell whether the token is live)."""
         with self.db.transaction() as tx:
-            tx.execute("DELETE FROM clerk_sessions WHERE token_sha256 = ?", (_sha256(token),))
+            tx.execute("DELETE FROM clerk_sessions WHERE token_sha256 = ? AND device_id = ?",
+                       (_sha256(token), device_id))
 
 
 def _check_login(login: str) -> str:

@@ -249,10 +249,10 @@ def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 
             session_token=result.session_token, expires_at=result.expires_at)
 
     @app.post(f"{API_PREFIX}/clerk-logout", responses=authed)
-    def clerk_logout(_: Device, x_clerk_session: Annotated[str | None, Header()] = None
+    def clerk_logout(caller: Device, x_clerk_session: Annotated[str | None, Header()] = None
                      ) -> dict[str, str]:
         if x_clerk_session:
-            accounts.logout(x_clerk_session)
+            accounts.logout(caller.device_id, x_clerk_session)
         return {"status": "ok"}
 
     def administrator(clerk: Actor | None) -> None:
