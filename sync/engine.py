@@ -344,9 +344,12 @@ class SyncEngine:
             return
         with self.store.transaction():
             if receipt.status in ("applied", "duplicate"):
+                # The centre holds the file now and `document_files` keeps it here: the
+                # outbox's base64 copy (a third larger than the PDF) would only grow the register.
                 self.store.conn.execute(
                     "UPDATE outbox SET status = 'applied', attempts = attempts + 1, "
-                    "last_error = NULL WHERE command_id = ?", (receipt.command_id,))
+                    "last_error = NULL, payload = json_remove(payload, '$.pdf_base64') "
+                    "WHERE command_id = ?", (receipt.command_id,))
                 report.archived += 1
             else:
                 self._record(CommandResult(command_id=receipt.command_id,

@@ -603,8 +603,16 @@ def test_an_archived_pdf_is_stored_once_and_verifiable(service: Service,
     number = certificate(issued)
     pdf = blank_pdf(number)
     archived = archive_pdf(ws.store, number, pdf)
+    [command] = commands_of(ws, archived.command_id)
     report = ws.sync()
     assert report.archived == 1 and ws.status_of(archived.command_id) == "applied"
+    # Sent: the register keeps the PDF once (document_files), not a second time in the outbox.
+    [sent] = commands_of(ws, archived.command_id)
+    assert "pdf_base64" not in sent.payload and sent.payload["sha256"] == archived.sha256
+    with ws.store.transaction():
+        kept = ws.store.conn.execute("SELECT pdf FROM document_files WHERE command_id = ?",
+                                     (archived.command_id,)).fetchone()[0]
+    assert bytes(kept) == pdf
 
     def files() -> list[tuple[Any, ...]]:
         with service.db.transaction(write=False) as tx:
@@ -624,7 +632,6 @@ def test_an_archived_pdf_is_stored_once_and_verifiable(service: Service,
     assert not ws.client.verify_document(number, hashlib.sha256(b"forged").hexdigest()).known
     assert not ws.client.verify_document(number.replace(number[-6:], "999999")).known
 
-    [command] = commands_of(ws, archived.command_id)
     receipt = ws.client.archive(command)  # uploaded again: the answer got lost, say
     assert (receipt.status, receipt.sha256) == ("duplicate", archived.sha256)
     assert len(files()) == 1
