@@ -163,3 +163,19 @@ def test_a_persons_relations_are_found_through_the_unique_index_alone(tmp_path: 
         indexes = [row[1] for row in store.conn.execute("PRAGMA index_list(relations)")]
     assert "SCAN r" not in plan and "USING INDEX" in plan, plan
     assert "relations_person" not in indexes
+
+
+def test_migration_13_keeps_an_archived_pdf_once(tmp_path: Path) -> None:
+    """A register of version 12 kept every sent PDF twice (its file and a base64 copy in the
+    outbox row): the copy of a sent one goes, a file still waiting to be sent keeps it."""
+    key, path = new_key(), tmp_path / "old.db"
+    with open_store(path, key, ACTOR, create=True, migrate_to=12) as old, \
+            old.transaction() as db:
+        for command_id, status in (("sent", "applied"), ("waiting", "pending")):
+            db.execute("INSERT INTO outbox (command_id, type, payload, device, clerk, "
+                       "created_at, status) VALUES (?, 'archive_document', ?, 'd', 'c', 'x', ?)",
+                       (command_id, '{"sha256": "ab", "pdf_base64": "JVBERi0="}', status))
+    with open_store(path, key, ACTOR) as store:
+        payloads = dict(store.conn.execute("SELECT command_id, payload FROM outbox"))
+    assert "pdf_base64" not in payloads["sent"] and '"sha256":"ab"' in payloads["sent"]
+    assert "pdf_base64" in payloads["waiting"]

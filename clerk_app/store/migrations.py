@@ -680,10 +680,17 @@ def _v12(db: sqlite_utils.Database) -> None:
 # related_id) index, which answers the same lookups: one B-tree of UUID keys less per relation
 # (measured on a 20,000-resident demo register: 89 of its 2,306 bytes a resident).
 V13_RELATIONS_INDEX = "DROP INDEX IF EXISTS relations_person;"
+# An archived PDF the centre has taken is kept once, in `document_files`: the base64 copy in its
+# sent outbox row goes (the sync drops it at upload since this version).
+V13_SENT_ARCHIVES = """
+UPDATE outbox SET payload = json_remove(payload, '$.pdf_base64')
+ WHERE type = 'archive_document' AND status = 'applied';
+"""
 
 
 def _v13(db: sqlite_utils.Database) -> None:
     run_script(db.conn, V13_RELATIONS_INDEX)
+    run_script(db.conn, V13_SENT_ARCHIVES)
 
 
 MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
