@@ -179,6 +179,40 @@ def test_start_up_archives_documents_a_crash_left_without_pdf(
     close_window(w)
 
 
+
+def test_closing_the_window_does_not_wait_for_the_start_ups_catch_up(
+        qtbot: QtBot, register: tuple[Config, dict[str, str]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many documents left without a PDF (the catch-up renders one per worker call): a clerk
+    who closes the window meanwhile does not wait for all of them; the next start archives
+    the rest."""
+    cfg, people = register
+    with opening.open_register(cfg) as store:
+        for _ in range(30):
+            run_service(store, "lebensbescheinigung", {
+                "person_id": people["otto"], "institution": "Deutsche Rentenversicherung",
+                "id_document_checked": True}, uuid7())
+        left = documents_without_pdf(store)
+    rendered: list[str] = []
+    real = printing.ensure_original
+
+    def recording(*args: Any) -> Any:
+        rendered.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(printing, "ensure_original", recording)
+    w = MainWindow(cfg)
+    start_window(qtbot, w)
+    qtbot.waitUntil(lambda: len(rendered) >= 1, timeout=30_000)
+    close_window(w)
+    assert len(rendered) < len(left), "the close waited for every catch-up render"
+    with opening.open_register(cfg) as store:
+        assert documents_without_pdf(store)
+    w, _opened = open_printing_window(qtbot, cfg)   # the next start: the catch-up goes on
+    with opening.open_register(cfg) as store:
+        assert documents_without_pdf(store) == []
+    close_window(w)
+
 # --- F5 without a printer --------------------------------------------------------------------
 
 def test_f5_without_printer_saves_a_private_pdf_and_opens_it(

@@ -367,6 +367,8 @@ class PrintService(QObject):
             def work(store: Store, number: str = number) -> str:
                 from clerk_app.documents import original_file_id
 
+                if not self.db.is_running:   # the window is closing: the next start goes on
+                    return number
                 if original_file_id(store, number) is None:
                     ensure_original(store, cfg, keys, number)
                 return number
