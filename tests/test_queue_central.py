@@ -65,7 +65,7 @@ def book(url: str, start: str, name: str, location: str = "amt") -> requests.Res
 
 
 def free_slots(url: str, location: str = "amt") -> list[dict[str, Any]]:
-    answer = requests.get(f"{url}/booking/v1/slots", timeout=10, params={
+    answer = requests.get(f"{url}/booking/v1/slots", timeout=30, params={
         "location": location, "day": tomorrow(), "service": ["kurz"]})
     assert answer.status_code == 200, answer.text
     return list(answer.json()["slots"])
