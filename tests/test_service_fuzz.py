@@ -412,3 +412,14 @@ def test_format_cents_is_exact_for_any_amount() -> None:
 
     assert format_cents(10**31).startswith("100.000.000.000.000.000.000.000.000.000,00")
     assert format_cents(-(2**64)) == "-184.467.440.737.095.516,16\xa0€"
+
+
+def test_a_household_certificate_counts_the_days_float_once(register: Register) -> None:
+    """Found by fuzzing: the float given with a household's fee was booked with every
+    member's receipt, and the second entry for the drawer's day crashed the service."""
+    form = base_form(register, "meldebescheinigung_haushalt")
+    spoil(form, "payment.float_cents", 0)
+    with fresh_store(register) as store:
+        result = _run(store, "meldebescheinigung_haushalt", form)
+        floats = store.conn.execute("SELECT count(*) FROM cash_floats").fetchone()[0]
+    assert len(result.documents) >= 2 and floats == 1

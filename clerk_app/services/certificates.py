@@ -575,9 +575,13 @@ def _shared_payments(ctx: ServiceContext, f: Section, service_code: str, count: 
                                  f"{format_cents(total)}).")
             return []
         shares = [*([fee] * (count - 1)), given - fee * (count - 1)]
+    # The day's starting float is counted once, with the first receipt (a second entry for the
+    # same drawer and day would be refused by the register).
+    later = {k: v for k, v in data.items() if k != "float_cents"}
     return [cashbook.read_payment(ctx, service_code, Section(
-        {**data, "given_cents": share} if "given_cents" in data else data, group.prefix,
-        group.errors)) for share in shares]
+        {**(later if i else data), "given_cents": share} if "given_cents" in data
+        else (later if i else data), group.prefix, group.errors))
+        for i, share in enumerate(shares)]
 
 
 class Lebensbescheinigung:
