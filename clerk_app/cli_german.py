@@ -14,6 +14,7 @@ Logs stay English: only argparse's own output is translated.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -73,3 +74,9 @@ def german_argparse() -> Iterator[None]:
         yield
     finally:
         module["_"], module["ngettext"] = saved
+
+
+def say_error(message_de: str) -> None:
+    """A refusal for the person at the command line: German, on standard error (the English
+    for the log is the caller's; no personal data goes into either)."""
+    sys.stderr.write(f"Fehler: {message_de}\n")

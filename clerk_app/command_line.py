@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from clerk_app import __version__
-from clerk_app.cli_german import VERSION_HELP_DE, german_argparse
+from clerk_app.cli_german import VERSION_HELP_DE, german_argparse, say_error
 from clerk_app.config import Config, load_config, parse_override
 from clerk_app.errors import ClerkError, ConfigError
 
@@ -122,8 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command in handlers:
             return handlers[command](cfg, args)
         if command == "gui":
-            print("Fehler: Die Oberfläche ist nicht installiert (Paket „ui“ fehlt).",
-                  file=sys.stderr)
+            say_error("Die Oberfläche ist nicht installiert (Paket „ui“ fehlt).")
             return 2
         if command == "search":
             return _search(cfg, args.query, args.limit, args.json, args.purpose, sys.stdout)
@@ -139,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _doctor(cfg, args.json, sys.stdout)
     except ClerkError as exc:
         log.error("%s", exc.message_en)
-        print(f"Fehler: {exc.message_de}", file=sys.stderr)
+        say_error(exc.message_de)
         return 2
 
 
@@ -249,13 +248,12 @@ def _demo_data(cfg: Config, residents: int | None, seed: int, force: bool, out: 
     from clerk_app.store.opening import open_register, remove_demo_register
 
     if not cfg.is_demo:
-        print("Fehler: Demodaten werden nur im Demomodus erzeugt (mode = \"demo\"); "
-              "das echte Melderegister bleibt unberührt.", file=sys.stderr)
+        say_error("Demodaten werden nur im Demomodus erzeugt (mode = \"demo\"); "
+                  "das echte Melderegister bleibt unberührt.")
         return 2
     if cfg.register_path.exists():
         if not force:
-            print(f"Fehler: {cfg.register_path} besteht bereits (--force ersetzt es).",
-                  file=sys.stderr)
+            say_error(f"{cfg.register_path} besteht bereits (--force ersetzt es).")
             return 2
         remove_demo_register(cfg)
     with open_register(cfg, create=True) as store:
@@ -298,13 +296,12 @@ def _verify_document(cfg: Config, path: Path, public_key: str | None, key_list: 
     from clerk_app.shown_document import Verdict, check_file
 
     if not path.is_file():
-        print(f"Fehler: Die Datei {path} wurde nicht gefunden.", file=sys.stderr)
+        say_error(f"Die Datei {path} wurde nicht gefunden.")
         return 2
     keys, listed = _verification_keys(cfg, public_key, key_list)
     if not keys:
-        print("Fehler: Kein öffentlicher Schlüssel zum Prüfen vorhanden. Bitte --public-key "
-              "angeben oder „seal_public_key“ in der Konfiguration setzen (Aufgabe der IT).",
-              file=sys.stderr)
+        say_error("Kein öffentlicher Schlüssel zum Prüfen vorhanden. Bitte --public-key "
+                  "angeben oder „seal_public_key“ in der Konfiguration setzen (Aufgabe der IT).")
         return 2
     try:
         verdict = check_file(path, keys, listed)
