@@ -56,6 +56,9 @@ def main() -> None:
     parser.add_argument("--workstations", type=int, default=3, choices=(1, 2, 3))
     parser.add_argument("--calls", type=int, default=90)
     parser.add_argument("--round-trips", type=int, default=300)
+    parser.add_argument("--processes", type=int, default=1, choices=(1, 2, 3, 4),
+                        help="service processes over the one database (as behind a load "
+                             "balancer: workstation i talks to process i mod N)")
     args = parser.parse_args()
     args.residents = 0
     machine = Path(os.environ.setdefault(
@@ -67,10 +70,24 @@ def main() -> None:
 
 
 def measure(args: Any, folder: Path, server: Any, central: Any) -> None:
+
+    from tests.sync_support import CentralServer
+
+    servers = [server] + [CentralServer(server.db_url, folder / f"process{n}").start()
+                          for n in range(2, args.processes + 1)]
+    try:
+        measure_with(args, folder, [s.url for s in servers], central)
+    finally:
+        for extra in servers[1:]:
+            extra.stop()
+
+
+def measure_with(args: Any, folder: Path, urls: list[str], central: Any) -> None:
     from sync.queue_client import QueueClient
     from tests.sync_support import Workstation
 
-    stations = [Workstation(folder / "ws", f"platz{i}", central, server.url)
+    # Workstation i talks to process i mod N (the watcher, number 0, to the first).
+    stations = [Workstation(folder / "ws", f"platz{i}", central, urls[i % len(urls)])
                 for i in range(args.workstations + 1)]
     watcher_station, callers = stations[0], stations[1:]
     first = QueueClient(callers[0].client)
@@ -80,51 +97,32 @@ def measure(args: Any, folder: Path, server: Any, central: Any) -> None:
     baseline = round_trips(callers[0].client, args.round_trips)
     print(f"bare authenticated round trip: p95 {p95(baseline):.2f} ms "
           f"(median {statistics.median(baseline):.2f} ms, n={len(baseline)})")
-    with ThreadPoolExecutor(len(callers)) as pool:
-        side_by_side = [t for ts in pool.map(
-            lambda s: round_trips(s.client, args.round_trips // len(callers)), callers)
-            for t in ts]
-    print(f"  the same from {len(callers)} workstations at once: p95 "
+    context = multiprocessing.get_context("spawn")
+    side_by_side = [t for ts in in_processes(context, round_trips_apart, [
+        (s.client.base_url, s.token, args.round_trips // len(callers)) for s in callers])
+        for t in ts]
+    print(f"  the same from {len(callers)} workstations at once (a process each): p95 "
           f"{p95(side_by_side):.2f} ms")
 
-    context = multiprocessing.get_context("spawn")
     results = context.Queue()
     stop = context.Event()
     followers = context.Process(target=follow_apart, daemon=True, args=(
-        server.url, [watcher_station.token, callers[0].token], results, stop))  # + display
+        urls[0], [watcher_station.token, callers[0].token], results, stop))  # + display
     followers.start()
     results.get(timeout=60)  # both feeds connected
 
+    # Each workstation in a process of its own (they are other machines: three callers'
+    # threads in one interpreter would time each other's turns at its lock).
+    share = -(-args.calls // len(callers))
     presses: list[float] = []
     others: list[float] = []  # appear, finish, new ticket: mean of the three, per call
     answered: dict[str, tuple[float, float]] = {}
-    remaining = [args.calls]
-    lock = threading.Lock()
-
-    def work(station: Any, counter: str) -> None:
-        client = QueueClient(CentralClient(server.url, station.token))
-        while True:
-            with lock:
-                if remaining[0] <= 0:
-                    break
-                remaining[0] -= 1
-            pressed = time.perf_counter()
-            visit = client.call_next(counter, uuid7())
-            done = time.perf_counter()
-            assert visit is not None
-            with lock:
-                presses.append((done - pressed) * 1000)
-                answered[visit.id] = (pressed, done)
-            started = time.perf_counter()
-            client.appear(visit.id, counter)
-            client.finish(visit.id, counter, ["lang"])
-            client.draw_ticket("W")
-            with lock:
-                others.append((time.perf_counter() - started) * 1000 / 3)
-        client.client.close()
-
-    with ThreadPoolExecutor(len(callers)) as pool:
-        list(pool.map(work, callers, COUNTERS))
+    for station_presses, station_others, station_answered in in_processes(
+            context, call_apart, [(s.client.base_url, s.token, counter, share)
+                                  for s, counter in zip(callers, COUNTERS, strict=False)]):
+        presses += station_presses
+        others += station_others
+        answered.update(station_answered)
     time.sleep(2.0)  # the last calls reach the followers
     stop.set()
     seen: dict[str, list[float]] = results.get(timeout=60)
@@ -148,9 +146,54 @@ def measure(args: Any, folder: Path, server: Any, central: Any) -> None:
           f"{p95(after_press):.2f} ms = {p95(after_press) / base:.2f}x")
     if len(after_answer) < len(answered):
         print(f"  MISSING: {len(answered) - len(after_answer)} calls not seen by both")
-    booking_race(server.url)
+    booking_race(urls[0])
     for station in stations:
         station.close()
+
+
+def in_processes(context: Any, target: Any, jobs: list[tuple[Any, ...]]) -> list[Any]:
+    """`target(*job, results)` for every job at once, each in a process of its own; their
+    answers, in the jobs' order."""
+    queues = [context.Queue() for _ in jobs]
+    processes = [context.Process(target=target, args=(*job, q), daemon=True)
+                 for job, q in zip(jobs, queues, strict=True)]
+    for process in processes:
+        process.start()
+    answers = [q.get(timeout=600) for q in queues]
+    for process in processes:
+        process.join(timeout=30)
+    return answers
+
+
+def round_trips_apart(url: str, token: str, count: int, results: Any) -> None:
+    results.put(round_trips(CentralClient(url, token), count))
+
+
+def call_apart(url: str, token: str, counter: str, calls: int, results: Any) -> None:
+    """One workstation's clerk: `calls` times "call next", then the citizen appears, is
+    served, and a new ticket keeps the line as long. Answers the presses' times, the mean
+    time of the other three requests per call, and each call's press and answer moments."""
+    sys.path.insert(0, str(REPO))
+    from sync.queue_client import QueueClient
+
+    client = QueueClient(CentralClient(url, token))
+    presses: list[float] = []
+    others: list[float] = []
+    answered: dict[str, tuple[float, float]] = {}
+    for _ in range(calls):
+        pressed = time.perf_counter()
+        visit = client.call_next(counter, uuid7())
+        done = time.perf_counter()
+        assert visit is not None
+        presses.append((done - pressed) * 1000)
+        answered[visit.id] = (pressed, done)
+        started = time.perf_counter()
+        client.appear(visit.id, counter)
+        client.finish(visit.id, counter, ["lang"])
+        client.draw_ticket("W")
+        others.append((time.perf_counter() - started) * 1000 / 3)
+    client.client.close()
+    results.put((presses, others, answered))
 
 
 def round_trips(client: CentralClient, count: int) -> list[float]:

@@ -51,7 +51,8 @@ def _closure(names: set[str]) -> set[str]:
 def test_the_central_service_is_an_extra_the_tests_include() -> None:
     base = _names(PROJECT["dependencies"])
     central = _names(PROJECT["optional-dependencies"]["central"])
-    assert central == {"fastapi", "uvicorn", "psycopg", "psycopg-pool", "orjson"}
+    assert central == {"fastapi", "uvicorn", "psycopg", "psycopg-pool", "orjson", "httptools",
+                       "uvloop"}
     assert not central & _closure(base)
     assert "clerk-app[central]" in PROJECT["optional-dependencies"]["test"]
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 KEEP_ALIVE_S = 15.0
 POLL_S = 0.2
+PAGE = 200  # events read at once
 
 
 @dataclass(eq=False)
@@ -124,14 +125,17 @@ async def event_stream(queue: CentralQueue, waker: FeedWaker, location: str,
             waiter.sent = last
             waiter.event.clear()  # a wake-up from here on means a new read
             events: list[dict[str, Any]] = await run_in_threadpool(queue.events_after,
-                                                                   location, last)
+                                                                   location, last, PAGE)
             if events:
                 # All of them in one write: one flush, one wake-up of the reader.
                 last = int(events[-1]["seq"])
                 waiter.sent = last
                 yield "".join(f"id: {d['seq']}\nevent: queue\ndata: {json.dumps(d)}\n\n"
                               for d in events)
-                continue
+                if len(events) == PAGE:
+                    continue  # more may wait beyond the page
+                # Anything committed after this read wakes the waiter again (it was cleared
+                # before the read): no second read to learn that nothing is new.
             try:
                 await asyncio.wait_for(waiter.event.wait(), KEEP_ALIVE_S)
             except TimeoutError:

@@ -511,6 +511,14 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Tx]:
+        if not write and not snapshot:
+            # Under READ COMMITTED every statement takes its own snapshot inside a
+            # transaction too, so a plain read gains nothing from BEGIN and COMMIT but their
+            # two round trips (a third of a feed read or a token check): each statement runs
+            # on its own. Reads that must agree with each other ask for `snapshot`.
+            with self.pool.connection() as conn:
+                yield _PgTx(conn)
+            return
         with self.pool.connection() as conn, conn.transaction():
             if snapshot:
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
