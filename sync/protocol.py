@@ -91,8 +91,9 @@ def bounded_json(value: Any, depth: int = 0) -> Any:
             elif isinstance(item, list):
                 nested.extend(item)
             elif isinstance(item, float):
-                if not math.isfinite(item):
-                    raise ValueError("numbers must be finite")
+                # Beyond 64 bits: an integer that a fast parser (the service's) read as float.
+                if not math.isfinite(item) or abs(item) > MAX_SEQ:
+                    raise ValueError("numbers must be finite and within 64 bits")
             elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_SEQ:
                 raise ValueError("integer out of range")
         level = nested

@@ -69,6 +69,11 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud ov
 CODE_VALID = timedelta(hours=24)
 MAX_PAGE = 5000
 LEDGER_ROWS = 500  # rows per INSERT: 4 parameters each, well under SQLite's limit
+# Commands whose stored result a push answer carries: what the workstation acts on (a
+# decision's target status; a queue change's visit and version; an archived file). A counter
+# service's outcome (its documents and receipts, with the citizen's data) is not sent back:
+# the workstation made the same outcome itself, and a tenth of a push went into repeating it.
+ANSWERED_IN_FULL = frozenset({RESOLUTION_COMMAND, QUEUE_COMMAND, ARCHIVE_COMMAND})
 
 
 class CentralError(Exception):
@@ -275,7 +280,8 @@ class Central:
             status, reason, result, _ = rows[0]
             return CommandResult(command_id=command.command_id, status="duplicate",
                                  final_status=status, reason=reason,
-                                 result=json_text.loads(result)), seq
+                                 result=json_text.loads(result)
+                                 if command.type in ANSWERED_IN_FULL else {}), seq
         refusal = clerks.refusal(command)
         if refusal is not None:
             return self._final(tx, command, "rejected", refusal), seq
@@ -329,8 +335,10 @@ class Central:
                     self._store_command(tx, command, final, None, outcome.result, seq)
                 if reads is not None:
                     reads.wrote(written, outcome.ledger)
+                # The outcome (documents, receipts: personal data) stays here; the
+                # workstation made the same itself (`ANSWERED_IN_FULL`).
                 return CommandResult(command_id=command.command_id, status="applied",
-                                     final_status=final, result=outcome.result), seq
+                                     final_status=final), seq
             except INTEGRITY_ERRORS as exc:
                 if not careful:
                     raise  # part of the command may be written: the batch is done again

@@ -64,6 +64,7 @@ from sync.server.central import Caller, Central, CentralError
 from sync.server.clerk_accounts import ClerkAccounts
 from sync.server.intake_keys import PrivateKeyStore
 from sync.server.intake_oversize import oversize_submission
+from sync.server.json_text import OrjsonRoute
 from sync.server.request_limits import BodyLimit, problem_response
 
 log = logging.getLogger(__name__)
@@ -241,13 +242,15 @@ def create_app(central: Central, *, max_body: int = 4 << 20, max_archive: int = 
     # once made an empty pull wait seconds for a connection).
     pushing = asyncio.Semaphore(PUSHES_AT_ONCE)
 
-    @app.post(f"{API_PREFIX}/push", response_model=PushResponse, responses=authed,
-              dependencies=[Versions])
     async def push(body: PushRequest, caller: Device, clerk: Clerk) -> PushResponse:
         async with pushing:
             # Off the event loop: a batch replays commands and writes in one transaction.
             return await run_in_threadpool(central.push, body.commands, caller,
                                            clerk.clerk if clerk else None)
+
+    app.router.add_api_route(f"{API_PREFIX}/push", push, methods=["POST"],
+                             response_model=PushResponse, responses=authed,
+                             dependencies=[Versions], route_class_override=OrjsonRoute)
 
     @app.post(f"{API_PREFIX}/clerk-login", response_model=ClerkLoginResponse,
               responses={**authed, 403: {"model": Problem}, 422: {"model": Problem},
