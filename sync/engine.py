@@ -32,6 +32,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,7 +54,7 @@ from clerk_app.search_index import (
     aggregate_entries,
     index_new_persons,
 )
-from clerk_app.store.db import Store, background_job, let_writers_in
+from clerk_app.store.db import Store, background_job, let_writers_in, writers_waiting
 from clerk_app.store.outbox import append_outbox
 from sync import aggregates, inbox_sync
 from sync.aggregates import HOUSEHOLD, PERSON
@@ -92,9 +93,13 @@ CHECK_EVERY = 3600.0
 BATCH = 100
 PAGE = 1000
 BOOTSTRAP_PAGE = 2000
-# Aggregates written in one transaction of a bootstrap: a counter service waits at most for
-# one such write (some 0.05 s), not for a page or the whole register.
+# A bootstrap writes a page in steps of this many aggregates (some 0.05 s each) and commits
+# after the step in which a counter service of this process asks for the register, or after
+# the page: a counter waits at most for one step and a commit. Transactions of a step each
+# wrote the same B-tree pages to the WAL again and again (twice the time of the whole write).
 WRITE_CHUNK = 250
+# ...and after this long at the latest (the WAL is copied into the file after each page).
+MOST_HOLD_S = 1.0
 DISCARDED = "Klärfall: zentrale Fassung übernommen, die Änderung hier wurde verworfen."
 TOO_LARGE = ("Der Vorgang ist zu groß für die Zentrale und kann nicht übertragen werden; bitte "
              "die IT verständigen (Grenze der Zentrale: central_max_body_kb bzw. "
@@ -523,13 +528,15 @@ class SyncEngine:
             self._bootstrap(report)
 
     def _bootstrap(self, report: SyncReport) -> None:
-        """Copy the whole central register (resumable: the position is saved with each page).
+        """Copy the whole central register (resumable: the position is saved with each
+        commit).
 
         Into an empty register rows are bulk-inserted and indexed page by page; otherwise (a
         resync) each person is replaced, and persons the central register does not have are
-        removed, except pinned ones. Each page is one short transaction, index included: a
-        counter service on this workstation never waits for more than a page (no rebuild of
-        the whole index at the end, which held the write lock for seconds).
+        removed, except pinned ones. A page is written in as few transactions as a counter
+        service lets it (`_bootstrap_page`), index included: a counter service on this
+        workstation never waits for more than a step of one (no rebuild of the whole index at
+        the end, which held the write lock for seconds).
         """
         state = json.loads(get_setting(self.store, BOOTSTRAP) or "null")
         if state is None:
@@ -541,27 +548,30 @@ class SyncEngine:
                     "SELECT id FROM persons LIMIT ?", (len(pinned) + 1,))} <= pinned
                 state = {"after_kind": "", "after_id": "", "hwm": None, "fresh": fresh}
                 set_setting(self.store, BOOTSTRAP, json.dumps(state))
-        while True:
-            page = self.client.bootstrap(state["after_kind"], state["after_id"], state["hwm"],
-                                         self.bootstrap_page)
-            state["hwm"] = page.high_water_mark
-            for start in range(0, max(len(page.items), 1), WRITE_CHUNK):
-                chunk = page.items[start:start + WRITE_CHUNK]
-                # Index entries are computed before the write lock is taken.
-                entries = aggregate_entries(i.data for i in chunk if i.kind == PERSON and
-                                            i.data is not None) if state["fresh"] else []
-                with _central_transaction(self.store):
-                    self._bootstrap_chunk(chunk, entries, report, fresh=bool(state["fresh"]))
-                    if chunk:
-                        state["after_kind"], state["after_id"] = chunk[-1].kind, chunk[-1].id
-                    set_setting(self.store, BOOTSTRAP, json.dumps(state))
-                let_writers_in()  # a counter service waiting for the register goes first
-            report.bootstrapped += len(page.items)
-            # Copy the page into the database file now, outside any write lock: else the WAL
-            # grows until some commit (as likely a counter service's) pays for copying it.
-            self.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            if not page.more:
-                break
+        # The next page comes over the network while this one is written (the service reads
+        # and sends it meanwhile: a third of the bootstrap's time when it waited for it).
+        fetcher = ThreadPoolExecutor(1, thread_name_prefix="bootstrap-fetch")
+        try:
+            coming = fetcher.submit(self.client.bootstrap, state["after_kind"],
+                                    state["after_id"], state["hwm"], self.bootstrap_page)
+            while True:
+                page = coming.result()
+                state["hwm"] = page.high_water_mark
+                more = page.more and bool(page.items)
+                if more:
+                    coming = fetcher.submit(self.client.bootstrap, page.items[-1].kind,
+                                            page.items[-1].id, page.high_water_mark,
+                                            self.bootstrap_page)
+                self._bootstrap_page(page.items, state, report)
+                report.bootstrapped += len(page.items)
+                # Copy the page into the database file now, outside any write lock: else the
+                # WAL grows until some commit (as likely a counter service's) pays for it.
+                self.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if not more:
+                    break
+        finally:
+            # A failed write does not wait for a page in flight (its answer is dropped).
+            fetcher.shutdown(wait=False, cancel_futures=True)
         # Persons written before this version indexed page by page (a bootstrap begun by an
         # older one), or by a page that failed half-way: found by a read outside the write
         # lock (a million residents: a second or two), indexed in the last transaction.
@@ -575,6 +585,31 @@ class SyncEngine:
             set_setting(self.store, CURSOR, str(state["hwm"]))
             set_setting(self.store, BOOTSTRAP, None)
             set_setting(self.store, RESYNC, None)
+
+    def _bootstrap_page(self, items: Sequence[AggregateRecord], state: dict[str, Any],
+                        report: SyncReport) -> None:
+        """Write one page in as few transactions as a counter service lets it: steps of
+        `WRITE_CHUNK`, committed when a counter of this process waits for the register (it
+        goes first), after `MOST_HOLD_S`, or at the page's end; the position is saved with
+        each commit."""
+        fresh = bool(state["fresh"])
+        # Index entries are computed before the write lock is taken.
+        steps = [(chunk, aggregate_entries(i.data for i in chunk if i.kind == PERSON and
+                                           i.data is not None) if fresh else [])
+                 for chunk in (items[start:start + WRITE_CHUNK]
+                               for start in range(0, max(len(items), 1), WRITE_CHUNK))]
+        while steps:
+            with _central_transaction(self.store):
+                began = time.monotonic()
+                while steps:
+                    chunk, entries = steps.pop(0)
+                    self._bootstrap_chunk(chunk, entries, report, fresh=fresh)
+                    if chunk:
+                        state["after_kind"], state["after_id"] = chunk[-1].kind, chunk[-1].id
+                    if writers_waiting() or time.monotonic() - began > MOST_HOLD_S:
+                        break
+                set_setting(self.store, BOOTSTRAP, json.dumps(state))
+            let_writers_in()  # a counter service waiting for the register goes first
 
     def _bootstrap_chunk(self, items: Sequence[AggregateRecord], entries: list[IndexEntry],
                          report: SyncReport, *, fresh: bool) -> None:

@@ -7,6 +7,7 @@ leads to a full resync that keeps unsynced work, and the headless `clerk-app syn
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -274,24 +275,33 @@ def test_seed_refuses_bad_counts_and_a_central_register_that_is_not_empty(
 
 def test_a_fresh_bootstrap_indexes_page_by_page_and_a_counter_service_goes_between_pages(
         tmp_path: Path, central: tuple[CentralServer, Central]) -> None:
-    """The first bootstrap writes and indexes each page in its own short transaction (no
-    rebuild of the whole index at the end): a counter service on the same workstation is
-    stored between two pages, and in the end every person is found, as a rebuilt index
-    would find them."""
+    """The first bootstrap writes and indexes page by page in short transactions (no
+    rebuild of the whole index at the end): a counter service on the same workstation (its
+    own thread and connection) is stored while the bootstrap writes, within its busy
+    timeout, and in the end every person is found, as a rebuilt index would find them."""
     server, service = central
     ws = Workstation(tmp_path / "ws", "neu1", service, server.url)
-    counter = open_store(ws.path, ws.key, Actor("clerk-neu1", "neu1", COUNTER_ROLES))
+    form = anmeldung(ws.street("Hauptstraße"))
     served: list[str] = []
+
+    def serve() -> None:
+        counter = open_store(ws.path, ws.key, Actor("clerk-neu1", "neu1", COUNTER_ROLES))
+        try:
+            counter.conn.execute("PRAGMA busy_timeout = 500")
+            served.extend(run_service(counter, "anmeldung", form, uuid7()).changed_persons)
+        finally:
+            counter.close()
 
     class BetweenPages(CentralClient):
         pages = 0
 
         def bootstrap(self, *args: Any, **kwargs: Any) -> BootstrapPage:
-            if self.pages == 2:   # the first pages are in: the counter serves a citizen
-                counter.conn.execute("PRAGMA busy_timeout = 500")
-                result = run_service(counter, "anmeldung", anmeldung(ws.street("Hauptstraße")),
-                                     uuid7())
-                served.extend(result.changed_persons)
+            if self.pages == 2:
+                # The first pages are in and the next is being written (the engine fetches
+                # ahead): the counter serves a citizen meanwhile.
+                clerk = threading.Thread(target=serve)
+                clerk.start()
+                clerk.join()
             self.pages += 1
             return super().bootstrap(*args, **kwargs)
 
@@ -305,7 +315,6 @@ def test_a_fresh_bootstrap_indexes_page_by_page_and_a_counter_service_goes_betwe
     assert indexed == rebuilt and len(indexed) == RESIDENTS + 1
     assert [h.id for h in search(ws.store, "Wróbel Łukasz")] == served
     assert ws.pending() == 1
-    counter.close()
     ws.close()
 
 

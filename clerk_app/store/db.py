@@ -77,6 +77,12 @@ class _Writers:
 WRITERS = _Writers()
 
 
+def writers_waiting() -> bool:
+    """Inside a background job's transaction: another connection of this process waits to
+    write (the job's own transaction counts one)."""
+    return WRITERS.count > 1
+
+
 def let_writers_in(most_s: float = 2.0) -> None:
     """Between a background job's transactions: wait (up to `most_s`) while another
     connection of this process writes or waits to write, so that it goes first, undisturbed."""
