@@ -31,11 +31,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from clerk_app import audit, clerks
 from clerk_app.config import Config
@@ -49,9 +50,6 @@ from clerk_app.queue.configuration import (
 )
 from clerk_app.queue.local_queue import LocalQueue
 from clerk_app.search_index import (
-    IndexEntry,
-    add_entries,
-    aggregate_entries,
     index_new_persons,
 )
 from clerk_app.store.db import Store, background_job, let_writers_in, writers_waiting
@@ -100,6 +98,8 @@ BOOTSTRAP_PAGE = 2000
 WRITE_CHUNK = 250
 # ...and after this long at the latest (the WAL is copied into the file after each page).
 MOST_HOLD_S = 1.0
+INDEX_STEP = 1000  # persons indexed in a step at the bootstrap's end
+Step = TypeVar("Step")
 DISCARDED = "Klärfall: zentrale Fassung übernommen, die Änderung hier wurde verworfen."
 TOO_LARGE = ("Der Vorgang ist zu groß für die Zentrale und kann nicht übertragen werden; bitte "
              "die IT verständigen (Grenze der Zentrale: central_max_body_kb bzw. "
@@ -531,12 +531,13 @@ class SyncEngine:
         """Copy the whole central register (resumable: the position is saved with each
         commit).
 
-        Into an empty register rows are bulk-inserted and indexed page by page; otherwise (a
-        resync) each person is replaced, and persons the central register does not have are
-        removed, except pinned ones. A page is written in as few transactions as a counter
-        service lets it (`_bootstrap_page`), index included: a counter service on this
-        workstation never waits for more than a step of one (no rebuild of the whole index at
-        the end, which held the write lock for seconds).
+        Into an empty register rows are bulk-inserted page by page and the search index is
+        built at the end, in alphabetical order (the copied persons are found once it is
+        done); otherwise (a resync) each person is replaced, and persons the central register
+        does not have are removed, except pinned ones. Every write goes in steps, in as few
+        transactions as a counter service lets it (`_write_in_steps`): a counter service on
+        this workstation never waits for more than a step (no rebuild of the whole index in
+        one transaction, which held the write lock for seconds).
         """
         state = json.loads(get_setting(self.store, BOOTSTRAP) or "null")
         if state is None:
@@ -572,15 +573,18 @@ class SyncEngine:
         finally:
             # A failed write does not wait for a page in flight (its answer is dropped).
             fetcher.shutdown(wait=False, cancel_futures=True)
-        # Persons written before this version indexed page by page (a bootstrap begun by an
-        # older one), or by a page that failed half-way: found by a read outside the write
-        # lock (a million residents: a second or two), indexed in the last transaction.
-        unindexed = [pid for (pid,) in self.store.conn.execute(
-            "SELECT id FROM persons WHERE id NOT IN (SELECT person_id FROM person_search_keys)")]
+        # The copied persons' search index, in alphabetical order: its keys are the names'
+        # order, so written in that order each of its B-tree pages is written about once
+        # (indexed page by page, every commit wrote most of the index again: a third of the
+        # bootstrap). In steps a counter service goes between, like the pages.
+        self._write_in_steps(
+            [ids for ids in _chunks([pid for (pid,) in self.store.conn.execute(
+                "SELECT id FROM persons WHERE id NOT IN (SELECT person_id FROM "
+                "person_search_keys) ORDER BY family_sf, given_sf, id")], INDEX_STEP)],
+            lambda ids: index_new_persons(self.store.db, ids), lambda: None)
         with _central_transaction(self.store):
             if not state["fresh"]:
                 self._remove_unseen()
-            index_new_persons(self.store.db, unindexed)
             self.store.conn.execute("DELETE FROM sync_seen")
             set_setting(self.store, CURSOR, str(state["hwm"]))
             set_setting(self.store, BOOTSTRAP, None)
@@ -588,43 +592,46 @@ class SyncEngine:
 
     def _bootstrap_page(self, items: Sequence[AggregateRecord], state: dict[str, Any],
                         report: SyncReport) -> None:
-        """Write one page in as few transactions as a counter service lets it: steps of
-        `WRITE_CHUNK`, committed when a counter of this process waits for the register (it
-        goes first), after `MOST_HOLD_S`, or at the page's end; the position is saved with
-        each commit."""
+        """Write one page (`_write_in_steps`), its position saved with each commit."""
         fresh = bool(state["fresh"])
-        # Index entries are computed before the write lock is taken.
-        steps = [(chunk, aggregate_entries(i.data for i in chunk if i.kind == PERSON and
-                                           i.data is not None) if fresh else [])
-                 for chunk in (items[start:start + WRITE_CHUNK]
-                               for start in range(0, max(len(items), 1), WRITE_CHUNK))]
-        while steps:
+
+        def write(chunk: Sequence[AggregateRecord]) -> None:
+            self._bootstrap_chunk(chunk, report, fresh=fresh)
+            if chunk:
+                state["after_kind"], state["after_id"] = chunk[-1].kind, chunk[-1].id
+
+        self._write_in_steps(_chunks(items, WRITE_CHUNK) or [[]], write,
+                             lambda: set_setting(self.store, BOOTSTRAP, json.dumps(state)))
+
+    def _write_in_steps(self, steps: Sequence[Step], write: Callable[[Step], object],
+                        save: Callable[[], None]) -> None:
+        """`write` each step, in as few transactions as a counter service lets it: a commit
+        (after `save`) when a counter of this process waits for the register (it goes first),
+        after `MOST_HOLD_S`, or after the last step."""
+        waiting = deque(steps)
+        while waiting:
             with _central_transaction(self.store):
                 began = time.monotonic()
-                while steps:
-                    chunk, entries = steps.pop(0)
-                    self._bootstrap_chunk(chunk, entries, report, fresh=fresh)
-                    if chunk:
-                        state["after_kind"], state["after_id"] = chunk[-1].kind, chunk[-1].id
+                while waiting:
+                    write(waiting.popleft())
                     if writers_waiting() or time.monotonic() - began > MOST_HOLD_S:
                         break
-                set_setting(self.store, BOOTSTRAP, json.dumps(state))
+                save()
             let_writers_in()  # a counter service waiting for the register goes first
 
-    def _bootstrap_chunk(self, items: Sequence[AggregateRecord], entries: list[IndexEntry],
-                         report: SyncReport, *, fresh: bool) -> None:
+    def _bootstrap_chunk(self, items: Sequence[AggregateRecord], report: SyncReport, *,
+                         fresh: bool) -> None:
         pinned = pinned_persons(self.store)
         free = [i for i in items if not (i.kind == PERSON and i.id in pinned)]
         for item in items:
             if item.kind == PERSON and item.id in pinned:
                 self._hold(item)
-        if fresh:
+        if fresh:  # indexed at the end (`_bootstrap`)
             for item in free:
                 if item.kind == HOUSEHOLD and item.data is not None:
                     aggregates.write_household(self.store, item.data)
             aggregates.write_persons_bulk(
                 self.store, [i.data for i in free if i.kind == PERSON and i.data is not None])
-            add_entries(self.store.db, [e for e in entries if e.person_id not in pinned])
             return
         # Only a resync removes what it did not see.
         self.store.conn.executemany("INSERT OR IGNORE INTO sync_seen (kind, id) VALUES (?, ?)",
@@ -690,6 +697,10 @@ class SyncEngine:
             with self.store.transaction():
                 set_setting(self.store, RESYNC, "1")
                 set_setting(self.store, LAST_WARNING, CHECKSUM_WARNING)
+
+
+def _chunks(items: Sequence[Step], size: int) -> list[Sequence[Step]]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 @contextmanager

@@ -273,10 +273,10 @@ def test_seed_refuses_bad_counts_and_a_central_register_that_is_not_empty(
     assert "bereits ein Melderegister" in capsys.readouterr().err
 
 
-def test_a_fresh_bootstrap_indexes_page_by_page_and_a_counter_service_goes_between_pages(
+def test_a_fresh_bootstrap_indexes_in_steps_and_a_counter_service_goes_between(
         tmp_path: Path, central: tuple[CentralServer, Central]) -> None:
-    """The first bootstrap writes and indexes page by page in short transactions (no
-    rebuild of the whole index at the end): a counter service on the same workstation (its
+    """The first bootstrap writes page by page and indexes in steps, in short transactions
+    (no rebuild of the whole index in one): a counter service on the same workstation (its
     own thread and connection) is stored while the bootstrap writes, within its busy
     timeout, and in the end every person is found, as a rebuilt index would find them."""
     server, service = central
