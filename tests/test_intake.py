@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,6 +186,9 @@ def test_the_reference_portal_on_the_command_line(office: Office, tmp_path: Path
     data = tmp_path / "antrag.json"
     data.write_text(json.dumps(REQUESTS["personenstandsurkunde"]), encoding="utf-8")
     token = office.intake.issue_portal_token("kommandozeile")
+    # Pasted as it is after `--token`: never taken for an option (a token that began with
+    # "-" once failed this test).
+    assert re.fullmatch("[0-9a-f]{64}", token)
     base = [sys.executable, "-m", "clerk_app", "portal", "--url", office.server.url,
             "--token", token]
     env = {**os.environ, "CLERK_APP_DATA_DIR": str(tmp_path / "data")}

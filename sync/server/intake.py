@@ -128,8 +128,10 @@ class Intake:
     # --- portals ---------------------------------------------------------------------------
 
     def issue_portal_token(self, name: str) -> str:
-        """A bearer token for a portal (shown once; only its hash is kept)."""
-        token = secrets.token_urlsafe(32)
+        """A bearer token for a portal (shown once; only its hash is kept). Hex digits: IT
+        pastes it into shells, configuration files and `clerk-app portal --token`, where a
+        URL-safe token beginning with "-" was read as an option (one in 64)."""
+        token = secrets.token_hex(32)
         with self.db.transaction() as tx:
             tx.execute("INSERT INTO portal_clients (token_sha256, name, created_at) "
                        "VALUES (?, ?, ?)", (_sha256(token), name, _now()))
