@@ -227,17 +227,6 @@ def index_entries(persons: Iterable[Mapping[str, Any]], former: Mapping[str, lis
             for p in ordered]
 
 
-def aggregate_entries(aggregates: Iterable[Mapping[str, Any]]) -> list[IndexEntry]:
-    """`index_entries` of person aggregates as the sync carries them (the person's row and its
-    child tables' rows)."""
-    persons = list(aggregates)
-    return index_entries(
-        [a["person"] for a in persons],
-        {a["person"]["id"]: [f["name"] for f in a.get("former_names") or []] for a in persons},
-        {a["person"]["id"]: [r for r in a.get("residences") or [] if r["move_out"] is None]
-         for a in persons})
-
-
 def add_entries(db: sqlite_utils.Database, entries: Iterable[IndexEntry]) -> None:
     """Store entries of persons not indexed yet, in the caller's transaction: each gets the
     next free key of its range (after those already there)."""

@@ -49,9 +49,7 @@ from clerk_app.queue.configuration import (
     packaged_queue_config,
 )
 from clerk_app.queue.local_queue import LocalQueue
-from clerk_app.search_index import (
-    index_new_persons,
-)
+from clerk_app.search_index import index_new_persons
 from clerk_app.store.db import Store, background_job, let_writers_in, writers_waiting
 from clerk_app.store.outbox import append_outbox
 from sync import aggregates, inbox_sync
@@ -577,11 +575,11 @@ class SyncEngine:
         # order, so written in that order each of its B-tree pages is written about once
         # (indexed page by page, every commit wrote most of the index again: a third of the
         # bootstrap). In steps a counter service goes between, like the pages.
-        self._write_in_steps(
-            [ids for ids in _chunks([pid for (pid,) in self.store.conn.execute(
-                "SELECT id FROM persons WHERE id NOT IN (SELECT person_id FROM "
-                "person_search_keys) ORDER BY family_sf, given_sf, id")], INDEX_STEP)],
-            lambda ids: index_new_persons(self.store.db, ids), lambda: None)
+        unindexed = [pid for (pid,) in self.store.conn.execute(
+            "SELECT id FROM persons WHERE id NOT IN (SELECT person_id FROM person_search_keys) "
+            "ORDER BY family_sf, given_sf, id")]
+        self._write_in_steps(_chunks(unindexed, INDEX_STEP),
+                             lambda ids: index_new_persons(self.store.db, ids), lambda: None)
         with _central_transaction(self.store):
             if not state["fresh"]:
                 self._remove_unseen()
