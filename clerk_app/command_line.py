@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eakte(cfg, args.action, args.file, sys.stdout)
         if command == "verify-document":
             return _verify_document(cfg, args.file, args.public_key, args.key_list, args.json,
-                                    sys.stdout)
+                                    sys.stdout, sys.stderr)
         return _doctor(cfg, args.json, sys.stdout)
     except ClerkError as exc:
         log.error("%s", exc.message_en)
@@ -283,8 +283,9 @@ def _doctor(cfg: Config, as_json: bool, out: TextIO) -> int:
 
 
 def _verify_document(cfg: Config, path: Path, public_key: str | None, key_list: Path | None,
-                     as_json: bool, out: TextIO) -> int:
-    """Check a document as its reader sees it and say what it certifies.
+                     as_json: bool, out: TextIO, err: TextIO) -> int:
+    """Check a document as its reader sees it and say what it certifies (on `out`; what
+    disagrees on `err`).
 
     The QR code is read off the rendered page (or a photo or scan of it), its seal checked,
     and the certified values compared with the page's text and the PDF's metadata (see
@@ -318,19 +319,19 @@ def _verify_document(cfg: Config, path: Path, public_key: str | None, key_list: 
                   out, ensure_ascii=False, indent=2)
         out.write("\n")
     else:
-        _print_verdict(verdict, out)
+        _print_verdict(verdict, out, err)
     return 0 if verdict.valid else 1
 
 
-def _print_verdict(verdict: Verdict, out: TextIO) -> None:
-    """The verdict in German: what the seal certifies, then what disagrees (on stderr)."""
+def _print_verdict(verdict: Verdict, out: TextIO, err: TextIO) -> None:
+    """The verdict in German: what the seal certifies on `out`, what disagrees on `err`."""
     from clerk_app.seal import describe_de
 
     if verdict.valid:
         out.write("Siegel gültig. Das Bürgerbüro hat bescheinigt:\n")
     elif verdict.document is not None:
-        print("UNGÜLTIG: Seite und Siegel stimmen nicht überein. Das Dokument darf nicht als "
-              "echt gelten.", file=sys.stderr)
+        err.write("UNGÜLTIG: Seite und Siegel stimmen nicht überein. Das Dokument darf nicht "
+                  "als echt gelten.\n")
         out.write("Das Siegel selbst bescheinigt:\n")
     if verdict.document is not None:
         lines = describe_de(verdict.document)
@@ -339,11 +340,9 @@ def _print_verdict(verdict: Verdict, out: TextIO) -> None:
             out.write(f"  {label + ':':<{width}} {value}\n")
     if not verdict.valid:
         if verdict.document is None:
-            print(f"UNGÜLTIG: {verdict.problems[0]}", file=sys.stderr)
+            err.write(f"UNGÜLTIG: {verdict.problems[0]}\n")
         else:
-            print("Abweichungen:", file=sys.stderr)
-            for problem in verdict.problems:
-                print(f"  - {problem}", file=sys.stderr)
+            err.write("Abweichungen:\n" + "".join(f"  - {p}\n" for p in verdict.problems))
         return
     if verdict.text_compared:
         out.write("Der Text der Seite stimmt mit diesen Angaben überein.\n")

@@ -49,8 +49,8 @@ def run(cfg: Config, args: argparse.Namespace) -> int:
     with open_register(cfg, system_actor("queue", cfg.workstation)) as store:
         if args.queue_command == "anonymise":
             count = anonymise_local(store, config, date.today())
-            print(f"{count} Besuche anonymisiert (älter als "
-                  f"{config.settings.anonymise_after_days} Tage).")
+            sys.stdout.write(f"{count} Besuche anonymisiert (älter als "
+                             f"{config.settings.anonymise_after_days} Tage).\n")
             return 0
         if args.last < args.first:
             raise ValidationError("Das Ende des Zeitraums liegt vor seinem Anfang.",
